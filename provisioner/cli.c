@@ -1,0 +1,116 @@
+#include "cli.h"
+
+#include <stdio.h>
+
+#include "vs-libvirt.h"
+
+G_DEFINE_QUARK(vs - cli - error - quark, vs_cli_error)
+
+GOptionGroup *
+vs_cli_global_group(VsCli *cli)
+{
+    const GOptionEntry entries[] = {
+        {"connect", 'c', 0, G_OPTION_ARG_STRING, &cli->uri,
+         "libvirt connection URI (default: LIBVIRT_DEFAULT_URI, qemu:///system for root, "
+         "qemu:///session otherwise)",
+         "URI"},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &cli->quiet, "Print no progress", NULL},
+        {"debug", 0, 0, G_OPTION_ARG_NONE, &cli->debug, "Print debugging detail", NULL},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &cli->json, "Machine-readable output, where supported",
+         NULL},
+        G_OPTION_ENTRY_NULL,
+    };
+    GOptionGroup *group = g_option_group_new("global", "Global options:",
+                                             "Show the global options", cli, NULL);
+    g_option_group_add_entries(group, entries);
+    return group;
+}
+
+gboolean
+vs_cli_parse(VsCli *cli, const VsCommand *cmd, const GOptionEntry *entries, int *argc,
+             char ***argv, GError **error)
+{
+    g_autofree char *params = g_strdup_printf("%s%s%s", cmd->name, cmd->args ? " " : "",
+                                              cmd->args ? cmd->args : "");
+    g_autoptr(GOptionContext) ctx = g_option_context_new(params);
+
+    g_option_context_set_summary(ctx, cmd->summary);
+    if (entries)
+        g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_group(ctx, vs_cli_global_group(cli));
+    if (!g_option_context_parse(ctx, argc, argv, error)) {
+        g_prefix_error(error, "%s: ", cmd->name);
+        return FALSE;
+    }
+    if (cli->json && !cmd->json) {
+        g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "%s: --json is not supported here",
+                    cmd->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+VsExit
+vs_cli_exit_status(const GError *error)
+{
+    if (error->domain == G_OPTION_ERROR)
+        return VS_EXIT_USAGE;
+    if (error->domain == VS_CLI_ERROR) {
+        switch ((VsCliError)error->code) {
+        case VS_CLI_ERROR_USAGE:
+            return VS_EXIT_USAGE;
+        case VS_CLI_ERROR_REFUSED:
+            return VS_EXIT_REFUSED;
+        case VS_CLI_ERROR_TIMEOUT:
+            return VS_EXIT_TIMEOUT;
+        case VS_CLI_ERROR_FAILED:
+            return VS_EXIT_ERROR;
+        }
+    }
+    if (error->domain == VS_DOMAINS_ERROR) {
+        switch ((VsDomainsError)error->code) {
+        case VS_DOMAINS_ERROR_NOT_FOUND:
+        case VS_DOMAINS_ERROR_EXISTS:
+        case VS_DOMAINS_ERROR_FOREIGN:
+            return VS_EXIT_REFUSED;
+        case VS_DOMAINS_ERROR_INVALID:
+            return VS_EXIT_USAGE;
+        case VS_DOMAINS_ERROR_FAILED:
+            return VS_EXIT_ERROR;
+        }
+    }
+    return VS_EXIT_ERROR;
+}
+
+int
+vs_cli_fail(const VsCli *cli, const char *command, const GError *error)
+{
+    fprintf(stderr, "virt-station: %s\n", error->message);
+    if (vs_cli_exit_status(error) == VS_EXIT_USAGE && command)
+        fprintf(stderr, "Try 'virt-station %s --help'.\n", command);
+    return vs_cli_exit_status(error);
+}
+
+void
+vs_cli_progress(const VsCli *cli, const char *format, ...)
+{
+    va_list ap;
+
+    if (cli->quiet)
+        return;
+    va_start(ap, format);
+    g_autofree char *msg = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    fprintf(stderr, "%s\n", msg);
+}
+
+void
+vs_cli_warn(const char *format, ...)
+{
+    va_list ap;
+
+    va_start(ap, format);
+    g_autofree char *msg = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    fprintf(stderr, "virt-station: warning: %s\n", msg);
+}

@@ -1,0 +1,114 @@
+/* virt-station seed: the standalone NoCloud seed builder. */
+#include <stdio.h>
+
+#include "cloudinit.h"
+#include "commands.h"
+#include "defaults.h"
+
+static gboolean
+read_file(const char *path, GBytes **ret, GError **error)
+{
+    g_autofree char *data = NULL;
+    gsize len;
+
+    if (!g_file_get_contents(path, &data, &len, error))
+        return FALSE;
+    *ret = g_bytes_new_take(g_steal_pointer(&data), len);
+    return TRUE;
+}
+
+static int
+usage_error(VsCli *cli, const char *message)
+{
+    g_autoptr(GError) error = g_error_new(VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "seed: %s", message);
+    return vs_cli_fail(cli, "seed", error);
+}
+
+int
+vs_cmd_seed(VsCli *cli, int argc, char **argv)
+{
+    g_autofree char *output = NULL, *user_data = NULL, *hostname = NULL, *user = NULL;
+    g_autofree char *mac = NULL, *network_config = NULL, *password_hash = NULL;
+    g_autofree char *vendor_data = NULL, *instance_id = NULL;
+    g_auto(GStrv) ssh_keys = NULL;
+    const GOptionEntry entries[] = {
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the ISO to FILE (required)",
+         "FILE"},
+        {"user-data", 0, 0, G_OPTION_ARG_FILENAME, &user_data,
+         "Merge this user-data (cloud-config, script, include, MIME, ...)", "FILE"},
+        {"ssh-key", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ssh_keys,
+         "Authorize this public key for the user (repeatable; default ~/.ssh/id_ed25519.pub, "
+         "id_ecdsa.pub or id_rsa.pub)",
+         "FILE.pub"},
+        {"hostname", 0, 0, G_OPTION_ARG_STRING, &hostname, "Guest hostname (default: station)",
+         "NAME"},
+        {"user", 0, 0, G_OPTION_ARG_STRING, &user,
+         "Login to create, with sudo (default: your login name, or station for root)", "NAME"},
+        {"mac", 0, 0, G_OPTION_ARG_STRING, &mac,
+         "Write a network-config that enables DHCP on the NIC with this MAC", "MAC"},
+        {"network-config", 0, 0, G_OPTION_ARG_FILENAME, &network_config,
+         "Use this network-config file", "FILE"},
+        {"password-hash", 0, 0, G_OPTION_ARG_STRING, &password_hash,
+         "Give the user this crypt(3) password hash (mkpasswd -m sha-512)", "HASH"},
+        {"vendor-data", 0, 0, G_OPTION_ARG_FILENAME, &vendor_data, "Add this vendor-data file",
+         "FILE"},
+        {"instance-id", 0, 0, G_OPTION_ARG_STRING, &instance_id,
+         "meta-data instance-id (default: a new random one)", "ID"},
+        G_OPTION_ENTRY_NULL,
+    };
+    static const VsCommand self = {"seed", "-o FILE [OPTIONS]",
+                                   "Write a cloud-init NoCloud seed ISO (label cidata) holding "
+                                   "user-data, meta-data and, when asked, network-config.",
+                                   NULL, FALSE};
+    g_auto(VsCloudInitSpec) spec = {0};
+    g_auto(VsSeedFiles) files = {0};
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+
+    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error))
+        return vs_cli_fail(cli, "seed", error);
+    if (argc > 1)
+        return usage_error(cli, "unexpected argument; all inputs are given with options");
+    if (!output)
+        return usage_error(cli, "-o/--output FILE is required");
+    if (mac && network_config)
+        return usage_error(cli, "--mac and --network-config exclude each other");
+
+    spec.hostname = g_strdup(hostname ? hostname : "station");
+    spec.user = user ? g_strdup(user) : vs_defaults_user();
+    spec.mac = g_steal_pointer(&mac);
+    spec.password_hash = g_steal_pointer(&password_hash);
+    spec.instance_id = g_steal_pointer(&instance_id);
+    spec.ssh_keys = g_ptr_array_new_with_free_func(g_free);
+    if (ssh_keys) {
+        for (guint i = 0; ssh_keys[i]; i++)
+            if (!vs_cloudinit_read_ssh_keys(ssh_keys[i], spec.ssh_keys, &error))
+                return vs_cli_fail(cli, "seed", error);
+    } else {
+        g_autofree char *key = vs_defaults_ssh_key();
+        if (key && !vs_cloudinit_read_ssh_keys(key, spec.ssh_keys, &error))
+            return vs_cli_fail(cli, "seed", error);
+        if (!key && !spec.password_hash)
+            vs_cli_warn("no SSH public key given or found in ~/.ssh: %s can log in only through "
+                        "the user-data",
+                        spec.user);
+    }
+    if (user_data) {
+        spec.user_data_name = g_strdup(user_data);
+        if (!read_file(user_data, &spec.user_data, &error))
+            return vs_cli_fail(cli, "seed", error);
+    }
+    if (network_config && !read_file(network_config, &spec.network_config, &error))
+        return vs_cli_fail(cli, "seed", error);
+    if (vendor_data && !read_file(vendor_data, &spec.vendor_data, &error))
+        return vs_cli_fail(cli, "seed", error);
+
+    if (!vs_cloudinit_compose(&spec, &files, warnings, &error))
+        return vs_cli_fail(cli, "seed", error);
+    for (guint i = 0; i < warnings->len; i++)
+        vs_cli_warn("%s", (char *)warnings->pdata[i]);
+    if (!vs_seed_write(&files, output, &error))
+        return vs_cli_fail(cli, "seed", error);
+    vs_cli_progress(cli, "wrote %s", output);
+    return VS_EXIT_OK;
+}
