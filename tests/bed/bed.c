@@ -1,0 +1,190 @@
+#include "bed.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "vs-config.h"
+
+char *
+vs_bed_image(GError **error)
+{
+    g_autofree char *script = g_build_filename(VS_SOURCE_DIR, "tests", "bed", "ensure-bed.sh", NULL);
+    const char *argv[] = {script, NULL};
+    g_autofree char *out = NULL;
+    int status;
+
+    /* stderr passes through: the image build reports its progress in the test log. */
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, &out,
+                      NULL, &status, error))
+        return NULL;
+    if (!g_spawn_check_wait_status(status, error)) {
+        g_prefix_error(error, "tests/bed/ensure-bed.sh failed (see above): ");
+        return NULL;
+    }
+    g_strstrip(out);
+    if (!g_file_test(out, G_FILE_TEST_IS_REGULAR)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "ensure-bed.sh named '%s', which is no file", out);
+        return NULL;
+    }
+    return g_steal_pointer(&out);
+}
+
+char *
+vs_bed_keypair(const char *dir, GError **error)
+{
+    g_autofree char *key = g_build_filename(dir, "id", NULL);
+    const char *argv[] = {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "virt-station-test",
+                          "-f", key, NULL};
+    int status;
+
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                      &status, error) ||
+        !g_spawn_check_wait_status(status, error)) {
+        g_prefix_error(error, "ssh-keygen: ");
+        return NULL;
+    }
+    return g_steal_pointer(&key);
+}
+
+gboolean
+vs_bed_is_loopback(const char *host)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
+    struct addrinfo *res = NULL;
+    gboolean loopback = TRUE;
+
+    hints.ai_flags = 0;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0)
+        return FALSE;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        if (ai->ai_family == AF_INET) {
+            const struct sockaddr_in *sin = (const struct sockaddr_in *)ai->ai_addr;
+            loopback &= (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+        } else if (ai->ai_family == AF_INET6) {
+            const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ai->ai_addr;
+            loopback &= IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+        } else {
+            loopback = FALSE;
+        }
+    }
+    freeaddrinfo(res);
+    return loopback;
+}
+
+void
+vs_bed_assert_loopback(const char *host)
+{
+    if (!vs_bed_is_loopback(host))
+        g_error("test tried to connect to %s, which is not loopback: tests may connect only to "
+                "127.0.0.0/8 and ::1 (shared/TESTBED.md)",
+                host);
+}
+
+guint16
+vs_bed_free_port(void)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sin);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), ==, 0);
+    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&sin, &len), ==, 0);
+    close(fd);
+    return ntohs(sin.sin_port);
+}
+
+gboolean
+vs_bed_ssh(const char *host, guint16 port, const char *user, const char *key, const char *command,
+           char **ret_stdout, char **ret_stderr, int *ret_status, GError **error)
+{
+    g_autofree char *port_str = g_strdup_printf("%u", port);
+    g_autofree char *dest = g_strdup_printf("%s@%s", user, host);
+    /* Host keys are not checked here: the guest is a throwaway on loopback. The product's own
+     * ssh/exec verify them. */
+    const char *argv[] = {"ssh", "-i", key, "-p", port_str,
+                          "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+                          "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                          "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
+                          dest, command, NULL};
+    int status;
+
+    vs_bed_assert_loopback(host);
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL,
+                      NULL, NULL, ret_stdout, ret_stderr, &status, error))
+        return FALSE;
+    *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+    return TRUE;
+}
+
+static char *
+tail_lines(const char *path, guint n)
+{
+    g_autofree char *text = NULL;
+    const char *p;
+    guint seen = 0;
+
+    if (!path || !g_file_get_contents(path, &text, NULL, NULL))
+        return g_strdup("(no console log)");
+    p = text + strlen(text);
+    while (p > text && seen <= n) {
+        p--;
+        if (*p == '\n')
+            seen++;
+    }
+    return g_strdup(p);
+}
+
+gboolean
+vs_bed_wait_ssh(const char *host, guint16 port, const char *user, const char *key,
+                guint timeout_s, const char *console_log, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+    g_autofree char *last = g_strdup("no attempt finished");
+
+    vs_bed_assert_loopback(host);
+    do {
+        g_autofree char *out = NULL, *err = NULL;
+        int status = 255;
+        if (!vs_bed_ssh(host, port, user, key, "true", &out, &err, &status, error))
+            return FALSE;
+        if (status == 0)
+            return TRUE;
+        g_free(last);
+        last = g_strdup_printf("ssh exit %d: %s", status, g_strstrip(err));
+        g_usleep(2 * G_USEC_PER_SEC);
+    } while (g_get_monotonic_time() < deadline);
+
+    g_autofree char *console = tail_lines(console_log, 25);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                "guest never became reachable: SSH as %s to %s port %u did not succeed within "
+                "%u s (last attempt: %s)\n--- last lines of the serial console ---\n%s",
+                user, host, port, timeout_s, last, console);
+    return FALSE;
+}
+
+char *
+vs_bed_tmpdir(const char *prefix)
+{
+    g_autofree char *template = g_strdup_printf("/var/tmp/%s-XXXXXX", prefix);
+    char *dir = g_mkdtemp_full(template, 0755);
+
+    g_assert_nonnull(dir);
+    g_steal_pointer(&template);
+    return dir;
+}
+
+void
+vs_bed_rmtree(const char *path)
+{
+    const char *argv[] = {"rm", "-rf", "--one-file-system", path, NULL};
+
+    if (path && g_str_has_prefix(path, "/var/tmp/"))
+        g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
+                     NULL);
+}

@@ -1,0 +1,36 @@
+/* The test bed: helpers every libvirt and integration test shares. */
+#pragma once
+
+#include <gio/gio.h>
+
+/* Returns the path of the cached Debian test image after making sure libvirtd and virtlogd
+ * run (tests/bed/ensure-bed.sh), or NULL with @error set. */
+char *vs_bed_image(GError **error);
+
+/* Creates a throwaway ed25519 key pair "id" in @dir. Returns the private key's path. */
+char *vs_bed_keypair(const char *dir, GError **error);
+
+/* Returns TRUE when every address @host resolves to is loopback (127.0.0.0/8 or ::1). */
+gboolean vs_bed_is_loopback(const char *host);
+
+/* Aborts the test unless @host is loopback: tests connect to nothing else. */
+void vs_bed_assert_loopback(const char *host);
+
+/* Returns a TCP port on 127.0.0.1 that was free a moment ago. */
+guint16 vs_bed_free_port(void);
+
+/* Runs @command in the guest over SSH at @host:@port. Returns FALSE with @error set when ssh
+ * could not run; otherwise the command's output and exit status (255: connection failed). */
+gboolean vs_bed_ssh(const char *host, guint16 port, const char *user, const char *key,
+                    const char *command, char **ret_stdout, char **ret_stderr, int *ret_status,
+                    GError **error);
+
+/* Waits until SSH as @user with @key answers at @host:@port. On timeout, fails with an error
+ * that says why: what the last attempt got and, when @console_log is given, its last lines. */
+gboolean vs_bed_wait_ssh(const char *host, guint16 port, const char *user, const char *key,
+                         guint timeout_s, const char *console_log, GError **error);
+
+/* Returns a directory made for this test under /var/tmp that QEMU can read; removed by
+ * vs_bed_rmtree(). */
+char *vs_bed_tmpdir(const char *template_prefix);
+void vs_bed_rmtree(const char *path);
