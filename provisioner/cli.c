@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 
+#include "cloudinit.h"
 #include "vs-libvirt.h"
 
 G_DEFINE_QUARK(vs - cli - error - quark, vs_cli_error)
@@ -67,6 +68,8 @@ vs_cli_exit_status(const GError *error)
             return VS_EXIT_ERROR;
         }
     }
+    if (error->domain == VS_CLOUDINIT_ERROR)
+        return error->code == VS_CLOUDINIT_ERROR_USAGE ? VS_EXIT_USAGE : VS_EXIT_ERROR;
     if (error->domain == VS_DOMAINS_ERROR) {
         switch ((VsDomainsError)error->code) {
         case VS_DOMAINS_ERROR_NOT_FOUND:

@@ -47,7 +47,7 @@ static const char *const known_keys[] = {
     "ssh_key_console_blacklist", "ssh_keys", "ssh_publish_hostkeys", "ssh_pwauth",
     "ssh_quiet_keygen", "swap", "syslog_fix_perms", "system_info", "timezone", "ubuntu_advantage",
     "ubuntu_pro", "updates", "user", "users", "vendor_data", "wireguard", "write_files",
-    "yum_repo_dir", "yum_repos", "zypper",
+    "yum_repo_dir", "yum_repos", "zypper", NULL,
 };
 
 /* First lines cloud-init recognises, and the MIME type of each. Longest prefix first. */
@@ -162,7 +162,7 @@ is_public_key_line(const char *line)
 {
     static const char *const types[] = {
         "ssh-ed25519", "ssh-rsa", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-        "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
+        "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", NULL,
     };
     g_auto(GStrv) fields = g_regex_split_simple("[ \t]+", line, 0, 0);
     g_autofree guchar *blob = NULL;
@@ -501,13 +501,21 @@ detect_kind(const char *text, gsize len, gboolean *ret_mime)
     return NULL;
 }
 
-/* Returns a MIME boundary that occurs in none of @parts. */
+/* Returns a MIME boundary that occurs in none of @parts. It is derived from their content, so
+ * the same inputs give the same document. */
 static char *
 pick_boundary(GBytes **parts, guint n)
 {
-    for (;;) {
-        g_autofree char *uuid = g_uuid_string_random();
-        g_autofree char *boundary = g_strdup_printf("===============virt-station-%s==", uuid);
+    for (guint attempt = 0;; attempt++) {
+        g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+        g_checksum_update(sum, (const guchar *)&attempt, sizeof(attempt));
+        for (guint i = 0; i < n; i++) {
+            gsize len;
+            const guchar *data = g_bytes_get_data(parts[i], &len);
+            g_checksum_update(sum, data, (gssize)len);
+        }
+        g_autofree char *boundary =
+            g_strdup_printf("==virt-station-%.32s==", g_checksum_get_string(sum));
         gboolean clash = FALSE;
         for (guint i = 0; i < n && !clash; i++) {
             gsize len;

@@ -1,0 +1,142 @@
+/* The command-line contract of shared/CLI.md: --version, --help listing only commands that
+ * exist, global options before and after the command, and exit statuses. Runs the built
+ * binary. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "vs-config.h"
+
+typedef struct {
+    int status;
+    char *out;
+    char *err;
+} Run;
+
+static Run
+run(const char *first, ...)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GError) error = NULL;
+    Run r = {0};
+    int wait_status;
+    va_list ap;
+
+    g_ptr_array_add(argv, (char *)"virt-station");
+    va_start(ap, first);
+    for (const char *a = first; a; a = va_arg(ap, const char *))
+        g_ptr_array_add(argv, (char *)a);
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL,
+                               &r.out, &r.err, &wait_status, &error));
+    g_assert_no_error(error);
+    g_assert_true(WIFEXITED(wait_status));
+    r.status = WEXITSTATUS(wait_status);
+    return r;
+}
+
+static void
+run_clear(Run *r)
+{
+    g_free(r->out);
+    g_free(r->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Run, run_clear)
+
+static void
+test_version(void)
+{
+    g_auto(Run) r = run("--version", NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_cmpstr(r.out, ==, "virt-station " VS_VERSION "\n");
+}
+
+static void
+test_help_lists_existing_commands(void)
+{
+    g_auto(Run) r = run("--help", NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_nonnull(strstr(r.out, "\n  seed "));
+    /* Commands that do not exist yet are not advertised. */
+    g_assert_null(strstr(r.out, "\n  list "));
+    g_assert_nonnull(strstr(r.out, "--connect URI"));
+
+    g_auto(Run) h = run("help", "seed", NULL);
+    g_assert_cmpint(h.status, ==, 0);
+    g_assert_nonnull(strstr(h.out, "--output=FILE"));
+    g_assert_nonnull(strstr(h.out, "--ssh-key=FILE.pub"));
+}
+
+static void
+test_usage_errors_exit_2(void)
+{
+    g_auto(Run) none = run(NULL, NULL);
+    g_assert_cmpint(none.status, ==, 2);
+    g_auto(Run) unknown = run("frobnicate", NULL);
+    g_assert_cmpint(unknown.status, ==, 2);
+    g_assert_nonnull(strstr(unknown.err, "unknown command 'frobnicate'"));
+    g_auto(Run) flag = run("--frob", NULL);
+    g_assert_cmpint(flag.status, ==, 2);
+    g_auto(Run) cmd_flag = run("seed", "--frob", NULL);
+    g_assert_cmpint(cmd_flag.status, ==, 2);
+    g_assert_nonnull(strstr(cmd_flag.err, "Unknown option --frob"));
+    g_auto(Run) no_output = run("seed", NULL);
+    g_assert_cmpint(no_output.status, ==, 2);
+    g_assert_nonnull(strstr(no_output.err, "-o/--output FILE is required"));
+    g_auto(Run) json = run("seed", "--json", "-o", "x.iso", NULL);
+    g_assert_cmpint(json.status, ==, 2);
+    g_assert_nonnull(strstr(json.err, "--json is not supported"));
+    g_auto(Run) mac = run("seed", "-o", "x.iso", "--mac", "zz", NULL);
+    g_assert_cmpint(mac.status, ==, 2);
+    g_assert_nonnull(strstr(mac.err, "invalid MAC address 'zz'"));
+    g_assert_false(g_file_test("x.iso", G_FILE_TEST_EXISTS));
+}
+
+static void
+test_global_options_either_side(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
+    g_autofree char *iso = g_build_filename(dir, "s.iso", NULL);
+    g_autofree char *key = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+
+    g_auto(Run) before = run("-q", "seed", "-o", iso, "--ssh-key", key, NULL);
+    g_assert_cmpint(before.status, ==, 0);
+    g_assert_cmpstr(before.err, ==, "");
+    g_auto(Run) after = run("seed", "-o", iso, "--ssh-key", key, "--quiet", NULL);
+    g_assert_cmpint(after.status, ==, 0);
+    g_assert_cmpstr(after.err, ==, "");
+    g_auto(Run) loud = run("seed", "-o", iso, "--ssh-key", key, NULL);
+    g_autofree char *progress = g_strdup_printf("wrote %s\n", iso);
+    g_assert_cmpstr(loud.err, ==, progress);
+    g_assert_cmpint(loud.status, ==, 0);
+    g_remove(iso);
+    g_rmdir(dir);
+}
+
+static void
+test_bad_input_leaves_no_file(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
+    g_autofree char *iso = g_build_filename(dir, "s.iso", NULL);
+    g_autofree char *ud = g_build_filename(VS_SOURCE_DIR, "tests/data/cloudinit/inputs/plain.txt",
+                                           NULL);
+
+    g_auto(Run) r = run("seed", "-o", iso, "--user-data", ud, NULL);
+    g_assert_cmpint(r.status, ==, 1);
+    g_assert_nonnull(strstr(r.err, "the first line is no cloud-init header"));
+    g_assert_false(g_file_test(iso, G_FILE_TEST_EXISTS));
+    g_rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/cli/version", test_version);
+    g_test_add_func("/cli/help-lists-existing-commands", test_help_lists_existing_commands);
+    g_test_add_func("/cli/usage-errors-exit-2", test_usage_errors_exit_2);
+    g_test_add_func("/cli/global-options-either-side", test_global_options_either_side);
+    g_test_add_func("/cli/bad-input-leaves-no-file", test_bad_input_leaves_no_file);
+    return g_test_run();
+}
