@@ -9,11 +9,11 @@
 
 #include "vs-config.h"
 
-char *
-vs_bed_image(GError **error)
+static char *
+ensure_bed(const char *arg, GError **error)
 {
     g_autofree char *script = g_build_filename(VS_SOURCE_DIR, "tests", "bed", "ensure-bed.sh", NULL);
-    const char *argv[] = {script, NULL};
+    const char *argv[] = {script, arg, NULL};
     g_autofree char *out = NULL;
     int status;
 
@@ -25,7 +25,23 @@ vs_bed_image(GError **error)
         g_prefix_error(error, "tests/bed/ensure-bed.sh failed (see above): ");
         return NULL;
     }
-    g_strstrip(out);
+    return g_strstrip(g_steal_pointer(&out));
+}
+
+gboolean
+vs_bed_daemons(GError **error)
+{
+    g_autofree char *out = ensure_bed("--daemons", error);
+    return out != NULL;
+}
+
+char *
+vs_bed_image(GError **error)
+{
+    g_autofree char *out = ensure_bed(NULL, error);
+
+    if (!out)
+        return NULL;
     if (!g_file_test(out, G_FILE_TEST_IS_REGULAR)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                     "ensure-bed.sh named '%s', which is no file", out);

@@ -7,6 +7,10 @@
  * run (tests/bed/ensure-bed.sh), or NULL with @error set. */
 char *vs_bed_image(GError **error);
 
+/* Starts libvirtd and virtlogd when they are not running. Returns FALSE with @error set when
+ * they cannot be started. */
+gboolean vs_bed_daemons(GError **error);
+
 /* Creates a throwaway ed25519 key pair "id" in @dir. Returns the private key's path. */
 char *vs_bed_keypair(const char *dir, GError **error);
 

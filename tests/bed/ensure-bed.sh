@@ -4,8 +4,12 @@
 #   - builds the Debian 12 test image with build-image.sh when the cache has none for the
 #     current recipe. The cache lives outside the checkout, in $VS_TESTBED_CACHE
 #     (default /var/cache/virt-station-testbed), keyed by a hash of build-image.sh.
+# With --daemons only the daemons are started and nothing is printed.
 # Needs root. Concurrent callers wait for each other on a lock.
 set -euo pipefail
+
+daemons_only=0
+[ "${1:-}" = --daemons ] && daemons_only=1
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${VS_TESTBED_CACHE:-/var/cache/virt-station-testbed}
@@ -34,6 +38,8 @@ if ! virsh -c qemu:///system version >/dev/null 2>&1; then
         exit 1
     }
 fi
+
+[ $daemons_only = 1 ] && exit 0
 
 # The image, built once per recipe.
 mkdir -p "$cache"
