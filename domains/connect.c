@@ -2,8 +2,6 @@
 
 #include <unistd.h>
 
-G_DEFINE_QUARK(vs - domains - error - quark, vs_domains_error)
-
 gboolean
 vs_libvirt_error(GError **error, const char *what)
 {

@@ -1,10 +1,8 @@
 #include "plan.h"
 
 static const char *const mode_names[VS_GPU_MODE_LAST] = {
-    [VS_GPU_MODE_NONE] = "none",
-    [VS_GPU_MODE_VIRGL] = "virgl",
-    [VS_GPU_MODE_VGPU] = "vgpu",
-    [VS_GPU_MODE_PASSTHROUGH] = "passthrough",
+    [VS_GPU_MODE_NONE] = "none", [VS_GPU_MODE_VIRGL] = "virgl",
+    [VS_GPU_MODE_VGPU] = "vgpu", [VS_GPU_MODE_PASSTHROUGH] = "passthrough",
     [VS_GPU_MODE_AUTO] = "auto",
 };
 

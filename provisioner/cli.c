@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "cloudinit.h"
-#include "vs-libvirt.h"
+#include "errors.h"
 
 G_DEFINE_QUARK(vs - cli - error - quark, vs_cli_error)
 
@@ -21,18 +21,18 @@ vs_cli_global_group(VsCli *cli)
          NULL},
         G_OPTION_ENTRY_NULL,
     };
-    GOptionGroup *group = g_option_group_new("global", "Global options:",
-                                             "Show the global options", cli, NULL);
+    GOptionGroup *group =
+        g_option_group_new("global", "Global options:", "Show the global options", cli, NULL);
     g_option_group_add_entries(group, entries);
     return group;
 }
 
 gboolean
-vs_cli_parse(VsCli *cli, const VsCommand *cmd, const GOptionEntry *entries, int *argc,
-             char ***argv, GError **error)
+vs_cli_parse(VsCli *cli, const VsCommand *cmd, const GOptionEntry *entries, int *argc, char ***argv,
+             GError **error)
 {
-    g_autofree char *params = g_strdup_printf("%s%s%s", cmd->name, cmd->args ? " " : "",
-                                              cmd->args ? cmd->args : "");
+    g_autofree char *params =
+        g_strdup_printf("%s%s%s", cmd->name, cmd->args ? " " : "", cmd->args ? cmd->args : "");
     g_autoptr(GOptionContext) ctx = g_option_context_new(params);
 
     g_option_context_set_summary(ctx, cmd->summary);

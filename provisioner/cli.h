@@ -36,7 +36,7 @@ typedef struct {
     const char *args;    /* parameter string shown in usage, after the name */
     const char *summary; /* one line for `virt-station --help` */
     VsCommandFunc run;
-    gboolean json;       /* the command supports --json */
+    gboolean json; /* the command supports --json */
 } VsCommand;
 
 /* Returns the command table, terminated by an entry with a NULL name. */

@@ -13,6 +13,8 @@
  * by libyaml with quoting, so no hostname or key can change the structure of the document. */
 #include "cloudinit.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <string.h>
 #include <yaml.h>
 
@@ -28,26 +30,119 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(yaml_document_t, yaml_document_free_ptr)
 
 /* Top-level cloud-config keys cloud-init 22.4 knows (its schema plus base configuration keys). */
 static const char *const known_keys[] = {
-    "allow_public_ssh_keys", "ansible", "apk_repos", "apt", "apt_pipelining",
-    "apt_reboot_if_required", "apt_update", "apt_upgrade", "apt_sources", "apt_preserve_sources_list",
-    "apt_mirror", "apt_mirror_search", "apt_mirror_search_dns", "apt_proxy", "apt_http_proxy",
-    "apt_https_proxy", "apt_ftp_proxy", "authkey_hash", "autoinstall", "bootcmd", "byobu_by_default",
-    "ca-certs", "ca_certs", "chef", "chpasswd", "cloud_config_modules", "cloud_final_modules",
-    "cloud_init_modules", "datasource", "datasource_list", "debconf_selections", "device_aliases",
-    "disable_ec2_metadata", "disable_root", "disable_root_opts", "disk_setup", "drivers", "fan",
-    "final_message", "fqdn", "fs_setup", "groups", "growpart", "grub-dpkg", "grub_dpkg", "hostname",
-    "keyboard", "landscape", "launch-index", "locale", "locale_configfile", "log_cfg", "lxd",
-    "manage_etc_hosts", "manage_resolv_conf", "manual_cache_clean", "mcollective", "merge_how",
-    "merge_type", "migrate", "mount_default_fields", "mounts", "network", "no_ssh_fingerprints",
-    "ntp", "output", "package_reboot_if_required", "package_update", "package_upgrade", "packages",
-    "password", "phone_home", "power_state", "prefer_fqdn_over_hostname", "preserve_hostname",
-    "puppet", "random_seed", "reporting", "resize_rootfs", "resolv_conf", "rh_subscription",
-    "rsyslog", "runcmd", "salt_minion", "snap", "spacewalk", "ssh", "ssh_authorized_keys",
-    "ssh_deletekeys", "ssh_fp_console_blacklist", "ssh_genkeytypes", "ssh_import_id",
-    "ssh_key_console_blacklist", "ssh_keys", "ssh_publish_hostkeys", "ssh_pwauth",
-    "ssh_quiet_keygen", "swap", "syslog_fix_perms", "system_info", "timezone", "ubuntu_advantage",
-    "ubuntu_pro", "updates", "user", "users", "vendor_data", "wireguard", "write_files",
-    "yum_repo_dir", "yum_repos", "zypper", NULL,
+    "allow_public_ssh_keys",
+    "ansible",
+    "apk_repos",
+    "apt",
+    "apt_pipelining",
+    "apt_reboot_if_required",
+    "apt_update",
+    "apt_upgrade",
+    "apt_sources",
+    "apt_preserve_sources_list",
+    "apt_mirror",
+    "apt_mirror_search",
+    "apt_mirror_search_dns",
+    "apt_proxy",
+    "apt_http_proxy",
+    "apt_https_proxy",
+    "apt_ftp_proxy",
+    "authkey_hash",
+    "autoinstall",
+    "bootcmd",
+    "byobu_by_default",
+    "ca-certs",
+    "ca_certs",
+    "chef",
+    "chpasswd",
+    "cloud_config_modules",
+    "cloud_final_modules",
+    "cloud_init_modules",
+    "datasource",
+    "datasource_list",
+    "debconf_selections",
+    "device_aliases",
+    "disable_ec2_metadata",
+    "disable_root",
+    "disable_root_opts",
+    "disk_setup",
+    "drivers",
+    "fan",
+    "final_message",
+    "fqdn",
+    "fs_setup",
+    "groups",
+    "growpart",
+    "grub-dpkg",
+    "grub_dpkg",
+    "hostname",
+    "keyboard",
+    "landscape",
+    "launch-index",
+    "locale",
+    "locale_configfile",
+    "log_cfg",
+    "lxd",
+    "manage_etc_hosts",
+    "manage_resolv_conf",
+    "manual_cache_clean",
+    "mcollective",
+    "merge_how",
+    "merge_type",
+    "migrate",
+    "mount_default_fields",
+    "mounts",
+    "network",
+    "no_ssh_fingerprints",
+    "ntp",
+    "output",
+    "package_reboot_if_required",
+    "package_update",
+    "package_upgrade",
+    "packages",
+    "password",
+    "phone_home",
+    "power_state",
+    "prefer_fqdn_over_hostname",
+    "preserve_hostname",
+    "puppet",
+    "random_seed",
+    "reporting",
+    "resize_rootfs",
+    "resolv_conf",
+    "rh_subscription",
+    "rsyslog",
+    "runcmd",
+    "salt_minion",
+    "snap",
+    "spacewalk",
+    "ssh",
+    "ssh_authorized_keys",
+    "ssh_deletekeys",
+    "ssh_fp_console_blacklist",
+    "ssh_genkeytypes",
+    "ssh_import_id",
+    "ssh_key_console_blacklist",
+    "ssh_keys",
+    "ssh_publish_hostkeys",
+    "ssh_pwauth",
+    "ssh_quiet_keygen",
+    "swap",
+    "syslog_fix_perms",
+    "system_info",
+    "timezone",
+    "ubuntu_advantage",
+    "ubuntu_pro",
+    "updates",
+    "user",
+    "users",
+    "vendor_data",
+    "wireguard",
+    "write_files",
+    "yum_repo_dir",
+    "yum_repos",
+    "zypper",
+    NULL,
 };
 
 /* First lines cloud-init recognises, and the MIME type of each. Longest prefix first. */
@@ -99,8 +194,7 @@ vs_cloudinit_spec_clear(VsCloudInitSpec *spec)
     g_clear_pointer(&spec->host_keys, g_ptr_array_unref);
 }
 
-static gboolean
-invalid(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
+static gboolean invalid(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
 
 static gboolean
 invalid(GError **error, int code, const char *format, ...)
@@ -161,8 +255,15 @@ static gboolean
 is_public_key_line(const char *line)
 {
     static const char *const types[] = {
-        "ssh-ed25519", "ssh-rsa", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-        "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", NULL,
+        "ssh-ed25519",
+        "ssh-rsa",
+        "ssh-dss",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com",
+        "sk-ecdsa-sha2-nistp256@openssh.com",
+        NULL,
     };
     g_auto(GStrv) fields = g_regex_split_simple("[ \t]+", line, 0, 0);
     g_autofree guchar *blob = NULL;
@@ -331,10 +432,11 @@ parse_document(const char *text, gsize len, const char *what, GError **error)
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     ok = yaml_parser_load(&parser, doc);
     if (!ok) {
-        invalid(error, VS_CLOUDINIT_ERROR_INVALID, "%s: malformed YAML at line %zu column %zu: %s%s%s",
-                what, parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                parser.problem ? parser.problem : "syntax error",
-                parser.context ? " " : "", parser.context ? parser.context : "");
+        invalid(error, VS_CLOUDINIT_ERROR_INVALID,
+                "%s: malformed YAML at line %zu column %zu: %s%s%s", what,
+                parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+                parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
+                parser.context ? parser.context : "");
         yaml_parser_delete(&parser);
         return NULL;
     }
@@ -389,8 +491,8 @@ find_user(yaml_document_t *doc, int users, const char *name)
 /* Adds our keys to the cloud-config mapping at the root of @doc, keeping all of theirs.
  * @what names the document in errors. */
 static gboolean
-merge_into(yaml_document_t *doc, const VsCloudInitSpec *spec, const char *what,
-           GPtrArray *warnings, GError **error)
+merge_into(yaml_document_t *doc, const VsCloudInitSpec *spec, const char *what, GPtrArray *warnings,
+           GError **error)
 {
     int root = 1;
     int users, keys, host_keys;
@@ -401,8 +503,8 @@ merge_into(yaml_document_t *doc, const VsCloudInitSpec *spec, const char *what,
 
     if (warnings) {
         yaml_node_t *node = yaml_document_get_node(doc, root);
-        for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
-             p < node->data.mapping.pairs.top; p++) {
+        for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
+             p++) {
             const char *key = scalar_value(doc, p->key);
             if (key && !g_strv_contains(known_keys, key))
                 g_ptr_array_add(warnings, g_strdup_printf("%s: unknown cloud-config key '%s' "
@@ -615,21 +717,36 @@ maybe_gunzip(GBytes *data, const char *what, GError **error)
 {
     gsize len;
     const guchar *buf = g_bytes_get_data(data, &len);
-    g_autoptr(GZlibDecompressor) gz = NULL;
-    g_autoptr(GInputStream) mem = NULL, in = NULL;
-    g_autoptr(GOutputStream) out = NULL;
+    struct archive *a;
+    struct archive_entry *entry;
+    g_autoptr(GByteArray) out = NULL;
+    char chunk[16384];
+    la_ssize_t n;
 
     if (len < 2 || buf[0] != 0x1f || buf[1] != 0x8b)
         return g_bytes_ref(data);
-    gz = g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP);
-    mem = g_memory_input_stream_new_from_bytes(data);
-    in = g_converter_input_stream_new(mem, G_CONVERTER(gz));
-    out = g_memory_output_stream_new_resizable();
-    if (g_output_stream_splice(out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, error) < 0) {
-        g_prefix_error(error, "%s: gzip data: ", what);
+    a = archive_read_new();
+    archive_read_support_filter_gzip(a);
+    archive_read_support_format_raw(a);
+    if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK ||
+        archive_read_next_header(a, &entry) != ARCHIVE_OK ||
+        archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP) {
+        invalid(error, VS_CLOUDINIT_ERROR_INVALID, "%s: starts like gzip but is no valid gzip data",
+                what);
+        archive_read_free(a);
         return NULL;
     }
-    return g_memory_output_stream_steal_as_bytes(G_MEMORY_OUTPUT_STREAM(out));
+    out = g_byte_array_new();
+    while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0)
+        g_byte_array_append(out, (const guint8 *)chunk, (guint)n);
+    if (n < 0) {
+        invalid(error, VS_CLOUDINIT_ERROR_INVALID, "%s: gzip data: %s", what,
+                archive_error_string(a));
+        archive_read_free(a);
+        return NULL;
+    }
+    archive_read_free(a);
+    return g_byte_array_free_to_bytes(g_steal_pointer(&out));
 }
 
 /* Returns the final user-data: ours, or ours merged with or combined with the user's. */
@@ -686,8 +803,8 @@ compose_meta_data(const VsCloudInitSpec *spec, GError **error)
     g_autoptr(yaml_document_t) doc = new_mapping_document();
     g_autoptr(GString) out = g_string_new(NULL);
     g_autofree char *uuid = g_uuid_string_random();
-    g_autofree char *iid = spec->instance_id ? g_strdup(spec->instance_id)
-                                             : g_strdup_printf("iid-%s", uuid);
+    g_autofree char *iid =
+        spec->instance_id ? g_strdup(spec->instance_id) : g_strdup_printf("iid-%s", uuid);
 
     add_pair(doc, 1, "instance-id", quoted(doc, iid));
     add_pair(doc, 1, "local-hostname", quoted(doc, spec->hostname));
@@ -755,8 +872,8 @@ vs_cloudinit_compose(const VsCloudInitSpec *spec, VsSeedFiles *ret_files, GPtrAr
         !vs_cloudinit_check_user(spec->user, error) ||
         (spec->mac && !vs_cloudinit_check_mac(spec->mac, error)))
         return FALSE;
-    if (spec->password_hash && !g_regex_match_simple("^\\$[0-9a-z]+\\$[./A-Za-z0-9$=,]+$",
-                                                     spec->password_hash, 0, 0))
+    if (spec->password_hash &&
+        !g_regex_match_simple("^\\$[0-9a-z]+\\$[./A-Za-z0-9$=,]+$", spec->password_hash, 0, 0))
         return invalid(error, VS_CLOUDINIT_ERROR_USAGE,
                        "the password hash does not look like a crypt(3) hash such as "
                        "`mkpasswd -m sha-512` prints ($6$...); a plain password is not accepted");

@@ -40,14 +40,13 @@ append_to_array(struct archive *a, void *opaque, const void *buf, size_t len)
 static gboolean
 archive_failed(struct archive *a, GError **error, const char *what)
 {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "writing the seed ISO: %s: %s", what,
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "writing the seed ISO: %s: %s", what,
                 archive_error_string(a) ? archive_error_string(a) : "unknown error");
     return FALSE;
 }
 
 static gboolean
-add_file(struct archive *a, const char *name, GBytes *data, mode_t mode, time_t now,
-         GError **error)
+add_file(struct archive *a, const char *name, GBytes *data, mode_t mode, time_t now, GError **error)
 {
     g_autoptr(VsArchiveEntry) entry = archive_entry_new();
     gsize len;
@@ -77,8 +76,9 @@ vs_seed_build(const VsSeedFiles *files, GError **error)
     g_return_val_if_fail(files->user_data && files->meta_data, NULL);
 
     if (archive_write_set_format_iso9660(a) != ARCHIVE_OK ||
-        archive_write_set_options(a, "iso9660:volume-id=cidata,"
-                                     "iso9660:rockridge=strict,iso9660:joliet") != ARCHIVE_OK ||
+        /* No 300 KiB of trailing padding: it works around read-ahead of physical CD drives. */
+        archive_write_set_options(a, "iso9660:volume-id=cidata,iso9660:rockridge=strict,"
+                                     "iso9660:joliet,iso9660:!pad") != ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK)
         return archive_failed(a, error, "setting up the ISO9660 writer"), NULL;
     if (archive_write_open2(a, iso, NULL, append_to_array, NULL, NULL) != ARCHIVE_OK)

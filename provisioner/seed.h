@@ -1,7 +1,7 @@
 /* The NoCloud seed: an ISO9660 volume labelled "cidata" holding cloud-init's files. */
 #pragma once
 
-#include <gio/gio.h>
+#include <glib.h>
 
 typedef struct {
     GBytes *user_data;      /* required */

@@ -12,7 +12,8 @@
 static char *
 ensure_bed(const char *arg, GError **error)
 {
-    g_autofree char *script = g_build_filename(VS_SOURCE_DIR, "tests", "bed", "ensure-bed.sh", NULL);
+    g_autofree char *script =
+        g_build_filename(VS_SOURCE_DIR, "tests", "bed", "ensure-bed.sh", NULL);
     const char *argv[] = {script, arg, NULL};
     g_autofree char *out = NULL;
     int status;
@@ -54,8 +55,8 @@ char *
 vs_bed_keypair(const char *dir, GError **error)
 {
     g_autofree char *key = g_build_filename(dir, "id", NULL);
-    const char *argv[] = {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "virt-station-test",
-                          "-f", key, NULL};
+    const char *argv[] = {"ssh-keygen",        "-q", "-t", "ed25519", "-N", "", "-C",
+                          "virt-station-test", "-f", key,  NULL};
     int status;
 
     if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
@@ -123,11 +124,26 @@ vs_bed_ssh(const char *host, guint16 port, const char *user, const char *key, co
     g_autofree char *dest = g_strdup_printf("%s@%s", user, host);
     /* Host keys are not checked here: the guest is a throwaway on loopback. The product's own
      * ssh/exec verify them. */
-    const char *argv[] = {"ssh", "-i", key, "-p", port_str,
-                          "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
-                          "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                          "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
-                          dest, command, NULL};
+    const char *argv[] = {"ssh",
+                          "-i",
+                          key,
+                          "-p",
+                          port_str,
+                          "-o",
+                          "BatchMode=yes",
+                          "-o",
+                          "IdentitiesOnly=yes",
+                          "-o",
+                          "StrictHostKeyChecking=no",
+                          "-o",
+                          "UserKnownHostsFile=/dev/null",
+                          "-o",
+                          "LogLevel=ERROR",
+                          "-o",
+                          "ConnectTimeout=10",
+                          dest,
+                          command,
+                          NULL};
     int status;
 
     vs_bed_assert_loopback(host);
@@ -157,8 +173,8 @@ tail_lines(const char *path, guint n)
 }
 
 gboolean
-vs_bed_wait_ssh(const char *host, guint16 port, const char *user, const char *key,
-                guint timeout_s, const char *console_log, GError **error)
+vs_bed_wait_ssh(const char *host, guint16 port, const char *user, const char *key, guint timeout_s,
+                const char *console_log, GError **error)
 {
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
     g_autofree char *last = g_strdup("no attempt finished");

@@ -72,13 +72,13 @@ bed_boot(Bed *bed, const char *image)
     g_autofree char *type = NULL;
     g_autofree char *xml = NULL;
     g_autofree char *netdev = NULL, *nic = NULL;
-    const char *qemu_img[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
-                              image, disk, NULL};
+    const char *qemu_img[] = {"qemu-img", "create", "-q",  "-f", "qcow2", "-F",
+                              "qcow2",    "-b",     image, disk, NULL};
     g_autoptr(GError) error = NULL;
     int status;
 
-    g_assert_true(g_spawn_sync(NULL, (char **)qemu_img, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                               NULL, NULL, &status, &error));
+    g_assert_true(g_spawn_sync(NULL, (char **)qemu_img, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                               NULL, &status, &error));
     g_assert_no_error(error);
     g_assert_cmpint(status, ==, 0);
     make_seed(bed, seed);
@@ -139,9 +139,8 @@ guest(Bed *bed, const char *command)
     g_autoptr(GError) error = NULL;
     int status = -1;
 
-    g_assert_true(
-        vs_bed_ssh("127.0.0.1", bed->port, GUEST_USER, bed->key, command, &out, &err, &status,
-                   &error));
+    g_assert_true(vs_bed_ssh("127.0.0.1", bed->port, GUEST_USER, bed->key, command, &out, &err,
+                             &status, &error));
     g_assert_no_error(error);
     if (status != 0)
         g_error("guest command '%s' exited %d: %s", command, status, err);

@@ -25,8 +25,9 @@ test_unreachable_guest_fails_with_reason(void)
     g_autofree char *key = g_build_filename(dir, "id", NULL);
     guint16 port = vs_bed_free_port();
 
-    g_assert_true(g_file_set_contents(log, "[  OK  ] Reached target Basic System.\n"
-                                           "boot stalled here\n",
+    g_assert_true(g_file_set_contents(log,
+                                      "[  OK  ] Reached target Basic System.\n"
+                                      "boot stalled here\n",
                                       -1, NULL));
     g_assert_true(g_file_set_contents(key, "not used\n", -1, NULL));
     g_assert_false(vs_bed_wait_ssh("127.0.0.1", port, "tester", key, 3, log, &error));

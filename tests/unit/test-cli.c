@@ -119,8 +119,8 @@ test_bad_input_leaves_no_file(void)
 {
     g_autofree char *dir = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
     g_autofree char *iso = g_build_filename(dir, "s.iso", NULL);
-    g_autofree char *ud = g_build_filename(VS_SOURCE_DIR, "tests/data/cloudinit/inputs/plain.txt",
-                                           NULL);
+    g_autofree char *ud =
+        g_build_filename(VS_SOURCE_DIR, "tests/data/cloudinit/inputs/plain.txt", NULL);
 
     g_auto(Run) r = run("seed", "-o", iso, "--user-data", ud, NULL);
     g_assert_cmpint(r.status, ==, 1);

@@ -18,8 +18,13 @@ typedef struct {
 
 static const ComposeCase cases[] = {
     {"minimal", NULL, {"tester.pub"}, NULL, NULL, NULL, FALSE},
-    {"mac-password", NULL, {"tester.pub"}, "52:54:00:AB:cd:01", "$6$rounds=4096$salt$hashhashhash",
-     NULL, FALSE},
+    {"mac-password",
+     NULL,
+     {"tester.pub"},
+     "52:54:00:AB:cd:01",
+     "$6$rounds=4096$salt$hashhashhash",
+     NULL,
+     FALSE},
     {"host-keys", NULL, {"tester.pub"}, "52:54:00:00:00:02", NULL, NULL, TRUE},
     {"hostile-comment", NULL, {"hostile-comment.pub", "tester.pub"}, NULL, NULL, NULL, FALSE},
     {"merge-users", "cloud-config-users.yaml", {"tester.pub"}, NULL, NULL, NULL, FALSE},
@@ -140,8 +145,7 @@ authorized_key(GBytes *text, guint user, guint index)
             if (strcmp((char *)uk->data.scalar.value, "ssh_authorized_keys") != 0)
                 continue;
             yaml_node_t *keys = yaml_document_get_node(&doc, q->value);
-            yaml_node_t *key =
-                yaml_document_get_node(&doc, keys->data.sequence.items.start[index]);
+            yaml_node_t *key = yaml_document_get_node(&doc, keys->data.sequence.items.start[index]);
             result = g_strdup((char *)key->data.scalar.value);
         }
     }
@@ -176,8 +180,8 @@ test_merge_keeps_their_keys_in_order(void)
     g_auto(VsCloudInitSpec) spec = {0};
     g_auto(VsSeedFiles) files = {0};
     g_autoptr(GError) error = NULL;
-    const char *order[] = {"packages:", "users:", "ssh_authorized_keys:", "runcmd:",
-                           "write_files:"};
+    const char *order[] = {
+        "packages:", "users:", "ssh_authorized_keys:", "runcmd:", "write_files:"};
     const char *text, *last = NULL;
 
     fill_spec(&spec, &cases[4]);

@@ -147,8 +147,8 @@ test_secrets_are_owner_only(void)
 static void
 test_write_failure_leaves_nothing(void)
 {
-    g_auto(VsSeedFiles) files = {.user_data = text("#cloud-config\n"),
-                                 .meta_data = text("instance-id: x\n")};
+    g_auto(VsSeedFiles)
+        files = {.user_data = text("#cloud-config\n"), .meta_data = text("instance-id: x\n")};
     g_autoptr(GError) error = NULL;
 
     g_assert_false(vs_seed_write(&files, "/nonexistent-dir/seed.iso", &error));
