@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cloudinit.h"
+#include "spec.h"
 #include "errors.h"
 
 G_DEFINE_QUARK(vs - cli - error - quark, vs_cli_error)
@@ -68,6 +69,8 @@ vs_cli_exit_status(const GError *error)
             return VS_EXIT_ERROR;
         }
     }
+    if (error->domain == VS_SPEC_ERROR)
+        return VS_EXIT_USAGE;
     if (error->domain == VS_CLOUDINIT_ERROR)
         return error->code == VS_CLOUDINIT_ERROR_USAGE ? VS_EXIT_USAGE : VS_EXIT_ERROR;
     if (error->domain == VS_DOMAINS_ERROR) {

@@ -35,8 +35,9 @@ typedef struct {
     const char *name;
     const char *args;    /* parameter string shown in usage, after the name */
     const char *summary; /* one line for `virt-station --help` */
-    VsCommandFunc run;
-    gboolean json; /* the command supports --json */
+    VsCommandFunc run;   /* NULL: the command lives in the libvirt module */
+    gboolean json;       /* the command supports --json */
+    const char *symbol;  /* the command's function in the libvirt module */
 } VsCommand;
 
 /* Returns the command table, terminated by an entry with a NULL name. */

@@ -56,10 +56,13 @@ vs_cmd_seed(VsCli *cli, int argc, char **argv)
          "meta-data instance-id (default: a new random one)", "ID"},
         G_OPTION_ENTRY_NULL,
     };
-    static const VsCommand self = {"seed", "-o FILE [OPTIONS]",
+    static const VsCommand self = {"seed",
+                                   "-o FILE [OPTIONS]",
                                    "Write a cloud-init NoCloud seed ISO (label cidata) holding "
                                    "user-data, meta-data and, when asked, network-config.",
-                                   NULL, FALSE};
+                                   NULL,
+                                   FALSE,
+                                   NULL};
     g_auto(VsCloudInitSpec) spec = {0};
     g_auto(VsSeedFiles) files = {0};
     g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);

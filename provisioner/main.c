@@ -1,4 +1,11 @@
-/* The virt-station command: global options, then one command from the table in commands.c. */
+/* The virt-station command: global options, then one command from the table in commands.c.
+ *
+ * The program itself links only GLib, libyaml and libarchive. Commands that talk to libvirt live
+ * in the module virt-station-libvirt.so, loaded when such a command runs: libvirt and its
+ * dependencies take longer to load than `seed` takes to do all its work, so a command that does
+ * not need them does not pay for them. The module is looked for in $VIRT_STATION_MODULE_DIR,
+ * then beside the program (a build tree), then in the installed location. */
+#include <dlfcn.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +31,50 @@ print_help(FILE *out)
                  "      --version       show the version\n\n"
                  "Exit status: 0 success, 1 error, 2 bad usage, 3 refused or not found,\n"
                  "4 timed out, 5 cloud-init finished with errors.\n");
+}
+
+#define MODULE_NAME "virt-station-libvirt.so"
+
+/* Returns the path of the libvirt module. */
+static char *
+module_path(void)
+{
+    const char *env = g_getenv("VIRT_STATION_MODULE_DIR");
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+
+    if (env && *env)
+        return g_build_filename(env, MODULE_NAME, NULL);
+    if (self) {
+        g_autofree char *dir = g_path_get_dirname(self);
+        g_autofree char *beside = g_build_filename(dir, MODULE_NAME, NULL);
+        if (g_file_test(beside, G_FILE_TEST_EXISTS))
+            return g_steal_pointer(&beside);
+    }
+    return g_build_filename(VS_MODULE_DIR, MODULE_NAME, NULL);
+}
+
+/* Returns the function of @cmd, loading the libvirt module when it lives there. */
+static VsCommandFunc
+command_function(const VsCommand *cmd)
+{
+    g_autofree char *path = NULL;
+    void *module, *func;
+
+    if (cmd->run)
+        return cmd->run;
+    path = module_path();
+    module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!module) {
+        fprintf(stderr, "virt-station: cannot load %s, which '%s' needs: %s\n", path, cmd->name,
+                dlerror());
+        return NULL;
+    }
+    func = dlsym(module, cmd->symbol);
+    if (!func) {
+        fprintf(stderr, "virt-station: %s has no %s: %s\n", path, cmd->symbol, dlerror());
+        return NULL;
+    }
+    return (VsCommandFunc)func;
 }
 
 static const VsCommand *
@@ -88,5 +139,8 @@ main(int argc, char **argv)
                 argv[1]);
         return VS_EXIT_USAGE;
     }
-    return cmd->run(&cli, argc - 1, argv + 1);
+    VsCommandFunc run = command_function(cmd);
+    if (!run)
+        return VS_EXIT_ERROR;
+    return run(&cli, argc - 1, argv + 1);
 }

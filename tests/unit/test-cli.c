@@ -58,6 +58,7 @@ test_help_lists_existing_commands(void)
     g_auto(Run) r = run("--help", NULL);
     g_assert_cmpint(r.status, ==, 0);
     g_assert_nonnull(strstr(r.out, "\n  seed "));
+    g_assert_nonnull(strstr(r.out, "\n  up "));
     /* Commands that do not exist yet are not advertised. */
     g_assert_null(strstr(r.out, "\n  list "));
     g_assert_nonnull(strstr(r.out, "--connect URI"));
@@ -129,6 +130,62 @@ test_bad_input_leaves_no_file(void)
     g_rmdir(dir);
 }
 
+#define UNREACHABLE "qemu+unix:///system?socket=/nonexistent/libvirt-sock"
+
+static void
+test_up_dry_run_without_libvirt(void)
+{
+    g_autofree char *image = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+
+    g_auto(Run) r = run("up", "ws1", "--image", image, "--dry-run", "--print-xml", "--network",
+                        "user", "-c", UNREACHABLE, "--cpus", "3", "--memory", "3G", NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    /* It says what it assumed, and the XML follows from the assumption. */
+    g_assert_nonnull(strstr(r.err, "connecting to " UNREACHABLE));
+    g_assert_nonnull(strstr(r.err, "assuming an x86_64 host without KVM (domain type qemu)"));
+    g_assert_true(g_str_has_prefix(
+        r.out, "<domain xmlns:qemu=\"http://libvirt.org/schemas/domain/qemu/1.0\" type=\"qemu\">"));
+    g_assert_nonnull(strstr(r.out, "<vcpu placement=\"static\">3</vcpu>"));
+    g_assert_nonnull(strstr(r.out, "<memory unit=\"MiB\">3072</memory>"));
+    g_assert_nonnull(strstr(r.out, "hostfwd=tcp:127.0.0.1:"));
+    /* The base volume is named after the image's content (sha256 of tester.pub). */
+    g_autofree char *data = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(image, &data, &len, NULL));
+    g_autofree char *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)data, len);
+    g_autofree char *volume = g_strdup_printf("volume=\"tester.pub-%.12s\"", sha);
+    g_assert_nonnull(strstr(r.out, volume));
+}
+
+static void
+test_up_errors(void)
+{
+    g_autofree char *image = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+    g_autofree char *dir = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
+    g_autofree char *spec = g_build_filename(dir, "spec.yaml", NULL);
+
+    g_auto(Run) name =
+        run("up", "Bad_Name", "--image", image, "--dry-run", "-c", UNREACHABLE, NULL);
+    g_assert_cmpint(name.status, ==, 2);
+    g_assert_nonnull(strstr(name.err, "invalid name 'Bad_Name'"));
+    g_auto(Run) noimage = run("up", "ws1", "--dry-run", "-c", UNREACHABLE, NULL);
+    g_assert_cmpint(noimage.status, ==, 2);
+    g_assert_nonnull(strstr(noimage.err, "--image is needed"));
+    g_auto(Run) size = run("up", "ws1", "--image", image, "--dry-run", "--memory", "lots", NULL);
+    g_assert_cmpint(size.status, ==, 2);
+    g_assert_nonnull(strstr(size.err, "--memory: 'lots' is not a size"));
+    g_assert_true(g_file_set_contents(spec, "name: ws1\nimage: x.qcow2\ncolour: blue\n", -1, NULL));
+    g_auto(Run) key = run("up", "-f", spec, "--dry-run", NULL);
+    g_assert_cmpint(key.status, ==, 2);
+    g_autofree char *expected = g_strdup_printf("%s line 3: unknown key 'colour'", spec);
+    g_assert_nonnull(strstr(key.err, expected));
+    g_auto(Run) real = run("up", "ws1", "--image", image, "-c", UNREACHABLE, NULL);
+    g_assert_cmpint(real.status, ==, 1);
+    g_assert_nonnull(strstr(real.err, "not available in this version yet"));
+    g_remove(spec);
+    g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -138,5 +195,7 @@ main(int argc, char **argv)
     g_test_add_func("/cli/usage-errors-exit-2", test_usage_errors_exit_2);
     g_test_add_func("/cli/global-options-either-side", test_global_options_either_side);
     g_test_add_func("/cli/bad-input-leaves-no-file", test_bad_input_leaves_no_file);
+    g_test_add_func("/cli/up/dry-run-without-libvirt", test_up_dry_run_without_libvirt);
+    g_test_add_func("/cli/up/errors", test_up_errors);
     return g_test_run();
 }

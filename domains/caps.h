@@ -1,0 +1,27 @@
+/* What the connected libvirt host can do, for the facts a domain is built from. */
+#pragma once
+
+#include "config.h"
+#include "vs-libvirt.h"
+
+typedef struct {
+    VsArch arch;      /* the host's architecture */
+    gboolean kvm;     /* KVM is available for @arch */
+    gboolean passt;   /* <interface type='user'> with <backend type='passt'/> is accepted */
+    gboolean session; /* a qemu:///session connection */
+    gboolean remote;  /* the connection goes over the network */
+    unsigned long libvirt_version;
+} VsCaps;
+
+/* The first libvirt release that accepts passt with <portForward>: 9.0.0 rejects
+ * <backend type='passt'/> ("Invalid value for attribute 'type' in element 'backend'"), and
+ * libvirt's domain XML documentation gives user-mode passt as available since 9.2.0. Newer
+ * libvirt also lists the backend types in the domain capabilities, which wins when present. */
+#define VS_CAPS_PASST_VERSION 9002000UL
+
+/* Returns TRUE and fills @ret_caps from @conn; FALSE with @error set. */
+gboolean vs_caps_probe(virConnectPtr conn, VsCaps *ret_caps, GError **error);
+
+/* Returns whether @domcaps_xml lists passt among the interface backend types: 1 yes, 0 no,
+ * -1 when the document does not say (older libvirt). */
+int vs_caps_domcaps_passt(const char *domcaps_xml);

@@ -1,0 +1,68 @@
+/* Everything the domain XML of a workstation is made from. Filled by provisioner/ from the spec,
+ * the host's facts and the GPU plan; turned into XML by vs_domain_xml(). */
+#pragma once
+
+#include <glib.h>
+
+#include "plan.h"
+
+typedef enum { VS_ARCH_X86_64, VS_ARCH_AARCH64, VS_ARCH_LAST } VsArch;
+typedef enum { VS_FIRMWARE_BIOS, VS_FIRMWARE_EFI, VS_FIRMWARE_LAST } VsFirmware;
+typedef enum { VS_NET_NETWORK, VS_NET_BRIDGE, VS_NET_USER, VS_NET_LAST } VsNetMode;
+typedef enum { VS_DISPLAY_NONE, VS_DISPLAY_VNC, VS_DISPLAY_SPICE, VS_DISPLAY_LAST } VsDisplay;
+typedef enum { VS_SEED_DISK, VS_SEED_CDROM, VS_SEED_LAST } VsSeedDevice;
+
+typedef struct {
+    char *name;
+    char *title;
+    char *description;
+    gboolean kvm; /* domain type kvm; else qemu (TCG) */
+    VsArch arch;
+    VsFirmware firmware;
+    guint vcpus;
+    guint64 memory_mib;
+
+    char *pool;        /* the pool holding the workstation's volumes */
+    char *disk_volume; /* the qcow2 overlay */
+    char *seed_volume; /* the NoCloud ISO; NULL when seed_from is set */
+    VsSeedDevice seed_device;
+    char *seed_from; /* ds=nocloud;s=URL instead of a seed volume */
+
+    VsNetMode net_mode;
+    char *net_source; /* network or bridge name */
+    char *mac;
+    gboolean passt;    /* user networking through passt (else QEMU's SLIRP) */
+    guint16 ssh_port;  /* user networking: 127.0.0.1 port forwarded to the guest's 22 */
+    char *console_log; /* serial console log file on the libvirt host */
+
+    VsDisplay display;
+    VsGpuPlan *gpu; /* never NULL */
+
+    /* Metadata only. */
+    char *os_id;       /* libosinfo id, or NULL */
+    char *image_alias; /* the alias or file the base image came from */
+    char *base_pool;
+    char *base_volume;
+    char *ssh_user;
+    GPtrArray *host_keys; /* the guest's SSH host public key lines */
+} VsDomainConfig;
+
+VsDomainConfig *vs_domain_config_new(void);
+void vs_domain_config_free(VsDomainConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsDomainConfig, vs_domain_config_free)
+
+/* Enum <-> string tables, the spellings of shared/CLI.md. The from_string functions return -1
+ * for unknown strings. */
+const char *vs_arch_to_string(VsArch arch);
+int vs_arch_from_string(const char *str);
+const char *vs_firmware_to_string(VsFirmware firmware);
+int vs_firmware_from_string(const char *str);
+const char *vs_net_mode_to_string(VsNetMode mode);
+int vs_net_mode_from_string(const char *str);
+const char *vs_display_to_string(VsDisplay display);
+int vs_display_from_string(const char *str);
+const char *vs_seed_device_to_string(VsSeedDevice device);
+int vs_seed_device_from_string(const char *str);
+
+/* Returns TRUE when @name is a valid workstation name (a hostname label, shared/CLI.md). */
+gboolean vs_domain_name_valid(const char *name);

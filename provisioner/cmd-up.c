@@ -1,0 +1,346 @@
+/* virt-station up: a workstation from a cloud image. This file gathers the request (spec file,
+ * then flags over it) and the host's facts, and builds the domain configuration; with --dry-run
+ * it stops there and changes nothing. */
+#include <stdio.h>
+#include <string.h>
+
+#include "caps.h"
+#include "commands.h"
+#include "connect.h"
+#include "defaults.h"
+#include "imagehash.h"
+#include "ports.h"
+#include "request.h"
+#include "xml.h"
+
+typedef struct {
+    char *spec_file;
+    char *name;
+    char *image;
+    char *cpus;
+    char *memory;
+    char *disk;
+    char *instance_type;
+    char *network;
+    char *gpu;
+    char *gpu_memory;
+    char *display;
+    char *user;
+    char **ssh_keys;
+    char *user_data;
+    char *network_config;
+    char *seed_device;
+    char *seed_from;
+    char *arch;
+    char *firmware;
+    char *mac;
+    char *pool;
+    gboolean dry_run;
+    gboolean print_xml;
+    gboolean no_wait;
+    int timeout;
+} UpOptions;
+
+static void
+up_options_clear(UpOptions *o)
+{
+    g_free(o->spec_file);
+    g_free(o->name);
+    g_free(o->image);
+    g_free(o->cpus);
+    g_free(o->memory);
+    g_free(o->disk);
+    g_free(o->instance_type);
+    g_free(o->network);
+    g_free(o->gpu);
+    g_free(o->gpu_memory);
+    g_free(o->display);
+    g_free(o->user);
+    g_strfreev(o->ssh_keys);
+    g_free(o->user_data);
+    g_free(o->network_config);
+    g_free(o->seed_device);
+    g_free(o->seed_from);
+    g_free(o->arch);
+    g_free(o->firmware);
+    g_free(o->mac);
+    g_free(o->pool);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(UpOptions, up_options_clear)
+
+/* Sets a spec value from a flag the user gave: flags win over the spec file. */
+static gboolean
+apply_flags(VsSpec *spec, UpOptions *o, GError **error)
+{
+#define TAKE(field)                                                                                \
+    if (o->field) {                                                                                \
+        g_free(spec->field);                                                                       \
+        spec->field = g_steal_pointer(&o->field);                                                  \
+    }
+    TAKE(name);
+    TAKE(image);
+    TAKE(instance_type);
+    TAKE(network);
+    TAKE(gpu);
+    TAKE(display);
+    TAKE(user);
+    TAKE(user_data);
+    TAKE(network_config);
+    TAKE(seed_device);
+    TAKE(seed_from);
+    TAKE(arch);
+    TAKE(firmware);
+    TAKE(mac);
+    TAKE(pool);
+#undef TAKE
+    if (o->cpus) {
+        guint64 n;
+        if (!g_ascii_string_to_unsigned(o->cpus, 10, 1, 4096, &n, NULL)) {
+            g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
+                        "--cpus: '%s' is not a number of vCPUs (1 to 4096)", o->cpus);
+            return FALSE;
+        }
+        spec->cpus = (guint)n;
+    }
+    if (o->memory) {
+        guint64 bytes;
+        if (!vs_spec_parse_size(o->memory, 1ULL << 20, "--memory", &bytes, error))
+            return FALSE;
+        spec->memory_mib = MAX(bytes >> 20, 1);
+    }
+    if (o->disk && !vs_spec_parse_size(o->disk, 1ULL << 30, "--disk", &spec->disk_bytes, error))
+        return FALSE;
+    if (o->gpu_memory && !vs_spec_parse_size(o->gpu_memory, 1ULL << 20, "--gpu-memory",
+                                             &spec->gpu_memory_bytes, error))
+        return FALSE;
+    if (o->ssh_keys) {
+        g_ptr_array_set_size(spec->ssh_keys, 0);
+        for (guint i = 0; o->ssh_keys[i]; i++)
+            g_ptr_array_add(spec->ssh_keys, g_strdup(o->ssh_keys[i]));
+    }
+    return TRUE;
+}
+
+static char *
+random_mac(void)
+{
+    return g_strdup_printf("52:54:00:%02x:%02x:%02x", g_random_int_range(0, 256),
+                           g_random_int_range(0, 256), g_random_int_range(0, 256));
+}
+
+/* Returns the first render node of this machine, or NULL. */
+static char *
+first_render_node(void)
+{
+    for (int minor = 128; minor < 192; minor++) {
+        g_autofree char *path = g_strdup_printf("/dev/dri/renderD%d", minor);
+        if (g_file_test(path, G_FILE_TEST_EXISTS))
+            return g_steal_pointer(&path);
+    }
+    return NULL;
+}
+
+/* The GPU plan for --gpu until gpu/ selects from a real inventory. */
+static VsGpuPlan *
+plan_gpu(const char *request, gboolean local, GError **error)
+{
+    const char *mode = request ? request : "auto";
+    VsGpuPlan *plan;
+
+    if (strcmp(mode, "none") == 0) {
+        plan = vs_gpu_plan_new(VS_GPU_MODE_NONE);
+        g_ptr_array_add(plan->reasons, g_strdup("no GPU was asked for (--gpu none)"));
+        return plan;
+    }
+    if (strcmp(mode, "auto") == 0) {
+        plan = vs_gpu_plan_new(VS_GPU_MODE_NONE);
+        g_ptr_array_add(plan->reasons,
+                        g_strdup("automatic GPU selection is not available yet: auto means none"));
+        return plan;
+    }
+    if (strcmp(mode, "virgl") == 0) {
+        g_autofree char *node = local ? first_render_node() : NULL;
+        if (!node) {
+            g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID, "--gpu virgl: %s",
+                        local ? "this host has no render node (/dev/dri/renderD*)"
+                              : "render nodes of a remote host are not known yet");
+            return NULL;
+        }
+        plan = vs_gpu_plan_new(VS_GPU_MODE_VIRGL);
+        plan->render_node = g_steal_pointer(&node);
+        g_ptr_array_add(plan->reasons, g_strdup_printf("virgl on %s, as asked", plan->render_node));
+        return plan;
+    }
+    if (g_str_has_prefix(mode, "vgpu") || g_str_has_prefix(mode, "passthrough:")) {
+        g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
+                    "--gpu %s: vGPU and passthrough need the host GPU inventory, which this "
+                    "version does not have yet; use --gpu none or virgl",
+                    mode);
+        return NULL;
+    }
+    g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
+                "--gpu: '%s' is not one of auto, none, virgl, vgpu[:TYPE], passthrough:ADDR", mode);
+    return NULL;
+}
+
+/* Fills the host facts from the connection, or from assumptions for a dry run without one. */
+static gboolean
+gather_facts(VsCli *cli, const VsSpec *spec, gboolean dry_run, VsHostFacts *facts, GError **error)
+{
+    g_autoptr(GError) conn_error = NULL;
+    g_autoptr(virConnect) conn = vs_connect_open(cli->uri, &conn_error);
+    VsCaps caps = {.arch = VS_ARCH_X86_64};
+
+    if (conn) {
+        if (!vs_caps_probe(conn, &caps, error))
+            return FALSE;
+    } else if (dry_run) {
+        vs_cli_warn("%s; assuming an x86_64 host without KVM (domain type qemu) and libvirt "
+                    "older than 9.2 for this dry run",
+                    conn_error->message);
+    } else {
+        g_propagate_error(error, g_steal_pointer(&conn_error));
+        return FALSE;
+    }
+    facts->kvm = caps.kvm;
+    facts->arch = caps.arch;
+    facts->passt = caps.passt;
+    facts->session = caps.session;
+    facts->console_log_dir =
+        caps.session ? g_build_filename(g_get_user_cache_dir(), "libvirt", "qemu", "log", NULL)
+                     : g_strdup("/var/log/libvirt/qemu");
+    facts->mac = random_mac();
+    facts->default_user = vs_defaults_user();
+    facts->ssh_port = vs_ports_free_loopback(error);
+    if (!facts->ssh_port)
+        return FALSE;
+    facts->gpu = plan_gpu(spec->gpu, conn == NULL || !caps.remote, error);
+    if (!facts->gpu)
+        return FALSE;
+
+    if (!spec->image) {
+        g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
+                    "--image is needed: a cloud image file (qcow2 or raw)");
+        return FALSE;
+    }
+    if (!g_file_test(spec->image, G_FILE_TEST_IS_REGULAR)) {
+        g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
+                    "--image %s: no such file (image aliases come with the image catalog)",
+                    spec->image);
+        return FALSE;
+    }
+    g_autofree char *sha = vs_imagehash_file(spec->image, error);
+    if (!sha)
+        return FALSE;
+    facts->image_alias = g_path_get_basename(spec->image);
+    facts->base_pool = g_strdup(spec->pool ? spec->pool : "default");
+    facts->base_volume = vs_imagehash_volume_name(spec->image, sha);
+    return TRUE;
+}
+
+int
+vs_cmd_up(VsCli *cli, int argc, char **argv)
+{
+    g_auto(UpOptions) o = {.timeout = 600};
+    const GOptionEntry entries[] = {
+        {"file", 'f', 0, G_OPTION_ARG_FILENAME, &o.spec_file, "Read the request from a spec file",
+         "SPEC.yaml"},
+        {"image", 0, 0, G_OPTION_ARG_FILENAME, &o.image, "The cloud image (a qcow2 or raw file)",
+         "PATH"},
+        {"cpus", 0, 0, G_OPTION_ARG_STRING, &o.cpus, "vCPUs (default 2)", "N"},
+        {"memory", 0, 0, G_OPTION_ARG_STRING, &o.memory, "Memory; a bare number is MiB (4096)",
+         "SIZE"},
+        {"disk", 0, 0, G_OPTION_ARG_STRING, &o.disk, "System disk; a bare number is GiB (20)",
+         "SIZE"},
+        {"instance-type", 't', 0, G_OPTION_ARG_STRING, &o.instance_type,
+         "vCPUs and MiB at once, like c4m8192", "cNmM"},
+        {"network", 0, 0, G_OPTION_ARG_STRING, &o.network,
+         "user, bridge:BR or network:NAME (default network:default, user on session)", "NET"},
+        {"gpu", 0, 0, G_OPTION_ARG_STRING, &o.gpu,
+         "auto, none, virgl, vgpu[:TYPE], "
+         "passthrough:ADDR",
+         "MODE"},
+        {"gpu-memory", 0, 0, G_OPTION_ARG_STRING, &o.gpu_memory, "Smallest vGPU framebuffer (4G)",
+         "SIZE"},
+        {"display", 0, 0, G_OPTION_ARG_STRING, &o.display, "none, vnc or spice (default none)",
+         "HOW"},
+        {"user", 0, 0, G_OPTION_ARG_STRING, &o.user, "The login to create in the guest", "NAME"},
+        {"ssh-key", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.ssh_keys,
+         "Public key to authorize (repeatable)", "FILE.pub"},
+        {"user-data", 0, 0, G_OPTION_ARG_FILENAME, &o.user_data, "Your own user-data, merged",
+         "FILE"},
+        {"network-config", 0, 0, G_OPTION_ARG_FILENAME, &o.network_config,
+         "Your own network-config", "FILE"},
+        {"seed-device", 0, 0, G_OPTION_ARG_STRING, &o.seed_device, "disk or cdrom (default disk)",
+         "DEV"},
+        {"seed-from", 0, 0, G_OPTION_ARG_STRING, &o.seed_from,
+         "Let cloud-init fetch its seed from this URL instead", "URL"},
+        {"arch", 0, 0, G_OPTION_ARG_STRING, &o.arch, "x86_64 or aarch64 (default: the host's)",
+         "ARCH"},
+        {"firmware", 0, 0, G_OPTION_ARG_STRING, &o.firmware, "bios or efi", "FW"},
+        {"mac", 0, 0, G_OPTION_ARG_STRING, &o.mac, "The NIC's MAC address (default: random)",
+         "MAC"},
+        {"pool", 0, 0, G_OPTION_ARG_STRING, &o.pool, "Storage pool (default: default)", "POOL"},
+        {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &o.dry_run, "Change nothing; say what would be done",
+         NULL},
+        {"print-xml", 0, 0, G_OPTION_ARG_NONE, &o.print_xml, "Print the domain XML", NULL},
+        {"no-wait", 0, 0, G_OPTION_ARG_NONE, &o.no_wait, "Do not wait for the guest to be ready",
+         NULL},
+        {"timeout", 0, 0, G_OPTION_ARG_INT, &o.timeout, "Seconds to wait for readiness (600)", "S"},
+        G_OPTION_ENTRY_NULL,
+    };
+    static const VsCommand self = {"up",
+                                   "NAME [OPTIONS]",
+                                   "Create and start a workstation from a cloud image. "
+                                   "Only --dry-run is available in this version.",
+                                   NULL,
+                                   FALSE,
+                                   NULL};
+    g_autoptr(VsSpec) spec = vs_spec_new();
+    g_autoptr(VsHostFacts) facts = vs_host_facts_new();
+    g_autoptr(VsDomainConfig) config = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = NULL;
+
+    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error))
+        return vs_cli_fail(cli, "up", error);
+    if (argc > 2) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "up: unexpected argument '%s'",
+                    argv[2]);
+        return vs_cli_fail(cli, "up", error);
+    }
+    if (argc == 2)
+        o.name = g_strdup(argv[1]);
+    if (o.spec_file && !vs_spec_load_file(spec, o.spec_file, &error))
+        return vs_cli_fail(cli, "up", error);
+    if (!apply_flags(spec, &o, &error))
+        return vs_cli_fail(cli, "up", error);
+    if (!o.dry_run) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_FAILED,
+                    "up: creating workstations is not available in this version yet; "
+                    "--dry-run --print-xml shows the domain it would define");
+        return vs_cli_fail(cli, "up", error);
+    }
+    if (!spec->name) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "up: a workstation NAME is needed");
+        return vs_cli_fail(cli, "up", error);
+    }
+    if (!gather_facts(cli, spec, o.dry_run, facts, &error))
+        return vs_cli_fail(cli, "up", error);
+    config = vs_request_config(spec, facts, &error);
+    if (!config)
+        return vs_cli_fail(cli, "up", error);
+    xml = vs_domain_xml(config, &error);
+    if (!xml)
+        return vs_cli_fail(cli, "up", error);
+    if (o.print_xml)
+        fputs(xml, stdout);
+    else
+        vs_cli_progress(cli,
+                        "dry run: would define %s (%u vCPUs, %" G_GUINT64_FORMAT
+                        " MiB, GPU %s, network %s); --print-xml shows the XML",
+                        config->name, config->vcpus, config->memory_mib,
+                        vs_gpu_mode_to_string(config->gpu->mode),
+                        vs_net_mode_to_string(config->net_mode));
+    return VS_EXIT_OK;
+}

@@ -1,0 +1,226 @@
+#include "request.h"
+
+#include <string.h>
+
+#include "cloudinit.h"
+#include "vs-config.h"
+
+#define DEFAULT_CPUS       2
+#define DEFAULT_MEMORY_MIB 4096
+
+static gboolean bad(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean
+bad(GError **error, const char *format, ...)
+{
+    va_list ap;
+
+    va_start(ap, format);
+    g_autofree char *msg = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    g_set_error_literal(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID, msg);
+    return FALSE;
+}
+
+VsHostFacts *
+vs_host_facts_new(void)
+{
+    VsHostFacts *f = g_new0(VsHostFacts, 1);
+    f->host_keys = g_ptr_array_new_with_free_func(g_free);
+    return f;
+}
+
+void
+vs_host_facts_free(VsHostFacts *f)
+{
+    if (!f)
+        return;
+    g_free(f->console_log_dir);
+    g_free(f->image_alias);
+    g_free(f->base_pool);
+    g_free(f->base_volume);
+    g_free(f->os_id);
+    g_free(f->mac);
+    g_free(f->default_user);
+    vs_gpu_plan_free(f->gpu);
+    g_ptr_array_unref(f->host_keys);
+    g_free(f);
+}
+
+char *
+vs_request_os_id(const char *alias)
+{
+    static const struct {
+        const char *prefix, *url;
+    } oses[] = {
+        {"ubuntu:daily:", "http://ubuntu.com/ubuntu/"},
+        {"ubuntu:", "http://ubuntu.com/ubuntu/"},
+        {"debian:", "http://debian.org/debian/"},
+        {"fedora:", "http://fedoraproject.org/fedora/"},
+    };
+
+    if (!alias)
+        return NULL;
+    for (guint i = 0; i < G_N_ELEMENTS(oses); i++) {
+        if (g_str_has_prefix(alias, oses[i].prefix)) {
+            const char *version = alias + strlen(oses[i].prefix);
+            g_autofree char *v = g_strndup(version, strcspn(version, "-"));
+            if (!g_regex_match_simple("^[0-9]+(\\.[0-9]+)?$", v, 0, 0))
+                return NULL;
+            return g_strconcat(oses[i].url, v, NULL);
+        }
+    }
+    return NULL;
+}
+
+gboolean
+vs_request_parse_network(const char *text, VsNetMode *ret_mode, char **ret_source, GError **error)
+{
+    const char *colon = strchr(text, ':');
+
+    if (strcmp(text, "user") == 0) {
+        *ret_mode = VS_NET_USER;
+        *ret_source = NULL;
+        return TRUE;
+    }
+    if (colon && colon[1] &&
+        (g_str_has_prefix(text, "network:") || g_str_has_prefix(text, "bridge:"))) {
+        if (!g_regex_match_simple("^[A-Za-z0-9_.:-]{1,64}$", colon + 1, 0, 0))
+            return bad(error, "--network: '%s' is not a valid network or bridge name", colon + 1);
+        *ret_mode = text[0] == 'n' ? VS_NET_NETWORK : VS_NET_BRIDGE;
+        *ret_source = g_strdup(colon + 1);
+        return TRUE;
+    }
+    return bad(error, "--network: '%s' is not one of user, bridge:BR, network:NAME", text);
+}
+
+static gboolean
+parse_enum(const char *text, int (*from_string)(const char *), const char *what,
+           const char *choices, int *ret, GError **error)
+{
+    int v = from_string(text);
+
+    if (v < 0)
+        return bad(error, "%s: '%s' is not one of %s", what, text, choices);
+    *ret = v;
+    return TRUE;
+}
+
+VsDomainConfig *
+vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
+{
+    g_autoptr(VsDomainConfig) c = vs_domain_config_new();
+    int v = 0;
+
+    if (!spec->name)
+        return bad(error, "a workstation NAME is needed"), NULL;
+    if (!vs_domain_name_valid(spec->name))
+        return bad(error,
+                   "invalid name '%s': use 1 to 63 lower-case letters, digits and '-', not "
+                   "starting or ending with '-'",
+                   spec->name),
+               NULL;
+    c->name = g_strdup(spec->name);
+
+    /* Size: the shorthand first, then explicit values over it. */
+    c->vcpus = DEFAULT_CPUS;
+    c->memory_mib = DEFAULT_MEMORY_MIB;
+    if (spec->instance_type &&
+        !vs_spec_parse_instance_type(spec->instance_type, &c->vcpus, &c->memory_mib, error))
+        return NULL;
+    if (spec->cpus)
+        c->vcpus = spec->cpus;
+    if (spec->memory_mib)
+        c->memory_mib = spec->memory_mib;
+
+    c->kvm = facts->kvm;
+    c->arch = facts->arch;
+    if (spec->arch &&
+        !parse_enum(spec->arch, vs_arch_from_string, "arch", "x86_64, aarch64", &v, error))
+        return NULL;
+    if (spec->arch)
+        c->arch = v;
+    if (c->arch != facts->arch)
+        c->kvm = FALSE; /* another architecture is always emulated */
+    c->firmware = c->arch == VS_ARCH_AARCH64 ? VS_FIRMWARE_EFI : VS_FIRMWARE_BIOS;
+    if (spec->firmware &&
+        !parse_enum(spec->firmware, vs_firmware_from_string, "firmware", "bios, efi", &v, error))
+        return NULL;
+    if (spec->firmware)
+        c->firmware = v;
+    if (c->arch == VS_ARCH_AARCH64 && c->firmware == VS_FIRMWARE_BIOS)
+        return bad(error, "firmware: aarch64 machines boot with efi only"), NULL;
+
+    c->pool = g_strdup(spec->pool ? spec->pool : "default");
+    c->disk_volume = g_strdup_printf("%s.qcow2", c->name);
+    if (spec->seed_from) {
+        if (!g_regex_match_simple("^https?://[^\\s;]+/$", spec->seed_from, 0, 0))
+            return bad(error,
+                       "seed-from: '%s' must be an http:// or https:// URL ending in '/' "
+                       "(cloud-init appends user-data, meta-data to it)",
+                       spec->seed_from),
+                   NULL;
+        c->seed_from = g_strdup(spec->seed_from);
+    } else {
+        c->seed_volume = g_strdup_printf("%s-seed.iso", c->name);
+    }
+    if (spec->seed_device && !parse_enum(spec->seed_device, vs_seed_device_from_string,
+                                         "seed-device", "disk, cdrom", &v, error))
+        return NULL;
+    c->seed_device = spec->seed_device ? (VsSeedDevice)v : VS_SEED_DISK;
+
+    if (spec->network) {
+        if (!vs_request_parse_network(spec->network, &c->net_mode, &c->net_source, error))
+            return NULL;
+    } else if (facts->session) {
+        c->net_mode = VS_NET_USER;
+    } else {
+        c->net_mode = VS_NET_NETWORK;
+        c->net_source = g_strdup("default");
+    }
+    c->passt = facts->passt;
+    c->ssh_port = facts->ssh_port;
+    c->mac = g_ascii_strdown(spec->mac ? spec->mac : facts->mac, -1);
+    if (!vs_cloudinit_check_mac(c->mac, error)) {
+        g_clear_error(error);
+        return bad(error, "mac: '%s' is not a unicast MAC address like 52:54:00:12:34:56", c->mac),
+               NULL;
+    }
+    if (facts->console_log_dir)
+        c->console_log = g_strdup_printf("%s/%s-console.log", facts->console_log_dir, c->name);
+
+    if (spec->display && !parse_enum(spec->display, vs_display_from_string, "display",
+                                     "none, vnc, spice", &v, error))
+        return NULL;
+    c->display = spec->display ? (VsDisplay)v : VS_DISPLAY_NONE;
+    g_return_val_if_fail(facts->gpu != NULL, NULL);
+    vs_gpu_plan_free(c->gpu);
+    c->gpu = vs_gpu_plan_new(facts->gpu->mode);
+    c->gpu->device = g_strdup(facts->gpu->device);
+    c->gpu->vgpu_type = g_strdup(facts->gpu->vgpu_type);
+    c->gpu->vgpu_kind = facts->gpu->vgpu_kind;
+    c->gpu->render_node = g_strdup(facts->gpu->render_node);
+    c->gpu->egl_headless = facts->gpu->egl_headless;
+    c->gpu->mdev_uuid = g_strdup(facts->gpu->mdev_uuid);
+    for (guint i = 0; i < facts->gpu->functions->len; i++)
+        g_ptr_array_add(c->gpu->functions, g_strdup(facts->gpu->functions->pdata[i]));
+    for (guint i = 0; i < facts->gpu->reasons->len; i++)
+        g_ptr_array_add(c->gpu->reasons, g_strdup(facts->gpu->reasons->pdata[i]));
+
+    c->ssh_user = g_strdup(spec->user ? spec->user : facts->default_user);
+    if (c->ssh_user && !vs_cloudinit_check_user(c->ssh_user, error)) {
+        g_autofree char *msg = g_strdup((*error)->message);
+        g_clear_error(error);
+        return bad(error, "user: %s", msg), NULL;
+    }
+    c->image_alias = g_strdup(facts->image_alias);
+    c->base_pool = g_strdup(facts->base_pool);
+    c->base_volume = g_strdup(facts->base_volume);
+    c->os_id = facts->os_id ? g_strdup(facts->os_id) : vs_request_os_id(facts->image_alias);
+    for (guint i = 0; i < facts->host_keys->len; i++)
+        g_ptr_array_add(c->host_keys, g_strdup(facts->host_keys->pdata[i]));
+    c->title = g_strdup_printf("%s (virt-station)", c->name);
+    c->description = g_strdup_printf("Workstation made by virt-station %s from %s", VS_VERSION,
+                                     facts->image_alias ? facts->image_alias : "an image");
+    return g_steal_pointer(&c);
+}

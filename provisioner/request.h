@@ -1,0 +1,38 @@
+/* Turning what the user asked for (VsSpec) and what the host is (VsHostFacts) into a domain
+ * configuration. Pure: no libvirt, no files, no randomness (facts carry the MAC and port). */
+#pragma once
+
+#include "config.h"
+#include "spec.h"
+
+typedef struct {
+    gboolean kvm;          /* the host offers KVM for @arch */
+    VsArch arch;           /* the host's architecture: the default for the guest */
+    gboolean passt;        /* the connected libvirt accepts passt with <portForward> */
+    gboolean session;      /* qemu:///session (else a system instance) */
+    char *console_log_dir; /* where serial console logs go on the libvirt host */
+    char *image_alias;     /* the alias or file name the base image came from */
+    char *base_pool;
+    char *base_volume;    /* the base image's volume, named after its content */
+    char *os_id;          /* libosinfo id of the image's OS, or NULL */
+    char *mac;            /* used when the spec gives none */
+    guint16 ssh_port;     /* 127.0.0.1 port for user networking */
+    char *default_user;   /* used when the spec gives none */
+    VsGpuPlan *gpu;       /* the resolved GPU plan (owned) */
+    GPtrArray *host_keys; /* the guest's SSH host public keys */
+} VsHostFacts;
+
+VsHostFacts *vs_host_facts_new(void);
+void vs_host_facts_free(VsHostFacts *facts);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsHostFacts, vs_host_facts_free)
+
+/* Returns the libosinfo id for an image alias such as "debian:12", or NULL. */
+char *vs_request_os_id(const char *alias);
+
+/* Parses --network: "user", "bridge:BR" or "network:NAME". */
+gboolean vs_request_parse_network(const char *text, VsNetMode *ret_mode, char **ret_source,
+                                  GError **error);
+
+/* Returns the domain configuration for @spec on the host described by @facts, or NULL with
+ * @error set (VS_SPEC_ERROR for bad values: exit status 2). */
+VsDomainConfig *vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error);

@@ -1,0 +1,290 @@
+/* Spec files: one YAML mapping whose keys are the long flag names (shared/CLI.md). Unknown keys,
+ * wrong types and malformed values are errors that name the key and its line. */
+#include "spec.h"
+
+#include <errno.h>
+#include <string.h>
+#include <yaml.h>
+
+G_DEFINE_QUARK(vs - spec - error - quark, vs_spec_error)
+
+VsSpec *
+vs_spec_new(void)
+{
+    VsSpec *spec = g_new0(VsSpec, 1);
+    spec->ssh_keys = g_ptr_array_new_with_free_func(g_free);
+    return spec;
+}
+
+void
+vs_spec_free(VsSpec *s)
+{
+    if (!s)
+        return;
+    g_free(s->name);
+    g_free(s->image);
+    g_free(s->instance_type);
+    g_free(s->network);
+    g_free(s->gpu);
+    g_free(s->display);
+    g_free(s->user);
+    g_ptr_array_unref(s->ssh_keys);
+    g_free(s->user_data);
+    g_free(s->network_config);
+    g_free(s->seed_device);
+    g_free(s->seed_from);
+    g_free(s->arch);
+    g_free(s->firmware);
+    g_free(s->mac);
+    g_free(s->pool);
+    g_free(s);
+}
+
+static gboolean spec_error(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean
+spec_error(GError **error, const char *format, ...)
+{
+    va_list ap;
+
+    va_start(ap, format);
+    g_autofree char *msg = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    g_set_error_literal(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID, msg);
+    return FALSE;
+}
+
+gboolean
+vs_spec_parse_size(const char *text, guint64 bare_unit, const char *what, guint64 *ret_bytes,
+                   GError **error)
+{
+    static const struct {
+        const char *suffix;
+        guint64 unit;
+    } units[] = {
+        {"", 0},
+        {"K", 1ULL << 10},
+        {"KiB", 1ULL << 10},
+        {"M", 1ULL << 20},
+        {"MiB", 1ULL << 20},
+        {"G", 1ULL << 30},
+        {"GiB", 1ULL << 30},
+        {"T", 1ULL << 40},
+        {"TiB", 1ULL << 40},
+    };
+    char *end = NULL;
+    guint64 n;
+
+    if (!text || !g_ascii_isdigit(text[0]))
+        return spec_error(error, "%s: '%s' is not a size (examples: 8G, 512M, 20)", what,
+                          text ? text : "");
+    errno = 0;
+    n = g_ascii_strtoull(text, &end, 10);
+    for (guint i = 0; i < G_N_ELEMENTS(units); i++) {
+        guint64 unit = units[i].unit ? units[i].unit : bare_unit;
+        if (strcmp(end, units[i].suffix) != 0)
+            continue;
+        if (errno != 0 || n == 0 || n > G_MAXUINT64 / unit)
+            return spec_error(error, "%s: '%s' is out of range", what, text);
+        *ret_bytes = n * unit;
+        return TRUE;
+    }
+    return spec_error(error, "%s: '%s' has an unknown unit (use K, M, G or T)", what, text);
+}
+
+gboolean
+vs_spec_parse_instance_type(const char *text, guint *ret_cpus, guint64 *ret_mib, GError **error)
+{
+    g_autoptr(GMatchInfo) match = NULL;
+    g_autoptr(GRegex) re = g_regex_new("^c([1-9][0-9]{0,3})m([1-9][0-9]{1,8})$", 0, 0, NULL);
+
+    if (!g_regex_match(re, text, 0, &match))
+        return spec_error(
+            error, "instance-type: '%s' is not of the form cNmM (N vCPUs, M MiB: c4m8192)", text);
+    g_autofree char *cpus = g_match_info_fetch(match, 1);
+    g_autofree char *mib = g_match_info_fetch(match, 2);
+    *ret_cpus = (guint)g_ascii_strtoull(cpus, NULL, 10);
+    *ret_mib = g_ascii_strtoull(mib, NULL, 10);
+    return TRUE;
+}
+
+typedef enum {
+    KEY_STRING,
+    KEY_PATH,
+    KEY_CPUS,
+    KEY_MEMORY,
+    KEY_DISK,
+    KEY_GPU_MEMORY,
+    KEY_KEYS
+} KeyKind;
+
+static const struct {
+    const char *key;
+    KeyKind kind;
+    gsize offset;
+} spec_keys[] = {
+    {"name", KEY_STRING, G_STRUCT_OFFSET(VsSpec, name)},
+    {"image", KEY_STRING, G_STRUCT_OFFSET(VsSpec, image)},
+    {"cpus", KEY_CPUS, 0},
+    {"memory", KEY_MEMORY, 0},
+    {"disk", KEY_DISK, 0},
+    {"instance-type", KEY_STRING, G_STRUCT_OFFSET(VsSpec, instance_type)},
+    {"network", KEY_STRING, G_STRUCT_OFFSET(VsSpec, network)},
+    {"gpu", KEY_STRING, G_STRUCT_OFFSET(VsSpec, gpu)},
+    {"gpu-memory", KEY_GPU_MEMORY, 0},
+    {"display", KEY_STRING, G_STRUCT_OFFSET(VsSpec, display)},
+    {"user", KEY_STRING, G_STRUCT_OFFSET(VsSpec, user)},
+    {"ssh-key", KEY_KEYS, 0},
+    {"user-data", KEY_PATH, G_STRUCT_OFFSET(VsSpec, user_data)},
+    {"network-config", KEY_PATH, G_STRUCT_OFFSET(VsSpec, network_config)},
+    {"seed-device", KEY_STRING, G_STRUCT_OFFSET(VsSpec, seed_device)},
+    {"seed-from", KEY_STRING, G_STRUCT_OFFSET(VsSpec, seed_from)},
+    {"arch", KEY_STRING, G_STRUCT_OFFSET(VsSpec, arch)},
+    {"firmware", KEY_STRING, G_STRUCT_OFFSET(VsSpec, firmware)},
+    {"mac", KEY_STRING, G_STRUCT_OFFSET(VsSpec, mac)},
+    {"pool", KEY_STRING, G_STRUCT_OFFSET(VsSpec, pool)},
+};
+
+static char *
+resolve_path(const char *base_dir, const char *path)
+{
+    if (!base_dir || g_path_is_absolute(path))
+        return g_strdup(path);
+    /* ~/ is expanded as a shell would. */
+    if (g_str_has_prefix(path, "~/"))
+        return g_build_filename(g_get_home_dir(), path + 2, NULL);
+    return g_build_filename(base_dir, path, NULL);
+}
+
+static gboolean
+set_key(VsSpec *spec, yaml_document_t *doc, int key_index, yaml_node_t *value, const char *what,
+        const char *base_dir, GError **error)
+{
+    const char *key = NULL;
+    KeyKind kind = spec_keys[key_index].kind;
+    gsize line = value->start_mark.line + 1;
+    const char *text =
+        value->type == YAML_SCALAR_NODE ? (const char *)value->data.scalar.value : NULL;
+    char **field = (char **)G_STRUCT_MEMBER_P(spec, spec_keys[key_index].offset);
+    guint64 bytes;
+
+    key = spec_keys[key_index].key;
+    if (kind == KEY_KEYS) {
+        g_ptr_array_set_size(spec->ssh_keys, 0);
+        if (text) {
+            g_ptr_array_add(spec->ssh_keys, resolve_path(base_dir, text));
+            return TRUE;
+        }
+        if (value->type != YAML_SEQUENCE_NODE)
+            return spec_error(error, "%s line %zu: 'ssh-key' must be a file or a list of files",
+                              what, line);
+        for (yaml_node_item_t *it = value->data.sequence.items.start;
+             it < value->data.sequence.items.top; it++) {
+            yaml_node_t *item = yaml_document_get_node(doc, *it);
+            if (item->type != YAML_SCALAR_NODE)
+                return spec_error(error, "%s line %zu: 'ssh-key' entries must be file names", what,
+                                  item->start_mark.line + 1);
+            g_ptr_array_add(spec->ssh_keys,
+                            resolve_path(base_dir, (const char *)item->data.scalar.value));
+        }
+        return TRUE;
+    }
+    if (!text || !*text)
+        return spec_error(error, "%s line %zu: '%s' needs a single value", what, line, key);
+    g_autofree char *where = g_strdup_printf("%s line %zu: %s", what, line, key);
+    switch (kind) {
+    case KEY_STRING:
+        g_free(*field);
+        *field = g_strdup(text);
+        return TRUE;
+    case KEY_PATH:
+        g_free(*field);
+        *field = resolve_path(base_dir, text);
+        return TRUE;
+    case KEY_CPUS: {
+        guint64 n;
+        if (!g_ascii_string_to_unsigned(text, 10, 1, 4096, &n, NULL))
+            return spec_error(error, "%s: '%s' is not a number of vCPUs (1 to 4096)", where, text);
+        spec->cpus = (guint)n;
+        return TRUE;
+    }
+    case KEY_MEMORY:
+        if (!vs_spec_parse_size(text, 1ULL << 20, where, &bytes, error))
+            return FALSE;
+        if (bytes < (1ULL << 20))
+            return spec_error(error, "%s: '%s' is less than 1 MiB", where, text);
+        spec->memory_mib = bytes >> 20;
+        return TRUE;
+    case KEY_DISK:
+        return vs_spec_parse_size(text, 1ULL << 30, where, &spec->disk_bytes, error);
+    case KEY_GPU_MEMORY:
+        return vs_spec_parse_size(text, 1ULL << 20, where, &spec->gpu_memory_bytes, error);
+    case KEY_KEYS:
+        break;
+    }
+    return TRUE;
+}
+
+gboolean
+vs_spec_load_data(VsSpec *spec, const char *data, gsize len, const char *what, const char *base_dir,
+                  GError **error)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    yaml_node_t *root;
+    gboolean ok = TRUE;
+
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        spec_error(error, "%s: malformed YAML at line %zu column %zu: %s", what,
+                   parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+                   parser.problem ? parser.problem : "syntax error");
+        yaml_parser_delete(&parser);
+        return FALSE;
+    }
+    root = yaml_document_get_root_node(&doc);
+    if (!root || root->type != YAML_MAPPING_NODE) {
+        ok = spec_error(error, "%s: a spec is a mapping of keys such as 'name', 'image', 'cpus'",
+                        what);
+    } else {
+        /* A second document would be silently ignored: refuse it. */
+        yaml_document_t next;
+        if (yaml_parser_load(&parser, &next)) {
+            if (yaml_document_get_root_node(&next))
+                ok = spec_error(error, "%s: holds more than one YAML document", what);
+            yaml_document_delete(&next);
+        }
+    }
+    for (yaml_node_pair_t *p = ok ? root->data.mapping.pairs.start : NULL;
+         ok && p < root->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(&doc, p->key);
+        const char *key = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
+        int found = -1;
+        for (guint i = 0; i < G_N_ELEMENTS(spec_keys); i++)
+            if (strcmp(spec_keys[i].key, key) == 0)
+                found = (int)i;
+        if (found < 0) {
+            ok = spec_error(error, "%s line %zu: unknown key '%s'", what, k->start_mark.line + 1,
+                            key);
+            break;
+        }
+        ok = set_key(spec, &doc, found, yaml_document_get_node(&doc, p->value), what, base_dir,
+                     error);
+    }
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    return ok;
+}
+
+gboolean
+vs_spec_load_file(VsSpec *spec, const char *path, GError **error)
+{
+    g_autofree char *data = NULL;
+    g_autofree char *dir = g_path_get_dirname(path);
+    gsize len;
+
+    if (!g_file_get_contents(path, &data, &len, error))
+        return FALSE;
+    return vs_spec_load_data(spec, data, len, path, dir, error);
+}

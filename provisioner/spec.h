@@ -1,0 +1,54 @@
+/* What the user asked for: the spec file's keys and the command line's flags (shared/CLI.md). */
+#pragma once
+
+#include <glib.h>
+
+typedef struct {
+    char *name;
+    char *image;
+    guint cpus;          /* 0: not given */
+    guint64 memory_mib;  /* 0: not given */
+    guint64 disk_bytes;  /* 0: not given */
+    char *instance_type; /* cNmM */
+    char *network;
+    char *gpu;
+    guint64 gpu_memory_bytes;
+    char *display;
+    char *user;
+    GPtrArray *ssh_keys; /* paths */
+    char *user_data;
+    char *network_config;
+    char *seed_device;
+    char *seed_from;
+    char *arch;
+    char *firmware;
+    char *mac;
+    char *pool;
+} VsSpec;
+
+VsSpec *vs_spec_new(void);
+void vs_spec_free(VsSpec *spec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsSpec, vs_spec_free)
+
+#define VS_SPEC_ERROR (vs_spec_error_quark())
+GQuark vs_spec_error_quark(void);
+typedef enum {
+    VS_SPEC_ERROR_INVALID, /* a malformed file or value (exit status 2) */
+} VsSpecError;
+
+/* Parses SIZE: a number with an optional K, M, G, T (or KiB, MiB, GiB, TiB) suffix, powers of
+ * 1024; a bare number counts in @bare_unit bytes. Returns FALSE with @error naming @what. */
+gboolean vs_spec_parse_size(const char *text, guint64 bare_unit, const char *what,
+                            guint64 *ret_bytes, GError **error);
+
+/* Parses the instance type shorthand cNmM into vCPUs and MiB. */
+gboolean vs_spec_parse_instance_type(const char *text, guint *ret_cpus, guint64 *ret_mib,
+                                     GError **error);
+
+/* Fills @spec from the YAML spec in @data (@what names it in errors; relative paths in it are
+ * taken from @base_dir). Keys already set in @spec are overwritten. */
+gboolean vs_spec_load_data(VsSpec *spec, const char *data, gsize len, const char *what,
+                           const char *base_dir, GError **error);
+
+/* Fills @spec from the spec file at @path. */
+gboolean vs_spec_load_file(VsSpec *spec, const char *path, GError **error);

@@ -1,0 +1,181 @@
+/* `virsh define` on the real libvirtd accepts every x86_64 golden case that needs no host
+ * device, and `virsh dumpxml` gives back what virt-station depends on: the metadata, the
+ * volumes and the MAC. Each case is defined under its golden name, then undefined again; a
+ * domain of that name that exists already (not ours) stops the test instead of being touched.
+ *
+ * Cases written for passt are defined as this host gets them: libvirt older than 9.2 rejects
+ * <backend type='passt'/>, so virt-station's version check gives it the SLIRP form instead;
+ * cases written for KVM get type 'qemu' on a host without KVM, as the capability probe does. */
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "bed.h"
+#include "domcase.h"
+#include "golden.h"
+#include "vs-config.h"
+
+static gboolean host_has_passt, host_has_kvm;
+
+static void
+as_this_host(VsHostFacts *facts)
+{
+    facts->passt = facts->passt && host_has_passt;
+    facts->kvm = facts->kvm && host_has_kvm;
+}
+
+static gboolean
+virsh(const char *const *args, char **ret_out, GError **error)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autofree char *err = NULL, *out = NULL;
+    int status;
+
+    g_ptr_array_add(argv, (char *)"virsh");
+    g_ptr_array_add(argv, (char *)"-c");
+    g_ptr_array_add(argv, (char *)"qemu:///system");
+    for (guint i = 0; args[i]; i++)
+        g_ptr_array_add(argv, (char *)args[i]);
+    g_ptr_array_add(argv, NULL);
+    /* Its output is kept off stdout, which carries the TAP stream. */
+    if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                      &status, error))
+        return FALSE;
+    if (!g_spawn_check_wait_status(status, NULL)) {
+        g_set_error(error, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED, "virsh %s: %s", args[0], err);
+        return FALSE;
+    }
+    if (ret_out)
+        *ret_out = g_steal_pointer(&out);
+    return TRUE;
+}
+
+static void
+test_define_case(gconstpointer data)
+{
+    const char *name = data;
+    g_autofree char *rel = g_strdup_printf("domains/%s.yaml", name);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = vs_domcase_xml_with(rel, as_this_host, &error);
+    g_autofree char *dir = g_dir_make_tmp("vs-define-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "domain.xml", NULL);
+    g_autofree char *dumped = NULL;
+    g_autofree char *domname = NULL;
+
+    g_assert_no_error(error);
+    domname = g_strdup(strstr(xml, "<name>") + 6);
+    *strstr(domname, "</name>") = '\0';
+    {
+        const char *check[] = {"domstate", domname, NULL};
+        g_autofree char *out = NULL;
+        g_autoptr(GError) absent = NULL;
+        if (virsh(check, &out, &absent))
+            g_error("a domain called %s exists already; not touching it", domname);
+    }
+    g_assert_true(g_file_set_contents(path, xml, -1, NULL));
+    const char *define[] = {"define", path, NULL};
+    gboolean defined = virsh(define, NULL, &error);
+    if (defined) {
+        const char *dump[] = {"dumpxml", "--inactive", domname, NULL};
+        virsh(dump, &dumped, &error);
+        const char *undefine[] = {"undefine", "--nvram", domname, NULL};
+        g_autoptr(GError) undefine_error = NULL;
+        g_assert_true(virsh(undefine, NULL, &undefine_error));
+    }
+    g_remove(path);
+    g_rmdir(dir);
+    g_assert_no_error(error);
+    g_assert_true(defined);
+    /* What libvirt keeps carries what virt-station reads back later. */
+    g_assert_nonnull(strstr(dumped, "<vs:station xmlns:vs=\"urn:virt-station:domain:1\""));
+    g_autofree char *disk = g_strdup_printf("volume='%s.qcow2'", domname);
+    g_assert_nonnull(strstr(dumped, disk));
+    g_assert_nonnull(strstr(dumped, "52:54:00:"));
+}
+
+/* up --dry-run against the real daemon defines nothing and creates no volume. */
+static void
+test_up_dry_run_changes_nothing(void)
+{
+    g_autofree char *image = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+    g_autofree char *name = g_strdup_printf("vs-dryrun-%d", (int)getpid());
+    const char *argv[] = {"virt-station", "-c",  "qemu:///system", "up",          name,
+                          "--image",      image, "--dry-run",      "--print-xml", "--network",
+                          "user",         NULL};
+    g_autofree char *out = NULL;
+    g_autoptr(GError) error = NULL;
+    int status;
+
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                               NULL, &status, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(status, ==, 0);
+    g_autofree char *tag = g_strdup_printf("<name>%s</name>", name);
+    g_assert_nonnull(strstr(out, tag));
+
+    virConnectPtr conn = virConnectOpen("qemu:///system");
+    g_assert_nonnull(conn);
+    virDomainPtr dom = virDomainLookupByName(conn, name);
+    g_assert_null(dom);
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, "default");
+    if (pool) {
+        g_autofree char *disk = g_strdup_printf("%s.qcow2", name);
+        g_autofree char *seed = g_strdup_printf("%s-seed.iso", name);
+        virStoragePoolRefresh(pool, 0);
+        g_assert_null(virStorageVolLookupByName(pool, disk));
+        g_assert_null(virStorageVolLookupByName(pool, seed));
+        virStoragePoolFree(pool);
+    }
+    virConnectClose(conn);
+}
+
+static void
+ignore_error(void *opaque, virErrorPtr err)
+{
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = vs_golden_path("domains");
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func(g_free);
+    unsigned long version = 0;
+    const char *name;
+
+    g_test_init(&argc, &argv, NULL);
+    virSetErrorFunc(NULL, ignore_error);
+    if (!vs_bed_daemons(&error))
+        g_error("%s", error->message);
+    virConnectPtr conn = virConnectOpen("qemu:///system");
+    g_assert_nonnull(conn);
+    g_assert_cmpint(virConnectGetLibVersion(conn, &version), ==, 0);
+    char *caps = virConnectGetDomainCapabilities(conn, NULL, "x86_64", "q35", "kvm", 0);
+    host_has_kvm = caps != NULL;
+    free(caps);
+    virConnectClose(conn);
+    host_has_passt = version >= 9002000;
+
+    while ((name = g_dir_read_name(d))) {
+        g_autofree char *rel = g_strdup_printf("domains/%s", name);
+        g_autofree char *full = vs_golden_path(rel);
+        g_autofree char *text = NULL;
+        if (!g_str_has_suffix(name, ".yaml") || !g_file_get_contents(full, &text, NULL, NULL))
+            continue;
+        /* Host devices (vGPU, passthrough) and other architectures are not on this host. */
+        if (strstr(text, "\narch: aarch64") || strstr(text, "mode: vgpu") ||
+            strstr(text, "mode: passthrough"))
+            continue;
+        g_ptr_array_add(cases, g_strndup(name, strlen(name) - 5));
+    }
+    g_assert_cmpuint(cases->len, >=, 9);
+    for (guint i = 0; i < cases->len; i++) {
+        g_autofree char *path = g_strdup_printf("/define/%s", (char *)cases->pdata[i]);
+        g_test_add_data_func(path, cases->pdata[i], test_define_case);
+    }
+    g_test_add_func("/define/up-dry-run-changes-nothing", test_up_dry_run_changes_nothing);
+    return g_test_run();
+}

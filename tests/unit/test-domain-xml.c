@@ -1,0 +1,183 @@
+/* Domain XML: golden cases tests/data/domains/<case>.yaml -> <case>.xml, byte for byte, each also
+ * validated against libvirt's RelaxNG schema; hostile values that must not change the document's
+ * structure; invalid names refused. */
+#include <libxml/relaxng.h>
+#include <libxml/xpathInternals.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "domcase.h"
+#include "golden.h"
+#include "request.h"
+#include "vs-xml.h"
+#include "xml.h"
+
+#define SCHEMA "/usr/share/libvirt/schemas/domain.rng"
+
+static void
+validate(const char *xml, const char *what)
+{
+    static xmlRelaxNGPtr schema;
+    g_autoptr(xmlDoc) doc = xmlReadMemory(xml, (int)strlen(xml), what, NULL, XML_PARSE_NONET);
+    xmlRelaxNGValidCtxtPtr ctxt;
+    int rc;
+
+    g_assert_nonnull(doc);
+    if (!schema) {
+        xmlRelaxNGParserCtxtPtr parser = xmlRelaxNGNewParserCtxt(SCHEMA);
+        schema = xmlRelaxNGParse(parser);
+        xmlRelaxNGFreeParserCtxt(parser);
+        if (!schema)
+            g_error("cannot load libvirt's schema %s (package libvirt-daemon-common or "
+                    "libvirt-clients)",
+                    SCHEMA);
+    }
+    ctxt = xmlRelaxNGNewValidCtxt(schema);
+    rc = xmlRelaxNGValidateDoc(ctxt, doc);
+    xmlRelaxNGFreeValidCtxt(ctxt);
+    if (rc != 0)
+        g_error("%s does not validate against %s", what, SCHEMA);
+}
+
+static void
+test_golden_case(gconstpointer data)
+{
+    const char *name = data;
+    g_autofree char *rel = g_strdup_printf("domains/%s.yaml", name);
+    g_autofree char *golden = g_strdup_printf("domains/%s.xml", name);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = vs_domcase_xml(rel, &error);
+
+    g_assert_no_error(error);
+    validate(xml, golden);
+    vs_golden_check(golden, xml, strlen(xml));
+}
+
+/* ---- hostile values ---- */
+
+static char *
+xpath_string(xmlDoc *doc, const char *expr)
+{
+    g_autoptr(xmlXPathContext) ctxt = xmlXPathNewContext(doc);
+    xmlXPathRegisterNs(ctxt, BAD_CAST "vs", BAD_CAST VS_STATION_NS);
+    g_autoptr(xmlXPathObject) obj = xmlXPathEvalExpression(BAD_CAST expr, ctxt);
+    g_assert_nonnull(obj);
+    xmlChar *s = xmlXPathCastToString(obj);
+    char *ret = g_strdup((char *)s);
+    xmlFree(s);
+    return ret;
+}
+
+static double
+xpath_number(xmlDoc *doc, const char *expr)
+{
+    g_autoptr(xmlXPathContext) ctxt = xmlXPathNewContext(doc);
+    xmlXPathRegisterNs(ctxt, BAD_CAST "vs", BAD_CAST VS_STATION_NS);
+    g_autoptr(xmlXPathObject) obj = xmlXPathEvalExpression(BAD_CAST expr, ctxt);
+    g_assert_nonnull(obj);
+    return xmlXPathCastToNumber(obj);
+}
+
+static void
+test_hostile_values_keep_structure(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = vs_domcase_xml("domains/hostile.yaml", &error);
+    g_autoptr(xmlDoc) doc = NULL;
+
+    g_assert_no_error(error);
+    doc = xmlReadMemory(xml, (int)strlen(xml), "hostile.xml", NULL, XML_PARSE_NONET);
+    g_assert_nonnull(doc);
+    /* Exactly the elements a plain case has: nothing was injected. */
+    g_assert_cmpfloat(xpath_number(doc, "count(//vs:volume)"), ==, 2);
+    g_assert_cmpfloat(xpath_number(doc, "count(//vs:image)"), ==, 1);
+    g_assert_cmpfloat(xpath_number(doc, "count(//evil)"), ==, 0);
+    g_assert_cmpfloat(xpath_number(doc, "count(//vs:host-key)"), ==, 1);
+    g_assert_cmpfloat(xpath_number(doc, "count(/domain/devices/serial/log)"), ==, 1);
+    /* And every value comes back as it went in (the control character made visible). */
+    g_autofree char *log = xpath_string(doc, "string(/domain/devices/serial/log/@file)");
+    g_assert_cmpstr(log, ==, "/var/log/a'b\"c<d>&e/ünïcødé/vsgolden-hostile-console.log");
+    g_autofree char *alias = xpath_string(doc, "string(//vs:image/@alias)");
+    g_assert_cmpstr(alias, ==, "my \"image\" <&> </vs:image><evil/> ü\xef\xbf\xbd");
+    g_autofree char *key = xpath_string(doc, "string(//vs:host-key)");
+    g_assert_cmpstr(key, ==,
+                    "ssh-ed25519 AAAA </vs:host-key><vs:volume role='disk' pool='default' "
+                    "name='victim'/> & 'x'");
+    g_autofree char *victim = xpath_string(doc, "string(//vs:volume[@name='victim']/@name)");
+    g_assert_cmpstr(victim, ==, "");
+    validate(xml, "hostile.xml");
+    vs_golden_check("domains/hostile.xml", xml, strlen(xml));
+}
+
+static void
+test_invalid_names_refused(void)
+{
+    const char *names[] = {"Upper",
+                           "-lead",
+                           "trail-",
+                           "a_b",
+                           "a.b",
+                           "a b",
+                           "x<y",
+                           "ünï",
+                           "",
+                           "a&amp;b",
+                           "0123456789012345678901234567890123456789012345678901234567890123"};
+    g_autoptr(VsHostFacts) facts =
+        vs_domcase_parse_facts("kvm: false\narch: x86_64\nssh-port: 1\n"
+                               "mac: 52:54:00:00:00:01\ngpu: {mode: none}\n");
+
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autoptr(VsSpec) spec = vs_spec_new();
+        g_autoptr(GError) error = NULL;
+        spec->name = g_strdup(names[i]);
+        g_assert_null(vs_request_config(spec, facts, &error));
+        g_assert_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID);
+        g_assert_true(g_str_has_prefix(error->message, "invalid name '") ||
+                      g_str_has_prefix(error->message, "a workstation NAME"));
+    }
+    /* 63 characters is the longest valid name. */
+    g_autoptr(VsSpec) ok = vs_spec_new();
+    g_autoptr(GError) error = NULL;
+    ok->name = g_strdup("012345678901234567890123456789012345678901234567890123456789012");
+    g_autoptr(VsDomainConfig) config = vs_request_config(ok, facts, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(config);
+}
+
+static int
+compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+test_all_data_used(void)
+{
+    vs_golden_assert_all_used("domains");
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autofree char *dir = vs_golden_path("domains");
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func(g_free);
+    const char *name;
+
+    g_test_init(&argc, &argv, NULL);
+    g_assert_nonnull(d);
+    while ((name = g_dir_read_name(d)))
+        if (g_str_has_suffix(name, ".yaml") && strcmp(name, "hostile.yaml") != 0)
+            g_ptr_array_add(cases, g_strndup(name, strlen(name) - 5));
+    g_ptr_array_sort(cases, compare_names);
+    for (guint i = 0; i < cases->len; i++) {
+        g_autofree char *path = g_strdup_printf("/domain-xml/golden/%s", (char *)cases->pdata[i]);
+        g_test_add_data_func(path, cases->pdata[i], test_golden_case);
+    }
+    g_test_add_func("/domain-xml/hostile/values-keep-structure",
+                    test_hostile_values_keep_structure);
+    g_test_add_func("/domain-xml/names/invalid-refused", test_invalid_names_refused);
+    g_test_add_func("/domain-xml/zz-last/all-data-used", test_all_data_used);
+    return g_test_run();
+}

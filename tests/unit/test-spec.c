@@ -1,0 +1,143 @@
+/* Spec files and values: SIZE units, the cNmM shorthand, every key, and errors that name the
+ * key and the line. */
+#include <string.h>
+
+#include "golden.h"
+#include "spec.h"
+
+static void
+test_sizes(void)
+{
+    struct {
+        const char *text;
+        guint64 bare, bytes;
+    } ok[] = {
+        {"8192", 1ULL << 20, 8192ULL << 20},
+        {"20", 1ULL << 30, 20ULL << 30},
+        {"512K", 1, 512ULL << 10},
+        {"8G", 1ULL << 20, 8ULL << 30},
+        {"8GiB", 1ULL << 20, 8ULL << 30},
+        {"3MiB", 1ULL << 30, 3ULL << 20},
+        {"2T", 1, 2ULL << 40},
+        {"1KiB", 1, 1024},
+    };
+    const char *bad[] = {"",    "G", "-1", "1.5G", "8 G", "8g", "8GB", "0", "99999999999999999999T",
+                         "0x10"};
+
+    for (guint i = 0; i < G_N_ELEMENTS(ok); i++) {
+        guint64 bytes = 0;
+        g_autoptr(GError) error = NULL;
+        g_assert_true(vs_spec_parse_size(ok[i].text, ok[i].bare, "--disk", &bytes, &error));
+        g_assert_no_error(error);
+        g_assert_cmpuint(bytes, ==, ok[i].bytes);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        guint64 bytes = 42;
+        g_autoptr(GError) error = NULL;
+        g_assert_false(vs_spec_parse_size(bad[i], 1, "--disk", &bytes, &error));
+        g_assert_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID);
+        g_assert_true(g_str_has_prefix(error->message, "--disk: '"));
+        g_assert_cmpuint(bytes, ==, 42);
+    }
+}
+
+static void
+test_instance_type(void)
+{
+    guint cpus = 0;
+    guint64 mib = 0;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(vs_spec_parse_instance_type("c4m8192", &cpus, &mib, &error));
+    g_assert_cmpuint(cpus, ==, 4);
+    g_assert_cmpuint(mib, ==, 8192);
+    const char *bad[] = {"c0m1024", "c4", "m8192", "4m8192", "c4m8G", "c4m8192x", "C4M8192"};
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) e = NULL;
+        g_assert_false(vs_spec_parse_instance_type(bad[i], &cpus, &mib, &e));
+        g_assert_nonnull(strstr(e->message, "is not of the form cNmM"));
+    }
+}
+
+static void
+test_full_spec(void)
+{
+    g_autoptr(VsSpec) spec = vs_spec_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) data = vs_golden_read("specs/full.yaml");
+
+    g_assert_true(vs_spec_load_data(spec, g_bytes_get_data(data, NULL), g_bytes_get_size(data),
+                                    "full.yaml", "/home/alice/ws", &error));
+    g_assert_no_error(error);
+    g_assert_cmpstr(spec->name, ==, "ws1");
+    /* Relative paths are taken from the spec's folder; the image is a path too, but may be an
+     * alias, so it stays as written. */
+    g_assert_cmpstr(spec->image, ==, "images/debian-12.qcow2");
+    g_assert_cmpuint(spec->cpus, ==, 6);
+    g_assert_cmpuint(spec->memory_mib, ==, 12 * 1024);
+    g_assert_cmpuint(spec->disk_bytes, ==, 40ULL << 30);
+    g_assert_cmpstr(spec->instance_type, ==, "c2m2048");
+    g_assert_cmpstr(spec->network, ==, "bridge:br0");
+    g_assert_cmpstr(spec->gpu, ==, "virgl");
+    g_assert_cmpuint(spec->gpu_memory_bytes, ==, 8ULL << 30);
+    g_assert_cmpstr(spec->display, ==, "spice");
+    g_assert_cmpstr(spec->user, ==, "alice");
+    g_assert_cmpuint(spec->ssh_keys->len, ==, 2);
+    g_assert_cmpstr(spec->ssh_keys->pdata[0], ==, "/home/alice/ws/keys/alice.pub");
+    g_assert_cmpstr(spec->ssh_keys->pdata[1], ==, "/abs/bob.pub");
+    g_assert_cmpstr(spec->user_data, ==, "/home/alice/ws/cloud/user-data.yaml");
+    g_assert_cmpstr(spec->network_config, ==, "/home/alice/ws/cloud/net.yaml");
+    g_assert_cmpstr(spec->seed_device, ==, "cdrom");
+    g_assert_cmpstr(spec->seed_from, ==, "http://127.0.0.1:8000/seed/");
+    g_assert_cmpstr(spec->arch, ==, "x86_64");
+    g_assert_cmpstr(spec->firmware, ==, "efi");
+    g_assert_cmpstr(spec->mac, ==, "52:54:00:00:00:09");
+    g_assert_cmpstr(spec->pool, ==, "fast");
+}
+
+static void
+expect_error(const char *text, const char *message)
+{
+    g_autoptr(VsSpec) spec = vs_spec_new();
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false(vs_spec_load_data(spec, text, strlen(text), "s.yaml", NULL, &error));
+    g_assert_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID);
+    if (strcmp(error->message, message) != 0)
+        g_error("expected '%s', got '%s'", message, error->message);
+}
+
+static void
+test_errors(void)
+{
+    expect_error("name: a\ncpu: 4\n", "s.yaml line 2: unknown key 'cpu'");
+    expect_error("name: a\ncpus: four\n", "s.yaml line 2: cpus: 'four' is not a number of "
+                                          "vCPUs (1 to 4096)");
+    expect_error("memory: 8X\n", "s.yaml line 1: memory: '8X' has an unknown unit (use K, M, G or "
+                                 "T)");
+    expect_error("name: [a, b]\n", "s.yaml line 1: 'name' needs a single value");
+    expect_error("ssh-key: {a: b}\n", "s.yaml line 1: 'ssh-key' must be a file or a list of files");
+    expect_error("- name\n", "s.yaml: a spec is a mapping of keys such as 'name', 'image', 'cpus'");
+    expect_error("name: a\n---\nname: b\n", "s.yaml: holds more than one YAML document");
+    expect_error("name: a\n  cpus: 4\n",
+                 "s.yaml: malformed YAML at line 2 column 7: mapping values are not allowed in "
+                 "this context");
+}
+
+static void
+test_all_data_used(void)
+{
+    vs_golden_assert_all_used("specs");
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/spec/sizes", test_sizes);
+    g_test_add_func("/spec/instance-type", test_instance_type);
+    g_test_add_func("/spec/full", test_full_spec);
+    g_test_add_func("/spec/errors", test_errors);
+    g_test_add_func("/spec/zz-last/all-data-used", test_all_data_used);
+    return g_test_run();
+}
