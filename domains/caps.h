@@ -4,15 +4,6 @@
 #include "config.h"
 #include "vs-libvirt.h"
 
-typedef struct {
-    VsArch arch;      /* the host's architecture */
-    gboolean kvm;     /* KVM is available for @arch */
-    gboolean passt;   /* <interface type='user'> with <backend type='passt'/> is accepted */
-    gboolean session; /* a qemu:///session connection */
-    gboolean remote;  /* the connection goes over the network */
-    unsigned long libvirt_version;
-} VsCaps;
-
 /* The first libvirt release that accepts passt with <portForward>: 9.0.0 rejects
  * <backend type='passt'/> ("Invalid value for attribute 'type' in element 'backend'"), and
  * libvirt's domain XML documentation gives user-mode passt as available since 9.2.0. Newer

@@ -47,6 +47,16 @@ typedef struct {
     GPtrArray *host_keys; /* the guest's SSH host public key lines */
 } VsDomainConfig;
 
+/* What the connected libvirt host can do (domains/caps.c probes it). */
+typedef struct {
+    VsArch arch;      /* the host's architecture */
+    gboolean kvm;     /* KVM is available for @arch */
+    gboolean passt;   /* <interface type='user'> with <backend type='passt'/> is accepted */
+    gboolean session; /* a qemu:///session connection */
+    gboolean remote;  /* the connection goes over the network */
+    unsigned long libvirt_version;
+} VsCaps;
+
 VsDomainConfig *vs_domain_config_new(void);
 void vs_domain_config_free(VsDomainConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsDomainConfig, vs_domain_config_free)

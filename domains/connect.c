@@ -1,7 +1,5 @@
 #include "connect.h"
 
-#include <unistd.h>
-
 gboolean
 vs_libvirt_error(GError **error, const char *what)
 {
@@ -22,22 +20,10 @@ ignore_libvirt_error(void *opaque, virErrorPtr err)
 {
 }
 
-char *
-vs_connect_default_uri(const char *configured)
-{
-    const char *env = g_getenv("LIBVIRT_DEFAULT_URI");
-
-    if (env && *env)
-        return g_strdup(env);
-    if (configured && *configured)
-        return g_strdup(configured);
-    return g_strdup(geteuid() == 0 ? "qemu:///system" : "qemu:///session");
-}
-
 virConnectPtr
 vs_connect_open(const char *uri, GError **error)
 {
-    g_autofree char *resolved = uri ? g_strdup(uri) : vs_connect_default_uri(NULL);
+    g_autofree char *resolved = uri ? g_strdup(uri) : vs_uri_default(NULL);
     virConnectPtr conn;
 
     virSetErrorFunc(NULL, ignore_libvirt_error);

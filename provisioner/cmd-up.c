@@ -4,12 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "caps.h"
 #include "commands.h"
-#include "connect.h"
 #include "defaults.h"
+#include "hostcache.h"
 #include "imagehash.h"
+#include "module.h"
 #include "ports.h"
+#include "uri.h"
 #include "request.h"
 #include "xml.h"
 
@@ -183,25 +184,49 @@ plan_gpu(const char *request, gboolean local, GError **error)
     return NULL;
 }
 
-/* Fills the host facts from the connection, or from assumptions for a dry run without one. */
+/* Fills @caps: from the cache for a dry run when it still holds, else by probing libvirt. Returns
+ * FALSE with @error set; a dry run that cannot reach libvirt assumes a plain TCG host. */
 static gboolean
-gather_facts(VsCli *cli, const VsSpec *spec, gboolean dry_run, VsHostFacts *facts, GError **error)
+probe_host(VsCli *cli, gboolean dry_run, VsCaps *caps, gboolean *ret_reached, GError **error)
 {
+    g_autofree char *uri = cli->uri ? g_strdup(cli->uri) : vs_uri_default(NULL);
     g_autoptr(GError) conn_error = NULL;
-    g_autoptr(virConnect) conn = vs_connect_open(cli->uri, &conn_error);
-    VsCaps caps = {.arch = VS_ARCH_X86_64};
+    VsModuleProbeFunc probe;
 
-    if (conn) {
-        if (!vs_caps_probe(conn, &caps, error))
-            return FALSE;
-    } else if (dry_run) {
+    *ret_reached = TRUE;
+    if (dry_run && vs_hostcache_load(uri, caps)) {
+        if (cli->debug)
+            vs_cli_progress(cli, "host facts for %s from the cache", uri);
+        return TRUE;
+    }
+    probe = (VsModuleProbeFunc)vs_module_symbol("vs_module_probe", error);
+    if (!probe)
+        return FALSE;
+    if (probe(uri, caps, &conn_error)) {
+        vs_hostcache_store(uri, caps);
+        return TRUE;
+    }
+    *ret_reached = FALSE;
+    *caps = (VsCaps){.arch = VS_ARCH_X86_64};
+    if (dry_run) {
         vs_cli_warn("%s; assuming an x86_64 host without KVM (domain type qemu) and libvirt "
                     "older than 9.2 for this dry run",
                     conn_error->message);
-    } else {
-        g_propagate_error(error, g_steal_pointer(&conn_error));
-        return FALSE;
+        return TRUE;
     }
+    g_propagate_error(error, g_steal_pointer(&conn_error));
+    return FALSE;
+}
+
+/* Fills the host facts for @spec. */
+static gboolean
+gather_facts(VsCli *cli, const VsSpec *spec, gboolean dry_run, VsHostFacts *facts, GError **error)
+{
+    VsCaps caps;
+    gboolean reached;
+
+    if (!probe_host(cli, dry_run, &caps, &reached, error))
+        return FALSE;
     facts->kvm = caps.kvm;
     facts->arch = caps.arch;
     facts->passt = caps.passt;
@@ -214,7 +239,7 @@ gather_facts(VsCli *cli, const VsSpec *spec, gboolean dry_run, VsHostFacts *fact
     facts->ssh_port = vs_ports_free_loopback(error);
     if (!facts->ssh_port)
         return FALSE;
-    facts->gpu = plan_gpu(spec->gpu, conn == NULL || !caps.remote, error);
+    facts->gpu = plan_gpu(spec->gpu, !reached || !caps.remote, error);
     if (!facts->gpu)
         return FALSE;
 

@@ -4,6 +4,4 @@
 #include "cli.h"
 
 int vs_cmd_seed(VsCli *cli, int argc, char **argv);
-
-/* In the libvirt module (virt-station-libvirt.so), found by name: */
 int vs_cmd_up(VsCli *cli, int argc, char **argv);

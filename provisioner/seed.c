@@ -8,7 +8,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct archive_entry VsArchiveEntry;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsArchiveEntry, archive_entry_free)
@@ -100,14 +105,46 @@ gboolean
 vs_seed_write(const VsSeedFiles *files, const char *path, GError **error)
 {
     g_autoptr(GBytes) iso = vs_seed_build(files, error);
-    gsize len;
+    g_autofree char *dir = NULL, *tmp = NULL;
+    gsize len, done = 0;
     const char *data;
+    int fd, saved;
 
     if (!iso)
         return FALSE;
     data = g_bytes_get_data(iso, &len);
-    /* Written to a temporary file created with the final mode, then renamed: no partial file,
-     * and no moment at which a seed holding secrets is readable by others. */
-    return g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT,
-                                    files->has_secrets ? 0600 : 0644, error);
+    /* A temporary file beside the target, created owner-only (g_mkstemp_full), given the final
+     * mode and renamed over the target: no partial file, and no moment at which a seed holding
+     * secrets is readable by others. No fsync: a seed is made again in milliseconds, and
+     * forcing it to disk would double the time `seed` takes. */
+    dir = g_path_get_dirname(path);
+    tmp = g_build_filename(dir, ".vs-seed-XXXXXX", NULL);
+    fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        saved = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "creating %s: %s", path,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    while (done < len) {
+        ssize_t n = write(fd, data + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        done += (gsize)n;
+    }
+    saved = errno;
+    if (done == len && fchmod(fd, files->has_secrets ? 0600 : 0644) == 0 && close(fd) == 0) {
+        fd = -1;
+        if (rename(tmp, path) == 0)
+            return TRUE;
+    }
+    saved = errno ? errno : saved;
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "writing %s: %s", path,
+                g_strerror(saved));
+    return FALSE;
 }

@@ -12,12 +12,12 @@ test_default_uri(void)
     g_autofree char *saved = g_strdup(g_getenv("LIBVIRT_DEFAULT_URI"));
 
     g_unsetenv("LIBVIRT_DEFAULT_URI");
-    g_autofree char *plain = vs_connect_default_uri(NULL);
+    g_autofree char *plain = vs_uri_default(NULL);
     g_assert_cmpstr(plain, ==, geteuid() == 0 ? "qemu:///system" : "qemu:///session");
-    g_autofree char *configured = vs_connect_default_uri("qemu+ssh://host/system");
+    g_autofree char *configured = vs_uri_default("qemu+ssh://host/system");
     g_assert_cmpstr(configured, ==, "qemu+ssh://host/system");
     g_setenv("LIBVIRT_DEFAULT_URI", "test:///default", TRUE);
-    g_autofree char *env = vs_connect_default_uri("qemu+ssh://host/system");
+    g_autofree char *env = vs_uri_default("qemu+ssh://host/system");
     g_assert_cmpstr(env, ==, "test:///default");
     if (saved)
         g_setenv("LIBVIRT_DEFAULT_URI", saved, TRUE);
