@@ -13,4 +13,6 @@ typedef enum {
     VS_DOMAINS_ERROR_EXISTS,    /* the name is taken */
     VS_DOMAINS_ERROR_FOREIGN,   /* the domain is not virt-station's */
     VS_DOMAINS_ERROR_INVALID,   /* bad input: a name, a size, a spec value */
+    VS_DOMAINS_ERROR_CANCELLED, /* interrupted (Ctrl-C) */
+    VS_DOMAINS_ERROR_TIMEOUT,   /* waited too long; the message names the step */
 } VsDomainsError;

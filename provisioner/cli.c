@@ -67,6 +67,8 @@ vs_cli_exit_status(const GError *error)
             return VS_EXIT_TIMEOUT;
         case VS_CLI_ERROR_FAILED:
             return VS_EXIT_ERROR;
+        case VS_CLI_ERROR_CLOUD_INIT:
+            return VS_EXIT_CLOUD_INIT;
         }
     }
     if (error->domain == VS_SPEC_ERROR)
@@ -81,7 +83,10 @@ vs_cli_exit_status(const GError *error)
             return VS_EXIT_REFUSED;
         case VS_DOMAINS_ERROR_INVALID:
             return VS_EXIT_USAGE;
+        case VS_DOMAINS_ERROR_TIMEOUT:
+            return VS_EXIT_TIMEOUT;
         case VS_DOMAINS_ERROR_FAILED:
+        case VS_DOMAINS_ERROR_CANCELLED:
             return VS_EXIT_ERROR;
         }
     }

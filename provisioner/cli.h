@@ -16,10 +16,11 @@ typedef enum {
 GQuark vs_cli_error_quark(void);
 
 typedef enum {
-    VS_CLI_ERROR_USAGE,   /* exit 2 */
-    VS_CLI_ERROR_REFUSED, /* exit 3 */
-    VS_CLI_ERROR_TIMEOUT, /* exit 4 */
-    VS_CLI_ERROR_FAILED,  /* exit 1 */
+    VS_CLI_ERROR_USAGE,      /* exit 2 */
+    VS_CLI_ERROR_REFUSED,    /* exit 3 */
+    VS_CLI_ERROR_TIMEOUT,    /* exit 4 */
+    VS_CLI_ERROR_FAILED,     /* exit 1 */
+    VS_CLI_ERROR_CLOUD_INIT, /* exit 5: the workstation runs, cloud-init reported errors */
 } VsCliError;
 
 typedef struct {

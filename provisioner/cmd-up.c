@@ -10,6 +10,7 @@
 #include "imagehash.h"
 #include "module.h"
 #include "ports.h"
+#include "up.h"
 #include "uri.h"
 #include "request.h"
 #include "xml.h"
@@ -184,62 +185,24 @@ plan_gpu(const char *request, gboolean local, GError **error)
     return NULL;
 }
 
-/* Fills @caps: from the cache for a dry run when it still holds, else by probing libvirt. Returns
- * FALSE with @error set; a dry run that cannot reach libvirt assumes a plain TCG host. */
-static gboolean
-probe_host(VsCli *cli, gboolean dry_run, VsCaps *caps, gboolean *ret_reached, GError **error)
+gboolean
+vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolean reached,
+            VsHostFacts *facts, GError **error)
 {
-    g_autofree char *uri = cli->uri ? g_strdup(cli->uri) : vs_uri_default(NULL);
-    g_autoptr(GError) conn_error = NULL;
-    VsModuleProbeFunc probe;
-
-    *ret_reached = TRUE;
-    if (dry_run && vs_hostcache_load(uri, caps)) {
-        if (cli->debug)
-            vs_cli_progress(cli, "host facts for %s from the cache", uri);
-        return TRUE;
-    }
-    probe = (VsModuleProbeFunc)vs_module_symbol("vs_module_probe", error);
-    if (!probe)
-        return FALSE;
-    if (probe(uri, caps, &conn_error)) {
-        vs_hostcache_store(uri, caps);
-        return TRUE;
-    }
-    *ret_reached = FALSE;
-    *caps = (VsCaps){.arch = VS_ARCH_X86_64};
-    if (dry_run) {
-        vs_cli_warn("%s; assuming an x86_64 host without KVM (domain type qemu) and libvirt "
-                    "older than 9.2 for this dry run",
-                    conn_error->message);
-        return TRUE;
-    }
-    g_propagate_error(error, g_steal_pointer(&conn_error));
-    return FALSE;
-}
-
-/* Fills the host facts for @spec. */
-static gboolean
-gather_facts(VsCli *cli, const VsSpec *spec, gboolean dry_run, VsHostFacts *facts, GError **error)
-{
-    VsCaps caps;
-    gboolean reached;
-
-    if (!probe_host(cli, dry_run, &caps, &reached, error))
-        return FALSE;
-    facts->kvm = caps.kvm;
-    facts->arch = caps.arch;
-    facts->passt = caps.passt;
-    facts->session = caps.session;
+    facts->kvm = caps->kvm;
+    facts->arch = caps->arch;
+    facts->passt = caps->passt;
+    facts->session = caps->session;
+    /* Where libvirt keeps QEMU's logs: the serial console log goes beside them. */
     facts->console_log_dir =
-        caps.session ? g_build_filename(g_get_user_cache_dir(), "libvirt", "qemu", "log", NULL)
-                     : g_strdup("/var/log/libvirt/qemu");
+        caps->session ? g_build_filename(g_get_user_cache_dir(), "libvirt", "qemu", "log", NULL)
+                      : g_strdup("/var/log/libvirt/qemu");
     facts->mac = random_mac();
     facts->default_user = vs_defaults_user();
     facts->ssh_port = vs_ports_free_loopback(error);
     if (!facts->ssh_port)
         return FALSE;
-    facts->gpu = plan_gpu(spec->gpu, !reached || !caps.remote, error);
+    facts->gpu = plan_gpu(spec->gpu, !reached || !caps->remote, error);
     if (!facts->gpu)
         return FALSE;
 
@@ -316,8 +279,8 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
     };
     static const VsCommand self = {"up",
                                    "NAME [OPTIONS]",
-                                   "Create and start a workstation from a cloud image. "
-                                   "Only --dry-run is available in this version.",
+                                   "Create and start a workstation from a cloud image, wait "
+                                   "until it is ready, and say how to reach it.",
                                    NULL,
                                    FALSE,
                                    NULL};
@@ -325,7 +288,10 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
     g_autoptr(VsHostFacts) facts = vs_host_facts_new();
     g_autoptr(VsDomainConfig) config = NULL;
     g_autoptr(GError) error = NULL;
-    g_autofree char *xml = NULL;
+    g_autofree char *uri = NULL;
+    VsUpFlags flags = {0};
+    VsCaps caps;
+    VsModuleUpFunc module_up;
 
     if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error))
         return vs_cli_fail(cli, "up", error);
@@ -340,25 +306,46 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
         return vs_cli_fail(cli, "up", error);
     if (!apply_flags(spec, &o, &error))
         return vs_cli_fail(cli, "up", error);
-    if (!o.dry_run) {
-        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_FAILED,
-                    "up: creating workstations is not available in this version yet; "
-                    "--dry-run --print-xml shows the domain it would define");
-        return vs_cli_fail(cli, "up", error);
-    }
     if (!spec->name) {
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "up: a workstation NAME is needed");
         return vs_cli_fail(cli, "up", error);
     }
-    if (!gather_facts(cli, spec, o.dry_run, facts, &error))
+    if (o.timeout < 1) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "up: --timeout must be positive");
         return vs_cli_fail(cli, "up", error);
-    config = vs_request_config(spec, facts, &error);
-    if (!config)
+    }
+    flags.dry_run = o.dry_run;
+    flags.print_xml = o.print_xml;
+    flags.no_wait = o.no_wait;
+    flags.timeout_s = (guint)o.timeout;
+
+    /* A dry run on a host whose facts are known needs no libvirt at all. */
+    uri = cli->uri ? g_strdup(cli->uri) : vs_uri_default(NULL);
+    if (o.dry_run && vs_hostcache_load(uri, &caps)) {
+        if (cli->debug)
+            vs_cli_progress(cli, "host facts for %s from the cache", uri);
+        if (!vs_up_facts(cli, spec, &caps, TRUE, facts, &error))
+            return vs_cli_fail(cli, "up", error);
+        config = vs_request_config(spec, facts, &error);
+        if (!config)
+            return vs_cli_fail(cli, "up", error);
+        return vs_up_print_dry_run(cli, config, &flags);
+    }
+    module_up = (VsModuleUpFunc)vs_module_symbol("vs_module_up", &error);
+    if (!module_up)
         return vs_cli_fail(cli, "up", error);
-    xml = vs_domain_xml(config, &error);
+    return module_up(cli, spec, &flags);
+}
+
+int
+vs_up_print_dry_run(VsCli *cli, const VsDomainConfig *config, const VsUpFlags *flags)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = vs_domain_xml(config, &error);
+
     if (!xml)
         return vs_cli_fail(cli, "up", error);
-    if (o.print_xml)
+    if (flags->print_xml)
         fputs(xml, stdout);
     else
         vs_cli_progress(cli,

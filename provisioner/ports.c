@@ -25,3 +25,18 @@ vs_ports_free_loopback(GError **error)
     close(fd);
     return ntohs(sin.sin_port);
 }
+
+gboolean
+vs_ports_is_free_loopback(guint16 port)
+{
+    struct sockaddr_in sin = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    gboolean ok;
+
+    if (fd < 0)
+        return FALSE;
+    ok = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+    close(fd);
+    return ok;
+}

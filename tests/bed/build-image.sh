@@ -48,8 +48,11 @@ step "configuring the guest"
 rm -f "$root/var/lib/dbus/machine-id" "$root"/etc/ssh/ssh_host_*
 echo "LABEL=rootfs / ext4 defaults,errors=remount-ro 0 1" >"$root/etc/fstab"
 echo "localhost" >"$root/etc/hostname"
+# C.UTF-8 is built into glibc: cloud-init's locale module then needs no locales package (with
+# the default en_US.UTF-8, update-locale fails and cloud-init finishes with status: error).
 cat >"$root/etc/cloud/cloud.cfg.d/90-virt-station-testbed.cfg" <<'CFG'
 datasource_list: [ NoCloud, None ]
+locale: C.UTF-8
 CFG
 chroot "$root" systemctl enable systemd-networkd.service >/dev/null 2>&1
 chroot "$root" apt-get clean

@@ -1,0 +1,138 @@
+#include "metadata.h"
+
+#include <libxml/parser.h>
+#include <string.h>
+
+#include "errors.h"
+#include "vs-xml.h"
+#include "xml.h"
+
+static void
+owned_volume_free(VsOwnedVolume *v)
+{
+    g_free(v->role);
+    g_free(v->pool);
+    g_free(v->name);
+    g_free(v);
+}
+
+void
+vs_station_free(VsStation *s)
+{
+    if (!s)
+        return;
+    g_free(s->image_alias);
+    g_free(s->base_pool);
+    g_free(s->base_volume);
+    g_free(s->gpu_mode);
+    g_free(s->gpu_device);
+    g_free(s->gpu_vgpu_type);
+    g_free(s->gpu_render_node);
+    g_free(s->gpu_mdev_uuid);
+    g_ptr_array_unref(s->volumes);
+    g_free(s->net_mode);
+    g_free(s->net_source);
+    g_free(s->mac);
+    g_free(s->ssh_user);
+    g_free(s->ssh_host);
+    g_ptr_array_unref(s->host_keys);
+    g_free(s);
+}
+
+static char *
+prop(xmlNode *node, const char *name)
+{
+    xmlChar *v = node ? xmlGetProp(node, BAD_CAST name) : NULL;
+    char *ret = v ? g_strdup((const char *)v) : NULL;
+    xmlFree(v);
+    return ret;
+}
+
+/* virDomainGetMetadata() hands our element back without its namespace (it was asked for by
+ * the namespace's URI); a document from elsewhere carries it. Both are accepted. */
+static gboolean
+is(xmlNode *node, const char *name)
+{
+    return node->type == XML_ELEMENT_NODE &&
+           (!node->ns ||
+            (node->ns->href && strcmp((const char *)node->ns->href, VS_STATION_NS) == 0)) &&
+           strcmp((const char *)node->name, name) == 0;
+}
+
+VsStation *
+vs_station_parse(const char *xml, GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(VsStation) s = g_new0(VsStation, 1);
+    xmlNode *root;
+    g_autofree char *version = NULL;
+
+    s->volumes = g_ptr_array_new_with_free_func((GDestroyNotify)owned_volume_free);
+    s->host_keys = g_ptr_array_new_with_free_func(g_free);
+    doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "metadata.xml", NULL,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+              : NULL;
+    root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (!root || !is(root, "station")) {
+        g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FOREIGN, "no virt-station metadata");
+        return NULL;
+    }
+    version = prop(root, "version");
+    if (g_strcmp0(version, "1") != 0) {
+        g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FAILED,
+                    "virt-station metadata version %s is not known to this version",
+                    version ? version : "(none)");
+        return NULL;
+    }
+    for (xmlNode *n = root->children; n; n = n->next) {
+        if (is(n, "image")) {
+            s->image_alias = prop(n, "alias");
+            s->base_pool = prop(n, "pool");
+            s->base_volume = prop(n, "volume");
+        } else if (is(n, "gpu")) {
+            s->gpu_mode = prop(n, "mode");
+            s->gpu_device = prop(n, "device");
+            s->gpu_vgpu_type = prop(n, "vgpu-type");
+            s->gpu_render_node = prop(n, "render-node");
+            s->gpu_mdev_uuid = prop(n, "mdev-uuid");
+        } else if (is(n, "volume")) {
+            VsOwnedVolume *v = g_new0(VsOwnedVolume, 1);
+            v->role = prop(n, "role");
+            v->pool = prop(n, "pool");
+            v->name = prop(n, "name");
+            if (v->pool && v->name)
+                g_ptr_array_add(s->volumes, v);
+            else
+                owned_volume_free(v);
+        } else if (is(n, "network")) {
+            s->net_mode = prop(n, "mode");
+            s->net_source = prop(n, "source");
+            s->mac = prop(n, "mac");
+        } else if (is(n, "ssh")) {
+            g_autofree char *port = prop(n, "port");
+            s->ssh_user = prop(n, "user");
+            s->ssh_host = prop(n, "host");
+            s->ssh_port = port ? (guint)g_ascii_strtoull(port, NULL, 10) : 0;
+        } else if (is(n, "host-key")) {
+            xmlChar *text = xmlNodeGetContent(n);
+            g_ptr_array_add(s->host_keys, g_strstrip(g_strdup((const char *)text)));
+            xmlFree(text);
+        }
+    }
+    return g_steal_pointer(&s);
+}
+
+char *
+vs_station_known_hosts(const VsStation *station, const char *alias)
+{
+    GString *out = g_string_new(NULL);
+
+    for (guint i = 0; i < station->host_keys->len; i++) {
+        const char *key = station->host_keys->pdata[i];
+        g_auto(GStrv) fields = g_strsplit(key, " ", 3);
+        /* Only "TYPE BASE64" of each line: the comment is not part of the key. */
+        if (g_strv_length(fields) >= 2 && !strchr(fields[0], '\n') && !strchr(fields[1], '\n'))
+            g_string_append_printf(out, "%s %s %s\n", alias, fields[0], fields[1]);
+    }
+    return g_string_free(out, FALSE);
+}

@@ -1,0 +1,63 @@
+/* virt-station delete / xml. */
+#include <stdio.h>
+
+#include "commands.h"
+#include "station.h"
+
+int
+vs_cmd_delete(VsCli *cli, int argc, char **argv)
+{
+    gboolean keep_disk = FALSE;
+    const GOptionEntry entries[] = {
+        {"keep-disk", 0, 0, G_OPTION_ARG_NONE, &keep_disk, "Keep the system disk volume", NULL},
+        G_OPTION_ENTRY_NULL,
+    };
+    static const VsCommand self = {"delete",
+                                   "NAME [--keep-disk]",
+                                   "Delete a workstation: its domain and the volumes it owns "
+                                   "(never the shared base image).",
+                                   NULL,
+                                   FALSE,
+                                   NULL};
+    g_auto(VsTarget) t = {.lock = -1};
+    g_autoptr(GError) error = NULL;
+    const char *name;
+
+    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error) ||
+        !vs_target_name("delete", argc, argv, &name, &error) ||
+        !vs_target_open(cli, name, FALSE, &t, &error))
+        return vs_cli_fail(cli, "delete", error);
+    if (!vs_lifecycle_delete(t.dom, t.station, keep_disk, &error))
+        return vs_cli_fail(cli, "delete", error);
+    vs_cli_progress(cli, "deleted %s%s", name, keep_disk ? " (its disk is kept)" : "");
+    return VS_EXIT_OK;
+}
+
+int
+vs_cmd_xml(VsCli *cli, int argc, char **argv)
+{
+    gboolean inactive = FALSE;
+    const GOptionEntry entries[] = {
+        {"inactive", 0, 0, G_OPTION_ARG_NONE, &inactive,
+         "The definition for the next start, not the running one", NULL},
+        G_OPTION_ENTRY_NULL,
+    };
+    static const VsCommand self = {
+        "xml", "NAME [--inactive]", "Print a workstation's libvirt domain XML.", NULL, FALSE, NULL};
+    g_auto(VsTarget) t = {.lock = -1};
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = NULL;
+    const char *name;
+
+    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error) ||
+        !vs_target_name("xml", argc, argv, &name, &error) ||
+        !vs_target_open(cli, name, FALSE, &t, &error))
+        return vs_cli_fail(cli, "xml", error);
+    xml = virDomainGetXMLDesc(t.dom, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
+    if (!xml) {
+        vs_libvirt_error(&error, "reading the domain XML");
+        return vs_cli_fail(cli, "xml", error);
+    }
+    fputs(xml, stdout);
+    return VS_EXIT_OK;
+}

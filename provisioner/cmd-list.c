@@ -1,0 +1,223 @@
+/* virt-station list / info: workstations and their details, as text or JSON (shared/CLI.md). */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "json.h"
+#include "ready.h"
+#include "station.h"
+
+typedef struct {
+    virDomainPtr dom;
+    VsStation *station; /* NULL: foreign */
+} Entry;
+
+static void
+write_workstation(VsJson *j, const char *key, virDomainPtr dom, const VsStation *s)
+{
+    virDomainInfo info = {0};
+
+    virDomainGetInfo(dom, &info);
+    vs_json_begin_object(j, key);
+    vs_json_string(j, "name", virDomainGetName(dom));
+    vs_json_bool(j, "owned", s != NULL);
+    vs_json_string(j, "state", vs_lifecycle_state(dom));
+    vs_json_int(j, "vcpus", info.nrVirtCpu);
+    vs_json_int(j, "memory_mib", (gint64)(info.maxMem / 1024));
+    if (!s) {
+        vs_json_end_object(j);
+        return;
+    }
+    vs_json_string(j, "image", s->image_alias);
+    vs_json_begin_object(j, "network");
+    vs_json_string(j, "mode", s->net_mode);
+    vs_json_string(j, "mac", s->mac);
+    vs_json_begin_array(j, "addresses");
+    if (virDomainIsActive(dom) == 1) {
+        g_autofree char *addr = vs_ready_address(dom, s);
+        if (addr && !s->ssh_host)
+            vs_json_string(j, NULL, addr);
+    }
+    vs_json_end_array(j);
+    vs_json_string(j, "ssh_host", s->ssh_host);
+    if (s->ssh_port)
+        vs_json_int(j, "ssh_port", s->ssh_port);
+    else
+        vs_json_null(j, "ssh_port");
+    vs_json_end_object(j);
+    vs_json_string(j, "ssh_user", s->ssh_user);
+    vs_json_begin_object(j, "gpu");
+    vs_json_string(j, "mode", s->gpu_mode);
+    vs_json_string(j, "device", s->gpu_device);
+    vs_json_string(j, "vgpu_type", s->gpu_vgpu_type);
+    vs_json_string(j, "render_node", s->gpu_render_node);
+    vs_json_begin_array(j, "reasons");
+    vs_json_end_array(j);
+    vs_json_end_object(j);
+    vs_json_begin_array(j, "volumes");
+    for (guint i = 0; i < s->volumes->len; i++) {
+        const VsOwnedVolume *v = s->volumes->pdata[i];
+        g_autoptr(virStoragePool) pool =
+            virStoragePoolLookupByName(virDomainGetConnect(dom), v->pool);
+        g_autoptr(virStorageVol) vol = pool ? virStorageVolLookupByName(pool, v->name) : NULL;
+        virStorageVolInfo vi;
+        gboolean known = vol && virStorageVolGetInfo(vol, &vi) == 0;
+        vs_json_begin_object(j, NULL);
+        vs_json_string(j, "pool", v->pool);
+        vs_json_string(j, "name", v->name);
+        if (known) {
+            vs_json_int(j, "capacity_bytes", (gint64)vi.capacity);
+            vs_json_int(j, "allocation_bytes", (gint64)vi.allocation);
+        } else {
+            vs_json_null(j, "capacity_bytes");
+            vs_json_null(j, "allocation_bytes");
+        }
+        vs_json_end_object(j);
+    }
+    vs_json_end_array(j);
+    vs_json_end_object(j);
+}
+
+static int
+compare_entries(gconstpointer a, gconstpointer b)
+{
+    const Entry *x = *(Entry *const *)a, *y = *(Entry *const *)b;
+    return strcmp(virDomainGetName(x->dom), virDomainGetName(y->dom));
+}
+
+static void
+entry_free(Entry *e)
+{
+    virDomainFree(e->dom);
+    vs_station_free(e->station);
+    g_free(e);
+}
+
+int
+vs_cmd_list(VsCli *cli, int argc, char **argv)
+{
+    gboolean all = FALSE;
+    const GOptionEntry entries[] = {
+        {"all", 'a', 0, G_OPTION_ARG_NONE, &all,
+         "Also list domains virt-station did not create (marked foreign)", NULL},
+        G_OPTION_ENTRY_NULL,
+    };
+    static const VsCommand self = {"list", "[--all] [--json]", "List workstations.", NULL, TRUE,
+                                   NULL};
+    g_auto(VsTarget) t = {.lock = -1};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
+    virDomainPtr *doms = NULL;
+    int n;
+
+    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error))
+        return vs_cli_fail(cli, "list", error);
+    if (argc > 1) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "list: unexpected argument '%s'",
+                    argv[1]);
+        return vs_cli_fail(cli, "list", error);
+    }
+    if (!vs_target_connect(cli, &t, &error))
+        return vs_cli_fail(cli, "list", error);
+    n = virConnectListAllDomains(t.conn, &doms, 0);
+    if (n < 0) {
+        vs_libvirt_error(&error, "listing domains");
+        return vs_cli_fail(cli, "list", error);
+    }
+    for (int i = 0; i < n; i++) {
+        Entry *e = g_new0(Entry, 1);
+        e->dom = doms[i];
+        e->station = vs_lifecycle_station(doms[i], NULL);
+        if (e->station || all)
+            g_ptr_array_add(rows, e);
+        else
+            entry_free(e);
+    }
+    free(doms);
+    g_ptr_array_sort(rows, compare_entries);
+
+    if (cli->json) {
+        VsJson j;
+        vs_json_init(&j);
+        vs_json_begin_object(&j, NULL);
+        vs_json_int(&j, "version", 1);
+        vs_json_begin_array(&j, "workstations");
+        for (guint i = 0; i < rows->len; i++) {
+            Entry *e = rows->pdata[i];
+            write_workstation(&j, NULL, e->dom, e->station);
+        }
+        vs_json_end_array(&j);
+        vs_json_end_object(&j);
+        g_autofree char *out = vs_json_finish(&j);
+        fputs(out, stdout);
+        return VS_EXIT_OK;
+    }
+    printf("%-24s %-12s %5s %8s  %s\n", "NAME", "STATE", "VCPUS", "MEMORY", "SSH");
+    for (guint i = 0; i < rows->len; i++) {
+        Entry *e = rows->pdata[i];
+        virDomainInfo info = {0};
+        g_autofree char *ssh = NULL;
+        virDomainGetInfo(e->dom, &info);
+        if (!e->station)
+            ssh = g_strdup("(foreign: not virt-station's)");
+        else if (e->station->ssh_port)
+            ssh = g_strdup_printf("%s@%s:%u", e->station->ssh_user, e->station->ssh_host,
+                                  e->station->ssh_port);
+        else
+            ssh = g_strdup_printf("%s@(%s)", e->station->ssh_user, e->station->net_mode);
+        printf("%-24s %-12s %5u %6lluMi  %s\n", virDomainGetName(e->dom),
+               vs_lifecycle_state(e->dom), info.nrVirtCpu, (unsigned long long)(info.maxMem / 1024),
+               ssh);
+    }
+    return VS_EXIT_OK;
+}
+
+int
+vs_cmd_info(VsCli *cli, int argc, char **argv)
+{
+    static const VsCommand self = {"info", "NAME [--json]", "Show a workstation.", NULL, TRUE,
+                                   NULL};
+    g_auto(VsTarget) t = {.lock = -1};
+    g_autoptr(GError) error = NULL;
+    const char *name;
+
+    if (!vs_cli_parse(cli, &self, NULL, &argc, &argv, &error) ||
+        !vs_target_name("info", argc, argv, &name, &error) ||
+        !vs_target_open(cli, name, TRUE, &t, &error))
+        return vs_cli_fail(cli, "info", error);
+    if (cli->json) {
+        VsJson j;
+        vs_json_init(&j);
+        vs_json_begin_object(&j, NULL);
+        vs_json_int(&j, "version", 1);
+        write_workstation(&j, "workstation", t.dom, t.station);
+        vs_json_end_object(&j);
+        g_autofree char *out = vs_json_finish(&j);
+        fputs(out, stdout);
+        return VS_EXIT_OK;
+    }
+    virDomainInfo info = {0};
+    virDomainGetInfo(t.dom, &info);
+    printf("name:     %s\nstate:    %s\nvcpus:    %u\nmemory:   %llu MiB\n", name,
+           vs_lifecycle_state(t.dom), info.nrVirtCpu, (unsigned long long)(info.maxMem / 1024));
+    if (!t.station) {
+        printf("owner:    not virt-station (foreign): it is left alone\n");
+        return VS_EXIT_OK;
+    }
+    printf("image:    %s (volume %s/%s)\n", t.station->image_alias, t.station->base_pool,
+           t.station->base_volume);
+    printf("network:  %s%s%s, MAC %s\n", t.station->net_mode, t.station->net_source ? " " : "",
+           t.station->net_source ? t.station->net_source : "", t.station->mac);
+    if (t.station->ssh_port)
+        printf("ssh:      %s@%s port %u\n", t.station->ssh_user, t.station->ssh_host,
+               t.station->ssh_port);
+    else
+        printf("ssh:      %s\n", t.station->ssh_user);
+    printf("gpu:      %s%s%s\n", t.station->gpu_mode, t.station->gpu_device ? " on " : "",
+           t.station->gpu_device ? t.station->gpu_device : "");
+    for (guint i = 0; i < t.station->volumes->len; i++) {
+        const VsOwnedVolume *v = t.station->volumes->pdata[i];
+        printf("volume:   %s/%s (%s)\n", v->pool, v->name, v->role);
+    }
+    return VS_EXIT_OK;
+}

@@ -1,0 +1,211 @@
+/* virt-station start / stop / restart / wait. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "interrupt.h"
+#include "ports.h"
+#include "ready.h"
+#include "station.h"
+#include "uri.h"
+
+#define DEFAULT_STOP_TIMEOUT 60
+#define DEFAULT_WAIT_TIMEOUT 600
+
+/* Gives a user-networking workstation a new forwarded port when its old one is taken by now
+ * (only checked for a local libvirt: a remote host's loopback is not ours to probe). */
+static gboolean
+refresh_port(VsCli *cli, VsTarget *t, GError **error)
+{
+    g_autofree char *dir = g_build_filename(g_get_user_runtime_dir(), "virt-station", NULL);
+    g_autofree char *lock_path = g_build_filename(dir, "ports.lock", NULL);
+    g_autoptr(GHashTable) used = NULL;
+    guint16 port = 0;
+    int lock;
+
+    if (!t->station->ssh_port || !vs_uri_is_local_qemu(t->uri) ||
+        vs_ports_is_free_loopback((guint16)t->station->ssh_port))
+        return TRUE;
+    g_mkdir_with_parents(dir, 0700);
+    lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock >= 0)
+        flock(lock, LOCK_EX);
+    used = vs_lifecycle_used_ports(t->conn);
+    for (int attempt = 0; attempt < 100 && !port; attempt++) {
+        port = vs_ports_free_loopback(error);
+        if (!port)
+            break;
+        if (g_hash_table_contains(used, GUINT_TO_POINTER(port)))
+            port = 0;
+    }
+    if (port) {
+        virDomainPtr dom = vs_lifecycle_set_port(t->dom, port, error);
+        if (dom) {
+            vs_cli_progress(cli, "port %u is taken now; %s forwards SSH from port %u instead",
+                            t->station->ssh_port, virDomainGetName(dom), port);
+            virDomainFree(t->dom);
+            t->dom = dom;
+            t->station->ssh_port = port;
+        } else {
+            port = 0;
+        }
+    }
+    /* The lock is held until the domain runs and holds its port (see start_and_wait). */
+    if (!port) {
+        if (lock >= 0)
+            close(lock);
+        return FALSE;
+    }
+    t->lock = lock;
+    return TRUE;
+}
+
+static int
+start_and_wait(VsCli *cli, const char *command, VsTarget *t, gboolean no_wait, guint timeout_s)
+{
+    g_autoptr(GError) error = NULL;
+
+    vs_interrupt_catch();
+    if (virDomainIsActive(t->dom) != 1) {
+        if (!refresh_port(cli, t, &error) || !vs_lifecycle_start(t->dom, &error))
+            return vs_cli_fail(cli, command, error);
+        vs_cli_progress(cli, "%s started", virDomainGetName(t->dom));
+    }
+    if (t->lock >= 0) {
+        close(t->lock);
+        t->lock = -1;
+    }
+    if (no_wait)
+        return VS_EXIT_OK;
+    if (!vs_ready_wait(cli, t->dom, t->station, t->uri, timeout_s, &error))
+        return vs_cli_fail(cli, command, error);
+    printf("%s is ready: virt-station ssh %s\n", virDomainGetName(t->dom),
+           virDomainGetName(t->dom));
+    return VS_EXIT_OK;
+}
+
+static int
+start_like(VsCli *cli, const char *command, int argc, char **argv, gboolean restart)
+{
+    gboolean no_wait = FALSE, force = FALSE;
+    int timeout = DEFAULT_WAIT_TIMEOUT;
+    const GOptionEntry entries[] = {
+        {"no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait, "Do not wait until it is ready", NULL},
+        {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Seconds to wait for readiness (600)", "S"},
+        {"force", 0, restart ? 0 : G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &force,
+         "Power off instead of shutting down (restart)", NULL},
+        G_OPTION_ENTRY_NULL,
+    };
+    const VsCommand self = {command,
+                            "NAME [--no-wait] [--timeout S]",
+                            restart ? "Shut a workstation down, start it and wait until ready."
+                                    : "Start a workstation and wait until it is ready.",
+                            NULL,
+                            FALSE,
+                            NULL};
+    g_auto(VsTarget) t = {.lock = -1};
+    g_autoptr(GError) error = NULL;
+    const char *name;
+
+    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error) ||
+        !vs_target_name(command, argc, argv, &name, &error) ||
+        !vs_target_open(cli, name, FALSE, &t, &error))
+        return vs_cli_fail(cli, command, error);
+    if (timeout < 1) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "%s: --timeout must be positive",
+                    command);
+        return vs_cli_fail(cli, command, error);
+    }
+    if (restart && !vs_lifecycle_stop(t.dom, force, DEFAULT_STOP_TIMEOUT, TRUE, &error))
+        return vs_cli_fail(cli, command, error);
+    return start_and_wait(cli, command, &t, no_wait, (guint)timeout);
+}
+
+int
+vs_cmd_start(VsCli *cli, int argc, char **argv)
+{
+    return start_like(cli, "start", argc, argv, FALSE);
+}
+
+int
+vs_cmd_restart(VsCli *cli, int argc, char **argv)
+{
+    return start_like(cli, "restart", argc, argv, TRUE);
+}
+
+int
+vs_cmd_stop(VsCli *cli, int argc, char **argv)
+{
+    gboolean force = FALSE;
+    int timeout = DEFAULT_STOP_TIMEOUT;
+    const GOptionEntry entries[] = {
+        {"force", 0, 0, G_OPTION_ARG_NONE, &force, "Power off at once", NULL},
+        {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
+         "Seconds to wait for the guest to shut down before powering it off (60)", "S"},
+        G_OPTION_ENTRY_NULL,
+    };
+    static const VsCommand self = {"stop",
+                                   "NAME [--force] [--timeout S]",
+                                   "Shut a workstation down (ACPI), powering it off after the "
+                                   "timeout.",
+                                   NULL,
+                                   FALSE,
+                                   NULL};
+    g_auto(VsTarget) t = {.lock = -1};
+    g_autoptr(GError) error = NULL;
+    const char *name;
+
+    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error) ||
+        !vs_target_name("stop", argc, argv, &name, &error) ||
+        !vs_target_open(cli, name, FALSE, &t, &error))
+        return vs_cli_fail(cli, "stop", error);
+    if (timeout < 0) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
+                    "stop: --timeout must not be negative");
+        return vs_cli_fail(cli, "stop", error);
+    }
+    if (virDomainIsActive(t.dom) != 1) {
+        vs_cli_progress(cli, "%s is not running", name);
+        return VS_EXIT_OK;
+    }
+    if (!vs_lifecycle_stop(t.dom, force, (guint)timeout, TRUE, &error))
+        return vs_cli_fail(cli, "stop", error);
+    vs_cli_progress(cli, "%s stopped", name);
+    return VS_EXIT_OK;
+}
+
+int
+vs_cmd_wait(VsCli *cli, int argc, char **argv)
+{
+    int timeout = DEFAULT_WAIT_TIMEOUT;
+    const GOptionEntry entries[] = {
+        {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Seconds to wait (600)", "S"},
+        G_OPTION_ENTRY_NULL,
+    };
+    static const VsCommand self = {"wait",
+                                   "NAME [--timeout S]",
+                                   "Wait until a workstation is ready (running, network, sshd, "
+                                   "cloud-init finished).",
+                                   NULL,
+                                   FALSE,
+                                   NULL};
+    g_auto(VsTarget) t = {.lock = -1};
+    g_autoptr(GError) error = NULL;
+    const char *name;
+
+    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error) ||
+        !vs_target_name("wait", argc, argv, &name, &error) ||
+        !vs_target_open(cli, name, FALSE, &t, &error))
+        return vs_cli_fail(cli, "wait", error);
+    if (timeout < 1) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "wait: --timeout must be positive");
+        return vs_cli_fail(cli, "wait", error);
+    }
+    vs_interrupt_catch();
+    if (!vs_ready_wait(cli, t.dom, t.station, t.uri, (guint)timeout, &error))
+        return vs_cli_fail(cli, "wait", error);
+    printf("%s is ready: virt-station ssh %s\n", name, name);
+    return VS_EXIT_OK;
+}

@@ -1,0 +1,94 @@
+/* virt-station ssh / exec: a shell or a command in the workstation over SSH, verifying the
+ * guest's host key from the metadata. ssh replaces virt-station, so the exit status is the
+ * command's own (255 when the connection failed, as ssh does). */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "ready.h"
+#include "sshcmd.h"
+#include "station.h"
+
+#define EXIT_NOT_RUN 125
+
+static int
+run_ssh(VsCli *cli, const char *command, int argc, char **argv, gboolean exec_mode)
+{
+    gboolean tty = FALSE;
+    const GOptionEntry entries[] = {
+        {"tty", 't', 0, G_OPTION_ARG_NONE, &tty, "Give the command a terminal", NULL},
+        G_OPTION_ENTRY_NULL,
+    };
+    const VsCommand self = {command,
+                            exec_mode ? "NAME -- COMMAND [ARGS...]" : "NAME [-- COMMAND]",
+                            exec_mode ? "Run a command in a workstation; exit with its status."
+                                      : "Open a shell in a workstation (or run a command).",
+                            NULL,
+                            FALSE,
+                            NULL};
+    g_auto(VsTarget) t = {.lock = -1};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VsSshTarget) ssh = NULL;
+    g_autoptr(GPtrArray) args = NULL;
+    g_autofree char *address = NULL;
+    char **remote = NULL;
+    int dashdash = -1;
+
+    /* Everything after "--" is the remote command, untouched by option parsing. */
+    for (int i = 1; i < argc; i++) {
+        if (g_strcmp0(argv[i], "--") == 0) {
+            dashdash = i;
+            break;
+        }
+    }
+    if (dashdash > 0) {
+        remote = argv + dashdash + 1;
+        argc = dashdash;
+    }
+    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error))
+        return vs_cli_fail(cli, command, error), EXIT_NOT_RUN;
+    if (exec_mode && (!remote || !remote[0])) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
+                    "exec: give the command after --, as in `exec NAME -- uname -a`");
+        return vs_cli_fail(cli, command, error), EXIT_NOT_RUN;
+    }
+    const char *name = NULL;
+    if (!vs_target_name(command, argc, argv, &name, &error) ||
+        !vs_target_open(cli, name, FALSE, &t, &error)) {
+        int status = vs_cli_fail(cli, command, error);
+        return exec_mode ? EXIT_NOT_RUN : status;
+    }
+    if (virDomainIsActive(t.dom) != 1) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_FAILED,
+                    "%s is not running; `virt-station start %s` starts it", name, name);
+        return vs_cli_fail(cli, command, error), exec_mode ? EXIT_NOT_RUN : VS_EXIT_ERROR;
+    }
+    address = t.station->ssh_port ? NULL : vs_ready_address(t.dom, t.station);
+    if (!t.station->ssh_port && !address) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_FAILED,
+                    "%s has no address yet (no DHCP lease, no guest agent answer)", name);
+        return vs_cli_fail(cli, command, error), exec_mode ? EXIT_NOT_RUN : VS_EXIT_ERROR;
+    }
+    ssh = vs_ssh_target_new(t.uri, name, t.station, address, &error);
+    if (!ssh)
+        return vs_cli_fail(cli, command, error), exec_mode ? EXIT_NOT_RUN : VS_EXIT_ERROR;
+    args = vs_ssh_argv(ssh, exec_mode && !tty, tty || (!exec_mode && !remote), remote);
+    fflush(stdout);
+    fflush(stderr);
+    execvp("ssh", (char **)args->pdata);
+    fprintf(stderr, "virt-station: running ssh: %s (install openssh-client)\n", g_strerror(errno));
+    return EXIT_NOT_RUN;
+}
+
+int
+vs_cmd_ssh(VsCli *cli, int argc, char **argv)
+{
+    return run_ssh(cli, "ssh", argc, argv, FALSE);
+}
+
+int
+vs_cmd_exec(VsCli *cli, int argc, char **argv)
+{
+    return run_ssh(cli, "exec", argc, argv, TRUE);
+}

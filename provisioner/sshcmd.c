@@ -1,0 +1,124 @@
+#include "sshcmd.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "keys.h"
+
+void
+vs_ssh_target_free(VsSshTarget *t)
+{
+    if (!t)
+        return;
+    g_free(t->user);
+    g_free(t->host);
+    g_free(t->jump);
+    g_free(t->alias);
+    g_free(t->known_hosts);
+    g_free(t->identity);
+    g_free(t);
+}
+
+char *
+vs_ssh_jump_from_uri(const char *uri)
+{
+    g_autoptr(GUri) parsed = uri ? g_uri_parse(uri, G_URI_FLAGS_NONE, NULL) : NULL;
+    GString *jump;
+
+    if (!parsed || !g_uri_get_host(parsed) || !*g_uri_get_host(parsed))
+        return NULL;
+    jump = g_string_new(NULL);
+    if (g_uri_get_userinfo(parsed))
+        g_string_append_printf(jump, "%s@", g_uri_get_userinfo(parsed));
+    g_string_append(jump, g_uri_get_host(parsed));
+    if (g_uri_get_port(parsed) > 0)
+        g_string_append_printf(jump, ":%d", g_uri_get_port(parsed));
+    return g_string_free(jump, FALSE);
+}
+
+VsSshTarget *
+vs_ssh_target_new(const char *uri, const char *name, const VsStation *station, const char *host,
+                  GError **error)
+{
+    g_autoptr(VsSshTarget) t = g_new0(VsSshTarget, 1);
+    g_autofree char *dir =
+        g_build_filename(g_get_user_cache_dir(), "virt-station", "known_hosts", NULL);
+    g_autofree char *text = NULL;
+
+    if (station->host_keys->len == 0) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s's metadata holds no SSH host key: its host cannot be verified", name);
+        return NULL;
+    }
+    if (!host && !station->ssh_host) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s has no known address yet", name);
+        return NULL;
+    }
+    t->user = g_strdup(station->ssh_user);
+    t->host = g_strdup(host ? host : station->ssh_host);
+    t->port = host ? 22 : station->ssh_port;
+    t->jump = vs_ssh_jump_from_uri(uri);
+    t->alias = g_strdup_printf("vs-%s", name);
+    t->identity = vs_keys_own_key(FALSE, NULL);
+    /* known_hosts is rewritten from the metadata each time: it holds public keys only. */
+    text = vs_station_known_hosts(station, t->alias);
+    if (g_mkdir_with_parents(dir, 0700) < 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "creating %s: %s", dir,
+                    g_strerror(errno));
+        return NULL;
+    }
+    t->known_hosts = g_build_filename(dir, name, NULL);
+    if (!g_file_set_contents(t->known_hosts, text, -1, error))
+        return NULL;
+    return g_steal_pointer(&t);
+}
+
+GPtrArray *
+vs_ssh_argv(const VsSshTarget *t, gboolean batch, gboolean tty, char **command)
+{
+    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+
+    g_ptr_array_add(argv, g_strdup("ssh"));
+    g_ptr_array_add(argv, g_strdup("-p"));
+    g_ptr_array_add(argv, g_strdup_printf("%u", t->port));
+    g_ptr_array_add(argv, g_strdup("-o"));
+    g_ptr_array_add(argv, g_strdup_printf("UserKnownHostsFile=%s", t->known_hosts));
+    g_ptr_array_add(argv, g_strdup("-o"));
+    g_ptr_array_add(argv, g_strdup("StrictHostKeyChecking=yes"));
+    g_ptr_array_add(argv, g_strdup("-o"));
+    g_ptr_array_add(argv, g_strdup_printf("HostKeyAlias=%s", t->alias));
+    g_ptr_array_add(argv, g_strdup("-o"));
+    g_ptr_array_add(argv, g_strdup("LogLevel=ERROR"));
+    if (batch) {
+        g_ptr_array_add(argv, g_strdup("-o"));
+        g_ptr_array_add(argv, g_strdup("BatchMode=yes"));
+        g_ptr_array_add(argv, g_strdup("-o"));
+        g_ptr_array_add(argv, g_strdup("ConnectTimeout=10"));
+    }
+    if (t->identity) {
+        g_ptr_array_add(argv, g_strdup("-i"));
+        g_ptr_array_add(argv, g_strdup(t->identity));
+    }
+    if (t->jump) {
+        g_ptr_array_add(argv, g_strdup("-J"));
+        g_ptr_array_add(argv, g_strdup(t->jump));
+    }
+    g_ptr_array_add(argv, g_strdup(tty ? "-t" : "-T"));
+    g_ptr_array_add(argv, g_strdup_printf("%s@%s", t->user, t->host));
+    if (command && command[0]) {
+        /* ssh joins its arguments with spaces for the remote shell: quote each one so that the
+         * command runs with exactly these arguments. */
+        g_ptr_array_add(argv, g_strdup("--"));
+        GString *line = g_string_new(NULL);
+        for (guint i = 0; command[i]; i++) {
+            g_autofree char *q = g_shell_quote(command[i]);
+            if (i)
+                g_string_append_c(line, ' ');
+            g_string_append(line, q);
+        }
+        g_ptr_array_add(argv, g_string_free(line, FALSE));
+    }
+    g_ptr_array_add(argv, NULL);
+    return argv;
+}

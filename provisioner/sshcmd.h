@@ -1,0 +1,33 @@
+/* Running ssh to a workstation: the guest's host keys come from the metadata (no blind trust),
+ * and a remote libvirt host is jumped through to reach a forwarded port on its loopback. */
+#pragma once
+
+#include <glib.h>
+
+#include "metadata.h"
+
+typedef struct {
+    char *user;
+    char *host;
+    guint port;
+    char *jump;        /* [user@]host[:port] of the libvirt host, or NULL */
+    char *alias;       /* HostKeyAlias: vs-NAME */
+    char *known_hosts; /* a file holding the guest's host keys under @alias */
+    char *identity;    /* virt-station's own key, when there is one */
+} VsSshTarget;
+
+void vs_ssh_target_free(VsSshTarget *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsSshTarget, vs_ssh_target_free)
+
+/* Returns the target for workstation @name reached at @host (NULL: the metadata's host) through
+ * the libvirt connection @uri, or NULL with @error set. */
+VsSshTarget *vs_ssh_target_new(const char *uri, const char *name, const VsStation *station,
+                               const char *host, GError **error);
+
+/* Returns the ssh argv (NULL-terminated) to run @command (NULL: a login shell). @batch: no
+ * prompts; @tty: ask for a terminal. */
+GPtrArray *vs_ssh_argv(const VsSshTarget *t, gboolean batch, gboolean tty, char **command);
+
+/* Returns the [user@]host[:port] part of a remote URI such as qemu+ssh://root@host/system, or
+ * NULL for a local one. */
+char *vs_ssh_jump_from_uri(const char *uri);

@@ -1,0 +1,61 @@
+#include "station.h"
+
+#include <unistd.h>
+
+#include "connect.h"
+#include "uri.h"
+
+void
+vs_target_clear(VsTarget *t)
+{
+    g_clear_pointer(&t->station, vs_station_free);
+    g_clear_pointer(&t->dom, virDomainFree);
+    g_clear_pointer(&t->conn, virConnectClose);
+    g_clear_pointer(&t->uri, g_free);
+    if (t->lock >= 0)
+        close(t->lock);
+    t->lock = -1;
+}
+
+gboolean
+vs_target_connect(VsCli *cli, VsTarget *t, GError **error)
+{
+    t->uri = cli->uri ? g_strdup(cli->uri) : vs_uri_default(NULL);
+    t->conn = vs_connect_open(t->uri, error);
+    return t->conn != NULL;
+}
+
+gboolean
+vs_target_open(VsCli *cli, const char *name, gboolean allow_foreign, VsTarget *t, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+
+    if (!vs_target_connect(cli, t, error))
+        return FALSE;
+    t->dom = vs_lifecycle_lookup(t->conn, name, &t->station, &local);
+    if (t->dom)
+        return TRUE;
+    if (allow_foreign && g_error_matches(local, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FOREIGN)) {
+        t->dom = virDomainLookupByName(t->conn, name);
+        return t->dom != NULL;
+    }
+    g_propagate_error(error, g_steal_pointer(&local));
+    return FALSE;
+}
+
+gboolean
+vs_target_name(const char *command, int argc, char **argv, const char **ret_name, GError **error)
+{
+    if (argc < 2) {
+        g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "%s: a workstation NAME is needed",
+                    command);
+        return FALSE;
+    }
+    if (argc > 2) {
+        g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "%s: unexpected argument '%s'",
+                    command, argv[2]);
+        return FALSE;
+    }
+    *ret_name = argv[1];
+    return TRUE;
+}

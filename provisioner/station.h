@@ -1,0 +1,28 @@
+/* The libvirt module's commands: reaching a workstation by name. */
+#pragma once
+
+#include "cli.h"
+#include "lifecycle.h"
+
+typedef struct {
+    char *uri;
+    virConnectPtr conn;
+    virDomainPtr dom;
+    VsStation *station; /* NULL for a foreign domain when allowed */
+    int lock;           /* the port lock while a start needs it, else -1 */
+} VsTarget;
+
+void vs_target_clear(VsTarget *t);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VsTarget, vs_target_clear)
+
+/* Connects and looks up @name. Unless @allow_foreign, a domain without virt-station's metadata
+ * is refused (VS_DOMAINS_ERROR_FOREIGN, exit status 3). */
+gboolean vs_target_open(VsCli *cli, const char *name, gboolean allow_foreign, VsTarget *t,
+                        GError **error);
+
+/* Connects only. */
+gboolean vs_target_connect(VsCli *cli, VsTarget *t, GError **error);
+
+/* Parses "COMMAND NAME" from @argc/@argv after option parsing; sets @error (usage) otherwise. */
+gboolean vs_target_name(const char *command, int argc, char **argv, const char **ret_name,
+                        GError **error);

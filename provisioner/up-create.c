@@ -1,0 +1,343 @@
+/* Creating a workstation (the module's half of `up`).
+ *
+ * Theory of operation: everything that can be decided before touching the host is decided first
+ * (facts, port, host key, the seed, the domain XML), so that a bad request changes nothing. Then
+ * the steps run in order: pool, base image, overlay, seed volume, define, start. Each step
+ * records what it created; a failure or Ctrl-C between steps removes exactly that, newest first,
+ * and says so. Once the domain runs, nothing is removed any more: a timeout while waiting keeps
+ * the workstation (exit 4), cloud-init errors keep it (exit 5), Ctrl-C keeps it. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "cloudinit.h"
+#include "connect.h"
+#include "defaults.h"
+#include "hostcache.h"
+#include "interrupt.h"
+#include "keys.h"
+#include "lifecycle.h"
+#include "ports.h"
+#include "ready.h"
+#include "seed.h"
+#include "storage.h"
+#include "up.h"
+#include "uri.h"
+#include "xml.h"
+
+#define DEFAULT_DISK_BYTES (20ULL << 30)
+
+int vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags);
+
+typedef struct {
+    virConnectPtr conn;
+    virStoragePoolPtr pool;
+    virStorageVolPtr base;
+    gboolean base_created;
+    virStorageVolPtr overlay;
+    virStorageVolPtr seed;
+    virDomainPtr dom;
+} Created;
+
+/* Removes what @c records, newest first, and reports it. */
+static void
+rollback(VsCli *cli, Created *c)
+{
+    GString *what = g_string_new(NULL);
+
+    if (c->dom) {
+        if (virDomainIsActive(c->dom) == 1)
+            virDomainDestroy(c->dom);
+        virDomainUndefineFlags(c->dom, VIR_DOMAIN_UNDEFINE_NVRAM);
+        g_string_append_printf(what, " domain %s,", virDomainGetName(c->dom));
+    }
+    if (c->seed && virStorageVolDelete(c->seed, 0) == 0)
+        g_string_append_printf(what, " volume %s,", virStorageVolGetName(c->seed));
+    if (c->overlay && virStorageVolDelete(c->overlay, 0) == 0)
+        g_string_append_printf(what, " volume %s,", virStorageVolGetName(c->overlay));
+    if (c->base && c->base_created && virStorageVolDelete(c->base, 0) == 0)
+        g_string_append_printf(what, " volume %s,", virStorageVolGetName(c->base));
+    if (what->len > 0) {
+        g_string_truncate(what, what->len - 1);
+        vs_cli_warn("removed what was created:%s", what->str);
+    } else {
+        vs_cli_warn("nothing had been created yet");
+    }
+    g_string_free(what, TRUE);
+}
+
+static void
+created_clear(Created *c)
+{
+    if (c->dom)
+        virDomainFree(c->dom);
+    if (c->seed)
+        virStorageVolFree(c->seed);
+    if (c->overlay)
+        virStorageVolFree(c->overlay);
+    if (c->base)
+        virStorageVolFree(c->base);
+    if (c->pool)
+        virStoragePoolFree(c->pool);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Created, created_clear)
+
+static gboolean
+not_interrupted(const char *step, GError **error)
+{
+    vs_interrupt_test_pause(step);
+    if (!vs_interrupted())
+        return TRUE;
+    g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_CANCELLED, "interrupted before %s", step);
+    return FALSE;
+}
+
+static gboolean
+upload_cancelled(void)
+{
+    return vs_interrupted();
+}
+
+/* Takes the lock that serialises port choices on this machine; returns its fd, or -1. */
+static int
+lock_ports(void)
+{
+    g_autofree char *dir = g_build_filename(g_get_user_runtime_dir(), "virt-station", NULL);
+    g_autofree char *path = g_build_filename(dir, "ports.lock", NULL);
+    int fd;
+
+    g_mkdir_with_parents(dir, 0700);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* Returns a 127.0.0.1 port that is free here and given to no other workstation of @conn.
+ * The caller holds the port lock until the domain runs and holds the port itself. */
+static guint16
+choose_port(virConnectPtr conn, gboolean remote, GError **error)
+{
+    g_autoptr(GHashTable) used = vs_lifecycle_used_ports(conn);
+
+    for (int attempt = 0; attempt < 100; attempt++) {
+        guint16 port =
+            remote ? (guint16)g_random_int_range(40000, 60000) : vs_ports_free_loopback(error);
+        if (!port)
+            return 0;
+        if (!g_hash_table_contains(used, GUINT_TO_POINTER(port)))
+            return port;
+    }
+    g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FAILED, "no free port on 127.0.0.1");
+    return 0;
+}
+
+static gboolean
+read_optional(const char *path, GBytes **ret, GError **error)
+{
+    g_autofree char *data = NULL;
+    gsize len;
+
+    if (!path)
+        return TRUE;
+    if (!g_file_get_contents(path, &data, &len, error))
+        return FALSE;
+    *ret = g_bytes_new_take(g_steal_pointer(&data), len);
+    return TRUE;
+}
+
+/* Returns the seed ISO for @config: our user and keys, the user's own files, the host key. */
+static GBytes *
+make_seed(VsCli *cli, const VsSpec *spec, const VsDomainConfig *config, VsHostKey *host_key,
+          gboolean *ret_secret, GError **error)
+{
+    g_auto(VsCloudInitSpec) ci = {0};
+    g_auto(VsSeedFiles) files = {0};
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+
+    ci.hostname = g_strdup(config->name);
+    ci.user = g_strdup(config->ssh_user);
+    ci.ssh_keys = g_ptr_array_new_with_free_func(g_free);
+    if (spec->ssh_keys->len > 0) {
+        for (guint i = 0; i < spec->ssh_keys->len; i++)
+            if (!vs_cloudinit_read_ssh_keys(spec->ssh_keys->pdata[i], ci.ssh_keys, error))
+                return NULL;
+    } else {
+        /* The user's usual key, and virt-station's own so that `ssh`/`exec` always work. */
+        g_autofree char *key = vs_defaults_ssh_key();
+        g_autofree char *own = vs_keys_own_key(TRUE, error);
+        g_autofree char *own_pub = NULL;
+        if (!own)
+            return NULL;
+        own_pub = g_strconcat(own, ".pub", NULL);
+        if (key && !vs_cloudinit_read_ssh_keys(key, ci.ssh_keys, error))
+            return NULL;
+        if (!vs_cloudinit_read_ssh_keys(own_pub, ci.ssh_keys, error))
+            return NULL;
+    }
+    if (!read_optional(spec->user_data, &ci.user_data, error) ||
+        !read_optional(spec->network_config, &ci.network_config, error))
+        return NULL;
+    ci.user_data_name = g_strdup(spec->user_data);
+    if (!spec->network_config)
+        ci.mac = g_strdup(config->mac);
+    ci.host_keys = g_ptr_array_new();
+    g_ptr_array_add(ci.host_keys, host_key);
+    if (!vs_cloudinit_compose(&ci, &files, warnings, error))
+        return NULL;
+    for (guint i = 0; i < warnings->len; i++)
+        vs_cli_warn("%s", (char *)warnings->pdata[i]);
+    *ret_secret = files.has_secrets;
+    return vs_seed_build(&files, error);
+}
+
+static void
+print_how_to_connect(VsCli *cli, const VsDomainConfig *config)
+{
+    printf("%s is ready. Log in with:\n  virt-station ssh %s\n", config->name, config->name);
+    if (config->net_mode == VS_NET_USER)
+        printf("(SSH goes to 127.0.0.1 port %u on the libvirt host, as %s; virt-station checks "
+               "the guest's host key)\n",
+               config->ssh_port, config->ssh_user);
+    fflush(stdout);
+}
+
+int
+vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
+{
+    g_autofree char *uri = cli->uri ? g_strdup(cli->uri) : vs_uri_default(NULL);
+    g_autoptr(GError) error = NULL, conn_error = NULL;
+    g_autoptr(virConnect) conn = vs_connect_open(uri, &conn_error);
+    g_autoptr(VsHostFacts) facts = vs_host_facts_new();
+    g_autoptr(VsDomainConfig) config = NULL;
+    g_autoptr(VsHostKey) host_key = NULL;
+    g_autoptr(GBytes) seed = NULL;
+    g_autofree char *xml = NULL;
+    g_auto(Created) c = {0};
+    VsCaps caps = {.arch = VS_ARCH_X86_64};
+    gboolean secret = FALSE;
+    int lock = -1;
+
+    if (conn) {
+        if (!vs_caps_probe(conn, &caps, &error))
+            return vs_cli_fail(cli, "up", error);
+        vs_hostcache_store(uri, &caps);
+    } else if (flags->dry_run) {
+        vs_cli_warn("%s; assuming an x86_64 host without KVM (domain type qemu) and libvirt "
+                    "older than 9.2 for this dry run",
+                    conn_error->message);
+    } else {
+        return vs_cli_fail(cli, "up", conn_error);
+    }
+    if (!vs_up_facts(cli, spec, &caps, conn != NULL, facts, &error))
+        return vs_cli_fail(cli, "up", error);
+    if (flags->dry_run) {
+        config = vs_request_config(spec, facts, &error);
+        if (!config)
+            return vs_cli_fail(cli, "up", error);
+        return vs_up_print_dry_run(cli, config, flags);
+    }
+
+    /* Everything that can be refused is refused before the host is touched. */
+    {
+        g_autoptr(GError) lookup_error = NULL;
+        g_autoptr(virDomain) existing = NULL;
+        if (!vs_domain_name_valid(spec->name)) {
+            config = vs_request_config(spec, facts, &error);
+            return vs_cli_fail(cli, "up", error);
+        }
+        existing = vs_lifecycle_lookup(conn, spec->name, NULL, &lookup_error);
+        if (existing || g_error_matches(lookup_error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FOREIGN)) {
+            g_set_error(&error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_EXISTS,
+                        existing ? "%s exists; use `virt-station start %s`"
+                                 : "a domain called %s exists and was not created by "
+                                   "virt-station; choose another name%s",
+                        spec->name, existing ? spec->name : "");
+            return vs_cli_fail(cli, "up", error);
+        }
+    }
+    vs_interrupt_catch();
+    if ((spec->network ? g_str_equal(spec->network, "user") : caps.session)) {
+        lock = lock_ports();
+        facts->ssh_port = choose_port(conn, caps.remote, &error);
+        if (!facts->ssh_port)
+            return vs_cli_fail(cli, "up", error);
+    }
+    host_key = vs_keys_host_key(spec->name, &error);
+    if (!host_key)
+        return vs_cli_fail(cli, "up", error);
+    g_ptr_array_add(facts->host_keys, g_strdup(host_key->public_key));
+    config = vs_request_config(spec, facts, &error);
+    if (!config)
+        return vs_cli_fail(cli, "up", error);
+    seed = make_seed(cli, spec, config, host_key, &secret, &error);
+    if (!seed)
+        return vs_cli_fail(cli, "up", error);
+    xml = vs_domain_xml(config, &error);
+    if (!xml)
+        return vs_cli_fail(cli, "up", error);
+
+    /* The steps that change the host. */
+    c.conn = conn;
+    vs_cli_progress(cli, "creating %s from %s", config->name, config->image_alias);
+    if (!not_interrupted("pool", &error) ||
+        !(c.pool = vs_storage_pool_ensure(conn, config->pool, &error)))
+        goto fail;
+    if (!not_interrupted("base", &error))
+        goto fail;
+    {
+        g_autoptr(virStorageVol) existing = NULL;
+        virStoragePoolRefresh(c.pool, 0);
+        existing = virStorageVolLookupByName(c.pool, config->base_volume);
+        if (!existing)
+            vs_cli_progress(cli, "  importing %s into pool %s as %s", spec->image, config->pool,
+                            config->base_volume);
+        c.base_created = existing == NULL;
+        c.base =
+            vs_storage_import(c.pool, config->base_volume, spec->image, upload_cancelled, &error);
+        if (!c.base)
+            goto fail;
+    }
+    if (!not_interrupted("overlay", &error) ||
+        !(c.overlay =
+              vs_storage_overlay(c.pool, config->disk_volume, c.base,
+                                 spec->disk_bytes ? spec->disk_bytes : DEFAULT_DISK_BYTES, &error)))
+        goto fail;
+    if (!not_interrupted("seed", &error) ||
+        !(c.seed = vs_storage_upload_bytes(c.pool, config->seed_volume, seed, secret, &error)))
+        goto fail;
+    if (!not_interrupted("define", &error) || !(c.dom = vs_lifecycle_define(conn, xml, &error)))
+        goto fail;
+    if (!not_interrupted("start", &error) || !vs_lifecycle_start(c.dom, &error))
+        goto fail;
+    if (lock >= 0)
+        close(lock);
+    vs_cli_progress(cli, "  %s started (%u vCPUs, %" G_GUINT64_FORMAT " MiB, GPU %s)", config->name,
+                    config->vcpus, config->memory_mib, vs_gpu_mode_to_string(config->gpu->mode));
+
+    /* From here on the workstation is kept, whatever happens. */
+    if (flags->no_wait) {
+        printf("%s started; `virt-station wait %s` waits until it is ready\n", config->name,
+               config->name);
+        return VS_EXIT_OK;
+    }
+    {
+        g_autoptr(VsStation) station = vs_lifecycle_station(c.dom, &error);
+        if (!station || !vs_ready_wait(cli, c.dom, station, uri, flags->timeout_s, &error))
+            return vs_cli_fail(cli, "up", error);
+    }
+    print_how_to_connect(cli, config);
+    return VS_EXIT_OK;
+
+fail:
+    rollback(cli, &c);
+    if (lock >= 0)
+        close(lock);
+    g_prefix_error(&error, "creating %s: ", config->name);
+    return vs_cli_fail(cli, "up", error);
+}

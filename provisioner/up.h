@@ -1,0 +1,24 @@
+/* `up`, shared between the program (options, dry runs from cached facts) and the libvirt module
+ * (everything that needs a connection). */
+#pragma once
+
+#include "cli.h"
+#include "request.h"
+
+typedef struct {
+    gboolean dry_run;
+    gboolean print_xml;
+    gboolean no_wait;
+    guint timeout_s;
+} VsUpFlags;
+
+/* Fills @facts for @spec on a host with @caps (@reached: libvirt answered; otherwise @caps are
+ * assumptions). The MAC and port are fresh; the base volume is named after the image's content. */
+gboolean vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolean reached,
+                     VsHostFacts *facts, GError **error);
+
+/* Prints what a dry run of @config would do (the XML with --print-xml). */
+int vs_up_print_dry_run(VsCli *cli, const VsDomainConfig *config, const VsUpFlags *flags);
+
+/* The module's `up` (up-create.c): connects, then does a dry run or creates the workstation. */
+typedef int (*VsModuleUpFunc)(VsCli *cli, VsSpec *spec, const VsUpFlags *flags);
