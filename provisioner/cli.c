@@ -1,6 +1,8 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cloudinit.h"
 #include "spec.h"
@@ -20,6 +22,7 @@ vs_cli_global_group(VsCli *cli)
         {"debug", 0, 0, G_OPTION_ARG_NONE, &cli->debug, "Print debugging detail", NULL},
         {"json", 0, 0, G_OPTION_ARG_NONE, &cli->json, "Machine-readable output, where supported",
          NULL},
+        {"help", 'h', 0, G_OPTION_ARG_NONE, &cli->help, "Show help", NULL},
         G_OPTION_ENTRY_NULL,
     };
     GOptionGroup *group =
@@ -32,17 +35,28 @@ gboolean
 vs_cli_parse(VsCli *cli, const VsCommand *cmd, const GOptionEntry *entries, int *argc, char ***argv,
              GError **error)
 {
-    g_autofree char *params =
-        g_strdup_printf("%s%s%s", cmd->name, cmd->args ? " " : "", cmd->args ? cmd->args : "");
-    g_autoptr(GOptionContext) ctx = g_option_context_new(params);
+    g_autoptr(GOptionContext) ctx = g_option_context_new(cmd->args);
 
     g_option_context_set_summary(ctx, cmd->summary);
+    g_option_context_set_help_enabled(ctx, FALSE);
     if (entries)
         g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_add_group(ctx, vs_cli_global_group(cli));
     if (!g_option_context_parse(ctx, argc, argv, error)) {
         g_prefix_error(error, "%s: ", cmd->name);
         return FALSE;
+    }
+    if (cli->help) {
+        /* GOption would write "virt-station [OPTION…] exec NAME"; the command goes first. */
+        g_autofree char *help = g_option_context_get_help(ctx, FALSE, NULL);
+        g_autofree char *wrong = g_strdup_printf("%s [OPTION…] ", g_get_prgname());
+        g_autofree char *right = g_strdup_printf("virt-station %s [OPTION…] ", cmd->name);
+        const char *at = strstr(help, wrong);
+        if (at)
+            printf("%.*s%s%s", (int)(at - help), help, right, at + strlen(wrong));
+        else
+            fputs(help, stdout);
+        exit(VS_EXIT_OK);
     }
     if (cli->json && !cmd->json) {
         g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "%s: --json is not supported here",

@@ -28,6 +28,7 @@ typedef struct {
     gboolean quiet;
     gboolean debug;
     gboolean json;
+    gboolean help; /* -h/--help */
 } VsCli;
 
 typedef int (*VsCommandFunc)(VsCli *cli, int argc, char **argv);

@@ -146,13 +146,14 @@ vs_cmd_stop(VsCli *cli, int argc, char **argv)
          "Seconds to wait for the guest to shut down before powering it off (60)", "S"},
         G_OPTION_ENTRY_NULL,
     };
-    static const VsCommand self = {"stop",
-                                   "NAME [--force] [--timeout S]",
-                                   "Shut a workstation down (ACPI), powering it off after the "
-                                   "timeout.",
-                                   NULL,
-                                   FALSE,
-                                   NULL};
+    static const VsCommand self = {
+        "stop",
+        "NAME [--force] [--timeout S]",
+        "Shut a workstation down (guest agent, else ACPI), powering it off after the "
+        "timeout.",
+        NULL,
+        FALSE,
+        NULL};
     g_auto(VsTarget) t = {.lock = -1};
     g_autoptr(GError) error = NULL;
     const char *name;

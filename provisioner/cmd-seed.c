@@ -57,7 +57,7 @@ vs_cmd_seed(VsCli *cli, int argc, char **argv)
         G_OPTION_ENTRY_NULL,
     };
     static const VsCommand self = {"seed",
-                                   "-o FILE [OPTIONS]",
+                                   "-o FILE",
                                    "Write a cloud-init NoCloud seed ISO (label cidata) holding "
                                    "user-data, meta-data and, when asked, network-config.",
                                    NULL,

@@ -278,7 +278,7 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
         G_OPTION_ENTRY_NULL,
     };
     static const VsCommand self = {"up",
-                                   "NAME [OPTIONS]",
+                                   "NAME",
                                    "Create and start a workstation from a cloud image, wait "
                                    "until it is ready, and say how to reach it.",
                                    NULL,

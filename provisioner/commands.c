@@ -3,8 +3,8 @@
 /* Commands that need libvirt live in the libvirt module and are named by their symbol there;
  * the others are linked into the program (see main.c). */
 static const VsCommand commands[] = {
-    {"up", "NAME [OPTIONS]", "Create a workstation from a cloud image and wait until ready",
-     vs_cmd_up, FALSE, NULL},
+    {"up", "NAME", "Create a workstation from a cloud image and wait until ready", vs_cmd_up, FALSE,
+     NULL},
     {"list", "[--all] [--json]", "List workstations (--all: foreign domains too)", NULL, TRUE,
      "vs_cmd_list"},
     {"info", "NAME [--json]", "Show a workstation", NULL, TRUE, "vs_cmd_info"},
@@ -20,8 +20,8 @@ static const VsCommand commands[] = {
     {"delete", "NAME [--keep-disk]", "Delete a workstation and the volumes it owns", NULL, FALSE,
      "vs_cmd_delete"},
     {"xml", "NAME", "Print a workstation's domain XML", NULL, FALSE, "vs_cmd_xml"},
-    {"seed", "-o FILE [OPTIONS]", "Write a cloud-init NoCloud seed ISO (like cloud-localds)",
-     vs_cmd_seed, FALSE, NULL},
+    {"seed", "-o FILE", "Write a cloud-init NoCloud seed ISO (like cloud-localds)", vs_cmd_seed,
+     FALSE, NULL},
     {NULL, NULL, NULL, NULL, FALSE, NULL},
 };
 

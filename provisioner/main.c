@@ -63,10 +63,9 @@ int
 main(int argc, char **argv)
 {
     VsCli cli = {0};
-    gboolean version = FALSE, help = FALSE;
+    gboolean version = FALSE;
     const GOptionEntry entries[] = {
         {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Show the version", NULL},
-        {"help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show help", NULL},
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [ARGS]");
@@ -76,6 +75,7 @@ main(int argc, char **argv)
     setlocale(LC_ALL, "");
     /* Global options stop at the first non-option: the command name. */
     g_option_context_set_strict_posix(ctx, TRUE);
+    g_set_prgname("virt-station");
     g_option_context_set_help_enabled(ctx, FALSE);
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_add_group(ctx, vs_cli_global_group(&cli));
@@ -87,7 +87,7 @@ main(int argc, char **argv)
         printf("virt-station %s\n", VS_VERSION);
         return VS_EXIT_OK;
     }
-    if (help) {
+    if (cli.help && argc < 2) {
         print_help(stdout);
         return VS_EXIT_OK;
     }

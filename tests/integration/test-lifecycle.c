@@ -1,0 +1,280 @@
+/* The lifecycle on real libvirtd, with the Debian test image and a temporary storage pool:
+ *   up --network user -> exec hostname -> exec 'exit 7' -> stop -> start -> exec -> delete,
+ * then, through libvirt: no domain, no overlay, no seed volume; the base image unchanged.
+ * A second workstation proves the outcomes: a timeout while waiting keeps it (exit 4, naming
+ * the step), `wait` resumes, and cloud-init errors are printed with exit status 5. */
+#include <glib/gstdio.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bed.h"
+
+typedef struct {
+    int status;
+    char *out;
+    char *err;
+} Run;
+
+static void
+run_clear(Run *r)
+{
+    g_free(r->out);
+    g_free(r->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Run, run_clear)
+
+static Run
+vs(const char *first, ...)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GError) error = NULL;
+    Run r = {0};
+    int status;
+    va_list ap;
+
+    g_ptr_array_add(argv, (char *)"virt-station");
+    g_ptr_array_add(argv, (char *)"-c");
+    g_ptr_array_add(argv, (char *)"qemu:///system");
+    va_start(ap, first);
+    for (const char *a = first; a; a = va_arg(ap, const char *))
+        g_ptr_array_add(argv, (char *)a);
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL,
+                               &r.out, &r.err, &status, &error));
+    g_assert_no_error(error);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    g_test_message("virt-station %s ... -> %d\n%s%s", first, r.status, r.out, r.err);
+    return r;
+}
+
+typedef struct {
+    char *dir;      /* XDG homes for this test: virt-station's own key, caches */
+    char *pool_dir; /* the temporary pool's directory */
+    char *pool;
+    char *image;
+    virConnectPtr conn;
+} Bed;
+
+static void
+ignore_error(void *opaque, virErrorPtr err)
+{
+}
+
+static void
+bed_setup(Bed *bed)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = NULL;
+    virStoragePoolPtr pool;
+
+    bed->image = vs_bed_image(&error);
+    g_assert_no_error(error);
+    bed->dir = vs_bed_tmpdir("vs-life");
+    bed->pool_dir = vs_bed_tmpdir("vs-pool");
+    bed->pool = g_strdup_printf("vs-test-%d", (int)getpid());
+    for (const char *const *v =
+             (const char *const[]){"XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR", NULL};
+         *v; v++) {
+        g_autofree char *path = g_build_filename(bed->dir, *v, NULL);
+        g_mkdir_with_parents(path, 0700);
+        g_setenv(*v, path, TRUE);
+    }
+    virSetErrorFunc(NULL, ignore_error);
+    bed->conn = virConnectOpen("qemu:///system");
+    g_assert_nonnull(bed->conn);
+    xml = g_markup_printf_escaped("<pool type='dir'><name>%s</name><target><path>%s</path>"
+                                  "</target></pool>",
+                                  bed->pool, bed->pool_dir);
+    pool = virStoragePoolCreateXML(bed->conn, xml, 0);
+    if (!pool)
+        g_error("creating the test pool: %s", virGetLastErrorMessage());
+    virStoragePoolFree(pool);
+}
+
+static void
+bed_teardown(Bed *bed)
+{
+    virStoragePoolPtr pool = virStoragePoolLookupByName(bed->conn, bed->pool);
+
+    if (pool) {
+        virStorageVolPtr *vols = NULL;
+        int n = virStoragePoolListAllVolumes(pool, &vols, 0);
+        for (int i = 0; i < n; i++) {
+            virStorageVolDelete(vols[i], 0);
+            virStorageVolFree(vols[i]);
+        }
+        free(vols);
+        virStoragePoolDestroy(pool);
+        virStoragePoolFree(pool);
+    }
+    virConnectClose(bed->conn);
+    vs_bed_rmtree(bed->dir);
+    vs_bed_rmtree(bed->pool_dir);
+    g_free(bed->dir);
+    g_free(bed->pool_dir);
+    g_free(bed->pool);
+    g_free(bed->image);
+}
+
+static char *
+sha256_file(const char *path)
+{
+    g_autofree char *data = NULL;
+    gsize len;
+
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)data, len);
+}
+
+/* Returns the names of the volumes of the test pool, sorted, joined by spaces. */
+static char *
+pool_volumes(Bed *bed)
+{
+    virStoragePoolPtr pool = virStoragePoolLookupByName(bed->conn, bed->pool);
+    virStorageVolPtr *vols = NULL;
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    int n;
+
+    g_assert_nonnull(pool);
+    virStoragePoolRefresh(pool, 0);
+    n = virStoragePoolListAllVolumes(pool, &vols, 0);
+    for (int i = 0; i < n; i++) {
+        g_ptr_array_add(names, g_strdup(virStorageVolGetName(vols[i])));
+        virStorageVolFree(vols[i]);
+    }
+    free(vols);
+    virStoragePoolFree(pool);
+    g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+    g_ptr_array_add(names, NULL);
+    return g_strjoinv(" ", (char **)names->pdata);
+}
+
+static char *
+domain_state(Bed *bed, const char *name)
+{
+    virDomainPtr dom = virDomainLookupByName(bed->conn, name);
+    int state = -1, reason;
+
+    if (!dom)
+        return g_strdup("absent");
+    virDomainGetState(dom, &state, &reason, 0);
+    virDomainFree(dom);
+    return g_strdup(state == VIR_DOMAIN_RUNNING   ? "running"
+                    : state == VIR_DOMAIN_SHUTOFF ? "shut off"
+                                                  : "other");
+}
+
+static void
+test_lifecycle(void)
+{
+    Bed bed = {0};
+    g_autofree char *name = g_strdup_printf("vs-life-%d", (int)getpid());
+    g_autofree char *image_sum = NULL, *base_sum = NULL, *base_path = NULL;
+
+    bed_setup(&bed);
+    image_sum = sha256_file(bed.image);
+
+    g_auto(Run) up = vs("up", name, "--image", bed.image, "--pool", bed.pool, "--network", "user",
+                        "--memory", "1024", "--timeout", "420", NULL);
+    g_assert_cmpint(up.status, ==, 0);
+    g_assert_nonnull(strstr(up.out, "is ready"));
+    g_assert_nonnull(strstr(up.err, "cloud-init finished"));
+
+    /* The base volume, the overlay and the seed are in the pool; note the base's content. */
+    g_autofree char *vols = pool_volumes(&bed);
+    g_autofree char *overlay = g_strdup_printf("%s.qcow2", name);
+    g_autofree char *seed = g_strdup_printf("%s-seed.iso", name);
+    g_assert_nonnull(strstr(vols, overlay));
+    g_assert_nonnull(strstr(vols, seed));
+    g_auto(GStrv) names = g_strsplit(vols, " ", -1);
+    g_assert_cmpuint(g_strv_length(names), ==, 3);
+    for (guint i = 0; names[i]; i++)
+        if (strcmp(names[i], overlay) && strcmp(names[i], seed))
+            base_path = g_build_filename(bed.pool_dir, names[i], NULL);
+    g_assert_nonnull(base_path);
+    base_sum = sha256_file(base_path);
+    g_assert_cmpstr(base_sum, ==, image_sum);
+
+    g_auto(Run) host = vs("exec", name, "--", "hostname", NULL);
+    g_assert_cmpint(host.status, ==, 0);
+    g_assert_cmpstr(g_strstrip(host.out), ==, name);
+    g_auto(Run) seven = vs("exec", name, "--", "sh", "-c", "exit 7", NULL);
+    g_assert_cmpint(seven.status, ==, 7);
+    /* Arguments arrive as given, spaces and quotes included. */
+    g_auto(Run) args = vs("exec", name, "--", "printf", "%s|", "a b", "c'd", NULL);
+    g_assert_cmpstr(args.out, ==, "a b|c'd|");
+
+    g_auto(Run) stop = vs("stop", name, NULL);
+    g_assert_cmpint(stop.status, ==, 0);
+    g_autofree char *stopped = domain_state(&bed, name);
+    g_assert_cmpstr(stopped, ==, "shut off");
+    g_auto(Run) start = vs("start", name, "--timeout", "420", NULL);
+    g_assert_cmpint(start.status, ==, 0);
+    g_auto(Run) again = vs("exec", name, "--", "hostname", NULL);
+    g_assert_cmpint(again.status, ==, 0);
+    g_assert_cmpstr(g_strstrip(again.out), ==, name);
+
+    g_auto(Run) del = vs("delete", name, NULL);
+    g_assert_cmpint(del.status, ==, 0);
+    g_autofree char *gone = domain_state(&bed, name);
+    g_assert_cmpstr(gone, ==, "absent");
+    g_autofree char *left = pool_volumes(&bed);
+    g_autofree char *base_name = g_path_get_basename(base_path);
+    g_assert_cmpstr(left, ==, base_name);
+    g_autofree char *base_after = sha256_file(base_path);
+    g_assert_cmpstr(base_after, ==, image_sum);
+    g_autofree char *image_after = sha256_file(bed.image);
+    g_assert_cmpstr(image_after, ==, image_sum);
+    bed_teardown(&bed);
+}
+
+static void
+test_timeout_wait_and_cloud_init_errors(void)
+{
+    Bed bed = {0};
+    g_autofree char *name = g_strdup_printf("vs-fail-%d", (int)getpid());
+    g_autofree char *user_data = NULL;
+
+    bed_setup(&bed);
+    user_data = g_build_filename(bed.dir, "user-data", NULL);
+    g_assert_true(
+        g_file_set_contents(user_data, "#cloud-config\nruncmd:\n  - [false]\n", -1, NULL));
+
+    /* Far too short a wait: the workstation is kept, the step is named. */
+    g_auto(Run) up = vs("up", name, "--image", bed.image, "--pool", bed.pool, "--network", "user",
+                        "--memory", "1024", "--user-data", user_data, "--timeout", "5", NULL);
+    g_assert_cmpint(up.status, ==, 4);
+    g_assert_nonnull(strstr(up.err, "timed out after 5 s waiting for sshd to answer"));
+    g_assert_nonnull(strstr(up.err, "is kept"));
+    g_autofree char *kept = domain_state(&bed, name);
+    g_assert_cmpstr(kept, ==, "running");
+
+    /* `wait` resumes, and reports cloud-init's errors with status 5. */
+    g_auto(Run) wait = vs("wait", name, "--timeout", "420", NULL);
+    g_assert_cmpint(wait.status, ==, 5);
+    g_assert_nonnull(strstr(wait.err, "cloud-init finished with errors"));
+    g_assert_nonnull(strstr(wait.err, "status: error"));
+    g_assert_true(strstr(wait.err, "scripts_user") || strstr(wait.err, "scripts-user"));
+    g_autofree char *still = domain_state(&bed, name);
+    g_assert_cmpstr(still, ==, "running");
+
+    g_auto(Run) del = vs("delete", name, NULL);
+    g_assert_cmpint(del.status, ==, 0);
+    g_autofree char *gone = domain_state(&bed, name);
+    g_assert_cmpstr(gone, ==, "absent");
+    bed_teardown(&bed);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/integration/lifecycle/up-exec-stop-start-delete", test_lifecycle);
+    g_test_add_func("/integration/lifecycle/timeout-wait-cloud-init-errors",
+                    test_timeout_wait_and_cloud_init_errors);
+    return g_test_run();
+}
