@@ -130,6 +130,29 @@ vs_lifecycle_stop(virDomainPtr dom, gboolean force, guint timeout_s, gboolean de
     return TRUE;
 }
 
+/* Undefines @dom with its NVRAM, managed save and snapshot metadata; drivers that do not know
+ * some of these flags get fewer. */
+static gboolean
+undefine(virDomainPtr dom)
+{
+    static const unsigned int attempts[] = {
+        VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+            VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA,
+        VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE,
+        0,
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(attempts); i++) {
+        virErrorPtr err;
+        if (virDomainUndefineFlags(dom, attempts[i]) == 0)
+            return TRUE;
+        err = virGetLastError();
+        if (!err || (err->code != VIR_ERR_INVALID_ARG && err->code != VIR_ERR_NO_SUPPORT))
+            return FALSE;
+    }
+    return FALSE;
+}
+
 gboolean
 vs_lifecycle_delete(virDomainPtr dom, const VsStation *station, gboolean keep_disk, GError **error)
 {
@@ -138,10 +161,7 @@ vs_lifecycle_delete(virDomainPtr dom, const VsStation *station, gboolean keep_di
 
     if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0)
         return vs_libvirt_error(error, "stopping the domain");
-    if (virDomainIsPersistent(dom) == 1 &&
-        virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
-                                        VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
-                                        VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA) < 0)
+    if (virDomainIsPersistent(dom) == 1 && !undefine(dom))
         return vs_libvirt_error(error, "undefining the domain");
     /* Only the volumes the metadata names, never the base image. */
     for (guint i = 0; i < station->volumes->len; i++) {
@@ -197,28 +217,41 @@ rewrite_port(xmlDoc *doc, guint port)
     }
 }
 
+char *
+vs_lifecycle_xml_with_port(const char *xml, guint port, GError **error)
+{
+    g_autoptr(xmlDoc) doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                                          XML_PARSE_NONET | XML_PARSE_NOERROR);
+    xmlChar *out = NULL;
+    int len = 0;
+    char *ret;
+
+    if (!doc) {
+        g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FAILED,
+                    "the domain XML does not parse");
+        return NULL;
+    }
+    rewrite_port(doc, port);
+    xmlDocDumpMemory(doc, &out, &len);
+    ret = g_strndup((const char *)out, (gsize)len);
+    xmlFree(out);
+    return ret;
+}
+
 virDomainPtr
 vs_lifecycle_set_port(virDomainPtr dom, guint port, GError **error)
 {
     g_autofree char *xml =
         virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
-    g_autoptr(xmlDoc) doc = NULL;
-    xmlChar *out = NULL;
-    int len = 0;
+    g_autofree char *changed = NULL;
     virDomainPtr ret;
 
     if (!xml)
         return vs_libvirt_error(error, "reading the domain XML"), NULL;
-    doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL, XML_PARSE_NONET);
-    if (!doc) {
-        g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FAILED,
-                    "libvirt gave domain XML that does not parse");
+    changed = vs_lifecycle_xml_with_port(xml, port, error);
+    if (!changed)
         return NULL;
-    }
-    rewrite_port(doc, port);
-    xmlDocDumpMemory(doc, &out, &len);
-    ret = virDomainDefineXML(virDomainGetConnect(dom), (const char *)out);
-    xmlFree(out);
+    ret = virDomainDefineXML(virDomainGetConnect(dom), changed);
     if (!ret)
         vs_libvirt_error(error, "updating the forwarded port");
     return ret;

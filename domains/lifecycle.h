@@ -37,5 +37,9 @@ gboolean vs_lifecycle_delete(virDomainPtr dom, const VsStation *station, gboolea
  * QEMU arguments or <portForward> and in the metadata. Returns the domain redefined. */
 virDomainPtr vs_lifecycle_set_port(virDomainPtr dom, guint port, GError **error);
 
+/* Returns the domain XML @xml with its forwarded SSH port changed to @port (QEMU arguments,
+ * <portForward>, metadata), or NULL with @error set. */
+char *vs_lifecycle_xml_with_port(const char *xml, guint port, GError **error);
+
 /* Returns the TCP ports on 127.0.0.1 that virt-station domains of @conn have been given. */
 GHashTable *vs_lifecycle_used_ports(virConnectPtr conn);

@@ -8,6 +8,7 @@
 
 #include "domcase.h"
 #include "golden.h"
+#include "lifecycle.h"
 #include "request.h"
 #include "vs-xml.h"
 #include "xml.h"
@@ -145,6 +146,30 @@ test_invalid_names_refused(void)
     g_assert_nonnull(config);
 }
 
+/* Moving the forwarded port rewrites the QEMU arguments or <portForward>, and the metadata. */
+static void
+test_port_rewrite(void)
+{
+    const char *cases[] = {"domains/user-slirp.yaml", "domains/basic-user-passt.yaml"};
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *xml = vs_domcase_xml(cases[i], &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(strstr(xml, "40022"));
+        g_autofree char *moved = vs_lifecycle_xml_with_port(xml, 40123, &error);
+        g_assert_no_error(error);
+        g_assert_null(strstr(moved, "40022"));
+        g_assert_nonnull(
+            strstr(moved, "<vs:ssh user=\"station\" host=\"127.0.0.1\" port=\"40123\"/>"));
+        if (i == 0)
+            g_assert_nonnull(strstr(moved, "hostfwd=tcp:127.0.0.1:40123-:22"));
+        else
+            g_assert_nonnull(strstr(moved, "<range start=\"40123\" to=\"22\"/>"));
+        validate(moved, cases[i]);
+    }
+}
+
 static int
 compare_names(gconstpointer a, gconstpointer b)
 {
@@ -178,6 +203,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain-xml/hostile/values-keep-structure",
                     test_hostile_values_keep_structure);
     g_test_add_func("/domain-xml/names/invalid-refused", test_invalid_names_refused);
+    g_test_add_func("/domain-xml/port-rewrite", test_port_rewrite);
     g_test_add_func("/domain-xml/zz-last/all-data-used", test_all_data_used);
     return g_test_run();
 }

@@ -1,0 +1,172 @@
+/* The lifecycle library in-process on libvirt's test driver (test:///default: its state lives
+ * as long as the connection): ownership, list of used ports, stop/start, port rewriting and
+ * delete of exactly the volumes the metadata names. */
+#include <libvirt/virterror.h>
+#include <string.h>
+
+#include "lifecycle.h"
+#include "xml.h"
+
+static void
+ignore_error(void *opaque, virErrorPtr err)
+{
+}
+
+/* Returns the XML of an owned workstation @name for the test driver. */
+static char *
+station_xml(const char *name, guint16 port)
+{
+    g_autoptr(VsDomainConfig) c = vs_domain_config_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = NULL;
+    GString *s;
+
+    c->name = g_strdup(name);
+    c->pool = g_strdup("default-pool");
+    c->disk_volume = g_strdup_printf("%s.qcow2", name);
+    c->seed_volume = g_strdup_printf("%s-seed.iso", name);
+    c->net_mode = VS_NET_USER;
+    c->passt = FALSE;
+    c->ssh_port = port;
+    c->mac = g_strdup("52:54:00:00:00:01");
+    c->ssh_user = g_strdup("tester");
+    c->image_alias = g_strdup("debian:12");
+    c->base_pool = g_strdup("default-pool");
+    c->base_volume = g_strdup("base.qcow2");
+    g_ptr_array_add(c->host_keys, g_strdup("ssh-ed25519 AAAATEST root@guest"));
+    xml = vs_domain_xml(c, &error);
+    g_assert_no_error(error);
+    /* The test driver runs domains of its own type only. */
+    s = g_string_new(xml);
+    g_string_replace(s, "type=\"qemu\">", "type=\"test\">", 1);
+    return g_string_free(s, FALSE);
+}
+
+static void
+make_volume(virStoragePoolPtr pool, const char *name)
+{
+    g_autofree char *xml = g_strdup_printf("<volume><name>%s</name><capacity>1048576</capacity>"
+                                           "</volume>",
+                                           name);
+    virStorageVolPtr vol = virStorageVolCreateXML(pool, xml, 0);
+    g_assert_nonnull(vol);
+    virStorageVolFree(vol);
+}
+
+static gboolean
+has_volume(virStoragePoolPtr pool, const char *name)
+{
+    virStorageVolPtr vol = virStorageVolLookupByName(pool, name);
+    if (vol)
+        virStorageVolFree(vol);
+    return vol != NULL;
+}
+
+static void
+test_lifecycle_on_test_driver(void)
+{
+    virConnectPtr conn = virConnectOpen("test:///default");
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, "default-pool");
+    g_autofree char *xml = station_xml("ws1", 40022);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VsStation) station = NULL;
+    virDomainPtr dom, moved;
+
+    g_assert_nonnull(conn);
+    g_assert_nonnull(pool);
+    make_volume(pool, "base.qcow2");
+    make_volume(pool, "ws1.qcow2");
+    make_volume(pool, "ws1-seed.iso");
+    make_volume(pool, "unrelated.img");
+
+    /* The driver's own domain is foreign: refused, named. */
+    g_assert_null(vs_lifecycle_lookup(conn, "test", NULL, &error));
+    g_assert_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FOREIGN);
+    g_assert_cmpstr(error->message, ==, "test was not created by virt-station; it is left alone");
+    g_clear_error(&error);
+    g_assert_null(vs_lifecycle_lookup(conn, "nosuch", NULL, &error));
+    g_assert_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_NOT_FOUND);
+    g_clear_error(&error);
+
+    dom = vs_lifecycle_define(conn, xml, &error);
+    g_assert_no_error(error);
+    virDomainFree(dom);
+    dom = vs_lifecycle_lookup(conn, "ws1", &station, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(station->ssh_user, ==, "tester");
+    g_assert_cmpuint(station->ssh_port, ==, 40022);
+    g_assert_cmpuint(station->volumes->len, ==, 2);
+    g_assert_cmpuint(station->host_keys->len, ==, 1);
+    g_autoptr(GHashTable) used = vs_lifecycle_used_ports(conn);
+    g_assert_true(g_hash_table_contains(used, GUINT_TO_POINTER(40022)));
+    g_assert_cmpuint(g_hash_table_size(used), ==, 1);
+
+    /* start, stop */
+    g_assert_cmpstr(vs_lifecycle_state(dom), ==, "shut off");
+    g_assert_true(vs_lifecycle_start(dom, &error));
+    g_assert_cmpstr(vs_lifecycle_state(dom), ==, "running");
+    g_assert_true(vs_lifecycle_stop(dom, FALSE, 5, TRUE, &error));
+    g_assert_no_error(error);
+    g_assert_cmpstr(vs_lifecycle_state(dom), ==, "shut off");
+    g_assert_true(vs_lifecycle_start(dom, &error));
+    g_assert_true(vs_lifecycle_stop(dom, TRUE, 0, TRUE, &error));
+    g_assert_cmpstr(vs_lifecycle_state(dom), ==, "shut off");
+
+    /* A new forwarded port goes into the metadata (the test driver keeps no QEMU arguments;
+     * test-domain-xml checks those). */
+    moved = vs_lifecycle_set_port(dom, 40100, &error);
+    g_assert_no_error(error);
+    g_autoptr(VsStation) after = vs_lifecycle_station(moved, &error);
+    g_assert_cmpuint(after->ssh_port, ==, 40100);
+
+    /* delete: the domain and the volumes the metadata names, nothing else. */
+    vs_lifecycle_delete(moved, after, FALSE, &error);
+    g_assert_no_error(error);
+    virDomainPtr gone = virDomainLookupByName(conn, "ws1");
+    g_assert_null(gone);
+    g_assert_false(has_volume(pool, "ws1.qcow2"));
+    g_assert_false(has_volume(pool, "ws1-seed.iso"));
+    g_assert_true(has_volume(pool, "base.qcow2"));
+    g_assert_true(has_volume(pool, "unrelated.img"));
+
+    virDomainFree(dom);
+    virDomainFree(moved);
+    virStoragePoolFree(pool);
+    virConnectClose(conn);
+}
+
+static void
+test_delete_keep_disk(void)
+{
+    virConnectPtr conn = virConnectOpen("test:///default");
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, "default-pool");
+    g_autofree char *xml = station_xml("ws2", 40023);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VsStation) station = NULL;
+    virDomainPtr dom;
+
+    make_volume(pool, "ws2.qcow2");
+    make_volume(pool, "ws2-seed.iso");
+    virDomainFree(vs_lifecycle_define(conn, xml, &error));
+    dom = vs_lifecycle_lookup(conn, "ws2", &station, &error);
+    g_assert_no_error(error);
+    g_assert_true(vs_lifecycle_start(dom, &error));
+    /* A running workstation is stopped first. */
+    g_assert_true(vs_lifecycle_delete(dom, station, TRUE, &error));
+    g_assert_no_error(error);
+    g_assert_true(has_volume(pool, "ws2.qcow2"));
+    g_assert_false(has_volume(pool, "ws2-seed.iso"));
+    virDomainFree(dom);
+    virStoragePoolFree(pool);
+    virConnectClose(conn);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    virSetErrorFunc(NULL, ignore_error);
+    g_test_add_func("/lifecycle-lib/test-driver", test_lifecycle_on_test_driver);
+    g_test_add_func("/lifecycle-lib/delete-keep-disk", test_delete_keep_disk);
+    return g_test_run();
+}
