@@ -112,7 +112,7 @@ main(int argc, char **argv)
         return VS_EXIT_USAGE;
     }
     VsCommandFunc run = command_function(cmd);
-    if (!run)
-        return VS_EXIT_ERROR;
-    return run(&cli, argc - 1, argv + 1);
+    int status = run ? run(&cli, argc - 1, argv + 1) : VS_EXIT_ERROR;
+    g_free(cli.uri);
+    return status;
 }
