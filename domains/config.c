@@ -2,81 +2,27 @@
 
 #include <string.h>
 
-static const char *const arch_names[VS_ARCH_LAST] = {"x86_64", "aarch64"};
-static const char *const firmware_names[VS_FIRMWARE_LAST] = {"bios", "efi"};
-static const char *const net_names[VS_NET_LAST] = {"network", "bridge", "user"};
-static const char *const display_names[VS_DISPLAY_LAST] = {"none", "vnc", "spice"};
-static const char *const seed_names[VS_SEED_LAST] = {"disk", "cdrom"};
-
-static int
-lookup(const char *const *names, int n, const char *str)
-{
-    for (int i = 0; i < n; i++) {
-        if (g_strcmp0(names[i], str) == 0)
-            return i;
+/* Defines NAME_to_string() and NAME_from_string() over the spellings given in enum order. */
+#define VS_ENUM_IMPL(name, Type, last, ...)                                                        \
+    static const char *const name##_names[last] = {__VA_ARGS__};                                   \
+    const char *vs_##name##_to_string(Type value)                                                  \
+    {                                                                                              \
+        g_return_val_if_fail((int)value >= 0 && value < last, NULL);                               \
+        return name##_names[value];                                                                \
+    }                                                                                              \
+    int vs_##name##_from_string(const char *str)                                                   \
+    {                                                                                              \
+        for (int i = 0; i < last; i++)                                                             \
+            if (g_strcmp0(name##_names[i], str) == 0)                                              \
+                return i;                                                                          \
+        return -1;                                                                                 \
     }
-    return -1;
-}
 
-const char *
-vs_arch_to_string(VsArch arch)
-{
-    return arch_names[arch];
-}
-
-int
-vs_arch_from_string(const char *str)
-{
-    return lookup(arch_names, VS_ARCH_LAST, str);
-}
-
-const char *
-vs_firmware_to_string(VsFirmware firmware)
-{
-    return firmware_names[firmware];
-}
-
-int
-vs_firmware_from_string(const char *str)
-{
-    return lookup(firmware_names, VS_FIRMWARE_LAST, str);
-}
-
-const char *
-vs_net_mode_to_string(VsNetMode mode)
-{
-    return net_names[mode];
-}
-
-int
-vs_net_mode_from_string(const char *str)
-{
-    return lookup(net_names, VS_NET_LAST, str);
-}
-
-const char *
-vs_display_to_string(VsDisplay display)
-{
-    return display_names[display];
-}
-
-int
-vs_display_from_string(const char *str)
-{
-    return lookup(display_names, VS_DISPLAY_LAST, str);
-}
-
-const char *
-vs_seed_device_to_string(VsSeedDevice device)
-{
-    return seed_names[device];
-}
-
-int
-vs_seed_device_from_string(const char *str)
-{
-    return lookup(seed_names, VS_SEED_LAST, str);
-}
+VS_ENUM_IMPL(arch, VsArch, VS_ARCH_LAST, "x86_64", "aarch64")
+VS_ENUM_IMPL(firmware, VsFirmware, VS_FIRMWARE_LAST, "bios", "efi")
+VS_ENUM_IMPL(net_mode, VsNetMode, VS_NET_LAST, "network", "bridge", "user")
+VS_ENUM_IMPL(display, VsDisplay, VS_DISPLAY_LAST, "none", "vnc", "spice")
+VS_ENUM_IMPL(seed_device, VsSeedDevice, VS_SEED_LAST, "disk", "cdrom")
 
 gboolean
 vs_domain_name_valid(const char *name)

@@ -8,20 +8,6 @@
 #define DEFAULT_CPUS       2
 #define DEFAULT_MEMORY_MIB 4096
 
-static gboolean bad(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-bad(GError **error, const char *format, ...)
-{
-    va_list ap;
-
-    va_start(ap, format);
-    g_autofree char *msg = g_strdup_vprintf(format, ap);
-    va_end(ap);
-    g_set_error_literal(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID, msg);
-    return FALSE;
-}
-
 VsHostFacts *
 vs_host_facts_new(void)
 {
@@ -86,12 +72,13 @@ vs_request_parse_network(const char *text, VsNetMode *ret_mode, char **ret_sourc
     if (colon && colon[1] &&
         (g_str_has_prefix(text, "network:") || g_str_has_prefix(text, "bridge:"))) {
         if (!g_regex_match_simple("^[A-Za-z0-9_.:-]{1,64}$", colon + 1, 0, 0))
-            return bad(error, "--network: '%s' is not a valid network or bridge name", colon + 1);
+            return vs_spec_fail(error, "--network: '%s' is not a valid network or bridge name",
+                                colon + 1);
         *ret_mode = text[0] == 'n' ? VS_NET_NETWORK : VS_NET_BRIDGE;
         *ret_source = g_strdup(colon + 1);
         return TRUE;
     }
-    return bad(error, "--network: '%s' is not one of user, bridge:BR, network:NAME", text);
+    return vs_spec_fail(error, "--network: '%s' is not one of user, bridge:BR, network:NAME", text);
 }
 
 static gboolean
@@ -101,7 +88,7 @@ parse_enum(const char *text, int (*from_string)(const char *), const char *what,
     int v = from_string(text);
 
     if (v < 0)
-        return bad(error, "%s: '%s' is not one of %s", what, text, choices);
+        return vs_spec_fail(error, "%s: '%s' is not one of %s", what, text, choices);
     *ret = v;
     return TRUE;
 }
@@ -113,9 +100,10 @@ vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
     int v = 0;
 
     if (!spec->name)
-        return bad(error, "a workstation NAME is needed"), NULL;
+        return vs_spec_fail(error, "a workstation NAME is needed"), NULL;
     if (!vs_domain_name_valid(spec->name))
-        return bad(error,
+        return vs_spec_fail(
+                   error,
                    "invalid name '%s': use 1 to 63 lower-case letters, digits and '-', not "
                    "starting or ending with '-'",
                    spec->name),
@@ -149,16 +137,16 @@ vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
     if (spec->firmware)
         c->firmware = v;
     if (c->arch == VS_ARCH_AARCH64 && c->firmware == VS_FIRMWARE_BIOS)
-        return bad(error, "firmware: aarch64 machines boot with efi only"), NULL;
+        return vs_spec_fail(error, "firmware: aarch64 machines boot with efi only"), NULL;
 
     c->pool = g_strdup(spec->pool ? spec->pool : "default");
     c->disk_volume = g_strdup_printf("%s.qcow2", c->name);
     if (spec->seed_from) {
         if (!g_regex_match_simple("^https?://[^\\s;]+/$", spec->seed_from, 0, 0))
-            return bad(error,
-                       "seed-from: '%s' must be an http:// or https:// URL ending in '/' "
-                       "(cloud-init appends user-data, meta-data to it)",
-                       spec->seed_from),
+            return vs_spec_fail(error,
+                                "seed-from: '%s' must be an http:// or https:// URL ending in '/' "
+                                "(cloud-init appends user-data, meta-data to it)",
+                                spec->seed_from),
                    NULL;
         c->seed_from = g_strdup(spec->seed_from);
     } else {
@@ -183,7 +171,8 @@ vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
     c->mac = g_ascii_strdown(spec->mac ? spec->mac : facts->mac, -1);
     if (!vs_cloudinit_check_mac(c->mac, error)) {
         g_clear_error(error);
-        return bad(error, "mac: '%s' is not a unicast MAC address like 52:54:00:12:34:56", c->mac),
+        return vs_spec_fail(error, "mac: '%s' is not a unicast MAC address like 52:54:00:12:34:56",
+                            c->mac),
                NULL;
     }
     if (facts->console_log_dir)
@@ -211,7 +200,7 @@ vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
     if (c->ssh_user && !vs_cloudinit_check_user(c->ssh_user, error)) {
         g_autofree char *msg = g_strdup((*error)->message);
         g_clear_error(error);
-        return bad(error, "user: %s", msg), NULL;
+        return vs_spec_fail(error, "user: %s", msg), NULL;
     }
     c->image_alias = g_strdup(facts->image_alias);
     c->base_pool = g_strdup(facts->base_pool);

@@ -40,10 +40,8 @@ vs_spec_free(VsSpec *s)
     g_free(s);
 }
 
-static gboolean spec_error(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-spec_error(GError **error, const char *format, ...)
+gboolean
+vs_spec_fail(GError **error, const char *format, ...)
 {
     va_list ap;
 
@@ -76,8 +74,8 @@ vs_spec_parse_size(const char *text, guint64 bare_unit, const char *what, guint6
     guint64 n;
 
     if (!text || !g_ascii_isdigit(text[0]))
-        return spec_error(error, "%s: '%s' is not a size (examples: 8G, 512M, 20)", what,
-                          text ? text : "");
+        return vs_spec_fail(error, "%s: '%s' is not a size (examples: 8G, 512M, 20)", what,
+                            text ? text : "");
     errno = 0;
     n = g_ascii_strtoull(text, &end, 10);
     for (guint i = 0; i < G_N_ELEMENTS(units); i++) {
@@ -85,11 +83,11 @@ vs_spec_parse_size(const char *text, guint64 bare_unit, const char *what, guint6
         if (strcmp(end, units[i].suffix) != 0)
             continue;
         if (errno != 0 || n == 0 || n > G_MAXUINT64 / unit)
-            return spec_error(error, "%s: '%s' is out of range", what, text);
+            return vs_spec_fail(error, "%s: '%s' is out of range", what, text);
         *ret_bytes = n * unit;
         return TRUE;
     }
-    return spec_error(error, "%s: '%s' has an unknown unit (use K, M, G or T)", what, text);
+    return vs_spec_fail(error, "%s: '%s' has an unknown unit (use K, M, G or T)", what, text);
 }
 
 gboolean
@@ -99,7 +97,7 @@ vs_spec_parse_instance_type(const char *text, guint *ret_cpus, guint64 *ret_mib,
     g_autoptr(GRegex) re = g_regex_new("^c([1-9][0-9]{0,3})m([1-9][0-9]{1,8})$", 0, 0, NULL);
 
     if (!g_regex_match(re, text, 0, &match))
-        return spec_error(
+        return vs_spec_fail(
             error, "instance-type: '%s' is not of the form cNmM (N vCPUs, M MiB: c4m8192)", text);
     g_autofree char *cpus = g_match_info_fetch(match, 1);
     g_autofree char *mib = g_match_info_fetch(match, 2);
@@ -176,21 +174,21 @@ set_key(VsSpec *spec, yaml_document_t *doc, int key_index, yaml_node_t *value, c
             return TRUE;
         }
         if (value->type != YAML_SEQUENCE_NODE)
-            return spec_error(error, "%s line %zu: 'ssh-key' must be a file or a list of files",
-                              what, line);
+            return vs_spec_fail(error, "%s line %zu: 'ssh-key' must be a file or a list of files",
+                                what, line);
         for (yaml_node_item_t *it = value->data.sequence.items.start;
              it < value->data.sequence.items.top; it++) {
             yaml_node_t *item = yaml_document_get_node(doc, *it);
             if (item->type != YAML_SCALAR_NODE)
-                return spec_error(error, "%s line %zu: 'ssh-key' entries must be file names", what,
-                                  item->start_mark.line + 1);
+                return vs_spec_fail(error, "%s line %zu: 'ssh-key' entries must be file names",
+                                    what, item->start_mark.line + 1);
             g_ptr_array_add(spec->ssh_keys,
                             resolve_path(base_dir, (const char *)item->data.scalar.value));
         }
         return TRUE;
     }
     if (!text || !*text)
-        return spec_error(error, "%s line %zu: '%s' needs a single value", what, line, key);
+        return vs_spec_fail(error, "%s line %zu: '%s' needs a single value", what, line, key);
     g_autofree char *where = g_strdup_printf("%s line %zu: %s", what, line, key);
     switch (kind) {
     case KEY_STRING:
@@ -204,7 +202,8 @@ set_key(VsSpec *spec, yaml_document_t *doc, int key_index, yaml_node_t *value, c
     case KEY_CPUS: {
         guint64 n;
         if (!g_ascii_string_to_unsigned(text, 10, 1, 4096, &n, NULL))
-            return spec_error(error, "%s: '%s' is not a number of vCPUs (1 to 4096)", where, text);
+            return vs_spec_fail(error, "%s: '%s' is not a number of vCPUs (1 to 4096)", where,
+                                text);
         spec->cpus = (guint)n;
         return TRUE;
     }
@@ -212,7 +211,7 @@ set_key(VsSpec *spec, yaml_document_t *doc, int key_index, yaml_node_t *value, c
         if (!vs_spec_parse_size(text, 1ULL << 20, where, &bytes, error))
             return FALSE;
         if (bytes < (1ULL << 20))
-            return spec_error(error, "%s: '%s' is less than 1 MiB", where, text);
+            return vs_spec_fail(error, "%s: '%s' is less than 1 MiB", where, text);
         spec->memory_mib = bytes >> 20;
         return TRUE;
     case KEY_DISK:
@@ -237,22 +236,22 @@ vs_spec_load_data(VsSpec *spec, const char *data, gsize len, const char *what, c
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        spec_error(error, "%s: malformed YAML at line %zu column %zu: %s", what,
-                   parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                   parser.problem ? parser.problem : "syntax error");
+        vs_spec_fail(error, "%s: malformed YAML at line %zu column %zu: %s", what,
+                     parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+                     parser.problem ? parser.problem : "syntax error");
         yaml_parser_delete(&parser);
         return FALSE;
     }
     root = yaml_document_get_root_node(&doc);
     if (!root || root->type != YAML_MAPPING_NODE) {
-        ok = spec_error(error, "%s: a spec is a mapping of keys such as 'name', 'image', 'cpus'",
-                        what);
+        ok = vs_spec_fail(error, "%s: a spec is a mapping of keys such as 'name', 'image', 'cpus'",
+                          what);
     } else {
         /* A second document would be silently ignored: refuse it. */
         yaml_document_t next;
         if (yaml_parser_load(&parser, &next)) {
             if (yaml_document_get_root_node(&next))
-                ok = spec_error(error, "%s: holds more than one YAML document", what);
+                ok = vs_spec_fail(error, "%s: holds more than one YAML document", what);
             yaml_document_delete(&next);
         }
     }
@@ -265,8 +264,8 @@ vs_spec_load_data(VsSpec *spec, const char *data, gsize len, const char *what, c
             if (strcmp(spec_keys[i].key, key) == 0)
                 found = (int)i;
         if (found < 0) {
-            ok = spec_error(error, "%s line %zu: unknown key '%s'", what, k->start_mark.line + 1,
-                            key);
+            ok = vs_spec_fail(error, "%s line %zu: unknown key '%s'", what, k->start_mark.line + 1,
+                              key);
             break;
         }
         ok = set_key(spec, &doc, found, yaml_document_get_node(&doc, p->value), what, base_dir,

@@ -36,6 +36,9 @@ typedef enum {
     VS_SPEC_ERROR_INVALID, /* a malformed file or value (exit status 2) */
 } VsSpecError;
 
+/* Sets @error to VS_SPEC_ERROR_INVALID with the formatted message. Returns FALSE. */
+gboolean vs_spec_fail(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
 /* Parses SIZE: a number with an optional K, M, G, T (or KiB, MiB, GiB, TiB) suffix, powers of
  * 1024; a bare number counts in @bare_unit bytes. Returns FALSE with @error naming @what. */
 gboolean vs_spec_parse_size(const char *text, guint64 bare_unit, const char *what,

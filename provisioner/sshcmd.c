@@ -14,6 +14,8 @@ vs_ssh_target_free(VsSshTarget *t)
     g_free(t->user);
     g_free(t->host);
     g_free(t->jump);
+    g_free(t->jump_key);
+    g_free(t->jump_known_hosts);
     g_free(t->alias);
     g_free(t->known_hosts);
     g_free(t->identity);
@@ -35,6 +37,18 @@ vs_ssh_jump_from_uri(const char *uri)
     if (g_uri_get_port(parsed) > 0)
         g_string_append_printf(jump, ":%d", g_uri_get_port(parsed));
     return g_string_free(jump, FALSE);
+}
+
+char *
+vs_ssh_uri_param(const char *uri, const char *name)
+{
+    g_autoptr(GUri) parsed = uri ? g_uri_parse(uri, G_URI_FLAGS_ENCODED_QUERY, NULL) : NULL;
+    g_autoptr(GHashTable) params = NULL;
+
+    if (!parsed || !g_uri_get_query(parsed))
+        return NULL;
+    params = g_uri_parse_params(g_uri_get_query(parsed), -1, "&", G_URI_PARAMS_NONE, NULL);
+    return params ? g_strdup(g_hash_table_lookup(params, name)) : NULL;
 }
 
 VsSshTarget *
@@ -59,6 +73,13 @@ vs_ssh_target_new(const char *uri, const char *name, const VsStation *station, c
     t->host = g_strdup(host ? host : station->ssh_host);
     t->port = host ? 22 : station->ssh_port;
     t->jump = vs_ssh_jump_from_uri(uri);
+    if (t->jump) {
+        /* Reach the libvirt host as libvirt itself does: its key file and host key checking. */
+        g_autofree char *no_verify = vs_ssh_uri_param(uri, "no_verify");
+        t->jump_key = vs_ssh_uri_param(uri, "keyfile");
+        t->jump_known_hosts = vs_ssh_uri_param(uri, "known_hosts");
+        t->jump_no_verify = g_strcmp0(no_verify, "1") == 0;
+    }
     t->alias = g_strdup_printf("vs-%s", name);
     t->identity = vs_keys_own_key(FALSE, NULL);
     /* known_hosts is rewritten from the metadata each time: it holds public keys only. */
@@ -101,8 +122,34 @@ vs_ssh_argv(const VsSshTarget *t, gboolean batch, gboolean tty, char **command)
         g_ptr_array_add(argv, g_strdup(t->identity));
     }
     if (t->jump) {
-        g_ptr_array_add(argv, g_strdup("-J"));
-        g_ptr_array_add(argv, g_strdup(t->jump));
+        /* A ProxyCommand rather than -J: the jump needs the URI's key file and checks, which
+         * -J would not pass on. */
+        g_autofree char *jump_uri = g_strconcat("ssh://", t->jump, NULL);
+        g_autoptr(GUri) jump = g_uri_parse(jump_uri, G_URI_FLAGS_NONE, NULL);
+        GString *proxy = g_string_new("ssh -W %h:%p");
+        if (jump && g_uri_get_port(jump) > 0)
+            g_string_append_printf(proxy, " -p %d", g_uri_get_port(jump));
+        if (t->jump_key) {
+            g_autofree char *q = g_shell_quote(t->jump_key);
+            g_string_append_printf(proxy, " -i %s", q);
+        }
+        if (t->jump_no_verify)
+            g_string_append(proxy, " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null");
+        else if (t->jump_known_hosts) {
+            g_autofree char *q = g_shell_quote(t->jump_known_hosts);
+            g_string_append_printf(proxy, " -o UserKnownHostsFile=%s", q);
+        }
+        if (batch)
+            g_string_append(proxy, " -o BatchMode=yes");
+        if (jump && g_uri_get_userinfo(jump)) {
+            g_autofree char *q = g_shell_quote(g_uri_get_userinfo(jump));
+            g_string_append_printf(proxy, " -l %s", q);
+        }
+        g_autofree char *host = g_shell_quote(jump ? g_uri_get_host(jump) : t->jump);
+        g_string_append_printf(proxy, " %s", host);
+        g_ptr_array_add(argv, g_strdup("-o"));
+        g_ptr_array_add(argv, g_strdup_printf("ProxyCommand=%s", proxy->str));
+        g_string_free(proxy, TRUE);
     }
     g_ptr_array_add(argv, g_strdup(tty ? "-t" : "-T"));
     g_ptr_array_add(argv, g_strdup_printf("%s@%s", t->user, t->host));

@@ -10,10 +10,13 @@ typedef struct {
     char *user;
     char *host;
     guint port;
-    char *jump;        /* [user@]host[:port] of the libvirt host, or NULL */
-    char *alias;       /* HostKeyAlias: vs-NAME */
-    char *known_hosts; /* a file holding the guest's host keys under @alias */
-    char *identity;    /* virt-station's own key, when there is one */
+    char *jump;              /* [user@]host[:port] of the libvirt host, or NULL */
+    char *jump_key;          /* the URI's keyfile= for the jump, or NULL */
+    char *jump_known_hosts;  /* the URI's known_hosts=, or NULL */
+    gboolean jump_no_verify; /* the URI's no_verify=1 */
+    char *alias;             /* HostKeyAlias: vs-NAME */
+    char *known_hosts;       /* a file holding the guest's host keys under @alias */
+    char *identity;          /* virt-station's own key, when there is one */
 } VsSshTarget;
 
 void vs_ssh_target_free(VsSshTarget *t);
@@ -31,3 +34,6 @@ GPtrArray *vs_ssh_argv(const VsSshTarget *t, gboolean batch, gboolean tty, char 
 /* Returns the [user@]host[:port] part of a remote URI such as qemu+ssh://root@host/system, or
  * NULL for a local one. */
 char *vs_ssh_jump_from_uri(const char *uri);
+
+/* Returns the value of the query parameter @name of @uri (keyfile=, no_verify=, ...), or NULL. */
+char *vs_ssh_uri_param(const char *uri, const char *name);

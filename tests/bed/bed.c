@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vs-config.h"
@@ -219,4 +220,42 @@ vs_bed_rmtree(const char *path)
     if (path && g_str_has_prefix(path, "/var/tmp/"))
         g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
                      NULL);
+}
+
+void
+vs_bed_run_clear(VsBedRun *run)
+{
+    g_clear_pointer(&run->out, g_free);
+    g_clear_pointer(&run->err, g_free);
+}
+
+VsBedRun
+vs_bed_run(const char *const *argv)
+{
+    g_autoptr(GError) error = NULL;
+    VsBedRun r = {0};
+    int status;
+
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL,
+                      NULL, NULL, &r.out, &r.err, &status, &error))
+        g_error("running %s: %s", argv[0], error->message);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    g_test_message("%s %s -> %d\n%s%s", argv[0], argv[1] ? argv[1] : "", r.status, r.out, r.err);
+    return r;
+}
+
+VsBedRun
+vs_bed_run_vs(const char *uri, const char *const *args)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+
+    g_ptr_array_add(argv, (char *)"virt-station");
+    if (uri) {
+        g_ptr_array_add(argv, (char *)"-c");
+        g_ptr_array_add(argv, (char *)uri);
+    }
+    for (guint i = 0; args[i]; i++)
+        g_ptr_array_add(argv, (char *)args[i]);
+    g_ptr_array_add(argv, NULL);
+    return vs_bed_run((const char *const *)argv->pdata);
 }

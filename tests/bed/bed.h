@@ -34,6 +34,22 @@ gboolean vs_bed_ssh(const char *host, guint16 port, const char *user, const char
 gboolean vs_bed_wait_ssh(const char *host, guint16 port, const char *user, const char *key,
                          guint timeout_s, const char *console_log, GError **error);
 
+/* A finished command: exit status (-1 when killed by a signal), stdout, stderr. */
+typedef struct {
+    int status;
+    char *out;
+    char *err;
+} VsBedRun;
+
+void vs_bed_run_clear(VsBedRun *run);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VsBedRun, vs_bed_run_clear)
+
+/* Runs @argv (NULL-terminated, searched in PATH, stdin from /dev/null) to the end. */
+VsBedRun vs_bed_run(const char *const *argv);
+
+/* Runs virt-station with @args (NULL-terminated), after "-c @uri" when @uri is given. */
+VsBedRun vs_bed_run_vs(const char *uri, const char *const *args);
+
 /* Returns a directory made for this test under /var/tmp that QEMU can read; removed by
  * vs_bed_rmtree(). */
 char *vs_bed_tmpdir(const char *template_prefix);

@@ -11,44 +11,19 @@
 
 #include "bed.h"
 
-typedef struct {
-    int status;
-    char *out;
-    char *err;
-} Run;
-
-static void
-run_clear(Run *r)
-{
-    g_free(r->out);
-    g_free(r->err);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Run, run_clear)
-
-static Run
+/* Runs virt-station on qemu:///system with the arguments up to NULL. */
+static VsBedRun
 vs(const char *first, ...)
 {
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_autoptr(GError) error = NULL;
-    Run r = {0};
-    int status;
+    g_autoptr(GPtrArray) args = g_ptr_array_new();
     va_list ap;
 
-    g_ptr_array_add(argv, (char *)"virt-station");
-    g_ptr_array_add(argv, (char *)"-c");
-    g_ptr_array_add(argv, (char *)"qemu:///system");
     va_start(ap, first);
     for (const char *a = first; a; a = va_arg(ap, const char *))
-        g_ptr_array_add(argv, (char *)a);
+        g_ptr_array_add(args, (char *)a);
     va_end(ap);
-    g_ptr_array_add(argv, NULL);
-    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
-                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL,
-                               &r.out, &r.err, &status, &error));
-    g_assert_no_error(error);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    g_test_message("virt-station %s ... -> %d\n%s%s", first, r.status, r.out, r.err);
-    return r;
+    g_ptr_array_add(args, NULL);
+    return vs_bed_run_vs("qemu:///system", (const char *const *)args->pdata);
 }
 
 typedef struct {
@@ -178,8 +153,8 @@ test_lifecycle(void)
     bed_setup(&bed);
     image_sum = sha256_file(bed.image);
 
-    g_auto(Run) up = vs("up", name, "--image", bed.image, "--pool", bed.pool, "--network", "user",
-                        "--memory", "1024", "--timeout", "420", NULL);
+    g_auto(VsBedRun) up = vs("up", name, "--image", bed.image, "--pool", bed.pool, "--network",
+                             "user", "--memory", "1024", "--timeout", "420", NULL);
     g_assert_cmpint(up.status, ==, 0);
     g_assert_nonnull(strstr(up.out, "is ready"));
     g_assert_nonnull(strstr(up.err, "cloud-init finished"));
@@ -199,26 +174,26 @@ test_lifecycle(void)
     base_sum = sha256_file(base_path);
     g_assert_cmpstr(base_sum, ==, image_sum);
 
-    g_auto(Run) host = vs("exec", name, "--", "hostname", NULL);
+    g_auto(VsBedRun) host = vs("exec", name, "--", "hostname", NULL);
     g_assert_cmpint(host.status, ==, 0);
     g_assert_cmpstr(g_strstrip(host.out), ==, name);
-    g_auto(Run) seven = vs("exec", name, "--", "sh", "-c", "exit 7", NULL);
+    g_auto(VsBedRun) seven = vs("exec", name, "--", "sh", "-c", "exit 7", NULL);
     g_assert_cmpint(seven.status, ==, 7);
     /* Arguments arrive as given, spaces and quotes included. */
-    g_auto(Run) args = vs("exec", name, "--", "printf", "%s|", "a b", "c'd", NULL);
+    g_auto(VsBedRun) args = vs("exec", name, "--", "printf", "%s|", "a b", "c'd", NULL);
     g_assert_cmpstr(args.out, ==, "a b|c'd|");
 
-    g_auto(Run) stop = vs("stop", name, NULL);
+    g_auto(VsBedRun) stop = vs("stop", name, NULL);
     g_assert_cmpint(stop.status, ==, 0);
     g_autofree char *stopped = domain_state(&bed, name);
     g_assert_cmpstr(stopped, ==, "shut off");
-    g_auto(Run) start = vs("start", name, "--timeout", "420", NULL);
+    g_auto(VsBedRun) start = vs("start", name, "--timeout", "420", NULL);
     g_assert_cmpint(start.status, ==, 0);
-    g_auto(Run) again = vs("exec", name, "--", "hostname", NULL);
+    g_auto(VsBedRun) again = vs("exec", name, "--", "hostname", NULL);
     g_assert_cmpint(again.status, ==, 0);
     g_assert_cmpstr(g_strstrip(again.out), ==, name);
 
-    g_auto(Run) del = vs("delete", name, NULL);
+    g_auto(VsBedRun) del = vs("delete", name, NULL);
     g_assert_cmpint(del.status, ==, 0);
     g_autofree char *gone = domain_state(&bed, name);
     g_assert_cmpstr(gone, ==, "absent");
@@ -245,8 +220,9 @@ test_timeout_wait_and_cloud_init_errors(void)
         g_file_set_contents(user_data, "#cloud-config\nruncmd:\n  - [false]\n", -1, NULL));
 
     /* Far too short a wait: the workstation is kept, the step is named. */
-    g_auto(Run) up = vs("up", name, "--image", bed.image, "--pool", bed.pool, "--network", "user",
-                        "--memory", "1024", "--user-data", user_data, "--timeout", "5", NULL);
+    g_auto(VsBedRun) up =
+        vs("up", name, "--image", bed.image, "--pool", bed.pool, "--network", "user", "--memory",
+           "1024", "--user-data", user_data, "--timeout", "5", NULL);
     g_assert_cmpint(up.status, ==, 4);
     g_assert_nonnull(strstr(up.err, "timed out after 5 s waiting for sshd to answer"));
     g_assert_nonnull(strstr(up.err, "is kept"));
@@ -254,7 +230,7 @@ test_timeout_wait_and_cloud_init_errors(void)
     g_assert_cmpstr(kept, ==, "running");
 
     /* `wait` resumes, and reports cloud-init's errors with status 5. */
-    g_auto(Run) wait = vs("wait", name, "--timeout", "420", NULL);
+    g_auto(VsBedRun) wait = vs("wait", name, "--timeout", "420", NULL);
     g_assert_cmpint(wait.status, ==, 5);
     g_assert_nonnull(strstr(wait.err, "cloud-init finished with errors"));
     g_assert_nonnull(strstr(wait.err, "status: error"));
@@ -262,7 +238,7 @@ test_timeout_wait_and_cloud_init_errors(void)
     g_autofree char *still = domain_state(&bed, name);
     g_assert_cmpstr(still, ==, "running");
 
-    g_auto(Run) del = vs("delete", name, NULL);
+    g_auto(VsBedRun) del = vs("delete", name, NULL);
     g_assert_cmpint(del.status, ==, 0);
     g_autofree char *gone = domain_state(&bed, name);
     g_assert_cmpstr(gone, ==, "absent");

@@ -11,39 +11,6 @@
 
 #include "bed.h"
 
-typedef struct {
-    int status;
-    char *out;
-    char *err;
-} Run;
-
-static void
-run_clear(Run *r)
-{
-    g_free(r->out);
-    g_free(r->err);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Run, run_clear)
-
-static Run
-run_argv(const char *const *args)
-{
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_autoptr(GError) error = NULL;
-    Run r = {0};
-    int status;
-
-    for (guint i = 0; args[i]; i++)
-        g_ptr_array_add(argv, (char *)args[i]);
-    g_ptr_array_add(argv, NULL);
-    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
-                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL,
-                               &r.out, &r.err, &status, &error));
-    g_assert_no_error(error);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
-
 static char *
 dumpxml(virConnectPtr conn, const char *name)
 {
@@ -72,22 +39,22 @@ test_foreign_domain_refused(void)
     g_assert_nonnull(conn);
     g_assert_true(g_file_set_contents(file, xml, -1, NULL));
     g_assert_true(g_file_set_contents(image, "not really an image", -1, NULL));
-    g_auto(Run) def =
-        run_argv((const char *[]){"virsh", "-c", "qemu:///system", "define", file, NULL});
+    g_auto(VsBedRun) def =
+        vs_bed_run((const char *[]){"virsh", "-c", "qemu:///system", "define", file, NULL});
     g_assert_cmpint(def.status, ==, 0);
     g_autofree char *before = dumpxml(conn, name);
 
-    g_auto(Run) list =
-        run_argv((const char *[]){"virt-station", "-c", "qemu:///system", "list", "--all", NULL});
+    g_auto(VsBedRun) list =
+        vs_bed_run((const char *[]){"virt-station", "-c", "qemu:///system", "list", "--all", NULL});
     g_assert_cmpint(list.status, ==, 0);
     g_autofree char *row = g_strdup_printf("\n%s ", name);
     const char *line = strstr(list.out, row);
     g_assert_nonnull(line);
     g_assert_true(strstr(line, "(foreign") < strchr(line + 1, '\n'));
-    g_auto(Run) mine =
-        run_argv((const char *[]){"virt-station", "-c", "qemu:///system", "list", NULL});
+    g_auto(VsBedRun) mine =
+        vs_bed_run((const char *[]){"virt-station", "-c", "qemu:///system", "list", NULL});
     g_assert_null(strstr(mine.out, row));
-    g_auto(Run) json = run_argv(
+    g_auto(VsBedRun) json = vs_bed_run(
         (const char *[]){"virt-station", "-c", "qemu:///system", "list", "--all", "--json", NULL});
     g_autofree char *entry = g_strdup_printf(
         "{\"name\":\"%s\",\"owned\":false,\"state\":\"shut off\",\"vcpus\":1,\"memory_mib\":64}",
@@ -104,11 +71,11 @@ test_foreign_domain_refused(void)
         const char *args[12] = {"virt-station", "-c", "qemu:///system"};
         for (guint k = 0; refusals[i][k]; k++)
             args[3 + k] = refusals[i][k];
-        g_auto(Run) r = run_argv(args);
+        g_auto(VsBedRun) r = vs_bed_run(args);
         if (r.status != 3 || !strstr(r.err, "not created by virt-station"))
             g_error("%s on a foreign domain: exit %d, %s", refusals[i][0], r.status, r.err);
     }
-    g_auto(Run) exec = run_argv(
+    g_auto(VsBedRun) exec = vs_bed_run(
         (const char *[]){"virt-station", "-c", "qemu:///system", "exec", name, "--", "true", NULL});
     g_assert_cmpint(exec.status, ==, 125);
 
@@ -175,7 +142,7 @@ test_interrupt_at_step(gconstpointer data)
     p = virStoragePoolCreateXML(conn, pool_xml, 0);
     g_assert_nonnull(p);
     virStoragePoolFree(p);
-    g_auto(Run) img = run_argv(qemu_img);
+    g_auto(VsBedRun) img = vs_bed_run(qemu_img);
     g_assert_cmpint(img.status, ==, 0);
 
     launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE |

@@ -4,50 +4,28 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "bed.h"
 #include "vs-config.h"
 
-typedef struct {
-    int status;
-    char *out;
-    char *err;
-} Run;
-
-static Run
+/* Runs virt-station with the arguments up to NULL. */
+static VsBedRun
 run(const char *first, ...)
 {
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_autoptr(GError) error = NULL;
-    Run r = {0};
-    int wait_status;
+    g_autoptr(GPtrArray) args = g_ptr_array_new();
     va_list ap;
 
-    g_ptr_array_add(argv, (char *)"virt-station");
     va_start(ap, first);
     for (const char *a = first; a; a = va_arg(ap, const char *))
-        g_ptr_array_add(argv, (char *)a);
+        g_ptr_array_add(args, (char *)a);
     va_end(ap);
-    g_ptr_array_add(argv, NULL);
-    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
-                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL,
-                               &r.out, &r.err, &wait_status, &error));
-    g_assert_no_error(error);
-    g_assert_true(WIFEXITED(wait_status));
-    r.status = WEXITSTATUS(wait_status);
-    return r;
+    g_ptr_array_add(args, NULL);
+    return vs_bed_run_vs(NULL, (const char *const *)args->pdata);
 }
-
-static void
-run_clear(Run *r)
-{
-    g_free(r->out);
-    g_free(r->err);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Run, run_clear)
 
 static void
 test_version(void)
 {
-    g_auto(Run) r = run("--version", NULL);
+    g_auto(VsBedRun) r = run("--version", NULL);
     g_assert_cmpint(r.status, ==, 0);
     g_assert_cmpstr(r.out, ==, "virt-station " VS_VERSION "\n");
 }
@@ -55,7 +33,7 @@ test_version(void)
 static void
 test_help_lists_existing_commands(void)
 {
-    g_auto(Run) r = run("--help", NULL);
+    g_auto(VsBedRun) r = run("--help", NULL);
     g_assert_cmpint(r.status, ==, 0);
     g_assert_nonnull(strstr(r.out, "\n  seed "));
     g_assert_nonnull(strstr(r.out, "\n  up "));
@@ -68,7 +46,7 @@ test_help_lists_existing_commands(void)
     guint commands = 0;
     for (guint i = 0; lines[i] && g_str_has_prefix(lines[i], "  "); i++) {
         g_auto(GStrv) words = g_strsplit(g_strstrip(lines[i]), " ", 2);
-        g_auto(Run) help = run(words[0], "--help", NULL);
+        g_auto(VsBedRun) help = run(words[0], "--help", NULL);
         g_assert_cmpint(help.status, ==, 0);
         g_autofree char *usage = g_strdup_printf("virt-station %s", words[0]);
         if (!strstr(help.out, usage))
@@ -78,7 +56,7 @@ test_help_lists_existing_commands(void)
     g_assert_cmpuint(commands, ==, 13);
     g_assert_nonnull(strstr(r.out, "--connect URI"));
 
-    g_auto(Run) h = run("help", "seed", NULL);
+    g_auto(VsBedRun) h = run("help", "seed", NULL);
     g_assert_cmpint(h.status, ==, 0);
     g_assert_nonnull(strstr(h.out, "--output=FILE"));
     g_assert_nonnull(strstr(h.out, "--ssh-key=FILE.pub"));
@@ -87,23 +65,23 @@ test_help_lists_existing_commands(void)
 static void
 test_usage_errors_exit_2(void)
 {
-    g_auto(Run) none = run(NULL, NULL);
+    g_auto(VsBedRun) none = run(NULL, NULL);
     g_assert_cmpint(none.status, ==, 2);
-    g_auto(Run) unknown = run("frobnicate", NULL);
+    g_auto(VsBedRun) unknown = run("frobnicate", NULL);
     g_assert_cmpint(unknown.status, ==, 2);
     g_assert_nonnull(strstr(unknown.err, "unknown command 'frobnicate'"));
-    g_auto(Run) flag = run("--frob", NULL);
+    g_auto(VsBedRun) flag = run("--frob", NULL);
     g_assert_cmpint(flag.status, ==, 2);
-    g_auto(Run) cmd_flag = run("seed", "--frob", NULL);
+    g_auto(VsBedRun) cmd_flag = run("seed", "--frob", NULL);
     g_assert_cmpint(cmd_flag.status, ==, 2);
     g_assert_nonnull(strstr(cmd_flag.err, "Unknown option --frob"));
-    g_auto(Run) no_output = run("seed", NULL);
+    g_auto(VsBedRun) no_output = run("seed", NULL);
     g_assert_cmpint(no_output.status, ==, 2);
     g_assert_nonnull(strstr(no_output.err, "-o/--output FILE is required"));
-    g_auto(Run) json = run("seed", "--json", "-o", "x.iso", NULL);
+    g_auto(VsBedRun) json = run("seed", "--json", "-o", "x.iso", NULL);
     g_assert_cmpint(json.status, ==, 2);
     g_assert_nonnull(strstr(json.err, "--json is not supported"));
-    g_auto(Run) mac = run("seed", "-o", "x.iso", "--mac", "zz", NULL);
+    g_auto(VsBedRun) mac = run("seed", "-o", "x.iso", "--mac", "zz", NULL);
     g_assert_cmpint(mac.status, ==, 2);
     g_assert_nonnull(strstr(mac.err, "invalid MAC address 'zz'"));
     g_assert_false(g_file_test("x.iso", G_FILE_TEST_EXISTS));
@@ -116,13 +94,13 @@ test_global_options_either_side(void)
     g_autofree char *iso = g_build_filename(dir, "s.iso", NULL);
     g_autofree char *key = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
 
-    g_auto(Run) before = run("-q", "seed", "-o", iso, "--ssh-key", key, NULL);
+    g_auto(VsBedRun) before = run("-q", "seed", "-o", iso, "--ssh-key", key, NULL);
     g_assert_cmpint(before.status, ==, 0);
     g_assert_cmpstr(before.err, ==, "");
-    g_auto(Run) after = run("seed", "-o", iso, "--ssh-key", key, "--quiet", NULL);
+    g_auto(VsBedRun) after = run("seed", "-o", iso, "--ssh-key", key, "--quiet", NULL);
     g_assert_cmpint(after.status, ==, 0);
     g_assert_cmpstr(after.err, ==, "");
-    g_auto(Run) loud = run("seed", "-o", iso, "--ssh-key", key, NULL);
+    g_auto(VsBedRun) loud = run("seed", "-o", iso, "--ssh-key", key, NULL);
     g_autofree char *progress = g_strdup_printf("wrote %s\n", iso);
     g_assert_cmpstr(loud.err, ==, progress);
     g_assert_cmpint(loud.status, ==, 0);
@@ -138,7 +116,7 @@ test_bad_input_leaves_no_file(void)
     g_autofree char *ud =
         g_build_filename(VS_SOURCE_DIR, "tests/data/cloudinit/inputs/plain.txt", NULL);
 
-    g_auto(Run) r = run("seed", "-o", iso, "--user-data", ud, NULL);
+    g_auto(VsBedRun) r = run("seed", "-o", iso, "--user-data", ud, NULL);
     g_assert_cmpint(r.status, ==, 1);
     g_assert_nonnull(strstr(r.err, "the first line is no cloud-init header"));
     g_assert_false(g_file_test(iso, G_FILE_TEST_EXISTS));
@@ -152,8 +130,8 @@ test_up_dry_run_without_libvirt(void)
 {
     g_autofree char *image = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
 
-    g_auto(Run) r = run("up", "ws1", "--image", image, "--dry-run", "--print-xml", "--network",
-                        "user", "-c", UNREACHABLE, "--cpus", "3", "--memory", "3G", NULL);
+    g_auto(VsBedRun) r = run("up", "ws1", "--image", image, "--dry-run", "--print-xml", "--network",
+                             "user", "-c", UNREACHABLE, "--cpus", "3", "--memory", "3G", NULL);
     g_assert_cmpint(r.status, ==, 0);
     /* It says what it assumed, and the XML follows from the assumption. */
     g_assert_nonnull(strstr(r.err, "connecting to " UNREACHABLE));
@@ -179,23 +157,24 @@ test_up_errors(void)
     g_autofree char *dir = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
     g_autofree char *spec = g_build_filename(dir, "spec.yaml", NULL);
 
-    g_auto(Run) name =
+    g_auto(VsBedRun) name =
         run("up", "Bad_Name", "--image", image, "--dry-run", "-c", UNREACHABLE, NULL);
     g_assert_cmpint(name.status, ==, 2);
     g_assert_nonnull(strstr(name.err, "invalid name 'Bad_Name'"));
-    g_auto(Run) noimage = run("up", "ws1", "--dry-run", "-c", UNREACHABLE, NULL);
+    g_auto(VsBedRun) noimage = run("up", "ws1", "--dry-run", "-c", UNREACHABLE, NULL);
     g_assert_cmpint(noimage.status, ==, 2);
     g_assert_nonnull(strstr(noimage.err, "--image is needed"));
-    g_auto(Run) size = run("up", "ws1", "--image", image, "--dry-run", "--memory", "lots", NULL);
+    g_auto(VsBedRun) size =
+        run("up", "ws1", "--image", image, "--dry-run", "--memory", "lots", NULL);
     g_assert_cmpint(size.status, ==, 2);
     g_assert_nonnull(strstr(size.err, "--memory: 'lots' is not a size"));
     g_assert_true(g_file_set_contents(spec, "name: ws1\nimage: x.qcow2\ncolour: blue\n", -1, NULL));
-    g_auto(Run) key = run("up", "-f", spec, "--dry-run", NULL);
+    g_auto(VsBedRun) key = run("up", "-f", spec, "--dry-run", NULL);
     g_assert_cmpint(key.status, ==, 2);
     g_autofree char *expected = g_strdup_printf("%s line 3: unknown key 'colour'", spec);
     g_assert_nonnull(strstr(key.err, expected));
     /* Without a dry run, an unreachable libvirt is an error, and nothing is assumed. */
-    g_auto(Run) real = run("up", "ws1", "--image", image, "-c", UNREACHABLE, NULL);
+    g_auto(VsBedRun) real = run("up", "ws1", "--image", image, "-c", UNREACHABLE, NULL);
     g_assert_cmpint(real.status, ==, 1);
     g_assert_nonnull(strstr(real.err, "connecting to " UNREACHABLE));
     g_assert_null(strstr(real.err, "assuming"));
