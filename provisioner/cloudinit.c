@@ -590,7 +590,9 @@ our_cloud_config(const VsCloudInitSpec *spec, GError **error)
 static const VsUserDataKind *
 detect_kind(const char *text, gsize len, gboolean *ret_mime)
 {
-    g_autofree char *first = g_strndup(text, strcspn(text, "\n") < len ? strcspn(text, "\n") : len);
+    /* @text need not end in a NUL: the first line is found within @len bytes. */
+    const char *newline = memchr(text, '\n', len);
+    g_autofree char *first = g_strndup(text, newline ? (gsize)(newline - text) : len);
 
     g_strchomp(first);
     *ret_mime = g_ascii_strncasecmp(first, "Content-Type:", 13) == 0 ||
@@ -666,7 +668,8 @@ combine_mime(const char *ours, GBytes *theirs, const VsUserDataKind *kind, gbool
             g_autofree char *b64 = g_base64_encode((const guchar *)data, len);
             g_string_append(out, "Content-Transfer-Encoding: base64\n"
                                  "Content-Disposition: attachment; filename=\"user-data\"\n\n");
-            for (gsize i = 0; b64[i]; i += 76)
+            gsize b64_len = strlen(b64);
+            for (gsize i = 0; i < b64_len; i += 76)
                 g_string_append_printf(out, "%.76s\n", b64 + i);
         }
     } else {
@@ -769,6 +772,11 @@ compose_user_data(const VsCloudInitSpec *spec, GPtrArray *warnings, GError **err
     if (!theirs)
         return NULL;
     data = g_bytes_get_data(theirs, &len);
+    if (len == 0)
+        return invalid(error, VS_CLOUDINIT_ERROR_INVALID,
+                       "%s is empty; cloud-init would ignore it (leave --user-data out instead)",
+                       what),
+               NULL;
     if (memchr(data, '\0', len))
         return invalid(error, VS_CLOUDINIT_ERROR_INVALID,
                        "%s: binary data is not user-data cloud-init understands", what),

@@ -189,6 +189,16 @@ test_lifecycle(void)
     g_assert_cmpstr(stopped, ==, "shut off");
     g_auto(VsBedRun) start = vs("start", name, "--timeout", "420", NULL);
     g_assert_cmpint(start.status, ==, 0);
+    /* The serial console through libvirt: Enter gives the getty's prompt, Ctrl-] leaves. */
+    g_autofree char *console_cmd = g_strdup_printf(
+        "(printf '\\n'; sleep 5; printf '\\035') | virt-station -c qemu:///system console %s",
+        name);
+    g_auto(VsBedRun) console =
+        vs_bed_run((const char *const[]){"sh", "-c", console_cmd, NULL});
+    g_assert_cmpint(console.status, ==, 0);
+    g_autofree char *prompt = g_strdup_printf("%s login:", name);
+    g_assert_nonnull(strstr(console.out, prompt));
+
     g_auto(VsBedRun) again = vs("exec", name, "--", "hostname", NULL);
     g_assert_cmpint(again.status, ==, 0);
     g_assert_cmpstr(g_strstrip(again.out), ==, name);

@@ -1,0 +1,3 @@
+#!/bin/sh
+# a script with a line that looks like a boundary
+echo "--==not-a-boundary==" > /run/user-script-ran
