@@ -6,6 +6,7 @@
 
 #include "cloudinit.h"
 #include "spec.h"
+#include "uri.h"
 #include "errors.h"
 
 G_DEFINE_QUARK(vs - cli - error - quark, vs_cli_error)
@@ -64,6 +65,19 @@ vs_cli_parse(VsCli *cli, const VsCommand *cmd, const GOptionEntry *entries, int 
         return FALSE;
     }
     return TRUE;
+}
+
+char *
+vs_cli_uri(const VsCli *cli, GError **error)
+{
+    g_autoptr(VsSpec) unused = vs_spec_new();
+    g_autofree char *configured = NULL;
+
+    if (cli->uri)
+        return g_strdup(cli->uri);
+    if (!g_getenv("LIBVIRT_DEFAULT_URI") && !vs_spec_load_config(unused, &configured, error))
+        return NULL;
+    return vs_uri_default(configured);
 }
 
 VsExit

@@ -53,6 +53,10 @@ GOptionGroup *vs_cli_global_group(VsCli *cli);
 gboolean vs_cli_parse(VsCli *cli, const VsCommand *cmd, const GOptionEntry *entries, int *argc,
                       char ***argv, GError **error);
 
+/* Returns the libvirt URI to use: -c, else LIBVIRT_DEFAULT_URI, else config.yaml's connect, else
+ * qemu:///system for root and qemu:///session for others. NULL with @error for a bad config. */
+char *vs_cli_uri(const VsCli *cli, GError **error);
+
 /* Returns the exit status that @error calls for. */
 VsExit vs_cli_exit_status(const GError *error);
 

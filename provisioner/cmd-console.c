@@ -12,6 +12,29 @@
 
 #define ESCAPE 0x1d /* Ctrl-] */
 
+typedef struct {
+    virStreamPtr st;
+    volatile gint done; /* the console went away, or the reader stopped */
+    gboolean failed;
+} Console;
+
+/* Copies what the console says to stdout until the stream ends or is aborted. */
+static gpointer
+read_console(gpointer data)
+{
+    Console *c = data;
+    char buf[4096];
+    int n;
+
+    while ((n = virStreamRecv(c->st, buf, sizeof(buf))) > 0) {
+        if (write(STDOUT_FILENO, buf, (size_t)n) < 0)
+            break;
+    }
+    c->failed = n < 0 && !g_atomic_int_get(&c->done);
+    g_atomic_int_set(&c->done, 1);
+    return NULL;
+}
+
 int
 vs_cmd_console(VsCli *cli, int argc, char **argv)
 {
@@ -22,15 +45,18 @@ vs_cmd_console(VsCli *cli, int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(virStream) st = NULL;
     struct termios saved, raw;
-    gboolean tty = isatty(STDIN_FILENO), done = FALSE;
+    gboolean tty = isatty(STDIN_FILENO), leave = FALSE, input = TRUE;
+    Console c = {0};
+    GThread *reader;
     const char *name;
-    int status = VS_EXIT_OK;
 
     if (!vs_cli_parse(cli, &self, NULL, &argc, &argv, &error) ||
         !vs_target_name("console", argc, argv, &name, &error) ||
         !vs_target_open(cli, name, FALSE, &t, &error))
         return vs_cli_fail(cli, "console", error);
-    st = virStreamNew(t.conn, VIR_STREAM_NONBLOCK);
+    /* A blocking stream read by a thread of its own: the remote driver delivers stream data
+     * only while a call waits for it, and virt-station runs no libvirt event loop. */
+    st = virStreamNew(t.conn, 0);
     if (!st || virDomainOpenConsole(t.dom, NULL, st, 0) < 0) {
         vs_libvirt_error(&error, "opening the serial console");
         return vs_cli_fail(cli, "console", error);
@@ -44,47 +70,38 @@ vs_cmd_console(VsCli *cli, int argc, char **argv)
     } else {
         tty = FALSE;
     }
-    while (!done && !vs_interrupted()) {
+    c.st = st;
+    reader = g_thread_new("console", read_console, &c);
+    while (!leave && !g_atomic_int_get(&c.done) && !vs_interrupted()) {
         struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
         char buf[4096];
-        int n;
+        ssize_t r;
 
-        if (poll(&pfd, 1, 20) > 0) {
-            ssize_t r = read(STDIN_FILENO, buf, sizeof(buf));
-            if (r <= 0) {
-                done = TRUE; /* end of input: leave */
-            } else {
-                for (ssize_t i = 0; i < r; i++)
-                    if (buf[i] == ESCAPE)
-                        r = i, done = TRUE;
-                for (ssize_t off = 0; off < r;) {
-                    n = virStreamSend(st, buf + off, (size_t)(r - off));
-                    if (n == -2) {
-                        g_usleep(1000);
-                        continue;
-                    }
-                    if (n < 0) {
-                        done = TRUE;
-                        status = VS_EXIT_ERROR;
-                        break;
-                    }
-                    off += n;
-                }
+        /* After the end of the input, keep showing the console until Ctrl-C or it goes. */
+        if (!input || poll(&pfd, 1, 100) <= 0) {
+            if (!input)
+                g_usleep(G_USEC_PER_SEC / 10);
+            continue;
+        }
+        r = read(STDIN_FILENO, buf, sizeof(buf));
+        if (r <= 0) {
+            input = FALSE;
+            continue;
+        }
+        for (ssize_t i = 0; i < r; i++) {
+            if (buf[i] == ESCAPE) {
+                r = i;
+                leave = TRUE;
             }
         }
-        while ((n = virStreamRecv(st, buf, sizeof(buf))) > 0) {
-            if (write(STDOUT_FILENO, buf, (size_t)n) < 0)
-                break;
-        }
-        if (n == 0 || n == -1) {
-            if (n == -1)
-                status = VS_EXIT_ERROR;
-            done = TRUE; /* the console went away: the domain stopped */
-        }
+        if (r > 0 && virStreamSend(st, buf, (size_t)r) < 0)
+            break;
     }
+    g_atomic_int_set(&c.done, 1);
     virStreamAbort(st);
+    g_thread_join(reader);
     if (tty)
         tcsetattr(STDIN_FILENO, TCSANOW, &saved);
     fprintf(stderr, "\n");
-    return status;
+    return c.failed ? VS_EXIT_ERROR : VS_EXIT_OK;
 }

@@ -123,6 +123,26 @@ apply_flags(VsSpec *spec, UpOptions *o, GError **error)
     return TRUE;
 }
 
+/* Fills what neither the flags nor the spec file gave from config.yaml. */
+static gboolean
+apply_config(VsSpec *spec, GError **error)
+{
+    g_autoptr(VsSpec) config = vs_spec_new();
+
+    if (!vs_spec_load_config(config, NULL, error))
+        return FALSE;
+    if (!spec->pool)
+        spec->pool = g_steal_pointer(&config->pool);
+    if (!spec->network)
+        spec->network = g_steal_pointer(&config->network);
+    if (!spec->user)
+        spec->user = g_steal_pointer(&config->user);
+    if (spec->ssh_keys->len == 0)
+        for (guint i = 0; i < config->ssh_keys->len; i++)
+            g_ptr_array_add(spec->ssh_keys, g_strdup(config->ssh_keys->pdata[i]));
+    return TRUE;
+}
+
 static char *
 random_mac(void)
 {
@@ -304,7 +324,7 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
         o.name = g_strdup(argv[1]);
     if (o.spec_file && !vs_spec_load_file(spec, o.spec_file, &error))
         return vs_cli_fail(cli, "up", error);
-    if (!apply_flags(spec, &o, &error))
+    if (!apply_flags(spec, &o, &error) || !apply_config(spec, &error))
         return vs_cli_fail(cli, "up", error);
     if (!spec->name) {
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "up: a workstation NAME is needed");
@@ -320,7 +340,9 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
     flags.timeout_s = (guint)o.timeout;
 
     /* A dry run on a host whose facts are known needs no libvirt at all. */
-    uri = cli->uri ? g_strdup(cli->uri) : vs_uri_default(NULL);
+    uri = vs_cli_uri(cli, &error);
+    if (!uri)
+        return vs_cli_fail(cli, "up", error);
     if (o.dry_run && vs_hostcache_load(uri, &caps)) {
         if (cli->debug)
             vs_cli_progress(cli, "host facts for %s from the cache", uri);

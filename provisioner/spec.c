@@ -224,9 +224,40 @@ set_key(VsSpec *spec, yaml_document_t *doc, int key_index, yaml_node_t *value, c
     return TRUE;
 }
 
+/* Keys config.yaml may hold: defaults for every workstation, and the connection. */
+static const char *const config_keys[] = {"connect", "pool", "network", "user", "ssh-key", NULL};
+
+static gboolean load(VsSpec *spec, const char *data, gsize len, const char *what,
+                     const char *base_dir, gboolean config, char **ret_connect, GError **error);
+
 gboolean
 vs_spec_load_data(VsSpec *spec, const char *data, gsize len, const char *what, const char *base_dir,
                   GError **error)
+{
+    return load(spec, data, len, what, base_dir, FALSE, NULL, error);
+}
+
+gboolean
+vs_spec_load_config(VsSpec *spec, char **ret_connect, GError **error)
+{
+    g_autofree char *dir = g_build_filename(g_get_user_config_dir(), "virt-station", NULL);
+    g_autofree char *path = g_build_filename(dir, "config.yaml", NULL);
+    g_autofree char *data = NULL;
+    g_autoptr(GError) read_error = NULL;
+    gsize len;
+
+    if (!g_file_get_contents(path, &data, &len, &read_error)) {
+        if (g_error_matches(read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            return TRUE;
+        g_propagate_error(error, g_steal_pointer(&read_error));
+        return FALSE;
+    }
+    return load(spec, data, len, path, dir, TRUE, ret_connect, error);
+}
+
+static gboolean
+load(VsSpec *spec, const char *data, gsize len, const char *what, const char *base_dir,
+     gboolean config, char **ret_connect, GError **error)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
@@ -260,6 +291,26 @@ vs_spec_load_data(VsSpec *spec, const char *data, gsize len, const char *what, c
         yaml_node_t *k = yaml_document_get_node(&doc, p->key);
         const char *key = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
         int found = -1;
+        if (config && !g_strv_contains(config_keys, key)) {
+            ok = vs_spec_fail(error,
+                              "%s line %zu: unknown key '%s' (config.yaml holds connect, "
+                              "pool, network, user, ssh-key)",
+                              what, k->start_mark.line + 1, key);
+            break;
+        }
+        if (config && strcmp(key, "connect") == 0) {
+            yaml_node_t *v = yaml_document_get_node(&doc, p->value);
+            if (v->type != YAML_SCALAR_NODE || !*(const char *)v->data.scalar.value) {
+                ok = vs_spec_fail(error, "%s line %zu: 'connect' needs a libvirt URI", what,
+                                  v->start_mark.line + 1);
+                break;
+            }
+            if (ret_connect) {
+                g_free(*ret_connect);
+                *ret_connect = g_strdup((const char *)v->data.scalar.value);
+            }
+            continue;
+        }
         for (guint i = 0; i < G_N_ELEMENTS(spec_keys); i++)
             if (strcmp(spec_keys[i].key, key) == 0)
                 found = (int)i;

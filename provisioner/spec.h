@@ -53,5 +53,9 @@ gboolean vs_spec_parse_instance_type(const char *text, guint *ret_cpus, guint64 
 gboolean vs_spec_load_data(VsSpec *spec, const char *data, gsize len, const char *what,
                            const char *base_dir, GError **error);
 
+/* Fills @spec (and @ret_connect) from $XDG_CONFIG_HOME/virt-station/config.yaml, which may hold
+ * connect, pool, network, user and ssh-key; a missing file is no error. */
+gboolean vs_spec_load_config(VsSpec *spec, char **ret_connect, GError **error);
+
 /* Fills @spec from the spec file at @path. */
 gboolean vs_spec_load_file(VsSpec *spec, const char *path, GError **error);

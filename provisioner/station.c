@@ -20,7 +20,9 @@ vs_target_clear(VsTarget *t)
 gboolean
 vs_target_connect(VsCli *cli, VsTarget *t, GError **error)
 {
-    t->uri = cli->uri ? g_strdup(cli->uri) : vs_uri_default(NULL);
+    t->uri = vs_cli_uri(cli, error);
+    if (!t->uri)
+        return FALSE;
     t->conn = vs_connect_open(t->uri, error);
     return t->conn != NULL;
 }

@@ -210,9 +210,9 @@ print_how_to_connect(VsCli *cli, const VsDomainConfig *config)
 int
 vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
 {
-    g_autofree char *uri = cli->uri ? g_strdup(cli->uri) : vs_uri_default(NULL);
     g_autoptr(GError) error = NULL, conn_error = NULL;
-    g_autoptr(virConnect) conn = vs_connect_open(uri, &conn_error);
+    g_autofree char *uri = vs_cli_uri(cli, &error);
+    g_autoptr(virConnect) conn = uri ? vs_connect_open(uri, &conn_error) : NULL;
     g_autoptr(VsHostFacts) facts = vs_host_facts_new();
     g_autoptr(VsDomainConfig) config = NULL;
     g_autoptr(VsHostKey) host_key = NULL;
@@ -223,6 +223,8 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
     gboolean secret = FALSE;
     int lock = -1;
 
+    if (!uri)
+        return vs_cli_fail(cli, "up", error);
     if (conn) {
         if (!vs_caps_probe(conn, &caps, &error))
             return vs_cli_fail(cli, "up", error);

@@ -193,8 +193,7 @@ test_lifecycle(void)
     g_autofree char *console_cmd = g_strdup_printf(
         "(printf '\\n'; sleep 5; printf '\\035') | virt-station -c qemu:///system console %s",
         name);
-    g_auto(VsBedRun) console =
-        vs_bed_run((const char *const[]){"sh", "-c", console_cmd, NULL});
+    g_auto(VsBedRun) console = vs_bed_run((const char *const[]){"sh", "-c", console_cmd, NULL});
     g_assert_cmpint(console.status, ==, 0);
     g_autofree char *prompt = g_strdup_printf("%s login:", name);
     g_assert_nonnull(strstr(console.out, prompt));

@@ -150,6 +150,38 @@ test_up_dry_run_without_libvirt(void)
     g_assert_nonnull(strstr(r.out, volume));
 }
 
+/* config.yaml gives the connection and the network when the command line does not. */
+static void
+test_up_uses_config_file(void)
+{
+    g_autofree char *image = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+    g_autofree char *home = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
+    g_autofree char *dir = g_build_filename(home, "virt-station", NULL);
+    g_autofree char *config = g_build_filename(dir, "config.yaml", NULL);
+    g_autofree char *saved = g_strdup(g_getenv("XDG_CONFIG_HOME"));
+
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    g_assert_true(
+        g_file_set_contents(config, "connect: " UNREACHABLE "\nnetwork: user\n", -1, NULL));
+    g_setenv("XDG_CONFIG_HOME", home, TRUE);
+    g_auto(VsBedRun) r = run("up", "ws1", "--image", image, "--dry-run", "--print-xml", NULL);
+    g_auto(VsBedRun) flag = run("up", "ws1", "--image", image, "--dry-run", "--print-xml",
+                                "--network", "network:lab", NULL);
+    if (saved)
+        g_setenv("XDG_CONFIG_HOME", saved, TRUE);
+    else
+        g_unsetenv("XDG_CONFIG_HOME");
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_nonnull(strstr(r.err, "connecting to " UNREACHABLE));
+    g_assert_nonnull(strstr(r.out, "hostfwd=tcp:127.0.0.1:"));
+    /* A flag wins over the file. */
+    g_assert_cmpint(flag.status, ==, 0);
+    g_assert_nonnull(strstr(flag.out, "<source network=\"lab\"/>"));
+    g_unlink(config);
+    g_rmdir(dir);
+    g_rmdir(home);
+}
+
 static void
 test_up_errors(void)
 {
@@ -193,5 +225,6 @@ main(int argc, char **argv)
     g_test_add_func("/cli/bad-input-leaves-no-file", test_bad_input_leaves_no_file);
     g_test_add_func("/cli/up/dry-run-without-libvirt", test_up_dry_run_without_libvirt);
     g_test_add_func("/cli/up/errors", test_up_errors);
+    g_test_add_func("/cli/up/config-file", test_up_uses_config_file);
     return g_test_run();
 }

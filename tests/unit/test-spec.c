@@ -1,5 +1,6 @@
 /* Spec files and values: SIZE units, the cNmM shorthand, every key, and errors that name the
  * key and the line. */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "golden.h"
@@ -125,6 +126,60 @@ test_errors(void)
 }
 
 static void
+test_config_file(void)
+{
+    g_autofree char *home = g_dir_make_tmp("vs-config-XXXXXX", NULL);
+    g_autofree char *dir = g_build_filename(home, "virt-station", NULL);
+    g_autofree char *path = g_build_filename(dir, "config.yaml", NULL);
+    g_autofree char *saved = g_strdup(g_getenv("XDG_CONFIG_HOME"));
+    g_autofree char *connect = NULL;
+    g_autoptr(VsSpec) none = vs_spec_new();
+    g_autoptr(VsSpec) spec = vs_spec_new();
+    g_autoptr(VsSpec) bad = vs_spec_new();
+    g_autoptr(GError) error = NULL;
+
+    g_setenv("XDG_CONFIG_HOME", home, TRUE);
+    /* g_get_user_config_dir() reads the variable once: nothing may have asked before. */
+    g_assert_cmpstr(g_get_user_config_dir(), ==, home);
+    /* No file: nothing set, no error. */
+    g_assert_true(vs_spec_load_config(none, &connect, &error));
+    g_assert_no_error(error);
+    g_assert_null(connect);
+    g_assert_null(none->pool);
+
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    g_assert_true(g_file_set_contents(path,
+                                      "connect: qemu+ssh://root@host.example/system\n"
+                                      "pool: fast\nnetwork: user\nuser: alice\n"
+                                      "ssh-key: [keys/alice.pub]\n",
+                                      -1, NULL));
+    g_assert_true(vs_spec_load_config(spec, &connect, &error));
+    g_assert_no_error(error);
+    g_assert_cmpstr(connect, ==, "qemu+ssh://root@host.example/system");
+    g_assert_cmpstr(spec->pool, ==, "fast");
+    g_assert_cmpstr(spec->network, ==, "user");
+    g_assert_cmpstr(spec->user, ==, "alice");
+    g_autofree char *key = g_build_filename(dir, "keys", "alice.pub", NULL);
+    g_assert_cmpstr(spec->ssh_keys->pdata[0], ==, key);
+
+    /* Only those keys: a spec key there is named as out of place. */
+    g_assert_true(g_file_set_contents(path, "pool: fast\ncpus: 4\n", -1, NULL));
+    g_assert_false(vs_spec_load_config(bad, NULL, &error));
+    g_autofree char *msg = g_strdup_printf("%s line 2: unknown key 'cpus' (config.yaml holds "
+                                           "connect, pool, network, user, ssh-key)",
+                                           path);
+    g_assert_cmpstr(error->message, ==, msg);
+
+    g_unlink(path);
+    g_rmdir(dir);
+    g_rmdir(home);
+    if (saved)
+        g_setenv("XDG_CONFIG_HOME", saved, TRUE);
+    else
+        g_unsetenv("XDG_CONFIG_HOME");
+}
+
+static void
 test_all_data_used(void)
 {
     vs_golden_assert_all_used("specs");
@@ -138,6 +193,7 @@ main(int argc, char **argv)
     g_test_add_func("/spec/instance-type", test_instance_type);
     g_test_add_func("/spec/full", test_full_spec);
     g_test_add_func("/spec/errors", test_errors);
+    g_test_add_func("/spec/config-file", test_config_file);
     g_test_add_func("/spec/zz-last/all-data-used", test_all_data_used);
     return g_test_run();
 }
