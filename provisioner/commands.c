@@ -20,6 +20,8 @@ static const VsCommand commands[] = {
     {"delete", "NAME [--keep-disk]", "Delete a workstation and the volumes it owns", NULL, FALSE,
      "vs_cmd_delete"},
     {"xml", "NAME", "Print a workstation's domain XML", NULL, FALSE, "vs_cmd_xml"},
+    {"gpu", "probe", "Show the host's GPUs and the plan --gpu auto would make", NULL, TRUE,
+     "vs_cmd_gpu"},
     {"seed", "-o FILE", "Write a cloud-init NoCloud seed ISO (like cloud-localds)", vs_cmd_seed,
      FALSE, NULL},
     {NULL, NULL, NULL, NULL, FALSE, NULL},

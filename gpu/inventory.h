@@ -1,0 +1,64 @@
+/* What GPUs a host has: PCI display devices (and their sibling functions), render nodes,
+ * mdev types and NVIDIA's vendor-specific vGPU types. Read from a sysfs tree under a root that
+ * tests replace; nothing here talks to libvirt. */
+#pragma once
+
+#include <glib.h>
+
+#include "plan.h"
+
+#define VS_GPU_ERROR (vs_gpu_error_quark())
+GQuark vs_gpu_error_quark(void);
+
+typedef enum {
+    VS_GPU_ERROR_FAILED,  /* the inventory could not be read: the message names the file */
+    VS_GPU_ERROR_REFUSED, /* a request that this host cannot satisfy */
+    VS_GPU_ERROR_INVALID, /* a malformed request (--gpu value) */
+} VsGpuError;
+
+typedef struct {
+    char *id;                /* "nvidia-222", or "1099" for vendor-specific types */
+    char *name;              /* "GRID T4-2Q" */
+    gint64 available;        /* instances that can still be created */
+    guint64 framebuffer_mib; /* 0 when unknown */
+    char *parent;            /* the PCI address offering it */
+    VsVgpuKind kind;
+} VsVgpuType;
+
+typedef struct {
+    char *address; /* dddd:bb:dd.f */
+    guint vendor_id, device_id;
+    guint class_code; /* base class and subclass: 0x0302 */
+    guint subsys_vendor_id, subsys_device_id;
+    char *vendor; /* from pci.ids, or NULL */
+    char *name;
+    char *driver;          /* bound driver, or NULL */
+    int iommu_group;       /* -1 when none */
+    int numa_node;         /* -1 when unknown */
+    char *physfn;          /* a VF's physical function, else NULL */
+    char *render_node;     /* /dev/dri/renderD128, or NULL */
+    GPtrArray *vgpu_types; /* VsVgpuType */
+} VsGpuDevice;
+
+typedef struct {
+    GPtrArray *devices;       /* VsGpuDevice, in address order: display devices and siblings */
+    GPtrArray *warnings;      /* sentences: what could not be read and was skipped */
+    GHashTable *iommu_groups; /* group number -> GPtrArray of member addresses (all classes) */
+    GHashTable *classes;      /* address -> class code, for every PCI device */
+} VsGpuInventory;
+
+void vs_gpu_inventory_free(VsGpuInventory *inv);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsGpuInventory, vs_gpu_inventory_free)
+
+/* Returns the sysfs root to use: @given, else $VIRT_STATION_SYSFS_ROOT, else /sys. */
+const char *vs_gpu_sysfs_root(const char *given);
+
+/* Returns the inventory of the sysfs tree at @root, or NULL with @error set. */
+VsGpuInventory *vs_gpu_inventory_read(const char *root, GError **error);
+
+/* Returns the framebuffer size in MiB that an NVIDIA type's description ("framebuffer=2048M")
+ * or profile name ("L4-4Q": the number before the series letter is GiB) gives, or 0. */
+guint64 vs_gpu_framebuffer_mib(const char *description, const char *name);
+
+/* Returns TRUE for a device of base class 0x03 (display). */
+gboolean vs_gpu_device_is_display(const VsGpuDevice *dev);

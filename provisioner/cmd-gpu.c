@@ -1,0 +1,99 @@
+/* virt-station gpu probe: the host's GPUs and the plan `--gpu auto` would make. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "connect.h"
+#include "gpujson.h"
+#include "select.h"
+#include "spec.h"
+#include "sshcmd.h"
+
+int
+vs_cmd_gpu(VsCli *cli, int argc, char **argv)
+{
+    g_autofree char *root_opt = NULL, *memory = NULL;
+    const GOptionEntry entries[] = {
+        {"sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &root_opt,
+         "Read sysfs from DIR instead of /sys ($VIRT_STATION_SYSFS_ROOT)", "DIR"},
+        {"gpu-memory", 0, 0, G_OPTION_ARG_STRING, &memory,
+         "Smallest vGPU framebuffer to plan for (4G)", "SIZE"},
+        G_OPTION_ENTRY_NULL,
+    };
+    static const VsCommand self = {"gpu",
+                                   "probe [--json] [--sysfs-root DIR]",
+                                   "Show the host's GPUs and the plan --gpu auto would make.",
+                                   NULL,
+                                   TRUE,
+                                   NULL};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VsGpuInventory) inv = NULL;
+    g_autoptr(VsGpuPlan) plan = NULL;
+    g_auto(VsGpuRequest) req = {0};
+    g_autofree char *uri = NULL, *jump = NULL;
+    unsigned long qemu = 0;
+    guint64 bytes = 4096ULL << 20;
+
+    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error))
+        return vs_cli_fail(cli, "gpu", error);
+    if (argc != 2 || strcmp(argv[1], "probe") != 0) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "gpu: the command is `gpu probe`");
+        return vs_cli_fail(cli, "gpu", error);
+    }
+    if (memory && !vs_spec_parse_size(memory, 1ULL << 20, "--gpu-memory", &bytes, &error))
+        return vs_cli_fail(cli, "gpu", error);
+    uri = vs_cli_uri(cli, &error);
+    if (!uri)
+        return vs_cli_fail(cli, "gpu", error);
+    jump = vs_ssh_jump_from_uri(uri);
+    if (jump && !root_opt) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_FAILED,
+                    "gpu probe: the GPUs of a remote host come from its libvirt node devices, "
+                    "which this version does not read yet");
+        return vs_cli_fail(cli, "gpu", error);
+    }
+    {
+        /* The hypervisor's version decides virgl; without libvirt it is taken as new enough. */
+        g_autoptr(GError) conn_error = NULL;
+        g_autoptr(virConnect) conn = vs_connect_open(uri, &conn_error);
+        if (conn)
+            virConnectGetVersion(conn, &qemu);
+        else if (cli->debug)
+            vs_cli_warn("%s: QEMU's version is unknown", conn_error->message);
+    }
+    inv = vs_gpu_inventory_read(vs_gpu_sysfs_root(root_opt), &error);
+    if (!inv)
+        return vs_cli_fail(cli, "gpu", error);
+    for (guint i = 0; i < inv->warnings->len; i++)
+        vs_cli_warn("%s", (char *)inv->warnings->pdata[i]);
+    if (!vs_gpu_request_parse("auto", bytes >> 20, &req, &error))
+        return vs_cli_fail(cli, "gpu", error);
+    plan = vs_gpu_select(inv, &req, qemu, &error);
+    if (!plan)
+        return vs_cli_fail(cli, "gpu", error);
+    if (cli->json) {
+        g_autofree char *json = vs_gpujson_probe(inv, plan);
+        fputs(json, stdout);
+        return VS_EXIT_OK;
+    }
+    if (inv->devices->len == 0)
+        printf("no GPU found\n");
+    for (guint i = 0; i < inv->devices->len; i++) {
+        const VsGpuDevice *d = inv->devices->pdata[i];
+        printf("%s  %04x:%04x  %s %s  driver %s%s%s\n", d->address, d->vendor_id, d->device_id,
+               d->vendor ? d->vendor : "?", d->name ? d->name : "?", d->driver ? d->driver : "none",
+               d->render_node ? "  " : "", d->render_node ? d->render_node : "");
+        for (guint k = 0; k < d->vgpu_types->len; k++) {
+            const VsVgpuType *t = d->vgpu_types->pdata[k];
+            printf("    vGPU %-12s %-20s %3" G_GINT64_FORMAT " available  %" G_GUINT64_FORMAT
+                   " MiB  (%s)\n",
+                   t->id, t->name, t->available, t->framebuffer_mib,
+                   vs_vgpu_kind_to_string(t->kind));
+        }
+    }
+    printf("plan for --gpu auto: %s%s%s\n", vs_gpu_mode_to_string(plan->mode),
+           plan->device ? " on " : "", plan->device ? plan->device : "");
+    for (guint i = 0; i < plan->reasons->len; i++)
+        printf("  - %s\n", (char *)plan->reasons->pdata[i]);
+    return VS_EXIT_OK;
+}

@@ -1,0 +1,11 @@
+/* `gpu probe --json` and the GPU part of `info --json`, as shared/CLI.md defines them. */
+#pragma once
+
+#include "inventory.h"
+#include "json.h"
+
+/* Writes the plan P under @key. */
+void vs_gpujson_plan(VsJson *j, const char *key, const VsGpuPlan *plan);
+
+/* Returns {"version":1,"devices":[D...],"plan":P}. */
+char *vs_gpujson_probe(const VsGpuInventory *inv, const VsGpuPlan *plan);

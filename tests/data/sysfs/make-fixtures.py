@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""Writes the fake sysfs trees under tests/data/sysfs/<host>/ that the GPU inventory tests read.
+
+Each tree reproduces what Linux shows for a kind of host (shared/GPU-FACTS.md): per PCI device
+the files vendor, device, class, subsystem_*, numa_node and a 64-byte config-space header (so
+that `lspci -A linux-sysfs` reads it too), the driver and iommu_group links, SR-IOV
+physfn/virtfnN links, drm/renderD*, NVIDIA's mdev_supported_types and vendor-specific nvidia/
+files, /sys/class/mdev_bus links and /sys/kernel/iommu_groups. Run it again after changing a
+host here; the trees are committed, and the tests check them with lspci.
+Usage: make-fixtures.py [OUTDIR]"""
+import os
+import shutil
+import struct
+import sys
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+
+
+def dev(addr, vendor, device, cls, driver=None, group=None, numa=0, subsys=None, render=None,
+        mdev=None, vendor_vgpu=None, physfn=None, virtfns=(), rev=0xa1, files=None):
+    return dict(addr=addr, vendor=vendor, device=device, cls=cls, driver=driver, group=group,
+                numa=numa, subsys=subsys or (vendor, 0x0000), render=render, mdev=mdev or [],
+                vendor_vgpu=vendor_vgpu, physfn=physfn, virtfns=list(virtfns), rev=rev,
+                files=files or {})
+
+
+def t4_types(available):
+    sizes = [("1Q", 1024, 16), ("2Q", 2048, 8), ("4Q", 4096, 4), ("8Q", 8192, 2),
+             ("16Q", 16384, 1), ("2B", 2048, 8), ("4C", 4096, 4), ("4A", 4096, 4)]
+    out = []
+    for i, (profile, fb, max_inst) in enumerate(sizes):
+        out.append(dict(id=f"nvidia-{222 + i}", name=f"GRID T4-{profile}",
+                        description=f"num_heads=4, frl_config=60, framebuffer={fb}M, "
+                                    f"max_resolution=5120x2880, max_instance={max_inst}",
+                        available=available.get(profile, max_inst)))
+    return out
+
+
+HOSTS = {
+    # RHEL-style server: a Tesla T4 offering mdev types, and the BMC's VGA.
+    "rhel-t4": [
+        dev("0000:03:00.0", 0x1a03, 0x2000, 0x030000, "ast", 7, subsys=(0x1a03, 0x2000), rev=0x41),
+        dev("0000:3b:00.0", 0x10de, 0x1eb8, 0x030200, "nvidia", 42, subsys=(0x10de, 0x12a2),
+            mdev=t4_types({"8Q": 1, "16Q": 0}), rev=0xa1),
+    ],
+    # Ampere with vGPU 13-16: SR-IOV enabled, mdev types on the virtual functions, one each.
+    "a100-sriov": [
+        dev("0000:41:00.0", 0x10de, 0x20b0, 0x030200, "nvidia", 30, numa=1,
+            subsys=(0x10de, 0x134f), virtfns=["0000:41:00.4", "0000:41:00.5"]),
+        dev("0000:41:00.4", 0x10de, 0x20b0, 0x030200, "nvidia", 31, numa=1,
+            subsys=(0x10de, 0x134f), physfn="0000:41:00.0",
+            mdev=[dict(id="nvidia-471", name="GRID A100-4C",
+                       description="num_heads=1, frl_config=60, framebuffer=4096M, "
+                                   "max_resolution=4096x2160, max_instance=10", available=0),
+                  dict(id="nvidia-475", name="GRID A100-40C",
+                       description="num_heads=1, frl_config=60, framebuffer=40960M, "
+                                   "max_resolution=4096x2160, max_instance=1", available=0)]),
+        dev("0000:41:00.5", 0x10de, 0x20b0, 0x030200, "nvidia", 32, numa=1,
+            subsys=(0x10de, 0x134f), physfn="0000:41:00.0",
+            mdev=[dict(id="nvidia-471", name="GRID A100-4C",
+                       description="num_heads=1, frl_config=60, framebuffer=4096M, "
+                                   "max_resolution=4096x2160, max_instance=10", available=1),
+                  dict(id="nvidia-475", name="GRID A100-40C",
+                       description="num_heads=1, frl_config=60, framebuffer=40960M, "
+                                   "max_resolution=4096x2160, max_instance=1", available=1)]),
+    ],
+    # Hopper with vGPU 17+: vendor-specific VFIO, no mdev; types written to each VF.
+    "h100-vendor": [
+        dev("0000:c1:00.0", 0x10de, 0x2331, 0x030200, "nvidia", 60, subsys=(0x10de, 0x1626),
+            virtfns=["0000:c1:01.2", "0000:c1:01.3"]),
+        dev("0000:c1:01.2", 0x10de, 0x2331, 0x030200, "nvidia", 61, subsys=(0x10de, 0x1626),
+            physfn="0000:c1:00.0", vendor_vgpu=dict(current="1099",
+                                                    creatable=[])),
+        dev("0000:c1:01.3", 0x10de, 0x2331, 0x030200, "nvidia", 62, subsys=(0x10de, 0x1626),
+            physfn="0000:c1:00.0", vendor_vgpu=dict(current="0", creatable=[
+                ("1097", "NVIDIA H100-4C"), ("1099", "NVIDIA H100-8C"),
+                ("1101", "NVIDIA H100-16C"), ("1104", "NVIDIA H100-80C")])),
+    ],
+    # A laptop: Intel Iris Xe on i915, a render node.
+    "laptop-intel": [
+        dev("0000:00:02.0", 0x8086, 0xa7a0, 0x030000, "i915", 0, subsys=(0x17aa, 0x2316),
+            render=128, rev=0x04),
+    ],
+    # A desktop: AMD Radeon on amdgpu, with its HDMI audio function in the same IOMMU group.
+    "desktop-amd": [
+        dev("0000:03:00.0", 0x1002, 0x73bf, 0x030000, "amdgpu", 14, subsys=(0x1002, 0x0e3a),
+            render=128, rev=0xc1),
+        dev("0000:03:00.1", 0x1002, 0xab28, 0x040300, "snd_hda_intel", 14,
+            subsys=(0x1002, 0xab28), rev=0x00),
+    ],
+    # A desktop: GeForce on NVIDIA's proprietary driver, with its audio function.
+    "desktop-geforce": [
+        dev("0000:01:00.0", 0x10de, 0x2684, 0x030000, "nvidia", 13, subsys=(0x1043, 0x889c),
+            render=128),
+        dev("0000:01:00.1", 0x10de, 0x22ba, 0x040300, "snd_hda_intel", 13,
+            subsys=(0x1043, 0x889c)),
+    ],
+    # A server with only its BMC's VGA (ast: no render node).
+    "bmc-only": [
+        dev("0000:02:00.0", 0x1a03, 0x2000, 0x030000, "ast", 5, subsys=(0x15d9, 0x1b95),
+            rev=0x52),
+    ],
+    # Two vendors: an Intel iGPU and a Tesla T4 with mdev types.
+    "two-vendors": [
+        dev("0000:00:02.0", 0x8086, 0x3e92, 0x030000, "i915", 1, subsys=(0x1028, 0x0869),
+            render=128, rev=0x02),
+        dev("0000:65:00.0", 0x10de, 0x1eb8, 0x030200, "nvidia", 40, subsys=(0x10de, 0x12a2),
+            render=129, mdev=t4_types({})),
+    ],
+    # A GPU whose IOMMU group also holds a USB controller (and a bridge, which may stay).
+    "shared-group": [
+        dev("0000:00:01.0", 0x8086, 0x1901, 0x060400, "pcieport", 2, subsys=(0x8086, 0x1901)),
+        dev("0000:01:00.0", 0x10de, 0x2684, 0x030000, "nvidia", 2, subsys=(0x1043, 0x889c),
+            render=128),
+        dev("0000:01:00.1", 0x10de, 0x22ba, 0x040300, "snd_hda_intel", 2,
+            subsys=(0x1043, 0x889c)),
+        dev("0000:02:00.0", 0x1b21, 0x2142, 0x0c0330, "xhci_hcd", 2, subsys=(0x1b21, 0x2142)),
+    ],
+    # A vendor file that holds no number: that device is skipped with a warning.
+    "malformed-vendor": [
+        dev("0000:07:00.0", 0x10de, 0x1eb8, 0x030200, "nvidia", 3, files={"vendor": "garbage\n"}),
+    ],
+    # Broken files: an mdev type without description or count, a NUMA node that is no number.
+    "malformed": [
+        dev("0000:05:00.0", 0x10de, 0x1eb8, 0x030200, "nvidia", 9,
+            mdev=[dict(id="nvidia-222", name="GRID T4-1Q", description=None, available=None),
+                  dict(id="nvidia-223", name="", description="framebuffer=garbage",
+                       available="lots")]),
+        dev("0000:06:00.0", 0x8086, 0x3e92, 0x030000, "i915", 10,
+            files={"numa_node": "not-a-number\n"}),
+    ],
+}
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w" if isinstance(text, str) else "wb") as f:
+        f.write(text)
+
+
+def link(path, target):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    os.symlink(target, path)
+
+
+def config_space(d):
+    # The standard header: ids, command/status, revision and class, header type 0, subsystem.
+    cfg = struct.pack("<HHHHB3sBBBB", d["vendor"], d["device"], 0x0006, 0x0010, d["rev"],
+                      struct.pack("<I", d["cls"])[:3], 0, 0, 0, 0)
+    cfg += b"\0" * (0x2c - len(cfg)) + struct.pack("<HH", *d["subsys"])
+    return cfg + b"\0" * (64 - len(cfg))
+
+
+def make_host(name, devices):
+    root = os.path.join(OUT, name)
+    shutil.rmtree(root, ignore_errors=True)
+    for d in devices:
+        ddir = os.path.join(root, "bus", "pci", "devices", d["addr"])
+        write(f"{ddir}/vendor", f"0x{d['vendor']:04x}\n")
+        write(f"{ddir}/device", f"0x{d['device']:04x}\n")
+        write(f"{ddir}/class", f"0x{d['cls']:06x}\n")
+        write(f"{ddir}/revision", f"0x{d['rev']:02x}\n")
+        write(f"{ddir}/subsystem_vendor", f"0x{d['subsys'][0]:04x}\n")
+        write(f"{ddir}/subsystem_device", f"0x{d['subsys'][1]:04x}\n")
+        write(f"{ddir}/numa_node", f"{d['numa']}\n")
+        write(f"{ddir}/irq", "0\n")
+        write(f"{ddir}/config", config_space(d))
+        for fname, text in d["files"].items():
+            write(f"{ddir}/{fname}", text)
+        if d["driver"]:
+            os.makedirs(f"{root}/bus/pci/drivers/{d['driver']}", exist_ok=True)
+            link(f"{ddir}/driver", f"../../../../bus/pci/drivers/{d['driver']}")
+        if d["group"] is not None:
+            link(f"{ddir}/iommu_group", f"../../../../kernel/iommu_groups/{d['group']}")
+            link(f"{root}/kernel/iommu_groups/{d['group']}/devices/{d['addr']}",
+                 f"../../../../bus/pci/devices/{d['addr']}")
+        if d["physfn"]:
+            link(f"{ddir}/physfn", f"../{d['physfn']}")
+        for i, vf in enumerate(d["virtfns"]):
+            link(f"{ddir}/virtfn{i}", f"../{vf}")
+        if d["virtfns"]:
+            write(f"{ddir}/sriov_numvfs", f"{len(d['virtfns'])}\n")
+        if d["render"] is not None:
+            os.makedirs(f"{ddir}/drm/renderD{d['render']}", exist_ok=True)
+            os.makedirs(f"{ddir}/drm/card{d['render'] - 128}", exist_ok=True)
+        for t in d["mdev"]:
+            tdir = f"{ddir}/mdev_supported_types/{t['id']}"
+            write(f"{tdir}/name", f"{t['name']}\n")
+            if t["description"] is not None:
+                write(f"{tdir}/description", f"{t['description']}\n")
+            if t["available"] is not None:
+                write(f"{tdir}/available_instances", f"{t['available']}\n")
+            write(f"{tdir}/device_api", "vfio-pci\n")
+            os.makedirs(f"{tdir}/devices", exist_ok=True)
+        if d["mdev"]:
+            link(f"{root}/class/mdev_bus/{d['addr']}", f"../../bus/pci/devices/{d['addr']}")
+        if d["vendor_vgpu"]:
+            v = d["vendor_vgpu"]
+            write(f"{ddir}/nvidia/current_vgpu_type", f"{v['current']}\n")
+            lines = "".join(f"{i:<5} : {n}\n" for i, n in v["creatable"])
+            write(f"{ddir}/nvidia/creatable_vgpu_types", "ID    : vGPU Name\n" + lines)
+    os.makedirs(os.path.join(root, "bus", "mdev", "devices"), exist_ok=True)
+    # Empty directories do not survive git: mark them.
+    for dirpath, dirnames, filenames in os.walk(root):
+        if not dirnames and not filenames:
+            write(os.path.join(dirpath, ".keep"), "")
+
+
+for host, devices in HOSTS.items():
+    make_host(host, devices)

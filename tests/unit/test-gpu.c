@@ -1,0 +1,230 @@
+/* GPU inventory and selection on the fake sysfs hosts of tests/data/sysfs (made by
+ * make-fixtures.py; lspci reads the same trees in the conformance suite). Each host's
+ * `gpu probe --json` output is a golden file; explicit modes and their errors are asserted. */
+#include <string.h>
+
+#include "golden.h"
+#include "gpujson.h"
+#include "select.h"
+
+#define QEMU_7_2 7002000UL
+
+static const char *const hosts[] = {
+    "rhel-t4",      "a100-sriov",      "h100-vendor",      "laptop-intel",
+    "desktop-amd",  "desktop-geforce", "bmc-only",         "two-vendors",
+    "shared-group", "malformed",       "malformed-vendor",
+};
+
+static VsGpuInventory *
+inventory(const char *host)
+{
+    g_autofree char *rel = g_build_filename("sysfs", host, NULL);
+    g_autofree char *root = vs_golden_path(rel);
+    g_autoptr(GError) error = NULL;
+    VsGpuInventory *inv = vs_gpu_inventory_read(root, &error);
+
+    g_assert_no_error(error);
+    g_assert_nonnull(inv);
+    return inv;
+}
+
+static VsGpuPlan *
+plan_for(const VsGpuInventory *inv, const char *gpu, guint64 memory_mib, unsigned long qemu,
+         GError **error)
+{
+    g_auto(VsGpuRequest) req = {0};
+
+    if (!vs_gpu_request_parse(gpu, memory_mib, &req, error))
+        return NULL;
+    return vs_gpu_select(inv, &req, qemu, error);
+}
+
+static void
+test_probe_golden(gconstpointer data)
+{
+    const char *host = data;
+    g_autoptr(VsGpuInventory) inv = inventory(host);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VsGpuPlan) plan = plan_for(inv, "auto", 4096, QEMU_7_2, &error);
+    g_autofree char *json = NULL;
+    g_autofree char *golden = g_strdup_printf("sysfs/%s.json", host);
+
+    g_assert_no_error(error);
+    json = vs_gpujson_probe(inv, plan);
+    vs_golden_check(golden, json, strlen(json));
+}
+
+static void
+test_auto_choices(void)
+{
+    struct {
+        const char *host;
+        guint64 memory;
+        unsigned long qemu;
+        const char *mode, *device, *type, *render;
+    } cases[] = {
+        /* The smallest type of at least 4 GiB, Q before C and A at equal size. */
+        {"rhel-t4", 4096, QEMU_7_2, "vgpu", "0000:3b:00.0", "nvidia-224", NULL},
+        {"rhel-t4", 1024, QEMU_7_2, "vgpu", "0000:3b:00.0", "nvidia-222", NULL},
+        /* 16 GiB: T4-16Q has no instance left, so the largest available, T4-8Q. */
+        {"rhel-t4", 16384, QEMU_7_2, "vgpu", "0000:3b:00.0", "nvidia-225", NULL},
+        /* Ampere: the first VF with an instance. */
+        {"a100-sriov", 4096, QEMU_7_2, "vgpu", "0000:41:00.5", "nvidia-471", NULL},
+        /* Hopper vendor-specific: the free VF, H100-4C is the smallest of at least 4 GiB. */
+        {"h100-vendor", 4096, QEMU_7_2, "vgpu", "0000:c1:01.3", "1097", NULL},
+        {"h100-vendor", 10240, QEMU_7_2, "vgpu", "0000:c1:01.3", "1101", NULL},
+        {"laptop-intel", 4096, QEMU_7_2, "virgl", "0000:00:02.0", NULL, "/dev/dri/renderD128"},
+        /* QEMU 6.0 has no virtio-vga-gl. */
+        {"laptop-intel", 4096, 6000000, "none", NULL, NULL, NULL},
+        {"desktop-amd", 4096, QEMU_7_2, "virgl", "0000:03:00.0", NULL, "/dev/dri/renderD128"},
+        /* NVIDIA's proprietary driver is not chosen for virgl by auto. */
+        {"desktop-geforce", 4096, QEMU_7_2, "none", NULL, NULL, NULL},
+        {"bmc-only", 4096, QEMU_7_2, "none", NULL, NULL, NULL},
+        /* vGPU wins over virgl. */
+        {"two-vendors", 4096, QEMU_7_2, "vgpu", "0000:65:00.0", "nvidia-224", NULL},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(VsGpuInventory) inv = inventory(cases[i].host);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VsGpuPlan) plan = plan_for(inv, "auto", cases[i].memory, cases[i].qemu, &error);
+        g_assert_no_error(error);
+        g_test_message("%s %" G_GUINT64_FORMAT, cases[i].host, cases[i].memory);
+        g_assert_cmpstr(vs_gpu_mode_to_string(plan->mode), ==, cases[i].mode);
+        g_assert_cmpstr(plan->device, ==, cases[i].device);
+        g_assert_cmpstr(plan->vgpu_type, ==, cases[i].type);
+        g_assert_cmpstr(plan->render_node, ==, cases[i].render);
+        g_assert_cmpuint(plan->reasons->len, >=, 1);
+        /* Auto never takes a whole GPU. */
+        g_assert_cmpint(plan->mode, !=, VS_GPU_MODE_PASSTHROUGH);
+    }
+}
+
+static void
+test_explicit_modes(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VsGpuInventory) t4 = inventory("rhel-t4");
+    g_autoptr(VsGpuInventory) h100 = inventory("h100-vendor");
+    g_autoptr(VsGpuInventory) geforce = inventory("desktop-geforce");
+    g_autoptr(VsGpuInventory) bmc = inventory("bmc-only");
+    g_autoptr(VsGpuInventory) shared = inventory("shared-group");
+
+    g_autoptr(VsGpuPlan) by_name = plan_for(t4, "vgpu:GRID T4-8Q", 4096, QEMU_7_2, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(by_name->vgpu_type, ==, "nvidia-225");
+    g_assert_cmpint(by_name->vgpu_kind, ==, VS_VGPU_KIND_MDEV);
+    g_autoptr(VsGpuPlan) by_id = plan_for(h100, "vgpu:1099", 4096, QEMU_7_2, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(by_id->device, ==, "0000:c1:01.3");
+    g_assert_cmpint(by_id->vgpu_kind, ==, VS_VGPU_KIND_VENDOR_VFIO);
+
+    g_assert_null(plan_for(t4, "vgpu:nvidia-226", 4096, QEMU_7_2, &error));
+    g_assert_error(error, VS_GPU_ERROR, VS_GPU_ERROR_REFUSED);
+    g_assert_true(g_str_has_prefix(error->message,
+                                   "vGPU type nvidia-226: no instance is available; available: "
+                                   "GRID T4-1Q (nvidia-222) on 0000:3b:00.0, "));
+    g_clear_error(&error);
+    g_assert_null(plan_for(bmc, "vgpu", 4096, QEMU_7_2, &error));
+    g_assert_cmpstr(error->message, ==, "no vGPU instance is available on this host");
+    g_clear_error(&error);
+
+    /* virgl asked for on NVIDIA's driver: allowed through egl-headless, and said why. */
+    g_autoptr(VsGpuPlan) virgl = plan_for(geforce, "virgl", 4096, QEMU_7_2, &error);
+    g_assert_no_error(error);
+    g_assert_true(virgl->egl_headless);
+    g_assert_cmpstr(virgl->render_node, ==, "/dev/dri/renderD128");
+    g_assert_nonnull(strstr(virgl->reasons->pdata[0], "not Mesa"));
+    g_assert_null(plan_for(bmc, "virgl", 4096, QEMU_7_2, &error));
+    g_assert_cmpstr(error->message, ==, "--gpu virgl: this host has no render node");
+    g_clear_error(&error);
+
+    /* Passthrough takes every function of the card; a foreign device in the group stops it. */
+    g_autoptr(VsGpuPlan) pass = plan_for(geforce, "passthrough:01:00.0", 4096, QEMU_7_2, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(pass->functions->len, ==, 2);
+    g_assert_cmpstr(pass->functions->pdata[0], ==, "0000:01:00.0");
+    g_assert_cmpstr(pass->functions->pdata[1], ==, "0000:01:00.1");
+    g_assert_null(plan_for(shared, "passthrough:0000:01:00.0", 4096, QEMU_7_2, &error));
+    g_assert_cmpstr(error->message, ==,
+                    "--gpu passthrough:0000:01:00.0: IOMMU group 2 also holds 0000:02:00.0 (class "
+                    "0c03), which would have to go along; passthrough needs a group of this "
+                    "device's functions only");
+    g_clear_error(&error);
+    g_assert_null(plan_for(geforce, "passthrough:0000:09:00.0", 4096, QEMU_7_2, &error));
+    g_assert_cmpstr(error->message, ==, "--gpu passthrough:0000:09:00.0: no GPU at that address");
+    g_clear_error(&error);
+
+    const char *bad[] = {"vgpus", "passthrough", "passthrough:zz", "none:x", "vgpu:"};
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_auto(VsGpuRequest) req = {0};
+        g_autoptr(GError) e = NULL;
+        g_assert_false(vs_gpu_request_parse(bad[i], 4096, &req, &e));
+        g_assert_error(e, VS_GPU_ERROR, VS_GPU_ERROR_INVALID);
+    }
+}
+
+static void
+test_malformed(void)
+{
+    g_autoptr(VsGpuInventory) inv = inventory("malformed");
+    g_autoptr(VsGpuInventory) vendor = inventory("malformed-vendor");
+    g_autoptr(GError) error = NULL;
+
+    /* Types that cannot be read are skipped, each with its reason; the devices remain. */
+    g_assert_cmpuint(inv->devices->len, ==, 2);
+    g_assert_cmpuint(inv->warnings->len, ==, 2);
+    g_assert_cmpuint(((VsGpuDevice *)inv->devices->pdata[0])->vgpu_types->len, ==, 0);
+    g_assert_cmpuint(vendor->devices->len, ==, 0);
+    g_assert_cmpstr(vendor->warnings->pdata[0], ==,
+                    "0000:07:00.0 skipped: its vendor id reads as 0000 (the vendor file holds no "
+                    "valid id)");
+    g_assert_null(vs_gpu_inventory_read("/nonexistent", &error));
+    g_assert_cmpstr(error->message, ==, "/nonexistent/bus/pci does not exist: no PCI bus to read");
+}
+
+static void
+test_framebuffer(void)
+{
+    g_assert_cmpuint(vs_gpu_framebuffer_mib("num_heads=4, framebuffer=2048M, max_instance=8", NULL),
+                     ==, 2048);
+    g_assert_cmpuint(vs_gpu_framebuffer_mib("framebuffer=24G", NULL), ==, 24576);
+    g_assert_cmpuint(vs_gpu_framebuffer_mib(NULL, "NVIDIA L4-4Q"), ==, 4096);
+    g_assert_cmpuint(vs_gpu_framebuffer_mib("framebuffer=garbage", "GRID T4-2Q"), ==, 2048);
+    g_assert_cmpuint(vs_gpu_framebuffer_mib(NULL, "no profile"), ==, 0);
+}
+
+static void
+test_all_data_used(void)
+{
+    /* Every host has its golden JSON; the trees themselves are read by the tests above. */
+    for (guint i = 0; i < G_N_ELEMENTS(hosts); i++) {
+        g_autofree char *golden = g_strdup_printf("sysfs/%s.json", hosts[i]);
+        g_autofree char *path = vs_golden_path(golden);
+        g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+    }
+    g_autofree char *dir = vs_golden_path("sysfs");
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    guint count = 0;
+    while ((name = g_dir_read_name(d)))
+        if (g_str_has_suffix(name, ".json"))
+            count++;
+    g_assert_cmpuint(count, ==, G_N_ELEMENTS(hosts));
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    for (guint i = 0; i < G_N_ELEMENTS(hosts); i++) {
+        g_autofree char *path = g_strdup_printf("/gpu/probe/%s", hosts[i]);
+        g_test_add_data_func(path, hosts[i], test_probe_golden);
+    }
+    g_test_add_func("/gpu/auto", test_auto_choices);
+    g_test_add_func("/gpu/explicit", test_explicit_modes);
+    g_test_add_func("/gpu/malformed", test_malformed);
+    g_test_add_func("/gpu/framebuffer", test_framebuffer);
+    g_test_add_func("/gpu/zz-last/all-data-used", test_all_data_used);
+    return g_test_run();
+}
