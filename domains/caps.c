@@ -57,6 +57,8 @@ vs_caps_probe(virConnectPtr conn, VsCaps *ret, GError **error)
 
     if (!uri || virConnectGetLibVersion(conn, &caps.libvirt_version) < 0)
         return vs_libvirt_error(error, "asking libvirt for its version");
+    if (virConnectGetVersion(conn, &caps.qemu_version) < 0)
+        caps.qemu_version = 0;
     caps.session = g_str_has_suffix(uri, "/session");
     /* A URI with a host part ("qemu+ssh://host/system") reaches another machine. */
     const char *after = strstr(uri, "://");
@@ -71,4 +73,28 @@ vs_caps_probe(virConnectPtr conn, VsCaps *ret, GError **error)
     caps.passt = passt >= 0 ? passt == 1 : caps.libvirt_version >= VS_CAPS_PASST_VERSION;
     *ret = caps;
     return TRUE;
+}
+
+GPtrArray *
+vs_caps_nodedev_xmls(virConnectPtr conn, GError **error)
+{
+    virNodeDevicePtr *devs = NULL;
+    GPtrArray *xmls;
+    int n = virConnectListAllNodeDevices(conn, &devs,
+                                         VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV |
+                                             VIR_CONNECT_LIST_NODE_DEVICES_CAP_DRM);
+
+    if (n < 0)
+        return vs_libvirt_error(error, "listing the host's node devices"), NULL;
+    xmls = g_ptr_array_new_with_free_func(g_free);
+    for (int i = 0; i < n; i++) {
+        char *xml = virNodeDeviceGetXMLDesc(devs[i], 0);
+        if (xml) {
+            g_ptr_array_add(xmls, g_strdup(xml));
+            free(xml);
+        }
+        virNodeDeviceFree(devs[i]);
+    }
+    free(devs);
+    return xmls;
 }

@@ -16,3 +16,6 @@ gboolean vs_caps_probe(virConnectPtr conn, VsCaps *ret_caps, GError **error);
 /* Returns whether @domcaps_xml lists passt among the interface backend types: 1 yes, 0 no,
  * -1 when the document does not say (older libvirt). */
 int vs_caps_domcaps_passt(const char *domcaps_xml);
+
+/* Returns the XML descriptions of @conn's PCI and DRM node devices, or NULL with @error set. */
+GPtrArray *vs_caps_nodedev_xmls(virConnectPtr conn, GError **error);

@@ -55,6 +55,7 @@ typedef struct {
     gboolean session; /* a qemu:///session connection */
     gboolean remote;  /* the connection goes over the network */
     unsigned long libvirt_version;
+    unsigned long qemu_version; /* the hypervisor's version, 7002000 for 7.2.0; 0 unknown */
 } VsCaps;
 
 VsDomainConfig *vs_domain_config_new(void);

@@ -344,7 +344,7 @@ vs_gpu_select(const VsGpuInventory *inv, const VsGpuRequest *req, unsigned long 
         break;
     case VS_GPU_MODE_AUTO:
     case VS_GPU_MODE_LAST:
-        if (best_vgpu(inv, req->memory_mib)) {
+        if (!req->no_vgpu && best_vgpu(inv, req->memory_mib)) {
             plan = select_vgpu(inv, req, error);
         } else {
             plan = select_virgl(inv, qemu, FALSE, NULL);
@@ -358,7 +358,7 @@ vs_gpu_select(const VsGpuInventory *inv, const VsGpuRequest *req, unsigned long 
         }
         break;
     }
-    if (plan)
+    if (plan && inv)
         explain_others(plan, inv);
     return plan;
 }

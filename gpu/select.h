@@ -8,6 +8,7 @@ typedef struct {
     char *vgpu_type;    /* vgpu:TYPE: an id ("nvidia-222", "1099") or a name, or NULL */
     char *address;      /* passthrough:ADDR */
     guint64 memory_mib; /* --gpu-memory: the smallest vGPU framebuffer wanted (4096) */
+    gboolean no_vgpu;   /* auto only: leave vGPUs out (they cannot be attached yet) */
 } VsGpuRequest;
 
 void vs_gpu_request_clear(VsGpuRequest *req);

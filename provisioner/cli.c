@@ -8,6 +8,7 @@
 #include "spec.h"
 #include "uri.h"
 #include "errors.h"
+#include "inventory.h"
 
 G_DEFINE_QUARK(vs - cli - error - quark, vs_cli_error)
 
@@ -101,6 +102,8 @@ vs_cli_exit_status(const GError *error)
     }
     if (error->domain == VS_SPEC_ERROR)
         return VS_EXIT_USAGE;
+    if (error->domain == VS_GPU_ERROR)
+        return error->code == VS_GPU_ERROR_INVALID ? VS_EXIT_USAGE : VS_EXIT_ERROR;
     if (error->domain == VS_CLOUDINIT_ERROR)
         return error->code == VS_CLOUDINIT_ERROR_USAGE ? VS_EXIT_USAGE : VS_EXIT_ERROR;
     if (error->domain == VS_DOMAINS_ERROR) {

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "commands.h"
+#include "caps.h"
 #include "connect.h"
+#include "nodedev.h"
 #include "gpujson.h"
 #include "select.h"
 #include "spec.h"
@@ -12,10 +14,14 @@
 int
 vs_cmd_gpu(VsCli *cli, int argc, char **argv)
 {
-    g_autofree char *root_opt = NULL, *memory = NULL;
+    g_autofree char *root_opt = NULL, *memory = NULL, *from = NULL;
     const GOptionEntry entries[] = {
         {"sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &root_opt,
          "Read sysfs from DIR instead of /sys ($VIRT_STATION_SYSFS_ROOT)", "DIR"},
+        {"from", 0, 0, G_OPTION_ARG_STRING, &from,
+         "Where the inventory comes from: sysfs (default for a local libvirt) or libvirt (its "
+         "node devices; default for a remote one)",
+         "SOURCE"},
         {"gpu-memory", 0, 0, G_OPTION_ARG_STRING, &memory,
          "Smallest vGPU framebuffer to plan for (4G)", "SIZE"},
         G_OPTION_ENTRY_NULL,
@@ -46,22 +52,29 @@ vs_cmd_gpu(VsCli *cli, int argc, char **argv)
     if (!uri)
         return vs_cli_fail(cli, "gpu", error);
     jump = vs_ssh_jump_from_uri(uri);
-    if (jump && !root_opt) {
-        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_FAILED,
-                    "gpu probe: the GPUs of a remote host come from its libvirt node devices, "
-                    "which this version does not read yet");
+    if (from && strcmp(from, "sysfs") != 0 && strcmp(from, "libvirt") != 0) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
+                    "gpu probe: --from is sysfs or libvirt, not '%s'", from);
         return vs_cli_fail(cli, "gpu", error);
     }
     {
         /* The hypervisor's version decides virgl; without libvirt it is taken as new enough. */
         g_autoptr(GError) conn_error = NULL;
         g_autoptr(virConnect) conn = vs_connect_open(uri, &conn_error);
+        gboolean use_libvirt = from ? strcmp(from, "libvirt") == 0 : (jump && !root_opt);
         if (conn)
             virConnectGetVersion(conn, &qemu);
+        else if (use_libvirt)
+            return vs_cli_fail(cli, "gpu", conn_error);
         else if (cli->debug)
             vs_cli_warn("%s: QEMU's version is unknown", conn_error->message);
+        if (use_libvirt) {
+            g_autoptr(GPtrArray) xmls = vs_caps_nodedev_xmls(conn, &error);
+            inv = xmls ? vs_gpu_inventory_from_nodedevs(xmls, &error) : NULL;
+        } else {
+            inv = vs_gpu_inventory_read(vs_gpu_sysfs_root(root_opt), &error);
+        }
     }
-    inv = vs_gpu_inventory_read(vs_gpu_sysfs_root(root_opt), &error);
     if (!inv)
         return vs_cli_fail(cli, "gpu", error);
     for (guint i = 0; i < inv->warnings->len; i++)

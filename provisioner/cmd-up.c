@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "select.h"
 #include "defaults.h"
 #include "hostcache.h"
 #include "imagehash.h"
@@ -150,64 +151,65 @@ random_mac(void)
                            g_random_int_range(0, 256), g_random_int_range(0, 256));
 }
 
-/* Returns the first render node of this machine, or NULL. */
-static char *
-first_render_node(void)
+gboolean
+vs_up_needs_inventory(const VsSpec *spec)
 {
-    for (int minor = 128; minor < 192; minor++) {
-        g_autofree char *path = g_strdup_printf("/dev/dri/renderD%d", minor);
-        if (g_file_test(path, G_FILE_TEST_EXISTS))
-            return g_steal_pointer(&path);
-    }
-    return NULL;
+    return g_strcmp0(spec->gpu, "none") != 0;
 }
 
-/* The GPU plan for --gpu until gpu/ selects from a real inventory. */
+/* Returns the GPU plan for @spec: the selection of gpu/select.c, without the modes that need a
+ * host allocation, which this version cannot make yet (auto falls back and says so). */
 static VsGpuPlan *
-plan_gpu(const char *request, gboolean local, GError **error)
+plan_gpu(const VsSpec *spec, const VsGpuInventory *inv, const GError *inv_error, unsigned long qemu,
+         GError **error)
 {
-    const char *mode = request ? request : "auto";
-    VsGpuPlan *plan;
+    g_auto(VsGpuRequest) req = {0};
+    g_autoptr(VsGpuPlan) plan = NULL;
 
-    if (strcmp(mode, "none") == 0) {
-        plan = vs_gpu_plan_new(VS_GPU_MODE_NONE);
-        g_ptr_array_add(plan->reasons, g_strdup("no GPU was asked for (--gpu none)"));
-        return plan;
-    }
-    if (strcmp(mode, "auto") == 0) {
-        plan = vs_gpu_plan_new(VS_GPU_MODE_NONE);
-        g_ptr_array_add(plan->reasons,
-                        g_strdup("automatic GPU selection is not available yet: auto means none"));
-        return plan;
-    }
-    if (strcmp(mode, "virgl") == 0) {
-        g_autofree char *node = local ? first_render_node() : NULL;
-        if (!node) {
-            g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID, "--gpu virgl: %s",
-                        local ? "this host has no render node (/dev/dri/renderD*)"
-                              : "render nodes of a remote host are not known yet");
+    if (!vs_gpu_request_parse(spec->gpu ? spec->gpu : "auto", spec->gpu_memory_bytes >> 20, &req,
+                              error))
+        return NULL;
+    if (req.mode == VS_GPU_MODE_NONE)
+        return vs_gpu_select(NULL, &req, qemu, error);
+    if (!inv) {
+        if (req.mode != VS_GPU_MODE_AUTO) {
+            g_set_error(error, VS_GPU_ERROR, VS_GPU_ERROR_REFUSED, "--gpu %s: %s", spec->gpu,
+                        inv_error ? inv_error->message : "the host's GPUs are unknown");
             return NULL;
         }
-        plan = vs_gpu_plan_new(VS_GPU_MODE_VIRGL);
-        plan->render_node = g_steal_pointer(&node);
-        g_ptr_array_add(plan->reasons, g_strdup_printf("virgl on %s, as asked", plan->render_node));
-        return plan;
+        plan = vs_gpu_plan_new(VS_GPU_MODE_NONE);
+        g_ptr_array_add(plan->reasons, g_strdup_printf("the host's GPUs could not be read: %s",
+                                                       inv_error ? inv_error->message : "unknown"));
+        return g_steal_pointer(&plan);
     }
-    if (g_str_has_prefix(mode, "vgpu") || g_str_has_prefix(mode, "passthrough:")) {
-        g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
-                    "--gpu %s: vGPU and passthrough need the host GPU inventory, which this "
-                    "version does not have yet; use --gpu none or virgl",
-                    mode);
+    plan = vs_gpu_select(inv, &req, qemu, error);
+    if (!plan)
         return NULL;
+    if (plan->mode == VS_GPU_MODE_VGPU || plan->mode == VS_GPU_MODE_PASSTHROUGH) {
+        g_autofree char *would = g_strdup(plan->reasons->pdata[0]);
+        if (req.mode != VS_GPU_MODE_AUTO) {
+            g_set_error(error, VS_GPU_ERROR, VS_GPU_ERROR_REFUSED,
+                        "--gpu %s: attaching host GPUs (vGPU, passthrough) is not available in "
+                        "this version; the plan would be: %s",
+                        spec->gpu, would);
+            return NULL;
+        }
+        req.no_vgpu = TRUE;
+        g_clear_pointer(&plan, vs_gpu_plan_free);
+        plan = vs_gpu_select(inv, &req, qemu, error);
+        if (!plan)
+            return NULL;
+        g_ptr_array_insert(plan->reasons, 1,
+                           g_strdup_printf("not chosen, because attaching vGPUs is not "
+                                           "available in this version: %s",
+                                           would));
     }
-    g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
-                "--gpu: '%s' is not one of auto, none, virgl, vgpu[:TYPE], passthrough:ADDR", mode);
-    return NULL;
+    return g_steal_pointer(&plan);
 }
 
 gboolean
 vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolean reached,
-            VsHostFacts *facts, GError **error)
+            const VsGpuInventory *inv, const GError *inv_error, VsHostFacts *facts, GError **error)
 {
     facts->kvm = caps->kvm;
     facts->arch = caps->arch;
@@ -222,7 +224,7 @@ vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolean reached
     facts->ssh_port = vs_ports_free_loopback(error);
     if (!facts->ssh_port)
         return FALSE;
-    facts->gpu = plan_gpu(spec->gpu, !reached || !caps->remote, error);
+    facts->gpu = plan_gpu(spec, inv, inv_error, caps->qemu_version, error);
     if (!facts->gpu)
         return FALSE;
 
@@ -346,7 +348,11 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
     if (o.dry_run && vs_hostcache_load(uri, &caps)) {
         if (cli->debug)
             vs_cli_progress(cli, "host facts for %s from the cache", uri);
-        if (!vs_up_facts(cli, spec, &caps, TRUE, facts, &error))
+        g_autoptr(GError) inv_error = NULL;
+        g_autoptr(VsGpuInventory) inv =
+            vs_up_needs_inventory(spec) ? vs_gpu_inventory_read(vs_gpu_sysfs_root(NULL), &inv_error)
+                                        : NULL;
+        if (!vs_up_facts(cli, spec, &caps, TRUE, inv, inv_error, facts, &error))
             return vs_cli_fail(cli, "up", error);
         config = vs_request_config(spec, facts, &error);
         if (!config)

@@ -70,6 +70,7 @@ vs_hostcache_load(const char *uri, VsCaps *ret)
     ret->session = g_key_file_get_boolean(kf, "host", "session", NULL);
     ret->remote = FALSE;
     ret->libvirt_version = (unsigned long)g_key_file_get_uint64(kf, "host", "libvirt", NULL);
+    ret->qemu_version = (unsigned long)g_key_file_get_uint64(kf, "host", "qemu", NULL);
     return TRUE;
 }
 
@@ -92,6 +93,7 @@ vs_hostcache_store(const char *uri, const VsCaps *caps)
     g_key_file_set_boolean(kf, "host", "passt", caps->passt);
     g_key_file_set_boolean(kf, "host", "session", caps->session);
     g_key_file_set_uint64(kf, "host", "libvirt", caps->libvirt_version);
+    g_key_file_set_uint64(kf, "host", "qemu", caps->qemu_version);
     if (g_mkdir_with_parents(dir, 0700) == 0)
         g_key_file_save_to_file(kf, path, NULL);
 }

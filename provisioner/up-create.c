@@ -24,6 +24,7 @@
 #include "ready.h"
 #include "seed.h"
 #include "storage.h"
+#include "nodedev.h"
 #include "up.h"
 #include "uri.h"
 #include "xml.h"
@@ -236,8 +237,21 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
     } else {
         return vs_cli_fail(cli, "up", conn_error);
     }
-    if (!vs_up_facts(cli, spec, &caps, conn != NULL, facts, &error))
-        return vs_cli_fail(cli, "up", error);
+    {
+        /* The host's GPUs: sysfs here, node devices of a remote host. */
+        g_autoptr(GError) inv_error = NULL;
+        g_autoptr(VsGpuInventory) inv = NULL;
+        if (vs_up_needs_inventory(spec)) {
+            if (conn && caps.remote) {
+                g_autoptr(GPtrArray) xmls = vs_caps_nodedev_xmls(conn, &inv_error);
+                inv = xmls ? vs_gpu_inventory_from_nodedevs(xmls, &inv_error) : NULL;
+            } else {
+                inv = vs_gpu_inventory_read(vs_gpu_sysfs_root(NULL), &inv_error);
+            }
+        }
+        if (!vs_up_facts(cli, spec, &caps, conn != NULL, inv, inv_error, facts, &error))
+            return vs_cli_fail(cli, "up", error);
+    }
     if (flags->dry_run) {
         config = vs_request_config(spec, facts, &error);
         if (!config)

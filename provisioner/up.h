@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cli.h"
+#include "inventory.h"
 #include "request.h"
 
 typedef struct {
@@ -15,7 +16,11 @@ typedef struct {
 /* Fills @facts for @spec on a host with @caps (@reached: libvirt answered; otherwise @caps are
  * assumptions). The MAC and port are fresh; the base volume is named after the image's content. */
 gboolean vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolean reached,
-                     VsHostFacts *facts, GError **error);
+                     const VsGpuInventory *inv, const GError *inv_error, VsHostFacts *facts,
+                     GError **error);
+
+/* Returns TRUE when @spec asks for a GPU mode that needs the host's GPU inventory. */
+gboolean vs_up_needs_inventory(const VsSpec *spec);
 
 /* Prints what a dry run of @config would do (the XML with --print-xml). */
 int vs_up_print_dry_run(VsCli *cli, const VsDomainConfig *config, const VsUpFlags *flags);

@@ -182,6 +182,45 @@ test_up_uses_config_file(void)
     g_rmdir(home);
 }
 
+/* --gpu in a dry run, on fake sysfs hosts: auto picks virgl on a Mesa render node, skips a vGPU
+ * it cannot attach yet (and says so), and explicit vGPU or passthrough is refused clearly. */
+static void
+test_up_gpu_selection(void)
+{
+    g_autofree char *image = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+    g_autofree char *laptop =
+        g_build_filename(VS_SOURCE_DIR, "tests/data/sysfs/laptop-intel", NULL);
+    g_autofree char *t4 = g_build_filename(VS_SOURCE_DIR, "tests/data/sysfs/rhel-t4", NULL);
+
+    g_setenv("VIRT_STATION_SYSFS_ROOT", laptop, TRUE);
+    g_auto(VsBedRun) virgl =
+        run("up", "ws1", "--image", image, "--dry-run", "--print-xml", "-c", UNREACHABLE, NULL);
+    g_setenv("VIRT_STATION_SYSFS_ROOT", t4, TRUE);
+    g_auto(VsBedRun) skipped =
+        run("up", "ws1", "--image", image, "--dry-run", "--print-xml", "-c", UNREACHABLE, NULL);
+    g_auto(VsBedRun) vgpu = run("up", "ws1", "--image", image, "--dry-run", "--gpu",
+                                "vgpu:GRID T4-2Q", "-c", UNREACHABLE, NULL);
+    g_auto(VsBedRun) pass = run("up", "ws1", "--image", image, "--dry-run", "--gpu",
+                                "passthrough:0000:3b:00.0", "-c", UNREACHABLE, NULL);
+    g_auto(VsBedRun) bogus =
+        run("up", "ws1", "--image", image, "--dry-run", "--gpu", "fast", "-c", UNREACHABLE, NULL);
+    g_unsetenv("VIRT_STATION_SYSFS_ROOT");
+
+    g_assert_cmpint(virgl.status, ==, 0);
+    g_assert_nonnull(strstr(virgl.out, "<acceleration accel3d=\"yes\"/>"));
+    g_assert_nonnull(strstr(virgl.out, "rendernode=\"/dev/dri/renderD128\""));
+    g_assert_nonnull(strstr(virgl.out, "<vs:gpu mode=\"virgl\" device=\"0000:00:02.0\""));
+    g_assert_cmpint(skipped.status, ==, 0);
+    g_assert_nonnull(strstr(skipped.out, "<vs:gpu mode=\"none\"/>"));
+    g_assert_cmpint(vgpu.status, ==, 1);
+    g_assert_nonnull(strstr(vgpu.err, "attaching host GPUs (vGPU, passthrough) is not available"));
+    g_assert_nonnull(strstr(vgpu.err, "GRID T4-2Q (nvidia-223"));
+    g_assert_cmpint(pass.status, ==, 1);
+    g_assert_nonnull(strstr(pass.err, "the whole device 0000:3b:00.0"));
+    g_assert_cmpint(bogus.status, ==, 2);
+    g_assert_nonnull(strstr(bogus.err, "--gpu: 'fast' is not one of"));
+}
+
 static void
 test_up_errors(void)
 {
@@ -226,5 +265,6 @@ main(int argc, char **argv)
     g_test_add_func("/cli/up/dry-run-without-libvirt", test_up_dry_run_without_libvirt);
     g_test_add_func("/cli/up/errors", test_up_errors);
     g_test_add_func("/cli/up/config-file", test_up_uses_config_file);
+    g_test_add_func("/cli/up/gpu-selection", test_up_gpu_selection);
     return g_test_run();
 }

@@ -5,6 +5,7 @@
 
 #include "golden.h"
 #include "gpujson.h"
+#include "nodedev.h"
 #include "select.h"
 
 #define QEMU_7_2 7002000UL
@@ -183,6 +184,45 @@ test_malformed(void)
     g_assert_cmpstr(error->message, ==, "/nonexistent/bus/pci does not exist: no PCI bus to read");
 }
 
+/* The same hosts described by libvirt node-device XML give the same inventory and plan. */
+static void
+test_nodedev(void)
+{
+    const char *cases[] = {"rhel-t4", "laptop-intel"};
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *rel = g_build_filename("nodedev", cases[i], NULL);
+        g_autofree char *dir = vs_golden_path(rel);
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        g_autoptr(GPtrArray) xmls = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GError) error = NULL;
+        const char *name;
+
+        g_assert_nonnull(d);
+        while ((name = g_dir_read_name(d))) {
+            g_autofree char *file = g_build_filename(rel, name, NULL);
+            g_autoptr(GBytes) data = vs_golden_read(file);
+            g_ptr_array_add(xmls, g_strndup(g_bytes_get_data(data, NULL), g_bytes_get_size(data)));
+        }
+        g_autoptr(VsGpuInventory) inv = vs_gpu_inventory_from_nodedevs(xmls, &error);
+        g_assert_no_error(error);
+        g_autoptr(VsGpuPlan) plan = plan_for(inv, "auto", 4096, QEMU_7_2, &error);
+        g_assert_no_error(error);
+        g_autofree char *json = vs_gpujson_probe(inv, plan);
+        g_autofree char *golden = g_strdup_printf("sysfs/%s.json", cases[i]);
+        g_autoptr(GBytes) expected = vs_golden_read(golden);
+        g_assert_cmpstr(json, ==, g_bytes_get_data(expected, NULL));
+    }
+
+    /* A document that does not parse is an error, not a crash. */
+    g_autoptr(GPtrArray) broken = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    g_ptr_array_add(broken, g_strdup("<device><name>pci_0000_01_00_0</name"));
+    g_assert_null(vs_gpu_inventory_from_nodedevs(broken, &error));
+    g_assert_cmpstr(error->message, ==,
+                    "libvirt gave node device XML that does not parse (document 1)");
+}
+
 static void
 test_framebuffer(void)
 {
@@ -211,6 +251,7 @@ test_all_data_used(void)
         if (g_str_has_suffix(name, ".json"))
             count++;
     g_assert_cmpuint(count, ==, G_N_ELEMENTS(hosts));
+    vs_golden_assert_all_used("nodedev");
 }
 
 int
@@ -225,6 +266,7 @@ main(int argc, char **argv)
     g_test_add_func("/gpu/explicit", test_explicit_modes);
     g_test_add_func("/gpu/malformed", test_malformed);
     g_test_add_func("/gpu/framebuffer", test_framebuffer);
+    g_test_add_func("/gpu/nodedev", test_nodedev);
     g_test_add_func("/gpu/zz-last/all-data-used", test_all_data_used);
     return g_test_run();
 }

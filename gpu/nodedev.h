@@ -1,0 +1,10 @@
+/* The GPU inventory of a host that libvirt reaches over the network, from its node devices. */
+#pragma once
+
+#include "inventory.h"
+
+/* Returns the inventory described by @xmls (one libvirt node-device XML document each: PCI and
+ * DRM devices; others are ignored), or NULL with @error set when a document does not parse.
+ * libvirt does not show NVIDIA's vendor-specific vGPU files, mdev type descriptions or
+ * subsystem ids: framebuffers come from the type names. */
+VsGpuInventory *vs_gpu_inventory_from_nodedevs(GPtrArray *xmls, GError **error);
