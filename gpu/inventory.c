@@ -41,12 +41,23 @@ device_free(VsGpuDevice *d)
     g_free(d);
 }
 
+static void
+mdev_free(VsMdev *m)
+{
+    g_free(m->uuid);
+    g_free(m->type_id);
+    g_free(m->parent);
+    g_free(m);
+}
+
 void
 vs_gpu_inventory_free(VsGpuInventory *inv)
 {
     if (!inv)
         return;
     g_ptr_array_unref(inv->devices);
+    if (inv->mdevs)
+        g_ptr_array_unref(inv->mdevs);
     g_ptr_array_unref(inv->warnings);
     g_hash_table_unref(inv->iommu_groups);
     g_hash_table_unref(inv->classes);
@@ -161,10 +172,12 @@ compare_types(gconstpointer a, gconstpointer b)
     return strcmp(x->id, y->id);
 }
 
+/* Reads the mdev types of @d when it is an mdev parent: <root>/class/mdev_bus/<address>. */
 static void
-read_mdev_types(VsGpuInventory *inv, VsGpuDevice *d, const char *dir)
+read_mdev_types(VsGpuInventory *inv, VsGpuDevice *d, const char *root)
 {
-    g_autofree char *types = g_build_filename(dir, "mdev_supported_types", NULL);
+    g_autofree char *parent = g_build_filename(root, "class", "mdev_bus", d->address, NULL);
+    g_autofree char *types = g_build_filename(parent, "mdev_supported_types", NULL);
     g_autoptr(GDir) td = g_dir_open(types, 0, NULL);
     const char *id;
 
@@ -230,6 +243,46 @@ read_vendor_types(VsGpuInventory *inv, VsGpuDevice *d, const char *dir)
         t->kind = VS_VGPU_KIND_VENDOR_VFIO;
         g_ptr_array_add(d->vgpu_types, t);
     }
+}
+
+static int
+compare_mdevs(gconstpointer a, gconstpointer b)
+{
+    return strcmp((*(VsMdev *const *)a)->uuid, (*(VsMdev *const *)b)->uuid);
+}
+
+/* The mediated devices that exist: <root>/bus/mdev/devices/<uuid>, each a child of its parent
+ * with an mdev_type link to the type it was made from. */
+static void
+read_mdevs(VsGpuInventory *inv, const char *root)
+{
+    g_autofree char *dir = g_build_filename(root, "bus", "mdev", "devices", NULL);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *uuid;
+
+    while (d && (uuid = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, uuid, NULL);
+        g_autofree char *target = g_file_read_link(path, NULL);
+        g_autofree char *type_link = g_build_filename(path, "mdev_type", NULL);
+        g_autofree char *type = g_file_read_link(type_link, NULL);
+        g_autofree char *parent_dir = target ? g_path_get_dirname(target) : NULL;
+        VsMdev *m;
+
+        if (!g_uuid_string_is_valid(uuid) || !target || !type) {
+            if (strcmp(uuid, ".keep") != 0)
+                g_ptr_array_add(inv->warnings,
+                                g_strdup_printf("mediated device %s skipped: not a UUID with a "
+                                                "parent and an mdev_type link",
+                                                uuid));
+            continue;
+        }
+        m = g_new0(VsMdev, 1);
+        m->uuid = g_strdup(uuid);
+        m->type_id = g_path_get_basename(type);
+        m->parent = g_path_get_basename(parent_dir);
+        g_ptr_array_add(inv->mdevs, m);
+    }
+    g_ptr_array_sort(inv->mdevs, compare_mdevs);
 }
 
 static int
@@ -338,6 +391,7 @@ vs_gpu_inventory_read(const char *root, GError **error)
     g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify)device_free);
 
     inv->devices = g_ptr_array_new_with_free_func((GDestroyNotify)device_free);
+    inv->mdevs = g_ptr_array_new_with_free_func((GDestroyNotify)mdev_free);
     inv->warnings = g_ptr_array_new_with_free_func(g_free);
     inv->iommu_groups = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
                                               (GDestroyNotify)g_ptr_array_unref);
@@ -365,10 +419,11 @@ vs_gpu_inventory_read(const char *root, GError **error)
             d->physfn = target ? g_path_get_basename(target) : NULL;
         }
         read_render_node(d, dir);
-        read_mdev_types(inv, d, dir);
+        read_mdev_types(inv, d, root);
         read_vendor_types(inv, d, dir);
         g_ptr_array_add(inv->devices, g_steal_pointer(&all->pdata[i]));
     }
     g_ptr_array_sort(inv->devices, compare_devices);
+    read_mdevs(inv, root);
     return g_steal_pointer(&inv);
 }

@@ -40,8 +40,16 @@ typedef struct {
     GPtrArray *vgpu_types; /* VsVgpuType */
 } VsGpuDevice;
 
+/* A mediated device that exists already. */
+typedef struct {
+    char *uuid;
+    char *type_id; /* "nvidia-225" */
+    char *parent;  /* the PCI address it was made on */
+} VsMdev;
+
 typedef struct {
     GPtrArray *devices;       /* VsGpuDevice, in address order: display devices and siblings */
+    GPtrArray *mdevs;         /* VsMdev: the mediated devices that exist, by UUID */
     GPtrArray *warnings;      /* sentences: what could not be read and was skipped */
     GHashTable *iommu_groups; /* group number -> GPtrArray of member addresses (all classes) */
     GHashTable *classes;      /* address -> class code, for every PCI device */

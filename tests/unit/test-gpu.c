@@ -224,6 +224,21 @@ test_nodedev(void)
 }
 
 static void
+test_existing_mdevs(void)
+{
+    g_autoptr(VsGpuInventory) t4 = inventory("rhel-t4");
+    g_autoptr(VsGpuInventory) amd = inventory("desktop-amd");
+    VsMdev *m;
+
+    g_assert_cmpuint(t4->mdevs->len, ==, 1);
+    m = t4->mdevs->pdata[0];
+    g_assert_cmpstr(m->uuid, ==, "4b20d080-1b54-4048-85b3-a6a62d165c01");
+    g_assert_cmpstr(m->type_id, ==, "nvidia-225");
+    g_assert_cmpstr(m->parent, ==, "0000:3b:00.0");
+    g_assert_cmpuint(amd->mdevs->len, ==, 0);
+}
+
+static void
 test_framebuffer(void)
 {
     g_assert_cmpuint(vs_gpu_framebuffer_mib("num_heads=4, framebuffer=2048M, max_instance=8", NULL),
@@ -267,6 +282,7 @@ main(int argc, char **argv)
     g_test_add_func("/gpu/malformed", test_malformed);
     g_test_add_func("/gpu/framebuffer", test_framebuffer);
     g_test_add_func("/gpu/nodedev", test_nodedev);
+    g_test_add_func("/gpu/existing-mdevs", test_existing_mdevs);
     g_test_add_func("/gpu/zz-last/all-data-used", test_all_data_used);
     return g_test_run();
 }

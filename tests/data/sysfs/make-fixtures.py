@@ -17,11 +17,11 @@ OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__fi
 
 
 def dev(addr, vendor, device, cls, driver=None, group=None, numa=0, subsys=None, render=None,
-        mdev=None, vendor_vgpu=None, physfn=None, virtfns=(), rev=0xa1, files=None):
+        mdev=None, vendor_vgpu=None, physfn=None, virtfns=(), rev=0xa1, files=None, mdevs=()):
     return dict(addr=addr, vendor=vendor, device=device, cls=cls, driver=driver, group=group,
                 numa=numa, subsys=subsys or (vendor, 0x0000), render=render, mdev=mdev or [],
                 vendor_vgpu=vendor_vgpu, physfn=physfn, virtfns=list(virtfns), rev=rev,
-                files=files or {})
+                files=files or {}, mdevs=list(mdevs))
 
 
 def t4_types(available):
@@ -41,7 +41,8 @@ HOSTS = {
     "rhel-t4": [
         dev("0000:03:00.0", 0x1a03, 0x2000, 0x030000, "ast", 7, subsys=(0x1a03, 0x2000), rev=0x41),
         dev("0000:3b:00.0", 0x10de, 0x1eb8, 0x030200, "nvidia", 42, subsys=(0x10de, 0x12a2),
-            mdev=t4_types({"8Q": 1, "16Q": 0}), rev=0xa1),
+            mdev=t4_types({"8Q": 1, "16Q": 0}), rev=0xa1,
+            mdevs=[("4b20d080-1b54-4048-85b3-a6a62d165c01", "nvidia-225")]),
     ],
     # Ampere with vGPU 13-16: SR-IOV enabled, mdev types on the virtual functions, one each.
     "a100-sriov": [
@@ -194,6 +195,11 @@ def make_host(name, devices):
             os.makedirs(f"{tdir}/devices", exist_ok=True)
         if d["mdev"]:
             link(f"{root}/class/mdev_bus/{d['addr']}", f"../../bus/pci/devices/{d['addr']}")
+        for uuid, type_id in d["mdevs"]:
+            # An existing mediated device: a child of its parent, linked from bus/mdev.
+            mdir = f"{ddir}/{uuid}"
+            link(f"{mdir}/mdev_type", f"../mdev_supported_types/{type_id}")
+            link(f"{root}/bus/mdev/devices/{uuid}", f"../../../bus/pci/devices/{d['addr']}/{uuid}")
         if d["vendor_vgpu"]:
             v = d["vendor_vgpu"]
             write(f"{ddir}/nvidia/current_vgpu_type", f"{v['current']}\n")
