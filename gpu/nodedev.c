@@ -120,7 +120,8 @@ vs_gpu_inventory_from_nodedevs(GPtrArray *xmls, GError **error)
         if (g_strcmp0(cap, "drm") == 0) {
             g_autofree char *type = xstr(ctxt, "string(/device/capability/type)");
             g_autofree char *node = xstr(ctxt, "string(/device/devnode[@type='dev'])");
-            g_autofree char *parent = address_of(xstr(ctxt, "string(/device/parent)"));
+            g_autofree char *parent_name = xstr(ctxt, "string(/device/parent)");
+            g_autofree char *parent = address_of(parent_name);
             if (g_strcmp0(type, "render") == 0 && node && parent)
                 g_hash_table_replace(renders, g_steal_pointer(&parent), g_steal_pointer(&node));
             continue;
