@@ -17,8 +17,8 @@
 
 G_DEFINE_QUARK(vs - gpu - error - quark, vs_gpu_error)
 
-static void
-vgpu_type_free(VsVgpuType *t)
+void
+vs_vgpu_type_free(VsVgpuType *t)
 {
     g_free(t->id);
     g_free(t->name);
@@ -26,8 +26,8 @@ vgpu_type_free(VsVgpuType *t)
     g_free(t);
 }
 
-static void
-device_free(VsGpuDevice *d)
+void
+vs_gpu_device_free(VsGpuDevice *d)
 {
     if (!d)
         return;
@@ -48,6 +48,35 @@ mdev_free(VsMdev *m)
     g_free(m->type_id);
     g_free(m->parent);
     g_free(m);
+}
+
+VsGpuInventory *
+vs_gpu_inventory_new(void)
+{
+    VsGpuInventory *inv = g_new0(VsGpuInventory, 1);
+
+    inv->devices = g_ptr_array_new_with_free_func((GDestroyNotify)vs_gpu_device_free);
+    inv->mdevs = g_ptr_array_new_with_free_func((GDestroyNotify)mdev_free);
+    inv->warnings = g_ptr_array_new_with_free_func(g_free);
+    inv->iommu_groups = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                              (GDestroyNotify)g_ptr_array_unref);
+    inv->classes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    return inv;
+}
+
+void
+vs_gpu_inventory_note(VsGpuInventory *inv, const VsGpuDevice *d)
+{
+    g_hash_table_insert(inv->classes, g_strdup(d->address), GUINT_TO_POINTER(d->class_code));
+    if (d->iommu_group >= 0) {
+        GPtrArray *members =
+            g_hash_table_lookup(inv->iommu_groups, GINT_TO_POINTER(d->iommu_group));
+        if (!members) {
+            members = g_ptr_array_new_with_free_func(g_free);
+            g_hash_table_insert(inv->iommu_groups, GINT_TO_POINTER(d->iommu_group), members);
+        }
+        g_ptr_array_add(members, g_strdup(d->address));
+    }
 }
 
 void
@@ -305,10 +334,9 @@ lookup(struct pci_access *acc, int vendor, int device)
     return name ? g_strdup(name) : NULL;
 }
 
-/* Adds every PCI device libpci found to @all, and their IOMMU groups and display slots. */
+/* Adds every PCI device libpci found to @all, notes them in @inv, and collects display slots. */
 static void
-collect(struct pci_access *acc, GPtrArray *all, GHashTable *groups, GHashTable *slots,
-        GPtrArray *warnings)
+collect(struct pci_access *acc, VsGpuInventory *inv, GPtrArray *all, GHashTable *slots)
 {
     for (struct pci_dev *p = acc->devices; p; p = p->next) {
         VsGpuDevice *d;
@@ -317,7 +345,7 @@ collect(struct pci_access *acc, GPtrArray *all, GHashTable *groups, GHashTable *
                              PCI_FILL_IOMMU_GROUP | PCI_FILL_NUMA_NODE);
         /* No device has vendor 0000 or ffff: its vendor file held no number. */
         if (p->vendor_id == 0x0000 || p->vendor_id == 0xffff) {
-            g_ptr_array_add(warnings,
+            g_ptr_array_add(inv->warnings,
                             g_strdup_printf("%04x:%02x:%02x.%x skipped: its vendor id reads as "
                                             "%04x (the vendor file holds no valid id)",
                                             p->domain, p->bus, p->dev, p->func, p->vendor_id));
@@ -325,7 +353,7 @@ collect(struct pci_access *acc, GPtrArray *all, GHashTable *groups, GHashTable *
         }
         d = g_new0(VsGpuDevice, 1);
         d->address = g_strdup_printf("%04x:%02x:%02x.%x", p->domain, p->bus, p->dev, p->func);
-        d->vgpu_types = g_ptr_array_new_with_free_func((GDestroyNotify)vgpu_type_free);
+        d->vgpu_types = g_ptr_array_new_with_free_func((GDestroyNotify)vs_vgpu_type_free);
         g_ptr_array_add(all, d);
         d->vendor_id = p->vendor_id;
         d->device_id = p->device_id;
@@ -339,14 +367,7 @@ collect(struct pci_access *acc, GPtrArray *all, GHashTable *groups, GHashTable *
         s = pci_get_string_property(p, PCI_FILL_IOMMU_GROUP);
         d->iommu_group = s ? atoi(s) : -1;
         d->numa_node = (p->known_fields & PCI_FILL_NUMA_NODE) ? p->numa_node : -1;
-        if (d->iommu_group >= 0) {
-            GPtrArray *members = g_hash_table_lookup(groups, GINT_TO_POINTER(d->iommu_group));
-            if (!members) {
-                members = g_ptr_array_new_with_free_func(g_free);
-                g_hash_table_insert(groups, GINT_TO_POINTER(d->iommu_group), members);
-            }
-            g_ptr_array_add(members, g_strdup(d->address));
-        }
+        vs_gpu_inventory_note(inv, d);
         if (vs_gpu_device_is_display(d))
             g_hash_table_add(slots, g_strndup(d->address, 10)); /* dddd:bb:dd */
     }
@@ -355,12 +376,11 @@ collect(struct pci_access *acc, GPtrArray *all, GHashTable *groups, GHashTable *
 /* Runs libpci over @bus. Returns FALSE with @error set when libpci gave up (its fatal errors
  * jump back here). */
 static gboolean
-scan_pci(const char *bus, GPtrArray *all, GHashTable *groups, GHashTable *slots,
-         GPtrArray *warnings, GError **error)
+scan_pci(const char *bus, VsGpuInventory *inv, GPtrArray *all, GHashTable *slots, GError **error)
 {
     struct pci_access *volatile acc = NULL;
 
-    pci_warnings = warnings;
+    pci_warnings = inv->warnings;
     if (setjmp(pci_jump)) {
         g_set_error(error, VS_GPU_ERROR, VS_GPU_ERROR_FAILED, "reading PCI devices under %s: %s",
                     bus, pci_message ? pci_message : "libpci failed");
@@ -376,7 +396,7 @@ scan_pci(const char *bus, GPtrArray *all, GHashTable *groups, GHashTable *slots,
     pci_set_param(acc, "sysfs.path", (char *)bus);
     pci_init(acc);
     pci_scan_bus(acc);
-    collect(acc, all, groups, slots, warnings);
+    collect(acc, inv, all, slots);
     pci_cleanup(acc);
     pci_warnings = NULL;
     return TRUE;
@@ -386,28 +406,21 @@ VsGpuInventory *
 vs_gpu_inventory_read(const char *root, GError **error)
 {
     g_autofree char *bus = g_build_filename(root, "bus", "pci", NULL);
-    g_autoptr(VsGpuInventory) inv = g_new0(VsGpuInventory, 1);
+    g_autoptr(VsGpuInventory) inv = vs_gpu_inventory_new();
     g_autoptr(GHashTable) slots = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify)device_free);
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify)vs_gpu_device_free);
 
-    inv->devices = g_ptr_array_new_with_free_func((GDestroyNotify)device_free);
-    inv->mdevs = g_ptr_array_new_with_free_func((GDestroyNotify)mdev_free);
-    inv->warnings = g_ptr_array_new_with_free_func(g_free);
-    inv->iommu_groups = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-                                              (GDestroyNotify)g_ptr_array_unref);
-    inv->classes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     if (!g_file_test(bus, G_FILE_TEST_IS_DIR)) {
         g_set_error(error, VS_GPU_ERROR, VS_GPU_ERROR_FAILED,
                     "%s does not exist: no PCI bus to read", bus);
         return NULL;
     }
-    if (!scan_pci(bus, all, inv->iommu_groups, slots, inv->warnings, error))
+    if (!scan_pci(bus, inv, all, slots, error))
         return NULL;
 
     /* Display devices and the other functions of the same card (audio, USB-C). */
     for (guint i = 0; i < all->len; i++) {
         VsGpuDevice *d = all->pdata[i];
-        g_hash_table_insert(inv->classes, g_strdup(d->address), GUINT_TO_POINTER(d->class_code));
         g_autofree char *slot = g_strndup(d->address, 10);
         g_autofree char *dir = g_build_filename(bus, "devices", d->address, NULL);
         g_autofree char *physfn = g_build_filename(dir, "physfn", NULL);

@@ -55,7 +55,14 @@ typedef struct {
     GHashTable *classes;      /* address -> class code, for every PCI device */
 } VsGpuInventory;
 
+/* Returns a new, empty inventory. */
+VsGpuInventory *vs_gpu_inventory_new(void);
 void vs_gpu_inventory_free(VsGpuInventory *inv);
+void vs_gpu_device_free(VsGpuDevice *dev);
+void vs_vgpu_type_free(VsVgpuType *type);
+
+/* Records @dev's IOMMU group membership and class (every PCI device, display or not). */
+void vs_gpu_inventory_note(VsGpuInventory *inv, const VsGpuDevice *dev);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsGpuInventory, vs_gpu_inventory_free)
 
 /* Returns the sysfs root to use: @given, else $VIRT_STATION_SYSFS_ROOT, else /sys. */

@@ -38,32 +38,6 @@ xint(xmlXPathContext *ctxt, const char *expr, gint64 fallback)
     return end && *end == '\0' ? v : fallback;
 }
 
-static void
-free_device(gpointer p)
-{
-    VsGpuDevice *d = p;
-    if (!d)
-        return;
-    g_free(d->address);
-    g_free(d->vendor);
-    g_free(d->name);
-    g_free(d->driver);
-    g_free(d->physfn);
-    g_free(d->render_node);
-    g_ptr_array_unref(d->vgpu_types);
-    g_free(d);
-}
-
-static void
-free_type(gpointer p)
-{
-    VsVgpuType *t = p;
-    g_free(t->id);
-    g_free(t->name);
-    g_free(t->parent);
-    g_free(t);
-}
-
 /* Returns "dddd:bb:dd.f" for the node device name pci_dddd_bb_dd_f, or NULL. */
 static char *
 address_of(const char *name)
@@ -90,16 +64,10 @@ compare_types(gconstpointer a, gconstpointer b)
 VsGpuInventory *
 vs_gpu_inventory_from_nodedevs(GPtrArray *xmls, GError **error)
 {
-    g_autoptr(VsGpuInventory) inv = g_new0(VsGpuInventory, 1);
-    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(free_device);
+    g_autoptr(VsGpuInventory) inv = vs_gpu_inventory_new();
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify)vs_gpu_device_free);
     g_autoptr(GHashTable) renders = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_autoptr(GHashTable) slots = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-
-    inv->devices = g_ptr_array_new_with_free_func(free_device);
-    inv->warnings = g_ptr_array_new_with_free_func(g_free);
-    inv->iommu_groups = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-                                              (GDestroyNotify)g_ptr_array_unref);
-    inv->classes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
     for (guint i = 0; i < xmls->len; i++) {
         const char *xml = xmls->pdata[i];
@@ -129,7 +97,7 @@ vs_gpu_inventory_from_nodedevs(GPtrArray *xmls, GError **error)
         if (g_strcmp0(cap, "pci") != 0)
             continue;
         VsGpuDevice *d = g_new0(VsGpuDevice, 1);
-        d->vgpu_types = g_ptr_array_new_with_free_func(free_type);
+        d->vgpu_types = g_ptr_array_new_with_free_func((GDestroyNotify)vs_vgpu_type_free);
         g_ptr_array_add(all, d);
         d->address = g_strdup_printf("%04x:%02x:%02x.%x",
                                      (guint)xint(ctxt, "string(/device/capability/domain)", 0),
@@ -183,7 +151,7 @@ vs_gpu_inventory_from_nodedevs(GPtrArray *xmls, GError **error)
                                     g_strdup_printf("%s: an mdev type without id or count was "
                                                     "skipped",
                                                     d->address));
-                    free_type(t);
+                    vs_vgpu_type_free(t);
                     continue;
                 }
                 g_ptr_array_add(d->vgpu_types, t);
@@ -191,16 +159,7 @@ vs_gpu_inventory_from_nodedevs(GPtrArray *xmls, GError **error)
             xmlXPathFreeObject(types);
             g_ptr_array_sort(d->vgpu_types, compare_types);
         }
-        if (d->iommu_group >= 0) {
-            GPtrArray *members =
-                g_hash_table_lookup(inv->iommu_groups, GINT_TO_POINTER(d->iommu_group));
-            if (!members) {
-                members = g_ptr_array_new_with_free_func(g_free);
-                g_hash_table_insert(inv->iommu_groups, GINT_TO_POINTER(d->iommu_group), members);
-            }
-            g_ptr_array_add(members, g_strdup(d->address));
-        }
-        g_hash_table_insert(inv->classes, g_strdup(d->address), GUINT_TO_POINTER(d->class_code));
+        vs_gpu_inventory_note(inv, d);
         if (vs_gpu_device_is_display(d))
             g_hash_table_add(slots, g_strndup(d->address, 10));
     }
