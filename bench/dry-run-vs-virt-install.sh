@@ -16,7 +16,9 @@ command -v virt-install >/dev/null ||
 "$top/tests/bed/ensure-bed.sh" --daemons
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# virt-install makes a storage pool for each disk's folder (named after it), even with
+# --print-xml: remove it with the folder.
+trap 'virsh -q pool-destroy "$(basename "$tmp")" >/dev/null 2>&1; virsh -q pool-undefine "$(basename "$tmp")" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
 # A small stand-in image: both tools only read its name (virt-station hashes it once, cached).
 qemu-img create -q -f qcow2 "$tmp/image.qcow2" 1G
 key=$top/tests/data/keys/tester.pub

@@ -334,7 +334,8 @@ lookup(struct pci_access *acc, int vendor, int device)
     return name ? g_strdup(name) : NULL;
 }
 
-/* Adds every PCI device libpci found to @all, notes them in @inv, and collects display slots. */
+/* Adds every PCI device libpci found to @all, notes them in @inv, and collects display slots.
+ * Names come later, for the devices kept: looking one up loads all of pci.ids. */
 static void
 collect(struct pci_access *acc, VsGpuInventory *inv, GPtrArray *all, GHashTable *slots)
 {
@@ -360,8 +361,6 @@ collect(struct pci_access *acc, VsGpuInventory *inv, GPtrArray *all, GHashTable 
         d->class_code = p->device_class;
         d->subsys_vendor_id = p->subsys_vendor_id;
         d->subsys_device_id = p->subsys_id;
-        d->vendor = lookup(acc, p->vendor_id, -1);
-        d->name = lookup(acc, p->vendor_id, p->device_id);
         s = pci_get_string_property(p, PCI_FILL_DRIVER);
         d->driver = s ? g_path_get_basename(s) : NULL;
         s = pci_get_string_property(p, PCI_FILL_IOMMU_GROUP);
@@ -397,6 +396,14 @@ scan_pci(const char *bus, VsGpuInventory *inv, GPtrArray *all, GHashTable *slots
     pci_init(acc);
     pci_scan_bus(acc);
     collect(acc, inv, all, slots);
+    for (guint i = 0; i < all->len; i++) {
+        VsGpuDevice *d = all->pdata[i];
+        g_autofree char *slot = g_strndup(d->address, 10);
+        if (!g_hash_table_contains(slots, slot))
+            continue;
+        d->vendor = lookup(acc, (int)d->vendor_id, -1);
+        d->name = lookup(acc, (int)d->vendor_id, (int)d->device_id);
+    }
     pci_cleanup(acc);
     pci_warnings = NULL;
     return TRUE;

@@ -39,6 +39,33 @@ if ! virsh -c qemu:///system version >/dev/null 2>&1; then
     }
 fi
 
+# Leftovers of test runs that died before their teardown (a failed assertion aborts the test):
+# domains and storage pools named vs-<kind>-...-<pid> whose process is gone. A live PID, or a
+# name without one, is left alone.
+sweep() {
+    local name pid vol
+    for name in $(virsh -q -c qemu:///system list --all --name 2>/dev/null); do
+        case $name in vs-life-*|vs-fail-*|vs-remote-*|vs-foreign-*|vs-int-*|vs-dryrun-*) ;; *) continue ;; esac
+        pid=${name##*-}
+        [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null || continue
+        echo "ensure-bed: removing domain $name left by test process $pid" >&2
+        virsh -q -c qemu:///system destroy "$name" >/dev/null 2>&1 || true
+        virsh -q -c qemu:///system undefine --nvram "$name" >/dev/null 2>&1 || true
+    done
+    for name in $(virsh -q -c qemu:///system pool-list --all --name 2>/dev/null); do
+        case $name in vs-test-*|vs-remote-*|vs-int-*) ;; *) continue ;; esac
+        pid=${name##*-}
+        [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null || continue
+        echo "ensure-bed: removing storage pool $name left by test process $pid" >&2
+        for vol in $(virsh -q -c qemu:///system vol-list "$name" 2>/dev/null | awk '{print $1}'); do
+            virsh -q -c qemu:///system vol-delete --pool "$name" "$vol" >/dev/null 2>&1 || true
+        done
+        virsh -q -c qemu:///system pool-destroy "$name" >/dev/null 2>&1 || true
+        virsh -q -c qemu:///system pool-undefine "$name" >/dev/null 2>&1 || true
+    done
+}
+sweep
+
 [ $daemons_only = 1 ] && exit 0
 
 # The image, built once per recipe.
