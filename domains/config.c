@@ -1,22 +1,8 @@
 #include "config.h"
 
-#include <string.h>
+#include "enum.h"
 
-/* Defines NAME_to_string() and NAME_from_string() over the spellings given in enum order. */
-#define VS_ENUM_IMPL(name, Type, last, ...)                                                        \
-    static const char *const name##_names[last] = {__VA_ARGS__};                                   \
-    const char *vs_##name##_to_string(Type value)                                                  \
-    {                                                                                              \
-        g_return_val_if_fail((int)value >= 0 && value < last, NULL);                               \
-        return name##_names[value];                                                                \
-    }                                                                                              \
-    int vs_##name##_from_string(const char *str)                                                   \
-    {                                                                                              \
-        for (int i = 0; i < last; i++)                                                             \
-            if (g_strcmp0(name##_names[i], str) == 0)                                              \
-                return i;                                                                          \
-        return -1;                                                                                 \
-    }
+#include <string.h>
 
 VS_ENUM_IMPL(arch, VsArch, VS_ARCH_LAST, "x86_64", "aarch64")
 VS_ENUM_IMPL(firmware, VsFirmware, VS_FIRMWARE_LAST, "bios", "efi")

@@ -99,8 +99,7 @@ vs_lifecycle_start(virDomainPtr dom, GError **error)
 }
 
 gboolean
-vs_lifecycle_stop(virDomainPtr dom, gboolean force, guint timeout_s, gboolean destroy_after,
-                  GError **error)
+vs_lifecycle_stop(virDomainPtr dom, gboolean force, guint timeout_s, GError **error)
 {
     gint64 deadline;
 
@@ -118,11 +117,6 @@ vs_lifecycle_stop(virDomainPtr dom, gboolean force, guint timeout_s, gboolean de
             if (virDomainIsActive(dom) != 1)
                 return TRUE;
             g_usleep(G_USEC_PER_SEC / 4);
-        }
-        if (!destroy_after) {
-            g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_TIMEOUT,
-                        "timed out after %u s waiting for the guest to shut down", timeout_s);
-            return FALSE;
         }
     }
     if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) == 1)

@@ -22,11 +22,9 @@ virDomainPtr vs_lifecycle_define(virConnectPtr conn, const char *xml, GError **e
 /* Starts @dom. */
 gboolean vs_lifecycle_start(virDomainPtr dom, GError **error);
 
-/* Shuts @dom down (guest agent, else ACPI) and waits up to @timeout_s seconds; with @force it
- * is powered off at once. When it has not stopped in time it is powered off if @destroy_after,
- * else the error is VS_DOMAINS_ERROR_TIMEOUT. */
-gboolean vs_lifecycle_stop(virDomainPtr dom, gboolean force, guint timeout_s,
-                           gboolean destroy_after, GError **error);
+/* Shuts @dom down (guest agent, else ACPI) and waits up to @timeout_s seconds, then powers it
+ * off; with @force it is powered off at once. */
+gboolean vs_lifecycle_stop(virDomainPtr dom, gboolean force, guint timeout_s, GError **error);
 
 /* Destroys @dom if it runs, undefines it with its NVRAM, and deletes the volumes @station names
  * (but the disk with @keep_disk). Returns FALSE with @error set; what could be removed is. */

@@ -159,13 +159,14 @@ upload_fd(virStorageVolPtr vol, int fd, guint64 length, gboolean (*cancelled)(vo
 
 virStorageVolPtr
 vs_storage_import(virStoragePoolPtr pool, const char *volume, const char *path,
-                  gboolean (*cancelled)(void), GError **error)
+                  gboolean (*cancelled)(void), gboolean *ret_created, GError **error)
 {
     virStorageVolPtr vol;
     g_autofree char *xml = NULL;
     struct stat st;
     int fd;
 
+    *ret_created = FALSE;
     virStoragePoolRefresh(pool, 0);
     vol = virStorageVolLookupByName(pool, volume);
     if (vol)
@@ -201,6 +202,8 @@ vs_storage_import(virStoragePoolPtr pool, const char *volume, const char *path,
     vol = virStorageVolLookupByName(pool, volume);
     if (!vol)
         vs_libvirt_error(error, "finding the imported base volume");
+    else
+        *ret_created = TRUE;
     return vol;
 }
 

@@ -10,9 +10,11 @@ virStoragePoolPtr vs_storage_pool_ensure(virConnectPtr conn, const char *name, G
 
 /* Returns the volume @volume in @pool holding the image file @path: an existing volume of that
  * name is used as it is (names carry the content's hash); otherwise it is created and filled by
- * an upload stream. @cancelled, when it returns TRUE, stops the upload. NULL with @error set. */
+ * an upload stream (@ret_created says which). @cancelled, when it returns TRUE, stops the
+ * upload. NULL with @error set. */
 virStorageVolPtr vs_storage_import(virStoragePoolPtr pool, const char *volume, const char *path,
-                                   gboolean (*cancelled)(void), GError **error);
+                                   gboolean (*cancelled)(void), gboolean *ret_created,
+                                   GError **error);
 
 /* Returns a new qcow2 volume @name backed by @base, of @capacity bytes (at least the base's
  * size). NULL with @error set. */

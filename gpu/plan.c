@@ -1,17 +1,11 @@
 #include "plan.h"
 
+#include "enum.h"
+
 #include <stdio.h>
 
-static const char *const mode_names[VS_GPU_MODE_LAST] = {
-    [VS_GPU_MODE_NONE] = "none", [VS_GPU_MODE_VIRGL] = "virgl",
-    [VS_GPU_MODE_VGPU] = "vgpu", [VS_GPU_MODE_PASSTHROUGH] = "passthrough",
-    [VS_GPU_MODE_AUTO] = "auto",
-};
-
-static const char *const kind_names[VS_VGPU_KIND_LAST] = {
-    [VS_VGPU_KIND_MDEV] = "mdev",
-    [VS_VGPU_KIND_VENDOR_VFIO] = "vendor-vfio",
-};
+VS_ENUM_IMPL(gpu_mode, VsGpuMode, VS_GPU_MODE_LAST, "none", "virgl", "vgpu", "passthrough", "auto")
+VS_ENUM_IMPL(vgpu_kind, VsVgpuKind, VS_VGPU_KIND_LAST, "mdev", "vendor-vfio")
 
 VsGpuPlan *
 vs_gpu_plan_new(VsGpuMode mode)
@@ -36,40 +30,6 @@ vs_gpu_plan_free(VsGpuPlan *plan)
     g_ptr_array_unref(plan->functions);
     g_ptr_array_unref(plan->reasons);
     g_free(plan);
-}
-
-const char *
-vs_gpu_mode_to_string(VsGpuMode mode)
-{
-    g_return_val_if_fail(mode < VS_GPU_MODE_LAST, NULL);
-    return mode_names[mode];
-}
-
-int
-vs_gpu_mode_from_string(const char *str)
-{
-    for (int i = 0; i < VS_GPU_MODE_LAST; i++) {
-        if (g_strcmp0(mode_names[i], str) == 0)
-            return i;
-    }
-    return -1;
-}
-
-const char *
-vs_vgpu_kind_to_string(VsVgpuKind kind)
-{
-    g_return_val_if_fail(kind < VS_VGPU_KIND_LAST, NULL);
-    return kind_names[kind];
-}
-
-int
-vs_vgpu_kind_from_string(const char *str)
-{
-    for (int i = 0; i < VS_VGPU_KIND_LAST; i++) {
-        if (g_strcmp0(kind_names[i], str) == 0)
-            return i;
-    }
-    return -1;
 }
 
 gboolean

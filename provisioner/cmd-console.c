@@ -50,9 +50,7 @@ vs_cmd_console(VsCli *cli, int argc, char **argv)
     GThread *reader;
     const char *name;
 
-    if (!vs_cli_parse(cli, &self, NULL, &argc, &argv, &error) ||
-        !vs_target_name("console", argc, argv, &name, &error) ||
-        !vs_target_open(cli, name, FALSE, &t, &error))
+    if (!vs_target_begin(cli, &self, NULL, &argc, &argv, FALSE, &t, &name, &error))
         return vs_cli_fail(cli, "console", error);
     /* A blocking stream read by a thread of its own: the remote driver delivers stream data
      * only while a call waits for it, and virt-station runs no libvirt event loop. */

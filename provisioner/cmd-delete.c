@@ -23,9 +23,7 @@ vs_cmd_delete(VsCli *cli, int argc, char **argv)
     g_autoptr(GError) error = NULL;
     const char *name;
 
-    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error) ||
-        !vs_target_name("delete", argc, argv, &name, &error) ||
-        !vs_target_open(cli, name, FALSE, &t, &error))
+    if (!vs_target_begin(cli, &self, entries, &argc, &argv, FALSE, &t, &name, &error))
         return vs_cli_fail(cli, "delete", error);
     if (!vs_lifecycle_delete(t.dom, t.station, keep_disk, &error))
         return vs_cli_fail(cli, "delete", error);
@@ -49,9 +47,7 @@ vs_cmd_xml(VsCli *cli, int argc, char **argv)
     g_autofree char *xml = NULL;
     const char *name;
 
-    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error) ||
-        !vs_target_name("xml", argc, argv, &name, &error) ||
-        !vs_target_open(cli, name, FALSE, &t, &error))
+    if (!vs_target_begin(cli, &self, entries, &argc, &argv, FALSE, &t, &name, &error))
         return vs_cli_fail(cli, "xml", error);
     xml = virDomainGetXMLDesc(t.dom, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
     if (!xml) {

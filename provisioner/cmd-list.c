@@ -181,9 +181,7 @@ vs_cmd_info(VsCli *cli, int argc, char **argv)
     g_autoptr(GError) error = NULL;
     const char *name;
 
-    if (!vs_cli_parse(cli, &self, NULL, &argc, &argv, &error) ||
-        !vs_target_name("info", argc, argv, &name, &error) ||
-        !vs_target_open(cli, name, TRUE, &t, &error))
+    if (!vs_target_begin(cli, &self, NULL, &argc, &argv, TRUE, &t, &name, &error))
         return vs_cli_fail(cli, "info", error);
     if (cli->json) {
         VsJson j;

@@ -109,16 +109,14 @@ start_like(VsCli *cli, const char *command, int argc, char **argv, gboolean rest
     g_autoptr(GError) error = NULL;
     const char *name;
 
-    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error) ||
-        !vs_target_name(command, argc, argv, &name, &error) ||
-        !vs_target_open(cli, name, FALSE, &t, &error))
+    if (!vs_target_begin(cli, &self, entries, &argc, &argv, FALSE, &t, &name, &error))
         return vs_cli_fail(cli, command, error);
     if (timeout < 1) {
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "%s: --timeout must be positive",
                     command);
         return vs_cli_fail(cli, command, error);
     }
-    if (restart && !vs_lifecycle_stop(t.dom, force, DEFAULT_STOP_TIMEOUT, TRUE, &error))
+    if (restart && !vs_lifecycle_stop(t.dom, force, DEFAULT_STOP_TIMEOUT, &error))
         return vs_cli_fail(cli, command, error);
     return start_and_wait(cli, command, &t, no_wait, (guint)timeout);
 }
@@ -158,9 +156,7 @@ vs_cmd_stop(VsCli *cli, int argc, char **argv)
     g_autoptr(GError) error = NULL;
     const char *name;
 
-    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error) ||
-        !vs_target_name("stop", argc, argv, &name, &error) ||
-        !vs_target_open(cli, name, FALSE, &t, &error))
+    if (!vs_target_begin(cli, &self, entries, &argc, &argv, FALSE, &t, &name, &error))
         return vs_cli_fail(cli, "stop", error);
     if (timeout < 0) {
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
@@ -171,7 +167,7 @@ vs_cmd_stop(VsCli *cli, int argc, char **argv)
         vs_cli_progress(cli, "%s is not running", name);
         return VS_EXIT_OK;
     }
-    if (!vs_lifecycle_stop(t.dom, force, (guint)timeout, TRUE, &error))
+    if (!vs_lifecycle_stop(t.dom, force, (guint)timeout, &error))
         return vs_cli_fail(cli, "stop", error);
     vs_cli_progress(cli, "%s stopped", name);
     return VS_EXIT_OK;
@@ -196,9 +192,7 @@ vs_cmd_wait(VsCli *cli, int argc, char **argv)
     g_autoptr(GError) error = NULL;
     const char *name;
 
-    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error) ||
-        !vs_target_name("wait", argc, argv, &name, &error) ||
-        !vs_target_open(cli, name, FALSE, &t, &error))
+    if (!vs_target_begin(cli, &self, entries, &argc, &argv, FALSE, &t, &name, &error))
         return vs_cli_fail(cli, "wait", error);
     if (timeout < 1) {
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "wait: --timeout must be positive");

@@ -23,6 +23,12 @@ gboolean vs_target_open(VsCli *cli, const char *name, gboolean allow_foreign, Vs
 /* Connects only. */
 gboolean vs_target_connect(VsCli *cli, VsTarget *t, GError **error);
 
+/* The start of every command on one workstation: parses @cmd's options (@entries and the global
+ * ones), takes NAME, connects and looks it up (see vs_target_open). Sets @ret_name to NAME. */
+gboolean vs_target_begin(VsCli *cli, const VsCommand *cmd, const GOptionEntry *entries, int *argc,
+                         char ***argv, gboolean allow_foreign, VsTarget *t, const char **ret_name,
+                         GError **error);
+
 /* Parses "COMMAND NAME" from @argc/@argv after option parsing; sets @error (usage) otherwise. */
 gboolean vs_target_name(const char *command, int argc, char **argv, const char **ret_name,
                         GError **error);

@@ -306,19 +306,12 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
         goto fail;
     if (!not_interrupted("base", &error))
         goto fail;
-    {
-        g_autoptr(virStorageVol) existing = NULL;
-        virStoragePoolRefresh(c.pool, 0);
-        existing = virStorageVolLookupByName(c.pool, config->base_volume);
-        if (!existing)
-            vs_cli_progress(cli, "  importing %s into pool %s as %s", spec->image, config->pool,
-                            config->base_volume);
-        c.base_created = existing == NULL;
-        c.base =
-            vs_storage_import(c.pool, config->base_volume, spec->image, upload_cancelled, &error);
-        if (!c.base)
-            goto fail;
-    }
+    vs_cli_progress(cli, "  base image %s in pool %s (imported from %s unless it is there)",
+                    config->base_volume, config->pool, spec->image);
+    c.base = vs_storage_import(c.pool, config->base_volume, spec->image, upload_cancelled,
+                               &c.base_created, &error);
+    if (!c.base)
+        goto fail;
     if (!not_interrupted("overlay", &error) ||
         !(c.overlay =
               vs_storage_overlay(c.pool, config->disk_volume, c.base,

@@ -259,3 +259,17 @@ vs_bed_run_vs(const char *uri, const char *const *args)
     g_ptr_array_add(argv, NULL);
     return vs_bed_run((const char *const *)argv->pdata);
 }
+
+VsBedRun
+vs_bed_run_vsv(const char *uri, const char *first, ...)
+{
+    g_autoptr(GPtrArray) args = g_ptr_array_new();
+    va_list ap;
+
+    va_start(ap, first);
+    for (const char *a = first; a; a = va_arg(ap, const char *))
+        g_ptr_array_add(args, (char *)a);
+    va_end(ap);
+    g_ptr_array_add(args, NULL);
+    return vs_bed_run_vs(uri, (const char *const *)args->pdata);
+}

@@ -50,6 +50,9 @@ VsBedRun vs_bed_run(const char *const *argv);
 /* Runs virt-station with @args (NULL-terminated), after "-c @uri" when @uri is given. */
 VsBedRun vs_bed_run_vs(const char *uri, const char *const *args);
 
+/* The same with the arguments listed, up to NULL. */
+VsBedRun vs_bed_run_vsv(const char *uri, const char *first, ...) G_GNUC_NULL_TERMINATED;
+
 /* Returns a directory made for this test under /var/tmp that QEMU can read; removed by
  * vs_bed_rmtree(). */
 char *vs_bed_tmpdir(const char *template_prefix);

@@ -12,19 +12,7 @@
 #include "bed.h"
 
 /* Runs virt-station on qemu:///system with the arguments up to NULL. */
-static VsBedRun
-vs(const char *first, ...)
-{
-    g_autoptr(GPtrArray) args = g_ptr_array_new();
-    va_list ap;
-
-    va_start(ap, first);
-    for (const char *a = first; a; a = va_arg(ap, const char *))
-        g_ptr_array_add(args, (char *)a);
-    va_end(ap);
-    g_ptr_array_add(args, NULL);
-    return vs_bed_run_vs("qemu:///system", (const char *const *)args->pdata);
-}
+#define vs(...) vs_bed_run_vsv("qemu:///system", __VA_ARGS__)
 
 typedef struct {
     char *dir;      /* XDG homes for this test: virt-station's own key, caches */

@@ -13,23 +13,14 @@
 #include "bed.h"
 
 /* Runs virt-station through @uri; returns its exit status, its output in @ret_out. */
-static int
-vs(const char *uri, char **ret_out, const char *first, ...)
-{
-    g_autoptr(GPtrArray) args = g_ptr_array_new();
-    g_auto(VsBedRun) r = {0};
-    va_list ap;
-
-    va_start(ap, first);
-    for (const char *a = first; a; a = va_arg(ap, const char *))
-        g_ptr_array_add(args, (char *)a);
-    va_end(ap);
-    g_ptr_array_add(args, NULL);
-    r = vs_bed_run_vs(uri, (const char *const *)args->pdata);
-    if (ret_out)
-        *ret_out = g_steal_pointer(&r.out);
-    return r.status;
-}
+#define vs(uri, ret_out, ...)                                                                      \
+    ({                                                                                             \
+        g_auto(VsBedRun) r_ = vs_bed_run_vsv(uri, __VA_ARGS__);                                    \
+        char **out_ = (ret_out);                                                                   \
+        if (out_)                                                                                  \
+            *out_ = g_steal_pointer(&r_.out);                                                      \
+        r_.status;                                                                                 \
+    })
 
 static void
 ignore_error(void *opaque, virErrorPtr err)

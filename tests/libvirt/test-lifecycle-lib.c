@@ -105,11 +105,11 @@ test_lifecycle_on_test_driver(void)
     g_assert_cmpstr(vs_lifecycle_state(dom), ==, "shut off");
     g_assert_true(vs_lifecycle_start(dom, &error));
     g_assert_cmpstr(vs_lifecycle_state(dom), ==, "running");
-    g_assert_true(vs_lifecycle_stop(dom, FALSE, 5, TRUE, &error));
+    g_assert_true(vs_lifecycle_stop(dom, FALSE, 5, &error));
     g_assert_no_error(error);
     g_assert_cmpstr(vs_lifecycle_state(dom), ==, "shut off");
     g_assert_true(vs_lifecycle_start(dom, &error));
-    g_assert_true(vs_lifecycle_stop(dom, TRUE, 0, TRUE, &error));
+    g_assert_true(vs_lifecycle_stop(dom, TRUE, 0, &error));
     g_assert_cmpstr(vs_lifecycle_state(dom), ==, "shut off");
 
     /* A new forwarded port goes into the metadata (the test driver keeps no QEMU arguments;

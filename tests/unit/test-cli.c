@@ -8,19 +8,7 @@
 #include "vs-config.h"
 
 /* Runs virt-station with the arguments up to NULL. */
-static VsBedRun
-run(const char *first, ...)
-{
-    g_autoptr(GPtrArray) args = g_ptr_array_new();
-    va_list ap;
-
-    va_start(ap, first);
-    for (const char *a = first; a; a = va_arg(ap, const char *))
-        g_ptr_array_add(args, (char *)a);
-    va_end(ap);
-    g_ptr_array_add(args, NULL);
-    return vs_bed_run_vs(NULL, (const char *const *)args->pdata);
-}
+#define run(...) vs_bed_run_vsv(NULL, __VA_ARGS__)
 
 static void
 test_version(void)
