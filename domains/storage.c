@@ -6,6 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
 #include "xml.h"
 
 static char *
@@ -286,4 +289,73 @@ vs_storage_delete_volume(virConnectPtr conn, const char *pool_name, const char *
         return vs_libvirt_error(error, what);
     }
     return TRUE;
+}
+
+virStorageVolPtr
+vs_storage_volume(virConnectPtr conn, const char *pool_name, const char *name, GError **error)
+{
+    g_autoptr(virStoragePool) pool = virStoragePoolLookupByName(conn, pool_name);
+    virStorageVolPtr vol;
+
+    if (!pool) {
+        g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_NOT_FOUND, "no storage pool %s",
+                    pool_name);
+        return NULL;
+    }
+    virStoragePoolRefresh(pool, 0);
+    vol = virStorageVolLookupByName(pool, name);
+    if (!vol)
+        g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_NOT_FOUND,
+                    "no volume %s in storage pool %s", name, pool_name);
+    return vol;
+}
+
+/* Adds the backing file named in the volume XML @xml to @paths. */
+static void
+add_backing(GHashTable *paths, const char *xml)
+{
+    xmlDoc *doc = xmlReadMemory(xml, strlen(xml), "volume.xml", NULL, XML_PARSE_NONET);
+    xmlXPathContext *ctx = doc ? xmlXPathNewContext(doc) : NULL;
+    xmlXPathObject *res =
+        ctx ? xmlXPathEvalExpression(BAD_CAST "/volume/backingStore/path", ctx) : NULL;
+
+    if (res && res->nodesetval)
+        for (int i = 0; i < res->nodesetval->nodeNr; i++) {
+            xmlChar *text = xmlNodeGetContent(res->nodesetval->nodeTab[i]);
+            if (text && *text)
+                g_hash_table_add(paths, g_strdup((const char *)text));
+            xmlFree(text);
+        }
+    xmlXPathFreeObject(res);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+}
+
+GHashTable *
+vs_storage_backing_paths(virConnectPtr conn, GError **error)
+{
+    g_autoptr(GHashTable) paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    virStoragePoolPtr *pools = NULL;
+    int npools = virConnectListAllStoragePools(conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+
+    if (npools < 0) {
+        vs_libvirt_error(error, "listing storage pools");
+        return NULL;
+    }
+    for (int i = 0; i < npools; i++) {
+        virStorageVolPtr *vols = NULL;
+        int nvols;
+        virStoragePoolRefresh(pools[i], 0);
+        nvols = virStoragePoolListAllVolumes(pools[i], &vols, 0);
+        for (int j = 0; j < nvols; j++) {
+            g_autofree char *xml = virStorageVolGetXMLDesc(vols[j], 0);
+            if (xml)
+                add_backing(paths, xml);
+            virStorageVolFree(vols[j]);
+        }
+        g_free(vols);
+        virStoragePoolFree(pools[i]);
+    }
+    g_free(pools);
+    return g_steal_pointer(&paths);
 }

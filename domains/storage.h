@@ -30,3 +30,11 @@ virStorageVolPtr vs_storage_upload_bytes(virStoragePoolPtr pool, const char *nam
  * when it exists and cannot be deleted. */
 gboolean vs_storage_delete_volume(virConnectPtr conn, const char *pool_name, const char *name,
                                   GError **error);
+
+/* Returns the existing volume @name of the pool @pool_name, or NULL with a
+ * VS_DOMAINS_ERROR_NOT_FOUND error. */
+virStorageVolPtr vs_storage_volume(virConnectPtr conn, const char *pool_name, const char *name,
+                                   GError **error);
+
+/* Returns the set of paths that volumes in the active pools use as their backing file. */
+GHashTable *vs_storage_backing_paths(virConnectPtr conn, GError **error);

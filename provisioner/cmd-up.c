@@ -9,6 +9,7 @@
 #include "defaults.h"
 #include "hostcache.h"
 #include "imagehash.h"
+#include "images.h"
 #include "module.h"
 #include "ports.h"
 #include "up.h"
@@ -20,6 +21,7 @@ typedef struct {
     char *spec_file;
     char *name;
     char *image;
+    char *image_sha256;
     char *cpus;
     char *memory;
     char *disk;
@@ -50,6 +52,7 @@ up_options_clear(UpOptions *o)
     g_free(o->spec_file);
     g_free(o->name);
     g_free(o->image);
+    g_free(o->image_sha256);
     g_free(o->cpus);
     g_free(o->memory);
     g_free(o->disk);
@@ -82,6 +85,7 @@ apply_flags(VsSpec *spec, UpOptions *o, GError **error)
     }
     TAKE(name);
     TAKE(image);
+    TAKE(image_sha256);
     TAKE(instance_type);
     TAKE(network);
     TAKE(gpu);
@@ -207,9 +211,23 @@ plan_gpu(const VsSpec *spec, const VsGpuInventory *inv, const GError *inv_error,
     return g_steal_pointer(&plan);
 }
 
+VsImage *
+vs_up_image(VsCli *cli, const VsSpec *spec, const VsCaps *caps, GError **error)
+{
+    if (!spec->image) {
+        g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
+                    "--image is needed: a catalog alias such as ubuntu:24.04 (`virt-station image "
+                    "list --catalog`), a qcow2 or raw file, a URL or vol:NAME");
+        return NULL;
+    }
+    return vs_image_parse(spec->image, spec->image_sha256,
+                          spec->arch ? spec->arch : vs_arch_to_string(caps->arch), error);
+}
+
 gboolean
 vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolean reached,
-            const VsGpuInventory *inv, const GError *inv_error, VsHostFacts *facts, GError **error)
+            const VsImage *image, const VsGpuInventory *inv, const GError *inv_error,
+            VsHostFacts *facts, GError **error)
 {
     facts->kvm = caps->kvm;
     facts->arch = caps->arch;
@@ -228,23 +246,20 @@ vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolean reached
     if (!facts->gpu)
         return FALSE;
 
-    if (!spec->image) {
-        g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
-                    "--image is needed: a cloud image file (qcow2 or raw)");
-        return FALSE;
+    facts->image_alias =
+        image->kind == VS_IMAGE_FILE ? g_path_get_basename(image->ref) : g_strdup(image->ref);
+    facts->base_pool = g_strdup(image->pool ? image->pool : spec->pool ? spec->pool : "default");
+    if (image->volume) {
+        facts->base_volume = g_strdup(image->volume);
+    } else {
+        /* A dry run does not download: the name's hash part is known only afterwards. */
+        g_autofree char *name = vs_imagehash_volume_name(image->label, "");
+        facts->base_volume = g_strconcat(name, "not-downloaded", NULL);
+        vs_cli_progress(cli, "  %s is not in the cache: `up` would download %s first", image->ref,
+                        image->url);
     }
-    if (!g_file_test(spec->image, G_FILE_TEST_IS_REGULAR)) {
-        g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
-                    "--image %s: no such file (image aliases come with the image catalog)",
-                    spec->image);
-        return FALSE;
-    }
-    g_autofree char *sha = vs_imagehash_file(spec->image, error);
-    if (!sha)
-        return FALSE;
-    facts->image_alias = g_path_get_basename(spec->image);
-    facts->base_pool = g_strdup(spec->pool ? spec->pool : "default");
-    facts->base_volume = vs_imagehash_volume_name(spec->image, sha);
+    if (image->entry && image->entry->os)
+        facts->os_id = g_strdup(image->entry->os);
     return TRUE;
 }
 
@@ -255,8 +270,12 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
     const GOptionEntry entries[] = {
         {"file", 'f', 0, G_OPTION_ARG_FILENAME, &o.spec_file, "Read the request from a spec file",
          "SPEC.yaml"},
-        {"image", 0, 0, G_OPTION_ARG_FILENAME, &o.image, "The cloud image (a qcow2 or raw file)",
-         "PATH"},
+        {"image", 0, 0, G_OPTION_ARG_FILENAME, &o.image,
+         "The cloud image: a catalog alias (ubuntu:24.04), a qcow2 or raw file, an http(s) URL, "
+         "or a pool volume (vol:[POOL/]NAME)",
+         "IMAGE"},
+        {"image-sha256", 0, 0, G_OPTION_ARG_STRING, &o.image_sha256,
+         "The SHA-256 of an image given by URL", "HEX"},
         {"cpus", 0, 0, G_OPTION_ARG_STRING, &o.cpus, "vCPUs (default 2)", "N"},
         {"memory", 0, 0, G_OPTION_ARG_STRING, &o.memory, "Memory; a bare number is MiB (4096)",
          "SIZE"},
@@ -352,7 +371,8 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
         g_autoptr(VsGpuInventory) inv =
             vs_up_needs_inventory(spec) ? vs_gpu_inventory_read(vs_gpu_sysfs_root(NULL), &inv_error)
                                         : NULL;
-        if (!vs_up_facts(cli, spec, &caps, TRUE, inv, inv_error, facts, &error))
+        g_autoptr(VsImage) image = vs_up_image(cli, spec, &caps, &error);
+        if (!image || !vs_up_facts(cli, spec, &caps, TRUE, image, inv, inv_error, facts, &error))
             return vs_cli_fail(cli, "up", error);
         config = vs_request_config(spec, facts, &error);
         if (!config)

@@ -22,6 +22,8 @@ static const VsCommand commands[] = {
     {"xml", "NAME", "Print a workstation's domain XML", NULL, FALSE, "vs_cmd_xml"},
     {"gpu", "probe", "Show the host's GPUs and the plan --gpu auto would make", NULL, TRUE,
      "vs_cmd_gpu"},
+    {"image", "list|pull|rm|prune", "Cloud images: the catalog, the download cache, pruning", NULL,
+     TRUE, "vs_cmd_image"},
     {"seed", "-o FILE", "Write a cloud-init NoCloud seed ISO (like cloud-localds)", vs_cmd_seed,
      FALSE, NULL},
     {NULL, NULL, NULL, NULL, FALSE, NULL},

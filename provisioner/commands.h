@@ -19,3 +19,4 @@ int vs_cmd_delete(VsCli *cli, int argc, char **argv);
 int vs_cmd_xml(VsCli *cli, int argc, char **argv);
 int vs_cmd_console(VsCli *cli, int argc, char **argv);
 int vs_cmd_gpu(VsCli *cli, int argc, char **argv);
+int vs_cmd_image(VsCli *cli, int argc, char **argv);

@@ -23,6 +23,7 @@ vs_spec_free(VsSpec *s)
         return;
     g_free(s->name);
     g_free(s->image);
+    g_free(s->image_sha256);
     g_free(s->instance_type);
     g_free(s->network);
     g_free(s->gpu);
@@ -123,6 +124,7 @@ static const struct {
 } spec_keys[] = {
     {"name", KEY_STRING, G_STRUCT_OFFSET(VsSpec, name)},
     {"image", KEY_STRING, G_STRUCT_OFFSET(VsSpec, image)},
+    {"image-sha256", KEY_STRING, G_STRUCT_OFFSET(VsSpec, image_sha256)},
     {"cpus", KEY_CPUS, 0},
     {"memory", KEY_MEMORY, 0},
     {"disk", KEY_DISK, 0},
@@ -255,37 +257,50 @@ vs_spec_load_config(VsSpec *spec, char **ret_connect, GError **error)
     return load(spec, data, len, path, dir, TRUE, ret_connect, error);
 }
 
-static gboolean
-load(VsSpec *spec, const char *data, gsize len, const char *what, const char *base_dir,
-     gboolean config, char **ret_connect, GError **error)
+gboolean
+vs_spec_yaml_load(const char *data, gsize len, const char *what, yaml_document_t *doc,
+                  GError **error)
 {
     yaml_parser_t parser;
-    yaml_document_t doc;
-    yaml_node_t *root;
-    gboolean ok = TRUE;
+    yaml_document_t next;
 
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    if (!yaml_parser_load(&parser, &doc)) {
+    if (!yaml_parser_load(&parser, doc)) {
         vs_spec_fail(error, "%s: malformed YAML at line %zu column %zu: %s", what,
                      parser.problem_mark.line + 1, parser.problem_mark.column + 1,
                      parser.problem ? parser.problem : "syntax error");
         yaml_parser_delete(&parser);
         return FALSE;
     }
-    root = yaml_document_get_root_node(&doc);
-    if (!root || root->type != YAML_MAPPING_NODE) {
-        ok = vs_spec_fail(error, "%s: a spec is a mapping of keys such as 'name', 'image', 'cpus'",
-                          what);
-    } else {
-        /* A second document would be silently ignored: refuse it. */
-        yaml_document_t next;
-        if (yaml_parser_load(&parser, &next)) {
-            if (yaml_document_get_root_node(&next))
-                ok = vs_spec_fail(error, "%s: holds more than one YAML document", what);
-            yaml_document_delete(&next);
+    /* A second document would be silently ignored: refuse it. */
+    if (yaml_parser_load(&parser, &next)) {
+        gboolean more = yaml_document_get_root_node(&next) != NULL;
+        yaml_document_delete(&next);
+        if (more) {
+            yaml_document_delete(doc);
+            yaml_parser_delete(&parser);
+            return vs_spec_fail(error, "%s: holds more than one YAML document", what);
         }
     }
+    yaml_parser_delete(&parser);
+    return TRUE;
+}
+
+static gboolean
+load(VsSpec *spec, const char *data, gsize len, const char *what, const char *base_dir,
+     gboolean config, char **ret_connect, GError **error)
+{
+    yaml_document_t doc;
+    yaml_node_t *root;
+    gboolean ok = TRUE;
+
+    if (!vs_spec_yaml_load(data, len, what, &doc, error))
+        return FALSE;
+    root = yaml_document_get_root_node(&doc);
+    if (!root || root->type != YAML_MAPPING_NODE)
+        ok = vs_spec_fail(error, "%s: a spec is a mapping of keys such as 'name', 'image', 'cpus'",
+                          what);
     for (yaml_node_pair_t *p = ok ? root->data.mapping.pairs.start : NULL;
          ok && p < root->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(&doc, p->key);
@@ -323,7 +338,6 @@ load(VsSpec *spec, const char *data, gsize len, const char *what, const char *ba
                      error);
     }
     yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
     return ok;
 }
 

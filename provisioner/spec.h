@@ -2,10 +2,12 @@
 #pragma once
 
 #include <glib.h>
+#include <yaml.h>
 
 typedef struct {
     char *name;
     char *image;
+    char *image_sha256;  /* for an image given by URL */
     guint cpus;          /* 0: not given */
     guint64 memory_mib;  /* 0: not given */
     guint64 disk_bytes;  /* 0: not given */
@@ -47,6 +49,12 @@ gboolean vs_spec_parse_size(const char *text, guint64 bare_unit, const char *wha
 /* Parses the instance type shorthand cNmM into vCPUs and MiB. */
 gboolean vs_spec_parse_instance_type(const char *text, guint *ret_cpus, guint64 *ret_mib,
                                      GError **error);
+
+/* Parses the single YAML document in @data into @doc (freed by the caller with
+ * yaml_document_delete). Returns FALSE with @error naming @what and the line on malformed YAML
+ * or more than one document. */
+gboolean vs_spec_yaml_load(const char *data, gsize len, const char *what, yaml_document_t *doc,
+                           GError **error);
 
 /* Fills @spec from the YAML spec in @data (@what names it in errors; relative paths in it are
  * taken from @base_dir). Keys already set in @spec are overwritten. */

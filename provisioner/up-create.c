@@ -26,6 +26,7 @@
 #include "storage.h"
 #include "nodedev.h"
 #include "up.h"
+#include "fetch.h"
 #include "uri.h"
 #include "xml.h"
 
@@ -220,6 +221,7 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
     g_autoptr(GBytes) seed = NULL;
     g_autofree char *xml = NULL;
     g_auto(Created) c = {0};
+    g_autoptr(VsImage) image = NULL;
     VsCaps caps = {.arch = VS_ARCH_X86_64};
     gboolean secret = FALSE;
     int lock = -1;
@@ -249,7 +251,17 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
                 inv = vs_gpu_inventory_read(vs_gpu_sysfs_root(NULL), &inv_error);
             }
         }
-        if (!vs_up_facts(cli, spec, &caps, conn != NULL, inv, inv_error, facts, &error))
+        image = vs_up_image(cli, spec, &caps, &error);
+        if (!image)
+            return vs_cli_fail(cli, "up", error);
+        /* A download comes before anything on the host changes: a failed one leaves nothing. */
+        if (!flags->dry_run && !vs_image_ready(image)) {
+            vs_interrupt_catch();
+            vs_cli_progress(cli, "fetching %s", image->ref);
+            if (!vs_image_fetch(cli, image, TRUE, &error))
+                return vs_cli_fail(cli, "up", error);
+        }
+        if (!vs_up_facts(cli, spec, &caps, conn != NULL, image, inv, inv_error, facts, &error))
             return vs_cli_fail(cli, "up", error);
     }
     if (flags->dry_run) {
@@ -276,6 +288,9 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
                         spec->name, existing ? spec->name : "");
             return vs_cli_fail(cli, "up", error);
         }
+        if (image->kind == VS_IMAGE_VOLUME &&
+            !(c.base = vs_storage_volume(conn, facts->base_pool, image->volume, &error)))
+            return vs_cli_fail(cli, "up", error);
     }
     vs_interrupt_catch();
     if ((spec->network ? g_str_equal(spec->network, "user") : caps.session)) {
@@ -306,10 +321,12 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
         goto fail;
     if (!not_interrupted("base", &error))
         goto fail;
-    vs_cli_progress(cli, "  base image %s in pool %s (imported from %s unless it is there)",
-                    config->base_volume, config->pool, spec->image);
-    c.base = vs_storage_import(c.pool, config->base_volume, spec->image, upload_cancelled,
-                               &c.base_created, &error);
+    if (image->kind != VS_IMAGE_VOLUME) {
+        vs_cli_progress(cli, "  base image %s in pool %s (imported from %s unless it is there)",
+                        config->base_volume, config->pool, image->path);
+        c.base = vs_storage_import(c.pool, config->base_volume, image->path, upload_cancelled,
+                                   &c.base_created, &error);
+    }
     if (!c.base)
         goto fail;
     if (!not_interrupted("overlay", &error) ||

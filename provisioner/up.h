@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cli.h"
+#include "images.h"
 #include "inventory.h"
 #include "request.h"
 
@@ -16,8 +17,11 @@ typedef struct {
 /* Fills @facts for @spec on a host with @caps (@reached: libvirt answered; otherwise @caps are
  * assumptions). The MAC and port are fresh; the base volume is named after the image's content. */
 gboolean vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolean reached,
-                     const VsGpuInventory *inv, const GError *inv_error, VsHostFacts *facts,
-                     GError **error);
+                     const VsImage *image, const VsGpuInventory *inv, const GError *inv_error,
+                     VsHostFacts *facts, GError **error);
+
+/* Returns @spec's image, resolved as far as the disk allows (images.h): no download. */
+VsImage *vs_up_image(VsCli *cli, const VsSpec *spec, const VsCaps *caps, GError **error);
 
 /* Returns TRUE when @spec asks for a GPU mode that needs the host's GPU inventory. */
 gboolean vs_up_needs_inventory(const VsSpec *spec);

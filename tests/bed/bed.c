@@ -273,3 +273,66 @@ vs_bed_run_vsv(const char *uri, const char *first, ...)
     g_ptr_array_add(args, NULL);
     return vs_bed_run_vs(uri, (const char *const *)args->pdata);
 }
+
+void
+vs_bed_http_start(VsBedHttp *http, const char *dir, const char *log, const char *const *cut)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *script =
+        g_build_filename(VS_SOURCE_DIR, "tests", "bed", "range-server.py", NULL);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GDataInputStream) in = NULL;
+    g_autofree char *line = NULL;
+    guint64 port;
+
+    g_ptr_array_add(argv, (char *)"python3");
+    g_ptr_array_add(argv, script);
+    g_ptr_array_add(argv, (char *)dir);
+    g_ptr_array_add(argv, (char *)log);
+    for (guint i = 0; cut && cut[i]; i++) {
+        g_ptr_array_add(argv, (char *)"--cut");
+        g_ptr_array_add(argv, (char *)cut[i]);
+    }
+    g_ptr_array_add(argv, NULL);
+    http->proc =
+        g_subprocess_newv((const char *const *)argv->pdata,
+                          G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+    g_assert_no_error(error);
+    in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(http->proc));
+    line = g_data_input_stream_read_line(in, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(line);
+    g_assert_true(g_ascii_string_to_unsigned(line, 10, 1, 65535, &port, NULL));
+    http->port = (guint16)port;
+    http->log = g_strdup(log);
+    http->base = g_strdup_printf("http://127.0.0.1:%u/", http->port);
+}
+
+void
+vs_bed_http_stop(VsBedHttp *http)
+{
+    if (http->proc) {
+        g_subprocess_force_exit(http->proc);
+        g_subprocess_wait(http->proc, NULL, NULL);
+        g_clear_object(&http->proc);
+    }
+    g_clear_pointer(&http->log, g_free);
+    g_clear_pointer(&http->base, g_free);
+}
+
+char *
+vs_bed_http_requests(const VsBedHttp *http, const char *name)
+{
+    g_autofree char *text = NULL;
+    g_autofree char *needle = g_strdup_printf("\"path\": \"/%s\"", name);
+    GString *out = g_string_new(NULL);
+
+    /* The server logs a request after its last byte: give it a moment to write. */
+    g_usleep(G_USEC_PER_SEC / 5);
+    g_file_get_contents(http->log, &text, NULL, NULL);
+    g_auto(GStrv) lines = g_strsplit(text ? text : "", "\n", -1);
+    for (guint i = 0; lines[i]; i++)
+        if (strstr(lines[i], needle))
+            g_string_append_printf(out, "%s\n", lines[i]);
+    return g_string_free(out, FALSE);
+}

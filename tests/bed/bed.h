@@ -57,3 +57,20 @@ VsBedRun vs_bed_run_vsv(const char *uri, const char *first, ...) G_GNUC_NULL_TER
  * vs_bed_rmtree(). */
 char *vs_bed_tmpdir(const char *template_prefix);
 void vs_bed_rmtree(const char *path);
+
+/* A test HTTP server on 127.0.0.1 (tests/bed/range-server.py) serving the files of a folder,
+ * with Range, If-Range, ETag and a request log (one JSON object per line). */
+typedef struct {
+    GSubprocess *proc;
+    guint16 port;
+    char *log;  /* the request log's path */
+    char *base; /* "http://127.0.0.1:PORT/" */
+} VsBedHttp;
+
+/* Starts the server for @dir, logging to @log; each of @cut (NULL-terminated, may be NULL)
+ * names a file whose first GET is cut off after half its body. Aborts the test on failure. */
+void vs_bed_http_start(VsBedHttp *http, const char *dir, const char *log, const char *const *cut);
+void vs_bed_http_stop(VsBedHttp *http);
+
+/* Returns the log's entries (JSON lines) whose path is "/@name", joined by newlines. */
+char *vs_bed_http_requests(const VsBedHttp *http, const char *name);

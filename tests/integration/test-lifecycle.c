@@ -39,8 +39,8 @@ bed_setup(Bed *bed)
     bed->dir = vs_bed_tmpdir("vs-life");
     bed->pool_dir = vs_bed_tmpdir("vs-pool");
     bed->pool = g_strdup_printf("vs-test-%d", (int)getpid());
-    for (const char *const *v =
-             (const char *const[]){"XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR", NULL};
+    for (const char *const *v = (const char *const[]){"XDG_DATA_HOME", "XDG_CACHE_HOME",
+                                                      "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", NULL};
          *v; v++) {
         g_autofree char *path = g_build_filename(bed->dir, *v, NULL);
         g_mkdir_with_parents(path, 0700);
@@ -131,19 +131,49 @@ domain_state(Bed *bed, const char *name)
                                                   : "other");
 }
 
+/* Serves the test image over HTTP on 127.0.0.1 with a SHA256SUMS beside it, and writes a
+ * catalog that calls it debian:test. */
+static void
+serve_image(Bed *bed, VsBedHttp *http, const char *image_sum)
+{
+    g_autofree char *srv = g_build_filename(bed->dir, "srv", NULL);
+    g_autofree char *link = g_build_filename(srv, "debian-test.qcow2", NULL);
+    g_autofree char *sums = g_build_filename(srv, "SHA256SUMS", NULL);
+    g_autofree char *list = g_strdup_printf("%s *debian-test.qcow2\n", image_sum);
+    g_autofree char *log = g_build_filename(bed->dir, "requests.log", NULL);
+    g_autofree char *config = g_build_filename(bed->dir, "XDG_CONFIG_HOME", "virt-station", NULL);
+    g_autofree char *catalog = g_build_filename(config, "images.yaml", NULL);
+    g_autofree char *yaml = NULL;
+
+    g_mkdir_with_parents(srv, 0755);
+    g_mkdir_with_parents(config, 0700);
+    g_assert_cmpint(symlink(bed->image, link), ==, 0);
+    g_assert_true(g_file_set_contents(sums, list, -1, NULL));
+    vs_bed_http_start(http, srv, log, NULL);
+    yaml = g_strdup_printf("\"debian:test\":\n  checksums-format: sha256sums\n  x86_64:\n"
+                           "    url: %sdebian-test.qcow2\n    checksums: %sSHA256SUMS\n",
+                           http->base, http->base);
+    g_assert_true(g_file_set_contents(catalog, yaml, -1, NULL));
+}
+
 static void
 test_lifecycle(void)
 {
     Bed bed = {0};
+    VsBedHttp http = {0};
     g_autofree char *name = g_strdup_printf("vs-life-%d", (int)getpid());
     g_autofree char *image_sum = NULL, *base_sum = NULL, *base_path = NULL;
 
     bed_setup(&bed);
     image_sum = sha256_file(bed.image);
+    serve_image(&bed, &http, image_sum);
 
-    g_auto(VsBedRun) up = vs("up", name, "--image", bed.image, "--pool", bed.pool, "--network",
+    /* The image by its alias: downloaded from the test server, verified, imported. */
+    g_auto(VsBedRun) up = vs("up", name, "--image", "debian:test", "--pool", bed.pool, "--network",
                              "user", "--memory", "1024", "--timeout", "420", NULL);
     g_assert_cmpint(up.status, ==, 0);
+    g_autofree char *fetched = vs_bed_http_requests(&http, "debian-test.qcow2");
+    g_assert_nonnull(strstr(fetched, "\"status\": 200"));
     g_assert_nonnull(strstr(up.out, "is ready"));
     g_assert_nonnull(strstr(up.err, "cloud-init finished"));
 
@@ -161,6 +191,17 @@ test_lifecycle(void)
     g_assert_nonnull(base_path);
     base_sum = sha256_file(base_path);
     g_assert_cmpstr(base_sum, ==, image_sum);
+    /* Named after the alias and the content. */
+    g_autofree char *base_name = g_path_get_basename(base_path);
+    g_autofree char *expect_base = g_strdup_printf("debian-test-%.12s", image_sum);
+    g_assert_cmpstr(base_name, ==, expect_base);
+    /* Pruning keeps the image while the overlay uses it. */
+    g_auto(VsBedRun) keep = vs("image", "prune", "--pool", bed.pool, NULL);
+    g_assert_cmpint(keep.status, ==, 0);
+    g_autofree char *kept = g_strdup_printf("kept %s", expect_base);
+    g_assert_nonnull(strstr(keep.err, kept));
+    g_autofree char *still = pool_volumes(&bed);
+    g_assert_cmpstr(still, ==, vols);
 
     g_auto(VsBedRun) host = vs("exec", name, "--", "hostname", NULL);
     g_assert_cmpint(host.status, ==, 0);
@@ -195,12 +236,21 @@ test_lifecycle(void)
     g_autofree char *gone = domain_state(&bed, name);
     g_assert_cmpstr(gone, ==, "absent");
     g_autofree char *left = pool_volumes(&bed);
-    g_autofree char *base_name = g_path_get_basename(base_path);
     g_assert_cmpstr(left, ==, base_name);
     g_autofree char *base_after = sha256_file(base_path);
     g_assert_cmpstr(base_after, ==, image_sum);
     g_autofree char *image_after = sha256_file(bed.image);
     g_assert_cmpstr(image_after, ==, image_sum);
+    /* Now nothing uses the base: pruning removes it and the cached download. */
+    g_auto(VsBedRun) prune = vs("image", "prune", "--pool", bed.pool, NULL);
+    g_assert_cmpint(prune.status, ==, 0);
+    g_autofree char *removed = g_strdup_printf("removed %s", expect_base);
+    g_assert_nonnull(strstr(prune.out, removed));
+    g_autofree char *after_prune = pool_volumes(&bed);
+    g_assert_cmpstr(after_prune, ==, "");
+    g_auto(VsBedRun) cached = vs("image", "list", "--json", NULL);
+    g_assert_cmpstr(g_strstrip(cached.out), ==, "{\"version\":1,\"images\":[]}");
+    vs_bed_http_stop(&http);
     bed_teardown(&bed);
 }
 

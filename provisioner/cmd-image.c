@@ -1,0 +1,292 @@
+/* virt-station image list|pull|rm|prune: the catalog and the local cache of downloaded images. */
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "fetch.h"
+#include "interrupt.h"
+#include "json.h"
+#include "spec.h"
+#include "station.h"
+#include "storage.h"
+
+static char *
+host_arch(void)
+{
+    struct utsname u;
+    if (uname(&u) == 0 && g_str_equal(u.machine, "arm64"))
+        return g_strdup("aarch64");
+    return g_strdup(uname(&u) == 0 ? u.machine : "x86_64");
+}
+
+/* {"version":1,"KEY":[ ... ]} around the listings. */
+static void
+json_list_begin(VsJson *j, const char *key)
+{
+    vs_json_init(j);
+    vs_json_begin_object(j, NULL);
+    vs_json_int(j, "version", 1);
+    vs_json_begin_array(j, key);
+}
+
+static void
+json_list_print(VsJson *j)
+{
+    vs_json_end_array(j);
+    vs_json_end_object(j);
+    g_autofree char *out = vs_json_finish(j);
+    fputs(out, stdout);
+}
+
+static int
+list_catalog(VsCli *cli)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VsCatalog) catalog = vs_catalog_load(&error);
+
+    VsJson j;
+
+    if (!catalog)
+        return vs_cli_fail(cli, "image", error);
+    if (cli->json)
+        json_list_begin(&j, "catalog");
+    else
+        printf("%-22s %-8s %s\n", "ALIAS", "ARCH", "URL");
+    for (guint i = 0; i < catalog->images->len; i++) {
+        const VsCatalogImage *img = catalog->images->pdata[i];
+        if (!cli->json) {
+            printf("%-22s %-8s %s\n", img->alias, img->arch, img->url);
+            continue;
+        }
+        vs_json_begin_object(&j, NULL);
+        vs_json_string(&j, "alias", img->alias);
+        vs_json_string(&j, "arch", img->arch);
+        vs_json_string(&j, "url", img->url);
+        vs_json_string(&j, "checksums", img->checksums_url);
+        vs_json_string(&j, "signature", img->signature_url);
+        vs_json_string(&j, "keyring", img->keyring);
+        vs_json_end_object(&j);
+    }
+    if (cli->json)
+        json_list_print(&j);
+    return VS_EXIT_OK;
+}
+
+static int
+list_cache(VsCli *cli)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) entries = vs_cache_list(&error);
+    VsJson j;
+
+    if (!entries)
+        return vs_cli_fail(cli, "image", error);
+    if (cli->json)
+        json_list_begin(&j, "images");
+    else
+        printf("%-36s %-22s %10s  %s\n", "NAME", "ALIAS", "SIZE", "PULLED");
+    for (guint i = 0; i < entries->len; i++) {
+        const VsCacheEntry *e = entries->pdata[i];
+        if (!cli->json) {
+            printf("%-36s %-22s %6.0f MiB  %s\n", e->name, e->alias ? e->alias : "-",
+                   e->size / (1024.0 * 1024.0), e->pulled ? e->pulled : "-");
+            continue;
+        }
+        vs_json_begin_object(&j, NULL);
+        vs_json_string(&j, "name", e->name);
+        vs_json_string(&j, "alias", e->alias);
+        vs_json_string(&j, "url", e->url);
+        vs_json_string(&j, "sha256", e->sha256);
+        vs_json_string(&j, "source_checksum", e->source);
+        vs_json_int(&j, "size_bytes", (gint64)e->size);
+        vs_json_string(&j, "pulled", e->pulled);
+        vs_json_string(&j, "path", e->path);
+        vs_json_end_object(&j);
+    }
+    if (cli->json)
+        json_list_print(&j);
+    return VS_EXIT_OK;
+}
+
+static int
+pull(VsCli *cli, const char *ref, const char *sha256, const char *arch)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *default_arch = host_arch();
+    g_autoptr(VsImage) image = vs_image_parse(ref, sha256, arch ? arch : default_arch, &error);
+
+    if (!image)
+        return vs_cli_fail(cli, "image", error);
+    if (image->kind == VS_IMAGE_FILE || image->kind == VS_IMAGE_VOLUME) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
+                    "image pull: %s is a %s; pull fetches catalog aliases and URLs", ref,
+                    image->kind == VS_IMAGE_FILE ? "local file" : "pool volume");
+        return vs_cli_fail(cli, "image", error);
+    }
+    vs_interrupt_catch();
+    if (!vs_image_fetch(cli, image, TRUE, &error))
+        return vs_cli_fail(cli, "image", error);
+    printf("%s: %s\n", ref, image->volume);
+    return VS_EXIT_OK;
+}
+
+static int
+rm(VsCli *cli, int argc, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) entries = vs_cache_list(&error);
+
+    if (!entries)
+        return vs_cli_fail(cli, "image", error);
+    if (argc < 3) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
+                    "image rm: name the cached images (NAME or ALIAS, see `image list`)");
+        return vs_cli_fail(cli, "image", error);
+    }
+    /* Every argument must match before anything is removed. */
+    for (int a = 2; a < argc; a++) {
+        gboolean found = FALSE;
+        for (guint i = 0; i < entries->len && !found; i++) {
+            const VsCacheEntry *e = entries->pdata[i];
+            found = g_str_equal(e->name, argv[a]) || g_strcmp0(e->alias, argv[a]) == 0;
+        }
+        if (!found) {
+            g_set_error(&error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_NOT_FOUND,
+                        "image rm: no cached image %s (see `virt-station image list`)", argv[a]);
+            return vs_cli_fail(cli, "image", error);
+        }
+    }
+    for (guint i = 0; i < entries->len; i++) {
+        const VsCacheEntry *e = entries->pdata[i];
+        for (int a = 2; a < argc; a++) {
+            if (!g_str_equal(e->name, argv[a]) && g_strcmp0(e->alias, argv[a]) != 0)
+                continue;
+            if (!vs_cache_remove(e, &error))
+                return vs_cli_fail(cli, "image", error);
+            printf("removed %s\n", e->name);
+            break;
+        }
+    }
+    return VS_EXIT_OK;
+}
+
+/* Removes partial downloads (none runs: the caller holds no lock, a running download holds the
+ * folder's lock and this skips the folder then). */
+static void
+prune_partial(VsCli *cli, gboolean dry_run)
+{
+    g_autofree char *dir = vs_cache_dir();
+    g_autofree char *partial = g_build_filename(dir, "partial", NULL);
+    g_autoptr(GDir) d = g_dir_open(partial, 0, NULL);
+    const char *name;
+    int lock = open(partial, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (!d || lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+        if (lock >= 0)
+            close(lock);
+        return;
+    }
+    while ((name = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(partial, name, NULL);
+        if (!dry_run)
+            g_unlink(path);
+        if (g_str_has_suffix(name, ".part"))
+            printf("%s partial download %s\n", dry_run ? "would remove" : "removed", name);
+    }
+    close(lock);
+}
+
+static int
+prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
+{
+    g_autoptr(GError) error = NULL;
+    g_auto(VsTarget) t = {.lock = -1};
+    g_autoptr(GPtrArray) entries = vs_cache_list(&error);
+    g_autoptr(GHashTable) backing = NULL;
+    g_autoptr(VsSpec) config = vs_spec_new();
+    const char *pool;
+
+    if (!entries || !vs_spec_load_config(config, NULL, &error) ||
+        !vs_target_connect(cli, &t, &error))
+        return vs_cli_fail(cli, "image", error);
+    pool = pool_opt ? pool_opt : config->pool ? config->pool : "default";
+    backing = vs_storage_backing_paths(t.conn, &error);
+    if (!backing)
+        return vs_cli_fail(cli, "image", error);
+    for (guint i = 0; i < entries->len; i++) {
+        const VsCacheEntry *e = entries->pdata[i];
+        g_autoptr(GError) lookup_error = NULL;
+        g_autoptr(virStorageVol) vol = vs_storage_volume(t.conn, pool, e->name, &lookup_error);
+        g_autofree char *path = vol ? virStorageVolGetPath(vol) : NULL;
+
+        if (path && g_hash_table_contains(backing, path)) {
+            vs_cli_progress(cli, "kept %s: volume %s/%s is the backing file of a volume", e->name,
+                            pool, e->name);
+            continue;
+        }
+        if (vol && !dry_run && virStorageVolDelete(vol, 0) < 0) {
+            g_autofree char *what =
+                g_strdup_printf("deleting the base volume %s/%s", pool, e->name);
+            vs_libvirt_error(&error, what);
+            return vs_cli_fail(cli, "image", error);
+        }
+        if (!dry_run && !vs_cache_remove(e, &error))
+            return vs_cli_fail(cli, "image", error);
+        printf("%s %s (%.0f MiB)%s%s%s%s\n", dry_run ? "would remove" : "removed", e->name,
+               e->size / (1024.0 * 1024.0), vol ? " and volume " : "", vol ? pool : "",
+               vol ? "/" : "", vol ? e->name : "");
+    }
+    prune_partial(cli, dry_run);
+    return VS_EXIT_OK;
+}
+
+int
+vs_cmd_image(VsCli *cli, int argc, char **argv)
+{
+    g_autofree char *sha256 = NULL, *arch = NULL, *pool = NULL;
+    gboolean catalog = FALSE, dry_run = FALSE;
+    const GOptionEntry entries[] = {
+        {"catalog", 0, 0, G_OPTION_ARG_NONE, &catalog, "list: the catalog's aliases", NULL},
+        {"image-sha256", 0, 0, G_OPTION_ARG_STRING, &sha256, "pull: the SHA-256 of a URL's file",
+         "HEX"},
+        {"arch", 0, 0, G_OPTION_ARG_STRING, &arch, "pull: the architecture (default: the host's)",
+         "ARCH"},
+        {"pool", 0, 0, G_OPTION_ARG_STRING, &pool, "prune: the pool of the base volumes (default)",
+         "POOL"},
+        {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "prune: say what would be removed", NULL},
+        G_OPTION_ENTRY_NULL,
+    };
+    static const VsCommand self = {
+        "image",
+        "list [--catalog] | pull ALIAS|URL | rm NAME|ALIAS... | prune",
+        "Cloud images: `list` shows the cache (--catalog: the aliases), `pull` downloads and "
+        "verifies an image into the cache, `rm` removes cached images, `prune` removes cached "
+        "images and their base volumes in the pool unless a volume is backed by them, and "
+        "partial downloads.",
+        NULL,
+        TRUE,
+        NULL};
+    g_autoptr(GError) error = NULL;
+    const char *sub;
+
+    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error))
+        return vs_cli_fail(cli, "image", error);
+    sub = argc >= 2 ? argv[1] : NULL;
+    if (g_strcmp0(sub, "list") == 0 && argc == 2)
+        return catalog ? list_catalog(cli) : list_cache(cli);
+    if (g_strcmp0(sub, "pull") == 0 && argc == 3)
+        return pull(cli, argv[2], sha256, arch);
+    if (g_strcmp0(sub, "rm") == 0)
+        return rm(cli, argc, argv);
+    if (g_strcmp0(sub, "prune") == 0 && argc == 2)
+        return prune(cli, pool, dry_run);
+    g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
+                "image: the commands are `image list [--catalog]`, `image pull ALIAS|URL`, "
+                "`image rm NAME|ALIAS...` and `image prune`");
+    return vs_cli_fail(cli, "image", error);
+}

@@ -1,0 +1,533 @@
+/* Image downloads against a test HTTP server on 127.0.0.1 (tests/bed/range-server.py): a pull
+ * verified against a signed checksum list, a second pull that transfers nothing, a wrong
+ * checksum, a transfer cut halfway and resumed, a 404, tampered lists (detached and clear-signed
+ * signatures), .xz and .tar.xz images, URLs with --image-sha256, `up` refusing a bad image
+ * before the host changes, and `image rm` / `image prune` against real libvirtd.
+ *
+ * Expected values come from the files the test wrote itself (their SHA-256 computed here), the
+ * server's request log and libvirt's own view of the pool. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "bed.h"
+#include "vs-libvirt.h"
+
+typedef struct {
+    char *dir;   /* everything of this test */
+    char *srv;   /* what the server serves */
+    char *gnupg; /* the signing key's home */
+    char *keyring;
+    char *cache; /* $XDG_CACHE_HOME/virt-station/images */
+    VsBedHttp http;
+} Bed;
+
+static Bed bed;
+
+static char *
+sha256_file(const char *path)
+{
+    g_autofree char *data = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
+}
+
+static char *
+sha512_file(const char *path)
+{
+    g_autofree char *data = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    return g_compute_checksum_for_data(G_CHECKSUM_SHA512, (const guchar *)data, len);
+}
+
+static gint
+by_string(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
+/* Writes @size bytes of seeded pseudo-random data (with a run of zeros in the middle when
+ * @holes, like a disk image) to srv/@name. */
+static char *
+write_random(const char *name, gsize size, guint32 seed, gboolean holes)
+{
+    g_autofree char *path = g_build_filename(bed.srv, name, NULL);
+    g_autofree guint32 *data = g_malloc(size);
+    GRand *r = g_rand_new_with_seed(seed);
+
+    for (gsize i = 0; i < size / 4; i++)
+        data[i] = g_rand_int(r);
+    if (holes)
+        memset((char *)data + size / 4, 0, size / 2);
+    g_rand_free(r);
+    g_assert_true(g_file_set_contents(path, (const char *)data, size, NULL));
+    return sha256_file(path);
+}
+
+static void
+sh(char *script)
+{
+    g_autofree char *owned = script;
+    g_auto(VsBedRun) run = vs_bed_run((const char *const[]){"sh", "-ec", script, NULL});
+    if (run.status != 0)
+        g_error("%s: exit %d: %s", script, run.status, run.err);
+}
+
+static void
+gpg(const char *args)
+{
+    sh(g_strdup_printf("cd '%s'; GNUPGHOME='%s' gpg --batch --yes --quiet --pinentry-mode "
+                       "loopback --passphrase '' %s",
+                       bed.srv, bed.gnupg, args));
+}
+
+static void
+write_srv(const char *name, const char *text)
+{
+    g_autofree char *path = g_build_filename(bed.srv, name, NULL);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+/* Runs virt-station on the real libvirtd with the arguments up to NULL. */
+#define vs(...) vs_bed_run_vsv("qemu:///system", __VA_ARGS__)
+
+/* The names of the cache folder's files (and the partial folder's), sorted, space-joined. */
+static char *
+cache_files(void)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    const char *const dirs[] = {"", "partial", NULL};
+    for (guint i = 0; dirs[i]; i++) {
+        g_autofree char *path = g_build_filename(bed.cache, dirs[i], NULL);
+        g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+        const char *n;
+        while (d && (n = g_dir_read_name(d)))
+            if (strcmp(n, "partial") && strcmp(n, "lists"))
+                g_ptr_array_add(names, g_strdup(n));
+    }
+    g_ptr_array_sort(names, by_string);
+    g_ptr_array_add(names, NULL);
+    return g_strjoinv(" ", (char **)names->pdata);
+}
+
+static guint
+count_lines(const char *text)
+{
+    guint n = 0;
+    for (const char *p = text; *p; p++)
+        n += *p == '\n';
+    return n;
+}
+
+static void
+catalog_entry(GString *yaml, const char *alias, const char *format, const char *signature,
+              const char *image, const char *list)
+{
+    g_string_append_printf(yaml, "\"%s\":\n  checksums-format: %s\n  signature: %s\n", alias,
+                           format, signature);
+    if (strcmp(signature, "none"))
+        g_string_append_printf(yaml, "  keyring: %s\n", bed.keyring);
+    for (const char *const *arch = (const char *const[]){"x86_64", "aarch64", NULL}; *arch; arch++)
+        g_string_append_printf(yaml, "  %s:\n    url: %s%s\n    checksums: %s%s\n", *arch,
+                               bed.http.base, image, bed.http.base, list);
+}
+
+static char *good_sum, *cut_sum, *raw_sum, *url_sum;
+
+static void
+bed_setup(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *config = NULL, *list = NULL, *checksum = NULL, *sha512 = NULL;
+    g_autofree char *bad_sum = NULL, *other_sum = NULL, *inline_sum = NULL;
+    g_autoptr(GString) yaml = g_string_new(NULL);
+
+    bed.dir = vs_bed_tmpdir("vs-images");
+    bed.srv = g_build_filename(bed.dir, "srv", NULL);
+    bed.gnupg = g_build_filename(bed.dir, "gnupg", NULL);
+    bed.keyring = g_build_filename(bed.dir, "keyring.gpg", NULL);
+    g_mkdir_with_parents(bed.srv, 0755);
+    g_mkdir_with_parents(bed.gnupg, 0700);
+    for (const char *const *v = (const char *const[]){"XDG_CONFIG_HOME", "XDG_CACHE_HOME",
+                                                      "XDG_DATA_HOME", "XDG_RUNTIME_DIR", NULL};
+         *v; v++) {
+        g_autofree char *path = g_build_filename(bed.dir, *v, NULL);
+        g_mkdir_with_parents(path, 0700);
+        g_setenv(*v, path, TRUE);
+    }
+    bed.cache = g_build_filename(bed.dir, "XDG_CACHE_HOME", "virt-station", "images", NULL);
+    config = g_build_filename(bed.dir, "XDG_CONFIG_HOME", "virt-station", NULL);
+    g_mkdir_with_parents(config, 0700);
+
+    /* The images. */
+    good_sum = write_random("good.img", 6 << 20, 1, FALSE);
+    cut_sum = write_random("cut.img", 8 << 20, 2, FALSE);
+    bad_sum = write_random("bad.img", 1 << 20, 3, FALSE);
+    other_sum = write_random("good2.img", 1 << 20, 4, FALSE);
+    inline_sum = write_random("inline.img", 1 << 20, 5, FALSE);
+    url_sum = write_random("url.img", 1 << 20, 6, FALSE);
+    raw_sum = write_random("disk.raw", 4 << 20, 7, TRUE);
+    sh(g_strdup_printf("cd '%s'; tar -cJf disk.tar.xz disk.raw; xz -kf disk.raw", bed.srv));
+
+    /* A signing key of this test's own. */
+    gpg("--quick-generate-key 'virt-station test <test@invalid>' ed25519 sign never");
+    g_autofree char *export = g_strdup_printf("--output '%s' --export", bed.keyring);
+    gpg(export);
+
+    /* Ubuntu's form, signed beside; bad.img listed with another file's sum; missing.img
+     * listed but not served. */
+    list = g_strdup_printf("%s *good.img\n%s *cut.img\n%s *bad.img\n%s *missing.img\n", good_sum,
+                           cut_sum, other_sum, other_sum);
+    write_srv("SHA256SUMS", list);
+    gpg("--detach-sign --output SHA256SUMS.gpg SHA256SUMS");
+    /* Signed, then changed: good2.img's sum replaced. */
+    g_autofree char *tampered_src = g_strdup_printf("%s *good2.img\n", other_sum);
+    write_srv("TAMPERED", tampered_src);
+    gpg("--detach-sign --output TAMPERED.gpg TAMPERED");
+    g_autofree char *tampered = g_strdup_printf("%s *good2.img\n", good_sum);
+    write_srv("TAMPERED", tampered);
+    /* Fedora's form, clear-signed; and a clear-signed copy whose text was changed. */
+    checksum = g_strdup_printf("# Fedora-style\nSHA256 (inline.img) = %s\n", inline_sum);
+    write_srv("CHECKSUM.txt", checksum);
+    gpg("--clearsign --output CHECKSUM CHECKSUM.txt");
+    sh(g_strdup_printf("cd '%s'; sed 's/%s/%s/' CHECKSUM > CHECKSUM-TAMPERED", bed.srv, inline_sum,
+                       other_sum));
+    /* Debian's form, unsigned, for the packed images. */
+    g_autofree char *tarxz = g_build_filename(bed.srv, "disk.tar.xz", NULL);
+    g_autofree char *rawxz = g_build_filename(bed.srv, "disk.raw.xz", NULL);
+    g_autofree char *tarxz_sum = sha512_file(tarxz);
+    g_autofree char *rawxz_sum = sha512_file(rawxz);
+    sha512 = g_strdup_printf("%s  disk.tar.xz\n%s  disk.raw.xz\n", tarxz_sum, rawxz_sum);
+    write_srv("SHA512SUMS", sha512);
+    sh(g_strdup_printf("GNUPGHOME='%s' gpgconf --kill all", bed.gnupg));
+
+    g_autofree char *log = g_build_filename(bed.dir, "requests.log", NULL);
+    vs_bed_http_start(&bed.http, bed.srv, log, (const char *const[]){"cut.img", NULL});
+    catalog_entry(yaml, "test:good", "sha256sums", "detached", "good.img", "SHA256SUMS");
+    catalog_entry(yaml, "test:cut", "sha256sums", "detached", "cut.img", "SHA256SUMS");
+    catalog_entry(yaml, "test:bad", "sha256sums", "detached", "bad.img", "SHA256SUMS");
+    catalog_entry(yaml, "test:missing", "sha256sums", "detached", "missing.img", "SHA256SUMS");
+    catalog_entry(yaml, "test:tampered", "sha256sums", "detached", "good2.img", "TAMPERED");
+    catalog_entry(yaml, "test:inline", "fedora", "inline", "inline.img", "CHECKSUM");
+    catalog_entry(yaml, "test:inline-tampered", "fedora", "inline", "inline.img",
+                  "CHECKSUM-TAMPERED");
+    catalog_entry(yaml, "test:tarxz", "sha512sums", "none", "disk.tar.xz", "SHA512SUMS");
+    catalog_entry(yaml, "test:rawxz", "sha512sums", "none", "disk.raw.xz", "SHA512SUMS");
+    g_autofree char *catalog = g_build_filename(config, "images.yaml", NULL);
+    g_assert_true(g_file_set_contents(catalog, yaml->str, -1, &error));
+}
+
+static void
+test_pull_verified(void)
+{
+    g_auto(VsBedRun) pull = vs("image", "pull", "test:good", "--arch", "x86_64", NULL);
+    g_assert_cmpint(pull.status, ==, 0);
+    /* The alias's ':' becomes '-', its '.' stays: "test-good" here has none. */
+    g_autofree char *name = g_strdup_printf("test-good-%.12s", good_sum);
+    g_autofree char *line = g_strdup_printf("test:good: %s\n", name);
+    g_assert_cmpstr(pull.out, ==, line);
+    g_assert_nonnull(strstr(pull.err, "signed by a key in"));
+    g_autofree char *cached = g_strdup_printf("%s/%s.img", bed.cache, name);
+    g_autofree char *cached_sum = sha256_file(cached);
+    g_assert_cmpstr(cached_sum, ==, good_sum);
+
+    g_auto(VsBedRun) list = vs("image", "list", "--json", NULL);
+    g_assert_cmpint(list.status, ==, 0);
+    g_autofree char *json_sum = g_strdup_printf("\"sha256\":\"%s\"", good_sum);
+    g_assert_nonnull(strstr(list.out, json_sum));
+    g_assert_nonnull(strstr(list.out, "\"alias\":\"test:good\""));
+    g_assert_nonnull(strstr(list.out, "\"size_bytes\":6291456"));
+
+    /* The second pull asks whether the list changed (304) and transfers nothing. */
+    g_autofree char *before = vs_bed_http_requests(&bed.http, "good.img");
+    g_auto(VsBedRun) again = vs("image", "pull", "test:good", "--arch", "x86_64", NULL);
+    g_assert_cmpint(again.status, ==, 0);
+    g_assert_cmpstr(again.out, ==, line);
+    g_autofree char *after = vs_bed_http_requests(&bed.http, "good.img");
+    g_assert_cmpuint(count_lines(after), ==, count_lines(before));
+    g_assert_cmpuint(count_lines(before), ==, 1);
+    g_autofree char *lists = vs_bed_http_requests(&bed.http, "SHA256SUMS");
+    g_auto(GStrv) lines = g_strsplit(g_strstrip(lists), "\n", -1);
+    const char *last = lines[g_strv_length(lines) - 1];
+    g_assert_nonnull(strstr(last, "\"status\": 304"));
+    g_assert_nonnull(strstr(last, "\"bytes\": 0"));
+}
+
+static void
+test_wrong_checksum(void)
+{
+    g_autofree char *before = cache_files();
+    g_auto(VsBedRun) pull = vs("image", "pull", "test:bad", "--arch", "x86_64", NULL);
+    g_assert_cmpint(pull.status, ==, 1);
+    g_assert_nonnull(strstr(pull.err, "checksum mismatch"));
+    g_assert_nonnull(strstr(pull.err, "deleted"));
+    g_autofree char *after = cache_files();
+    g_assert_cmpstr(after, ==, before);
+    g_assert_null(strstr(after, "bad"));
+    g_assert_null(strstr(after, ".part"));
+}
+
+static void
+test_cut_and_resumed(void)
+{
+    g_auto(VsBedRun) pull = vs("image", "pull", "test:cut", "--arch", "x86_64", NULL);
+    g_assert_cmpint(pull.status, ==, 0);
+    g_assert_nonnull(strstr(pull.err, "resuming"));
+    g_autofree char *reqs = vs_bed_http_requests(&bed.http, "cut.img");
+    g_auto(GStrv) lines = g_strsplit(g_strstrip(reqs), "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 2);
+    /* Half the file, then the rest from where the first transfer broke off. */
+    g_assert_nonnull(strstr(lines[0], "\"status\": 200"));
+    g_assert_nonnull(strstr(lines[0], "\"bytes\": 4194304"));
+    g_assert_nonnull(strstr(lines[1], "\"status\": 206"));
+    g_assert_nonnull(strstr(lines[1], "\"range\": \"bytes=4194304-\""));
+    g_assert_nonnull(strstr(lines[1], "\"bytes\": 4194304"));
+    g_autofree char *cached = g_strdup_printf("%s/test-cut-%.12s.img", bed.cache, cut_sum);
+    g_autofree char *sum = sha256_file(cached);
+    g_assert_cmpstr(sum, ==, cut_sum);
+}
+
+static void
+test_not_found(void)
+{
+    g_autofree char *before = cache_files();
+    g_auto(VsBedRun) pull = vs("image", "pull", "test:missing", "--arch", "x86_64", NULL);
+    g_assert_cmpint(pull.status, ==, 1);
+    g_assert_nonnull(strstr(pull.err, "missing.img: the server answered HTTP 404 (not found)"));
+    g_autofree char *after = cache_files();
+    g_assert_cmpstr(after, ==, before);
+}
+
+static void
+test_tampered(void)
+{
+    g_autofree char *before = cache_files();
+    g_auto(VsBedRun) detached = vs("image", "pull", "test:tampered", "--arch", "x86_64", NULL);
+    g_assert_cmpint(detached.status, ==, 1);
+    g_assert_nonnull(strstr(detached.err, "the signature does not verify"));
+    g_assert_nonnull(strstr(detached.err, "Bad signature"));
+    /* The image itself was never asked for. */
+    g_autofree char *reqs = vs_bed_http_requests(&bed.http, "good2.img");
+    g_assert_cmpstr(reqs, ==, "");
+
+    g_auto(VsBedRun) clear = vs("image", "pull", "test:inline-tampered", "--arch", "x86_64", NULL);
+    g_assert_cmpint(clear.status, ==, 1);
+    g_assert_nonnull(strstr(clear.err, "the signature does not verify"));
+    g_autofree char *after = cache_files();
+    g_assert_cmpstr(after, ==, before);
+
+    /* The same list, untouched and clear-signed, verifies. */
+    g_auto(VsBedRun) good = vs("image", "pull", "test:inline", "--arch", "x86_64", NULL);
+    g_assert_cmpint(good.status, ==, 0);
+    g_assert_nonnull(strstr(good.err, "signed by a key in"));
+}
+
+static void
+test_packed(void)
+{
+    g_autofree char *tar_line = g_strdup_printf("test:tarxz: test-tarxz-%.12s\n", raw_sum);
+    g_autofree char *raw_line = g_strdup_printf("test:rawxz: test-rawxz-%.12s\n", raw_sum);
+    g_auto(VsBedRun) tar = vs("image", "pull", "test:tarxz", "--arch", "x86_64", NULL);
+    g_assert_cmpint(tar.status, ==, 0);
+    g_assert_cmpstr(tar.out, ==, tar_line);
+    g_auto(VsBedRun) raw = vs("image", "pull", "test:rawxz", "--arch", "x86_64", NULL);
+    g_assert_cmpint(raw.status, ==, 0);
+    g_assert_cmpstr(raw.out, ==, raw_line);
+    g_autofree char *path = g_strdup_printf("%s/test-tarxz-%.12s.img", bed.cache, raw_sum);
+    g_autofree char *sum = sha256_file(path);
+    g_assert_cmpstr(sum, ==, raw_sum);
+
+    /* Removing by alias. */
+    g_auto(VsBedRun) rm = vs("image", "rm", "test:rawxz", NULL);
+    g_assert_cmpint(rm.status, ==, 0);
+    g_autofree char *files = cache_files();
+    g_assert_null(strstr(files, "test-rawxz"));
+    g_assert_nonnull(strstr(files, "test-tarxz"));
+    g_auto(VsBedRun) rm_again = vs("image", "rm", "test:rawxz", NULL);
+    g_assert_cmpint(rm_again.status, ==, 3);
+}
+
+static void
+test_url(void)
+{
+    g_autofree char *url = g_strconcat(bed.http.base, "url.img", NULL);
+    g_auto(VsBedRun) bare = vs("image", "pull", url, NULL);
+    g_assert_cmpint(bare.status, ==, 2);
+    g_assert_nonnull(strstr(bare.err, "--image-sha256"));
+    /* A sum nothing in the cache has (a cached image with the given sum would be used as it
+     * is: the cache is addressed by content). */
+    g_autofree char *other = g_compute_checksum_for_string(G_CHECKSUM_SHA256, "other", -1);
+    g_auto(VsBedRun) wrong = vs("image", "pull", url, "--image-sha256", other, NULL);
+    g_assert_cmpint(wrong.status, ==, 1);
+    g_assert_nonnull(strstr(wrong.err, "checksum mismatch"));
+    g_auto(VsBedRun) right = vs("image", "pull", url, "--image-sha256", url_sum, NULL);
+    g_assert_cmpint(right.status, ==, 0);
+    g_autofree char *line = g_strdup_printf("%s: url-%.12s\n", url, url_sum);
+    g_assert_cmpstr(right.out, ==, line);
+}
+
+/* A test pool on real libvirtd. */
+static char *
+make_pool(virConnectPtr conn, const char *name)
+{
+    g_autofree char *dir = vs_bed_tmpdir("vs-imgpool");
+    g_autofree char *xml = g_markup_printf_escaped(
+        "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>", name, dir);
+    virStoragePoolPtr pool = virStoragePoolCreateXML(conn, xml, 0);
+    if (!pool)
+        g_error("creating the test pool: %s", virGetLastErrorMessage());
+    virStoragePoolFree(pool);
+    return g_steal_pointer(&dir);
+}
+
+static void
+drop_pool(virConnectPtr conn, const char *name, const char *dir)
+{
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, name);
+    virStorageVolPtr *vols = NULL;
+    int n = pool ? virStoragePoolListAllVolumes(pool, &vols, 0) : 0;
+    for (int i = 0; i < n; i++) {
+        virStorageVolDelete(vols[i], 0);
+        virStorageVolFree(vols[i]);
+    }
+    g_free(vols);
+    if (pool) {
+        virStoragePoolDestroy(pool);
+        virStoragePoolFree(pool);
+    }
+    vs_bed_rmtree(dir);
+}
+
+static char *
+pool_volumes(virConnectPtr conn, const char *name)
+{
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, name);
+    virStorageVolPtr *vols = NULL;
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    virStoragePoolRefresh(pool, 0);
+    int n = virStoragePoolListAllVolumes(pool, &vols, 0);
+    for (int i = 0; i < n; i++) {
+        g_ptr_array_add(names, g_strdup(virStorageVolGetName(vols[i])));
+        virStorageVolFree(vols[i]);
+    }
+    g_free(vols);
+    virStoragePoolFree(pool);
+    g_ptr_array_sort(names, by_string);
+    g_ptr_array_add(names, NULL);
+    return g_strjoinv(" ", (char **)names->pdata);
+}
+
+static void
+test_up_refuses_bad_image(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *pool = g_strdup_printf("vs-img-%d", (int)getpid());
+    g_autofree char *name = g_strdup_printf("vs-img-%d", (int)getpid());
+    virConnectPtr conn;
+
+    g_assert_true(vs_bed_daemons(&error));
+    conn = virConnectOpen("qemu:///system");
+    g_assert_nonnull(conn);
+    g_autofree char *dir = make_pool(conn, pool);
+    g_autofree char *before = cache_files();
+    g_auto(VsBedRun) up = vs("up", name, "--image", "test:bad", "--pool", pool, "--network", "user",
+                             "--no-wait", NULL);
+    g_assert_cmpint(up.status, ==, 1);
+    g_assert_nonnull(strstr(up.err, "checksum mismatch"));
+    g_autofree char *vols = pool_volumes(conn, pool);
+    g_assert_cmpstr(vols, ==, "");
+    virDomainPtr dom = virDomainLookupByName(conn, name);
+    g_assert_null(dom);
+    g_autofree char *after = cache_files();
+    g_assert_cmpstr(after, ==, before);
+    drop_pool(conn, pool, dir);
+    virConnectClose(conn);
+}
+
+static void
+test_prune(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *pool_name = g_strdup_printf("vs-prune-%d", (int)getpid());
+    g_autofree char *base = g_strdup_printf("test-good-%.12s", good_sum);
+    virConnectPtr conn;
+
+    g_assert_true(vs_bed_daemons(&error));
+    conn = virConnectOpen("qemu:///system");
+    g_assert_nonnull(conn);
+    g_autofree char *dir = make_pool(conn, pool_name);
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, pool_name);
+    /* test:good's base volume, and an overlay backed by it. */
+    g_autofree char *base_xml = g_strdup_printf(
+        "<volume><name>%s</name><capacity>1048576</capacity><target><format type='raw'/>"
+        "</target></volume>",
+        base);
+    virStorageVolPtr base_vol = virStorageVolCreateXML(pool, base_xml, 0);
+    g_assert_nonnull(base_vol);
+    g_autofree char *base_path = virStorageVolGetPath(base_vol);
+    g_autofree char *overlay_xml = g_strdup_printf(
+        "<volume><name>user.qcow2</name><capacity>1048576</capacity><target><format "
+        "type='qcow2'/></target><backingStore><path>%s</path><format type='raw'/></backingStore>"
+        "</volume>",
+        base_path);
+    virStorageVolPtr overlay = virStorageVolCreateXML(pool, overlay_xml, 0);
+    g_assert_nonnull(overlay);
+
+    g_auto(VsBedRun) dry = vs("image", "prune", "--pool", pool_name, "--dry-run", NULL);
+    g_assert_cmpint(dry.status, ==, 0);
+    g_autofree char *files = cache_files();
+    g_assert_nonnull(strstr(files, "test-tarxz"));
+
+    g_auto(VsBedRun) prune = vs("image", "prune", "--pool", pool_name, NULL);
+    g_assert_cmpint(prune.status, ==, 0);
+    g_autofree char *kept = g_strdup_printf("kept %s", base);
+    g_assert_nonnull(strstr(prune.err, kept));
+    g_autofree char *left = cache_files();
+    g_autofree char *only = g_strdup_printf("%s.img %s.info", base, base);
+    g_assert_cmpstr(left, ==, only);
+    g_autofree char *vols = pool_volumes(conn, pool_name);
+    g_autofree char *both = g_strdup_printf("%s user.qcow2", base);
+    g_assert_cmpstr(vols, ==, both);
+
+    /* Once nothing is backed by it, the base volume and the cached image go. */
+    g_assert_cmpint(virStorageVolDelete(overlay, 0), ==, 0);
+    g_auto(VsBedRun) again = vs("image", "prune", "--pool", pool_name, NULL);
+    g_assert_cmpint(again.status, ==, 0);
+    g_autofree char *removed =
+        g_strdup_printf("removed %s (6 MiB) and volume %s/%s", base, pool_name, base);
+    g_assert_nonnull(strstr(again.out, removed));
+    g_autofree char *empty = cache_files();
+    g_assert_cmpstr(empty, ==, "");
+    g_autofree char *none = pool_volumes(conn, pool_name);
+    g_assert_cmpstr(none, ==, "");
+
+    virStorageVolFree(overlay);
+    virStorageVolFree(base_vol);
+    virStoragePoolFree(pool);
+    drop_pool(conn, pool_name, dir);
+    virConnectClose(conn);
+}
+
+int
+main(int argc, char **argv)
+{
+    int status;
+
+    g_test_init(&argc, &argv, NULL);
+    bed_setup();
+    g_test_add_func("/images/pull-verified-then-nothing", test_pull_verified);
+    g_test_add_func("/images/wrong-checksum", test_wrong_checksum);
+    g_test_add_func("/images/cut-and-resumed", test_cut_and_resumed);
+    g_test_add_func("/images/not-found", test_not_found);
+    g_test_add_func("/images/tampered-lists", test_tampered);
+    g_test_add_func("/images/xz-and-tar-xz", test_packed);
+    g_test_add_func("/images/url-with-sha256", test_url);
+    g_test_add_func("/images/up-refuses-bad-image", test_up_refuses_bad_image);
+    g_test_add_func("/images/prune", test_prune);
+    status = g_test_run();
+    vs_bed_http_stop(&bed.http);
+    if (status == 0)
+        vs_bed_rmtree(bed.dir);
+    return status;
+}

@@ -1,0 +1,294 @@
+/* The image catalog, the publishers' checksum lists and how --image is understood. The shipped
+ * catalog is checked against rules of its own (file names per architecture, lists beside their
+ * images) and the lists against samples written in each publisher's format. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "images.h"
+#include "spec.h"
+
+static const char *const required[] = {"ubuntu:24.04",
+                                       "ubuntu:22.04",
+                                       "ubuntu:24.04-minimal",
+                                       "ubuntu:daily:24.04",
+                                       "fedora:41",
+                                       "debian:12",
+                                       NULL};
+
+static void
+test_shipped_catalog(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VsCatalog) catalog = vs_catalog_load(&error);
+
+    g_assert_no_error(error);
+    for (guint i = 0; required[i]; i++) {
+        for (const char *const *arch = (const char *const[]){"x86_64", "aarch64", NULL}; *arch;
+             arch++) {
+            const VsCatalogImage *img = vs_catalog_lookup(catalog, required[i], *arch, &error);
+            g_assert_no_error(error);
+            g_autofree char *file = vs_url_basename(img->url);
+            g_autofree char *img_dir = g_path_get_dirname(img->url);
+            g_autofree char *sums_dir = g_path_get_dirname(img->checksums_url);
+            /* The publisher's own name for the architecture is in the file's name. */
+            if (g_str_equal(*arch, "x86_64"))
+                g_assert_true(strstr(file, "amd64") || strstr(file, "x86_64"));
+            else
+                g_assert_true(strstr(file, "arm64") || strstr(file, "aarch64"));
+            g_assert_true(g_str_has_prefix(img->url, "https://"));
+            g_assert_cmpstr(img_dir, ==, sums_dir);
+            if (g_str_has_prefix(required[i], "ubuntu:")) {
+                g_assert_cmpint(img->format, ==, VS_SUMS_SHA256SUMS);
+                g_assert_cmpint(img->signature, ==, VS_SIGNATURE_DETACHED);
+                g_assert_true(g_str_has_suffix(img->checksums_url, "/SHA256SUMS"));
+                g_autofree char *sig = g_strconcat(img->checksums_url, ".gpg", NULL);
+                g_assert_cmpstr(img->signature_url, ==, sig);
+                g_assert_nonnull(img->keyring);
+            } else if (g_str_has_prefix(required[i], "fedora:")) {
+                g_assert_cmpint(img->format, ==, VS_SUMS_FEDORA);
+                g_assert_cmpint(img->signature, ==, VS_SIGNATURE_INLINE);
+                g_assert_true(g_str_has_suffix(img->checksums_url, "-CHECKSUM"));
+            } else {
+                g_assert_cmpint(img->format, ==, VS_SUMS_SHA512SUMS);
+                g_assert_cmpint(img->signature, ==, VS_SIGNATURE_NONE);
+                g_assert_true(g_str_has_suffix(img->checksums_url, "/SHA512SUMS"));
+            }
+        }
+    }
+}
+
+static void
+test_user_catalog_replaces(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VsCatalog) catalog = vs_catalog_load(&error);
+    const char *mine = "\"ubuntu:24.04\":\n"
+                       "  checksums-format: sha256sums\n"
+                       "  x86_64:\n"
+                       "    url: https://mirror.example/noble.img\n"
+                       "    checksums: https://mirror.example/SHA256SUMS\n"
+                       "\"mine:1\":\n"
+                       "  checksums-format: sha512sums\n"
+                       "  os: http://debian.org/debian/12\n"
+                       "  aarch64:\n"
+                       "    url: https://mirror.example/mine.qcow2\n"
+                       "    checksums: https://mirror.example/SHA512SUMS\n";
+
+    g_assert_true(vs_catalog_add_data(catalog, mine, strlen(mine), "images.yaml", &error));
+    const VsCatalogImage *img = vs_catalog_lookup(catalog, "ubuntu:24.04", "x86_64", &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(img->url, ==, "https://mirror.example/noble.img");
+    g_assert_cmpint(img->signature, ==, VS_SIGNATURE_NONE);
+    g_assert_null(img->keyring);
+    /* The whole alias was replaced: no aarch64 image is left from the shipped one. */
+    g_assert_null(vs_catalog_lookup(catalog, "ubuntu:24.04", "aarch64", &error));
+    g_assert_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID);
+    g_assert_cmpstr(error->message, ==, "the image catalog has no aarch64 image for ubuntu:24.04");
+    g_clear_error(&error);
+    img = vs_catalog_lookup(catalog, "mine:1", "aarch64", &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(img->os, ==, "http://debian.org/debian/12");
+    g_assert_true(vs_catalog_has(catalog, "debian:12"));
+}
+
+static void
+test_catalog_errors(void)
+{
+    static const struct {
+        const char *yaml, *message;
+    } cases[] = {
+        {"a:1:\n  checksums-format: sha256sums\n  colour: blue\n",
+         "bad.yaml: line 3: a:1: unknown key 'colour' (checksums-format, signature, "
+         "signature-suffix, keyring, os, x86_64, aarch64)"},
+        {"a:1:\n  checksums-format: md5\n",
+         "bad.yaml: line 2: a:1: checksums-format is sha256sums, sha512sums or fedora, not "
+         "'md5'"},
+        {"a:1:\n  checksums-format: fedora\n  x86_64:\n    url: https://h/i.img\n",
+         "bad.yaml: line 4: a:1: x86_64 needs both 'url' and 'checksums'"},
+        {"a:1:\n  checksums-format: fedora\n  x86_64:\n    url: /srv/i.img\n    checksums: "
+         "https://h/S\n",
+         "bad.yaml: line 4: a:1: x86_64: 'url' needs a URL (https://...)"},
+        {"a:1:\n  checksums-format: fedora\n", "bad.yaml: line 2: a:1 names no image (add x86_64: "
+                                               "or aarch64:)"},
+        {"a:1:\n  signature: detached\n  x86_64: {url: https://h/i, checksums: https://h/s}\n",
+         "bad.yaml: line 2: a:1 needs checksums-format"},
+        {"\"Big Alias\":\n  checksums-format: fedora\n",
+         "bad.yaml: line 2: 'Big Alias' is not an alias (lower-case words joined by ':', like "
+         "ubuntu:24.04)"},
+        {"- a\n- b\n", "bad.yaml: a catalog is a mapping of aliases (like ubuntu:24.04)"},
+        {"a:1:\n  checksums-format: fedora\n  x86_64: {url: https://h/i, checksums: https://h/s}\n"
+         "a:1:\n  checksums-format: fedora\n  x86_64: {url: https://h/i, checksums: https://h/s}\n",
+         "bad.yaml: line 4: a:1 is defined twice"},
+        {"a:1: [unclosed\n", NULL},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VsCatalog) catalog = vs_catalog_new();
+        g_assert_false(
+            vs_catalog_add_data(catalog, cases[i].yaml, strlen(cases[i].yaml), "bad.yaml", &error));
+        g_assert_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID);
+        if (cases[i].message)
+            g_assert_cmpstr(error->message, ==, cases[i].message);
+        else
+            g_assert_true(g_str_has_prefix(error->message, "bad.yaml: malformed YAML at line"));
+        /* Nothing of a bad file is kept. */
+        g_assert_cmpuint(catalog->images->len, ==, 0);
+    }
+}
+
+#define HEX64_A "5f2e1c9a3b7d4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7"
+#define HEX64_B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void
+test_checksum_lists(void)
+{
+    /* Ubuntu: binary-mode marker, several files. */
+    const char *ubuntu = HEX64_B " *ubuntu-24.04-server-cloudimg-amd64.img.manifest\n" HEX64_A
+                                 " *ubuntu-24.04-server-cloudimg-amd64.img\n";
+    /* Fedora: clear-signed, with comment lines and other files. */
+    const char *fedora = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n"
+                         "# Fedora-Cloud-Base-Generic-41-1.4.x86_64.qcow2: 491716608 bytes\n"
+                         "SHA256 (Fedora-Cloud-Base-Generic-41-1.4.x86_64.qcow2) = " HEX64_A "\n"
+                         "SHA256 (Fedora-Cloud-Base-Generic-41-1.4.x86_64.raw.xz) = " HEX64_B "\n"
+                         "-----BEGIN PGP SIGNATURE-----\n\nabc\n-----END PGP SIGNATURE-----\n";
+    /* Debian: text mode (two spaces), SHA-512, names that share a prefix. */
+    g_autofree char *sha512 = g_strnfill(128, 'c');
+    g_autofree char *upper = g_strnfill(128, 'D');
+    g_autofree char *debian = g_strdup_printf(
+        "%s  debian-12-generic-amd64.qcow2.xz\n%s  debian-12-generic-amd64.qcow2\n", upper, sha512);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *hex = NULL;
+    GChecksumType type;
+
+    g_assert_true(vs_checksums_find(ubuntu, strlen(ubuntu), VS_SUMS_SHA256SUMS,
+                                    "ubuntu-24.04-server-cloudimg-amd64.img", &type, &hex, &error));
+    g_assert_cmpstr(hex, ==, HEX64_A);
+    g_assert_cmpint(type, ==, G_CHECKSUM_SHA256);
+    g_clear_pointer(&hex, g_free);
+    g_assert_true(vs_checksums_find(fedora, strlen(fedora), VS_SUMS_FEDORA,
+                                    "Fedora-Cloud-Base-Generic-41-1.4.x86_64.qcow2", &type, &hex,
+                                    &error));
+    g_assert_cmpstr(hex, ==, HEX64_A);
+    g_clear_pointer(&hex, g_free);
+    g_assert_true(vs_checksums_find(debian, strlen(debian), VS_SUMS_SHA512SUMS,
+                                    "debian-12-generic-amd64.qcow2", &type, &hex, &error));
+    g_assert_cmpstr(hex, ==, sha512);
+    g_assert_cmpint(type, ==, G_CHECKSUM_SHA512);
+    g_clear_pointer(&hex, g_free);
+    /* Upper-case digits are read as lower case. */
+    g_assert_true(vs_checksums_find(debian, strlen(debian), VS_SUMS_SHA512SUMS,
+                                    "debian-12-generic-amd64.qcow2.xz", &type, &hex, &error));
+    g_autofree char *lower = g_strnfill(128, 'd');
+    g_assert_cmpstr(hex, ==, lower);
+    g_clear_pointer(&hex, g_free);
+
+    g_assert_false(vs_checksums_find(ubuntu, strlen(ubuntu), VS_SUMS_SHA256SUMS, "other.img", &type,
+                                     &hex, &error));
+    g_assert_cmpstr(error->message, ==, "the checksum list does not name other.img");
+    g_clear_error(&error);
+    /* A SHA-256 where SHA-512 is expected is malformed, not a match. */
+    g_assert_false(vs_checksums_find(ubuntu, strlen(ubuntu), VS_SUMS_SHA512SUMS,
+                                     "ubuntu-24.04-server-cloudimg-amd64.img", &type, &hex,
+                                     &error));
+    g_assert_true(strstr(error->message, "malformed sha512 sum"));
+    g_clear_error(&error);
+    /* Only the length of the list given counts. */
+    g_assert_false(vs_checksums_find(ubuntu, 20, VS_SUMS_SHA256SUMS,
+                                     "ubuntu-24.04-server-cloudimg-amd64.img", &type, &hex,
+                                     &error));
+}
+
+static void
+test_image_refs(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VsImage) vol = vs_image_parse("vol:images/golden.qcow2", NULL, "x86_64", &error);
+    g_autoptr(VsImage) vol2 = NULL, alias = NULL, file = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vs-image-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "golden.qcow2", NULL);
+    g_autofree char *xz = g_build_filename(dir, "golden.raw.xz", NULL);
+    const char *content = "not really qcow2";
+    g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, content, -1);
+
+    g_assert_no_error(error);
+    g_assert_cmpint(vol->kind, ==, VS_IMAGE_VOLUME);
+    g_assert_cmpstr(vol->pool, ==, "images");
+    g_assert_cmpstr(vol->volume, ==, "golden.qcow2");
+    g_assert_true(vs_image_ready(vol));
+    vol2 = vs_image_parse("vol:golden", NULL, "x86_64", &error);
+    g_assert_null(vol2->pool);
+
+    static const struct {
+        const char *ref, *sha, *message;
+    } bad[] = {
+        {"vol:", NULL, "--image vol:: a pool volume is vol:NAME or vol:POOL/NAME"},
+        {"vol:a/b/c", NULL, "--image vol:a/b/c: a pool volume is vol:NAME or vol:POOL/NAME"},
+        {"https://h/x.img", NULL,
+         "--image https://h/x.img: a URL needs --image-sha256 HEX, the SHA-256 of the file there "
+         "(or add it to images.yaml with its checksum list)"},
+        {"ftp://h/x.img", NULL,
+         "--image ftp://h/x.img: only http:// and https:// URLs are fetched"},
+        {"https://h/x.img", "abc", "--image-sha256: 'abc' is not a SHA-256 (64 hex digits)"},
+        {"nosuch:1", NULL,
+         "'nosuch:1' is not in the image catalog (`virt-station image list --catalog` lists the "
+         "aliases)"},
+        {"ubuntu:24.04", HEX64_A,
+         "--image-sha256 is for URLs; ubuntu:24.04 is checked against its publisher's checksum "
+         "list"},
+        {"/nonexistent/disk.qcow2", NULL,
+         "--image /nonexistent/disk.qcow2: not a file, an alias of the image catalog "
+         "(`virt-station image list --catalog`), an http(s) URL or vol:NAME"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) e = NULL;
+        g_assert_null(vs_image_parse(bad[i].ref, bad[i].sha, "x86_64", &e));
+        g_assert_error(e, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID);
+        g_assert_cmpstr(e->message, ==, bad[i].message);
+    }
+
+    /* An alias not yet downloaded: known, not ready. */
+    alias = vs_image_parse("ubuntu:24.04", NULL, "aarch64", &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(alias->kind, ==, VS_IMAGE_ALIAS);
+    g_assert_false(vs_image_ready(alias));
+    g_assert_true(g_str_has_suffix(alias->url, "ubuntu-24.04-server-cloudimg-arm64.img"));
+
+    /* A local file: named after its content. */
+    g_assert_true(g_file_set_contents(path, content, -1, NULL));
+    file = vs_image_parse(path, NULL, "x86_64", &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(file->kind, ==, VS_IMAGE_FILE);
+    g_assert_cmpstr(file->sha256, ==, sum);
+    g_autofree char *name = g_strdup_printf("golden-%.12s", sum);
+    g_assert_cmpstr(file->volume, ==, name);
+    g_assert_true(vs_image_ready(file));
+    g_assert_null(vs_image_parse(path, HEX64_A, "x86_64", &error));
+    g_assert_true(strstr(error->message, "not " HEX64_A " as --image-sha256 says"));
+    g_clear_error(&error);
+    g_assert_true(g_file_set_contents(xz, content, -1, NULL));
+    g_assert_null(vs_image_parse(xz, NULL, "x86_64", &error));
+    g_assert_true(strstr(error->message, "a compressed local file is not unpacked"));
+    g_unlink(path);
+    g_unlink(xz);
+    g_rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autofree char *config = g_dir_make_tmp("vs-config-XXXXXX", NULL);
+
+    /* Only the shipped catalog: not the user's. */
+    g_setenv("XDG_CONFIG_HOME", config, TRUE);
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/images/shipped-catalog", test_shipped_catalog);
+    g_test_add_func("/images/user-catalog-replaces", test_user_catalog_replaces);
+    g_test_add_func("/images/catalog-errors", test_catalog_errors);
+    g_test_add_func("/images/checksum-lists", test_checksum_lists);
+    g_test_add_func("/images/image-refs", test_image_refs);
+    int status = g_test_run();
+    g_rmdir(config);
+    return status;
+}
