@@ -127,7 +127,9 @@ catalog_entry(GString *yaml, const char *alias, const char *format, const char *
     g_string_append_printf(yaml, "\"%s\":\n  checksums-format: %s\n  signature: %s\n", alias,
                            format, signature);
     if (strcmp(signature, "none"))
-        g_string_append_printf(yaml, "  keyring: %s\n", bed.keyring);
+        g_string_append_printf(yaml, "  keyring: %s\n",
+                               strstr(alias, "nokeyring") ? "/nonexistent/keyring.gpg"
+                                                          : bed.keyring);
     for (const char *const *arch = (const char *const[]){"x86_64", "aarch64", NULL}; *arch; arch++)
         g_string_append_printf(yaml, "  %s:\n    url: %s%s\n    checksums: %s%s\n", *arch,
                                bed.http.base, image, bed.http.base, list);
@@ -191,8 +193,9 @@ bed_setup(void)
     checksum = g_strdup_printf("# Fedora-style\nSHA256 (inline.img) = %s\n", inline_sum);
     write_srv("CHECKSUM.txt", checksum);
     gpg("--clearsign --output CHECKSUM CHECKSUM.txt");
-    sh(g_strdup_printf("cd '%s'; sed 's/%s/%s/' CHECKSUM > CHECKSUM-TAMPERED", bed.srv, inline_sum,
-                       other_sum));
+    sh(g_strdup_printf(
+        "cd '%s'; sed 's/%s/%s/' CHECKSUM > CHECKSUM-TAMPERED; cp CHECKSUM CHECKSUM-COPY", bed.srv,
+        inline_sum, other_sum));
     /* Debian's form, unsigned, for the packed images. */
     g_autofree char *tarxz = g_build_filename(bed.srv, "disk.tar.xz", NULL);
     g_autofree char *rawxz = g_build_filename(bed.srv, "disk.raw.xz", NULL);
@@ -212,6 +215,7 @@ bed_setup(void)
     catalog_entry(yaml, "test:inline", "fedora", "inline", "inline.img", "CHECKSUM");
     catalog_entry(yaml, "test:inline-tampered", "fedora", "inline", "inline.img",
                   "CHECKSUM-TAMPERED");
+    catalog_entry(yaml, "test:nokeyring", "fedora", "inline", "inline.img", "CHECKSUM-COPY");
     catalog_entry(yaml, "test:tarxz", "sha512sums", "none", "disk.tar.xz", "SHA512SUMS");
     catalog_entry(yaml, "test:rawxz", "sha512sums", "none", "disk.raw.xz", "SHA512SUMS");
     g_autofree char *catalog = g_build_filename(config, "images.yaml", NULL);
@@ -321,6 +325,13 @@ test_tampered(void)
     g_auto(VsBedRun) good = vs("image", "pull", "test:inline", "--arch", "x86_64", NULL);
     g_assert_cmpint(good.status, ==, 0);
     g_assert_nonnull(strstr(good.err, "signed by a key in"));
+
+    /* A keyring that is not there: a warning, and the checksum still counts. */
+    g_auto(VsBedRun) nokey = vs("image", "pull", "test:nokeyring", "--arch", "x86_64", NULL);
+    g_assert_cmpint(nokey.status, ==, 0);
+    g_assert_nonnull(strstr(nokey.err, "the keyring /nonexistent/keyring.gpg is missing, so the "
+                                       "checksum list's signature is not checked"));
+    g_assert_null(strstr(nokey.err, "signed by a key in"));
 }
 
 static void
@@ -445,6 +456,68 @@ test_up_refuses_bad_image(void)
     virConnectClose(conn);
 }
 
+/* A volume already in a pool as the image: used as the backing file where it is, never
+ * imported, never deleted. */
+static void
+test_up_from_volume(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *golden_pool = g_strdup_printf("vs-golden-%d", (int)getpid());
+    g_autofree char *work_pool = g_strdup_printf("vs-work-%d", (int)getpid());
+    g_autofree char *name = g_strdup_printf("vs-vol-%d", (int)getpid());
+    virConnectPtr conn;
+
+    g_assert_true(vs_bed_daemons(&error));
+    conn = virConnectOpen("qemu:///system");
+    g_assert_nonnull(conn);
+    g_autofree char *golden_dir = make_pool(conn, golden_pool);
+    g_autofree char *work_dir = make_pool(conn, work_pool);
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, golden_pool);
+    virStorageVolPtr golden = virStorageVolCreateXML(
+        pool,
+        "<volume><name>golden.raw</name><capacity>1048576</capacity><target><format "
+        "type='raw'/></target></volume>",
+        0);
+    g_assert_nonnull(golden);
+    g_autofree char *golden_path = virStorageVolGetPath(golden);
+
+    g_autofree char *missing = g_strdup_printf("vol:%s/nosuch", golden_pool);
+    g_auto(VsBedRun) refused = vs("up", name, "--image", missing, "--pool", work_pool, "--network",
+                                  "user", "--no-wait", NULL);
+    g_assert_cmpint(refused.status, ==, 3);
+    g_autofree char *nosuch = g_strdup_printf("no volume nosuch in storage pool %s", golden_pool);
+    g_assert_nonnull(strstr(refused.err, nosuch));
+    g_autofree char *untouched = pool_volumes(conn, work_pool);
+    g_assert_cmpstr(untouched, ==, "");
+
+    g_autofree char *ref = g_strdup_printf("vol:%s/golden.raw", golden_pool);
+    g_auto(VsBedRun) up = vs("up", name, "--image", ref, "--pool", work_pool, "--network", "user",
+                             "--memory", "256", "--no-wait", NULL);
+    g_assert_cmpint(up.status, ==, 0);
+    g_autofree char *work = pool_volumes(conn, work_pool);
+    g_autofree char *expect = g_strdup_printf("%s-seed.iso %s.qcow2", name, name);
+    g_assert_cmpstr(work, ==, expect);
+    virStoragePoolPtr wp = virStoragePoolLookupByName(conn, work_pool);
+    g_autofree char *overlay_name = g_strdup_printf("%s.qcow2", name);
+    virStorageVolPtr overlay = virStorageVolLookupByName(wp, overlay_name);
+    g_autofree char *overlay_xml = virStorageVolGetXMLDesc(overlay, 0);
+    g_autofree char *backing = g_strdup_printf("<backingStore>\n    <path>%s</path>", golden_path);
+    g_assert_nonnull(strstr(overlay_xml, backing));
+
+    g_auto(VsBedRun) del = vs("delete", name, NULL);
+    g_assert_cmpint(del.status, ==, 0);
+    g_autofree char *golden_left = pool_volumes(conn, golden_pool);
+    g_assert_cmpstr(golden_left, ==, "golden.raw");
+
+    virStorageVolFree(overlay);
+    virStoragePoolFree(wp);
+    virStorageVolFree(golden);
+    virStoragePoolFree(pool);
+    drop_pool(conn, work_pool, work_dir);
+    drop_pool(conn, golden_pool, golden_dir);
+    virConnectClose(conn);
+}
+
 static void
 test_prune(void)
 {
@@ -524,6 +597,7 @@ main(int argc, char **argv)
     g_test_add_func("/images/xz-and-tar-xz", test_packed);
     g_test_add_func("/images/url-with-sha256", test_url);
     g_test_add_func("/images/up-refuses-bad-image", test_up_refuses_bad_image);
+    g_test_add_func("/images/up-from-volume", test_up_from_volume);
     g_test_add_func("/images/prune", test_prune);
     status = g_test_run();
     vs_bed_http_stop(&bed.http);
