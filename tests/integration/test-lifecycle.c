@@ -93,6 +93,12 @@ sha256_file(const char *path)
     return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)data, len);
 }
 
+static gint
+by_string(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
 /* Returns the names of the volumes of the test pool, sorted, joined by spaces. */
 static char *
 pool_volumes(Bed *bed)
@@ -111,7 +117,7 @@ pool_volumes(Bed *bed)
     }
     free(vols);
     virStoragePoolFree(pool);
-    g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+    g_ptr_array_sort(names, by_string);
     g_ptr_array_add(names, NULL);
     return g_strjoinv(" ", (char **)names->pdata);
 }
