@@ -112,7 +112,8 @@ on_progress(void *opaque, curl_off_t total, curl_off_t now, curl_off_t ut, curl_
 
     if (vs_interrupted())
         return 1;
-    if (!t->bar || clock - t->last_draw < 200000)
+    /* Nothing to show before the first byte. */
+    if (!t->bar || now == 0 || clock - t->last_draw < 200000)
         return 0;
     t->last_draw = clock;
     rate = secs > 0 ? now / secs : 0;
