@@ -359,3 +359,53 @@ vs_storage_backing_paths(virConnectPtr conn, GError **error)
     g_free(pools);
     return g_steal_pointer(&paths);
 }
+
+static int
+write_file(virStreamPtr st, const char *buf, size_t nbytes, void *opaque)
+{
+    int fd = *(int *)opaque;
+    size_t done = 0;
+
+    while (done < nbytes) {
+        ssize_t n = write(fd, buf + done, nbytes - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        done += n;
+    }
+    return (int)nbytes;
+}
+
+gboolean
+vs_storage_download(virStorageVolPtr vol, const char *path, GError **error)
+{
+    virConnectPtr conn = virStorageVolGetConnect(vol);
+    g_autoptr(virStream) st = virStreamNew(conn, 0);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    gboolean ok = FALSE;
+
+    if (fd < 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", path,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    if (!st || virStorageVolDownload(vol, st, 0, 0, 0) < 0) {
+        vs_libvirt_error(error, "starting the download of the volume");
+    } else if (virStreamRecvAll(st, write_file, &fd) < 0) {
+        virStreamAbort(st);
+        vs_libvirt_error(error, "downloading the volume");
+    } else if (virStreamFinish(st) < 0) {
+        vs_libvirt_error(error, "finishing the download of the volume");
+    } else {
+        ok = TRUE;
+    }
+    if (close(fd) != 0 && ok) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "writing %s: %s", path,
+                    g_strerror(errno));
+        ok = FALSE;
+    }
+    if (!ok)
+        unlink(path);
+    return ok;
+}

@@ -1,4 +1,5 @@
 /* virt-station image list|pull|rm|prune: the catalog and the local cache of downloaded images. */
+#include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "commands.h"
 #include "fetch.h"
+#include "imagehash.h"
 #include "interrupt.h"
 #include "json.h"
 #include "spec.h"
@@ -113,8 +115,58 @@ list_cache(VsCli *cli)
     return VS_EXIT_OK;
 }
 
+/* Returns @pool_opt, else config.yaml's pool, else "default". */
+static char *
+pool_name(const char *pool_opt, GError **error)
+{
+    g_autoptr(VsSpec) config = vs_spec_new();
+
+    if (pool_opt)
+        return g_strdup(pool_opt);
+    if (!vs_spec_load_config(config, NULL, error))
+        return NULL;
+    return g_strdup(config->pool ? config->pool : "default");
+}
+
+/* Copies a pool volume (of this or a remote host) into the cache through libvirt. */
+static gboolean
+pull_volume(VsCli *cli, VsImage *image, const char *pool_opt, GError **error)
+{
+    g_auto(VsTarget) t = {.lock = -1};
+    g_autofree char *pool = image->pool ? g_strdup(image->pool) : pool_name(pool_opt, error);
+    g_autofree char *dir = vs_cache_dir();
+    g_autofree char *partial = g_build_filename(dir, "partial", NULL);
+    g_autofree char *part = NULL, *sum = NULL, *sha256 = NULL, *source = NULL;
+    g_autoptr(virStorageVol) vol = NULL;
+    g_autoptr(VsCacheEntry) entry = NULL;
+
+    if (!pool || !vs_target_connect(cli, &t, error) ||
+        !(vol = vs_storage_volume(t.conn, pool, image->volume, error)))
+        return FALSE;
+    if (g_mkdir_with_parents(partial, 0755) != 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", partial,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    part = g_strdup_printf("%s/volume-%d.part", partial, (int)getpid());
+    vs_cli_progress(cli, "  copying volume %s/%s into the cache", pool, image->volume);
+    if (!vs_storage_download(vol, part, error))
+        return FALSE;
+    sha256 = vs_imagehash_file(part, error);
+    if (!sha256) {
+        g_unlink(part);
+        return FALSE;
+    }
+    source = g_strconcat("sha256:", sha256, NULL);
+    entry = vs_cache_add(part, image->label, image->ref, NULL, sha256, source, error);
+    if (!entry)
+        return FALSE;
+    vs_image_take_entry(image, entry);
+    return TRUE;
+}
+
 static int
-pull(VsCli *cli, const char *ref, const char *sha256, const char *arch)
+pull(VsCli *cli, const char *ref, const char *sha256, const char *arch, const char *pool)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *default_arch = host_arch();
@@ -122,14 +174,9 @@ pull(VsCli *cli, const char *ref, const char *sha256, const char *arch)
 
     if (!image)
         return vs_cli_fail(cli, "image", error);
-    if (image->kind == VS_IMAGE_FILE || image->kind == VS_IMAGE_VOLUME) {
-        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
-                    "image pull: %s is a %s; pull fetches catalog aliases and URLs", ref,
-                    image->kind == VS_IMAGE_FILE ? "local file" : "pool volume");
-        return vs_cli_fail(cli, "image", error);
-    }
     vs_interrupt_catch();
-    if (!vs_image_fetch(cli, image, TRUE, &error))
+    if (image->kind == VS_IMAGE_VOLUME ? !pull_volume(cli, image, pool, &error)
+                                       : !vs_image_fetch(cli, image, TRUE, &error))
         return vs_cli_fail(cli, "image", error);
     printf("%s: %s\n", ref, image->volume);
     return VS_EXIT_OK;
@@ -208,13 +255,10 @@ prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
     g_auto(VsTarget) t = {.lock = -1};
     g_autoptr(GPtrArray) entries = vs_cache_list(&error);
     g_autoptr(GHashTable) backing = NULL;
-    g_autoptr(VsSpec) config = vs_spec_new();
-    const char *pool;
+    g_autofree char *pool = pool_name(pool_opt, &error);
 
-    if (!entries || !vs_spec_load_config(config, NULL, &error) ||
-        !vs_target_connect(cli, &t, &error))
+    if (!entries || !pool || !vs_target_connect(cli, &t, &error))
         return vs_cli_fail(cli, "image", error);
-    pool = pool_opt ? pool_opt : config->pool ? config->pool : "default";
     backing = vs_storage_backing_paths(t.conn, &error);
     if (!backing)
         return vs_cli_fail(cli, "image", error);
@@ -256,16 +300,18 @@ vs_cmd_image(VsCli *cli, int argc, char **argv)
          "HEX"},
         {"arch", 0, 0, G_OPTION_ARG_STRING, &arch, "pull: the architecture (default: the host's)",
          "ARCH"},
-        {"pool", 0, 0, G_OPTION_ARG_STRING, &pool, "prune: the pool of the base volumes (default)",
+        {"pool", 0, 0, G_OPTION_ARG_STRING, &pool,
+         "prune: the pool of the base volumes; pull: the pool of a vol:NAME (default: default)",
          "POOL"},
         {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "prune: say what would be removed", NULL},
         G_OPTION_ENTRY_NULL,
     };
     static const VsCommand self = {
         "image",
-        "list [--catalog] | pull ALIAS|URL | rm NAME|ALIAS... | prune",
+        "list [--catalog] | pull ALIAS|URL|FILE|vol:[POOL/]NAME | rm NAME|ALIAS... | prune",
         "Cloud images: `list` shows the cache (--catalog: the aliases), `pull` downloads and "
-        "verifies an image into the cache, `rm` removes cached images, `prune` removes cached "
+        "verifies an image into the cache (a local file or a pool volume is copied there), `rm` "
+        "removes cached images, `prune` removes cached "
         "images and their base volumes in the pool unless a volume is backed by them, and "
         "partial downloads.",
         NULL,
@@ -280,13 +326,13 @@ vs_cmd_image(VsCli *cli, int argc, char **argv)
     if (g_strcmp0(sub, "list") == 0 && argc == 2)
         return catalog ? list_catalog(cli) : list_cache(cli);
     if (g_strcmp0(sub, "pull") == 0 && argc == 3)
-        return pull(cli, argv[2], sha256, arch);
+        return pull(cli, argv[2], sha256, arch, pool);
     if (g_strcmp0(sub, "rm") == 0)
         return rm(cli, argc, argv);
     if (g_strcmp0(sub, "prune") == 0 && argc == 2)
         return prune(cli, pool, dry_run);
     g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
-                "image: the commands are `image list [--catalog]`, `image pull ALIAS|URL`, "
+                "image: the commands are `image list [--catalog]`, `image pull IMAGE`, "
                 "`image rm NAME|ALIAS...` and `image prune`");
     return vs_cli_fail(cli, "image", error);
 }

@@ -254,9 +254,9 @@ vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolean reached
     } else {
         /* A dry run does not download: the name's hash part is known only afterwards. */
         g_autofree char *name = vs_imagehash_volume_name(image->label, "");
-        facts->base_volume = g_strconcat(name, "not-downloaded", NULL);
-        vs_cli_progress(cli, "  %s is not in the cache: `up` would download %s first", image->ref,
-                        image->url);
+        facts->base_volume = g_strconcat(name, "not-in-cache", NULL);
+        vs_cli_progress(cli, "  %s is not in the cache: `up` would %s %s first", image->ref,
+                        image->kind == VS_IMAGE_FILE ? "unpack" : "download", image->url);
     }
     if (image->entry && image->entry->os)
         facts->os_id = g_strdup(image->entry->os);

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gpgme.h>
 #include <stdio.h>
@@ -678,9 +679,10 @@ is_packed(const char *name)
 gboolean
 vs_image_fetch(VsCli *cli, VsImage *image, gboolean refresh, GError **error)
 {
-    g_autofree char *file = vs_url_basename(image->url);
+    const char *origin = image->url ? image->url : image->ref;
+    g_autofree char *file = vs_url_basename(origin);
     g_autofree char *source = NULL, *hex = NULL, *dir = vs_cache_dir();
-    g_autofree char *key = g_compute_checksum_for_string(G_CHECKSUM_SHA256, image->url, -1);
+    g_autofree char *key = g_compute_checksum_for_string(G_CHECKSUM_SHA256, origin, -1);
     g_autofree char *partial_dir = g_build_filename(dir, "partial", NULL);
     g_autofree char *part = NULL, *unpacked = NULL;
     g_autofree char *got = NULL, *sha256 = NULL;
@@ -689,9 +691,14 @@ vs_image_fetch(VsCli *cli, VsImage *image, gboolean refresh, GError **error)
     int lock = -1;
     gboolean ok = FALSE;
 
-    g_return_val_if_fail(image->kind == VS_IMAGE_ALIAS || image->kind == VS_IMAGE_URL, FALSE);
+    g_return_val_if_fail(image->kind != VS_IMAGE_VOLUME, FALSE);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (image->kind == VS_IMAGE_ALIAS) {
+    if (image->kind == VS_IMAGE_FILE) {
+        /* A local file: a packed one is unpacked into the cache, a plain one copied there. */
+        source =
+            image->expect ? g_strdup(image->expect) : g_strconcat("sha256:", image->sha256, NULL);
+        hex = g_strdup(source + strlen("sha256:"));
+    } else if (image->kind == VS_IMAGE_ALIAS) {
         g_autoptr(GBytes) list = checksum_list(cli, image->entry, refresh, error);
         gsize len;
         if (!list)
@@ -729,21 +736,36 @@ vs_image_fetch(VsCli *cli, VsImage *image, gboolean refresh, GError **error)
         ok = TRUE;
         goto out;
     }
-    vs_cli_progress(cli, "  downloading %s", image->url);
-    if (!download_file(cli, image->url, part, image->label, error))
-        goto out;
+    if (image->kind == VS_IMAGE_FILE && image->expect) {
+        /* Unpacked straight from where it is. */
+        g_free(part);
+        part = g_strdup(image->ref);
+    } else if (image->kind == VS_IMAGE_FILE) {
+        g_autoptr(GFile) from = g_file_new_for_path(image->ref);
+        g_autoptr(GFile) to = g_file_new_for_path(part);
+        vs_cli_progress(cli, "  copying %s into the cache", image->ref);
+        if (!g_file_copy(from, to, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, error))
+            goto out;
+    } else {
+        vs_cli_progress(cli, "  downloading %s", image->url);
+        if (!download_file(cli, image->url, part, image->label, error))
+            goto out;
+    }
     if (!hash_file(part, type, &got, &sha256, error))
         goto out;
     if (g_ascii_strcasecmp(got, hex) != 0) {
         g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_FAILED,
                     "%s: checksum mismatch: %s says %s %s, the download has %s; the download "
                     "was deleted",
-                    image->url,
+                    origin,
                     image->kind == VS_IMAGE_ALIAS ? image->entry->checksums_url : "--image-sha256",
                     vs_checksum_type_name(type), hex, got);
-        g_unlink(part);
-        g_autofree char *etag_path = g_strconcat(part, ".etag", NULL);
-        g_unlink(etag_path);
+        if (image->kind != VS_IMAGE_FILE) {
+            g_autofree char *etag_path = g_strconcat(part, ".etag", NULL);
+            g_unlink(etag_path);
+        }
+        if (image->kind != VS_IMAGE_FILE || !image->expect)
+            g_unlink(part);
         goto out;
     }
     if (is_packed(file)) {
@@ -753,15 +775,16 @@ vs_image_fetch(VsCli *cli, VsImage *image, gboolean refresh, GError **error)
         sha256 = unpack(part, strstr(file, ".tar") != NULL, unpacked, error);
         if (!sha256)
             goto out;
-        g_unlink(part);
+        if (image->kind != VS_IMAGE_FILE)
+            g_unlink(part);
     }
-    {
+    if (image->kind != VS_IMAGE_FILE) {
         g_autofree char *etag_path = g_strconcat(part, ".etag", NULL);
         g_unlink(etag_path);
     }
     hit = vs_cache_add(unpacked ? unpacked : part, image->label,
-                       image->kind == VS_IMAGE_ALIAS ? image->ref : file, image->url, sha256,
-                       source, error);
+                       image->kind == VS_IMAGE_ALIAS ? image->ref : file,
+                       image->kind == VS_IMAGE_FILE ? NULL : image->url, sha256, source, error);
     if (!hit)
         goto out;
     vs_image_take_entry(image, hit);

@@ -72,7 +72,7 @@ vs_imagehash_volume_name(const char *label, const char *sha256)
     /* Drop the usual image extensions: debian-12.qcow2 -> debian-12. */
     for (const char *ext = NULL; (ext = strrchr(base, '.'));) {
         if (g_strcmp0(ext, ".qcow2") && g_strcmp0(ext, ".img") && g_strcmp0(ext, ".raw") &&
-            g_strcmp0(ext, ".xz"))
+            g_strcmp0(ext, ".xz") && g_strcmp0(ext, ".gz") && g_strcmp0(ext, ".tar"))
             break;
         *(char *)ext = '\0';
     }

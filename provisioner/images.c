@@ -145,15 +145,24 @@ vs_image_parse(const char *ref, const char *sha256, const char *arch, GError **e
                     ref);
         return NULL;
     }
-    if (is_compressed(ref)) {
-        g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
-                    "--image %s: a compressed local file is not unpacked; unpack it first (only "
-                    "downloads are unpacked)",
-                    ref);
-        return NULL;
-    }
     img->kind = VS_IMAGE_FILE;
     img->label = g_path_get_basename(ref);
+    if (is_compressed(ref)) {
+        /* Unpacked into the cache the first time (fetch.c), found there afterwards. */
+        g_autofree char *packed = vs_imagehash_file(ref, error);
+        if (!packed)
+            return NULL;
+        if (sha256 && g_ascii_strcasecmp(sha256, packed) != 0) {
+            g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
+                        "--image %s: its SHA-256 is %s, not %s as --image-sha256 says", ref, packed,
+                        sha256);
+            return NULL;
+        }
+        img->url = g_strdup(ref);
+        img->expect = g_strconcat("sha256:", packed, NULL);
+        vs_image_from_cache(img);
+        return g_steal_pointer(&img);
+    }
     img->path = g_strdup(ref);
     img->sha256 = vs_imagehash_file(ref, error);
     if (!img->sha256)
@@ -323,7 +332,7 @@ vs_image_from_cache(VsImage *image)
 {
     g_autoptr(VsCacheEntry) hit = NULL;
 
-    if (image->kind == VS_IMAGE_URL) {
+    if (image->kind == VS_IMAGE_URL || (image->kind == VS_IMAGE_FILE && image->expect)) {
         hit = vs_cache_find(image->expect);
     } else if (image->kind == VS_IMAGE_ALIAS) {
         g_autofree char *list_path = vs_cache_list_path(image->entry->checksums_url);

@@ -135,7 +135,7 @@ catalog_entry(GString *yaml, const char *alias, const char *format, const char *
                                bed.http.base, image, bed.http.base, list);
 }
 
-static char *good_sum, *cut_sum, *raw_sum, *url_sum;
+static char *good_sum, *cut_sum, *raw_sum, *url_sum, *local_sum;
 
 static void
 bed_setup(void)
@@ -169,6 +169,7 @@ bed_setup(void)
     other_sum = write_random("good2.img", 1 << 20, 4, FALSE);
     inline_sum = write_random("inline.img", 1 << 20, 5, FALSE);
     url_sum = write_random("url.img", 1 << 20, 6, FALSE);
+    local_sum = write_random("local.img", 1 << 20, 8, FALSE);
     raw_sum = write_random("disk.raw", 4 << 20, 7, TRUE);
     sh(g_strdup_printf("cd '%s'; tar -cJf disk.tar.xz disk.raw; xz -kf disk.raw", bed.srv));
 
@@ -357,6 +358,20 @@ test_packed(void)
     g_assert_nonnull(strstr(files, "test-tarxz"));
     g_auto(VsBedRun) rm_again = vs("image", "rm", "test:rawxz", NULL);
     g_assert_cmpint(rm_again.status, ==, 3);
+
+    /* Local files: a packed one is unpacked into the cache, a plain one copied there. */
+    g_autofree char *packed = g_build_filename(bed.srv, "disk.tar.xz", NULL);
+    g_auto(VsBedRun) local_tar = vs("image", "pull", packed, NULL);
+    g_assert_cmpint(local_tar.status, ==, 0);
+    g_autofree char *packed_line = g_strdup_printf("%s: disk-%.12s\n", packed, raw_sum);
+    g_assert_cmpstr(local_tar.out, ==, packed_line);
+    g_assert_true(g_file_test(packed, G_FILE_TEST_IS_REGULAR));
+    g_autofree char *plain = g_build_filename(bed.srv, "local.img", NULL);
+    g_auto(VsBedRun) local = vs("image", "pull", plain, NULL);
+    g_assert_cmpint(local.status, ==, 0);
+    g_autofree char *copy = g_strdup_printf("%s/local-%.12s.img", bed.cache, local_sum);
+    g_autofree char *copy_sum = sha256_file(copy);
+    g_assert_cmpstr(copy_sum, ==, local_sum);
 }
 
 static void
@@ -508,6 +523,18 @@ test_up_from_volume(void)
     g_assert_cmpint(del.status, ==, 0);
     g_autofree char *golden_left = pool_volumes(conn, golden_pool);
     g_assert_cmpstr(golden_left, ==, "golden.raw");
+
+    /* A pool volume copied into the cache through libvirt: 1 MiB of zeros. */
+    g_autofree char *zeros = g_malloc0(1 << 20);
+    g_autofree char *zeros_sum =
+        g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)zeros, 1 << 20);
+    g_auto(VsBedRun) pull = vs("image", "pull", ref, NULL);
+    g_assert_cmpint(pull.status, ==, 0);
+    g_autofree char *pulled = g_strdup_printf("%s: golden-%.12s\n", ref, zeros_sum);
+    g_assert_cmpstr(pull.out, ==, pulled);
+    g_autofree char *cached = g_strdup_printf("%s/golden-%.12s.img", bed.cache, zeros_sum);
+    g_autofree char *cached_sum = sha256_file(cached);
+    g_assert_cmpstr(cached_sum, ==, zeros_sum);
 
     virStorageVolFree(overlay);
     virStoragePoolFree(wp);
