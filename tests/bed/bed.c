@@ -275,7 +275,8 @@ vs_bed_run_vsv(const char *uri, const char *first, ...)
 }
 
 void
-vs_bed_http_start(VsBedHttp *http, const char *dir, const char *log, const char *const *cut)
+vs_bed_http_start(VsBedHttp *http, const char *dir, const char *log, const char *const *cut,
+                  const char *const *slow)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *script =
@@ -292,6 +293,10 @@ vs_bed_http_start(VsBedHttp *http, const char *dir, const char *log, const char 
     for (guint i = 0; cut && cut[i]; i++) {
         g_ptr_array_add(argv, (char *)"--cut");
         g_ptr_array_add(argv, (char *)cut[i]);
+    }
+    for (guint i = 0; slow && slow[i]; i++) {
+        g_ptr_array_add(argv, (char *)"--slow");
+        g_ptr_array_add(argv, (char *)slow[i]);
     }
     g_ptr_array_add(argv, NULL);
     http->proc =

@@ -68,8 +68,10 @@ typedef struct {
 } VsBedHttp;
 
 /* Starts the server for @dir, logging to @log; each of @cut (NULL-terminated, may be NULL)
- * names a file whose first GET is cut off after half its body. Aborts the test on failure. */
-void vs_bed_http_start(VsBedHttp *http, const char *dir, const char *log, const char *const *cut);
+ * names a file whose first GET is cut off after half its body, each of @slow one sent at about
+ * 1 MiB/s. Aborts the test on failure. */
+void vs_bed_http_start(VsBedHttp *http, const char *dir, const char *log, const char *const *cut,
+                       const char *const *slow);
 void vs_bed_http_stop(VsBedHttp *http);
 
 /* Returns the log's entries (JSON lines) whose path is "/@name", joined by newlines. */

@@ -6,9 +6,10 @@ Range requests (206, Content-Range, 416), If-Range, ETag / If-None-Match (304) a
 Last-Modified / If-Modified-Since. It can cut a transfer short to test resuming, and logs every
 request as a JSON line so tests can check what was transferred.
 
-Usage: range-server.py DIR LOG [--cut NAME] ...
+Usage: range-server.py DIR LOG [--cut NAME] [--slow NAME] ...
 Prints the port on stdout, then serves until killed. --cut NAME: the first GET of /NAME sends
-its headers for the whole file, half the body, and closes the connection.
+its headers for the whole file, half the body, and closes the connection. --slow NAME: /NAME is
+sent at about 1 MiB/s, so that a test can interrupt its download.
 """
 import email.utils
 import http.server
@@ -16,9 +17,11 @@ import json
 import os
 import sys
 import threading
+import time
 
 root, log_path = sys.argv[1], sys.argv[2]
 cut = {a for i, a in enumerate(sys.argv) if i > 0 and sys.argv[i - 1] == "--cut"}
+slow = {a for i, a in enumerate(sys.argv) if i > 0 and sys.argv[i - 1] == "--slow"}
 lock = threading.Lock()
 
 
@@ -103,8 +106,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         sent = 0
         with open(path, "rb") as f:
             f.seek(start)
+            step = 64 << 10 if name in slow else 1 << 20
             while sent < limit:
-                chunk = f.read(min(1 << 20, limit - sent))
+                if name in slow:
+                    time.sleep(1 / 16)
+                chunk = f.read(min(step, limit - sent))
                 if not chunk:
                     break
                 try:

@@ -155,7 +155,7 @@ serve_image(Bed *bed, VsBedHttp *http, const char *image_sum)
     g_mkdir_with_parents(config, 0700);
     g_assert_cmpint(symlink(bed->image, link), ==, 0);
     g_assert_true(g_file_set_contents(sums, list, -1, NULL));
-    vs_bed_http_start(http, srv, log, NULL);
+    vs_bed_http_start(http, srv, log, NULL, NULL);
     yaml = g_strdup_printf("\"debian:test\":\n  checksums-format: sha256sums\n  x86_64:\n"
                            "    url: %sdebian-test.qcow2\n    checksums: %sSHA256SUMS\n",
                            http->base, http->base);

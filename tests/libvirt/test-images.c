@@ -7,6 +7,7 @@
  * Expected values come from the files the test wrote itself (their SHA-256 computed here), the
  * server's request log and libvirt's own view of the pool. */
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
 
 #include "bed.h"
@@ -135,7 +136,7 @@ catalog_entry(GString *yaml, const char *alias, const char *format, const char *
                                bed.http.base, image, bed.http.base, list);
 }
 
-static char *good_sum, *cut_sum, *raw_sum, *url_sum, *local_sum;
+static char *good_sum, *cut_sum, *raw_sum, *url_sum, *local_sum, *slow_sum;
 
 static void
 bed_setup(void)
@@ -170,6 +171,7 @@ bed_setup(void)
     inline_sum = write_random("inline.img", 1 << 20, 5, FALSE);
     url_sum = write_random("url.img", 1 << 20, 6, FALSE);
     local_sum = write_random("local.img", 1 << 20, 8, FALSE);
+    slow_sum = write_random("slow.img", 4 << 20, 9, FALSE);
     raw_sum = write_random("disk.raw", 4 << 20, 7, TRUE);
     sh(g_strdup_printf("cd '%s'; tar -cJf disk.tar.xz disk.raw; xz -kf disk.raw", bed.srv));
 
@@ -207,7 +209,8 @@ bed_setup(void)
     sh(g_strdup_printf("GNUPGHOME='%s' gpgconf --kill all", bed.gnupg));
 
     g_autofree char *log = g_build_filename(bed.dir, "requests.log", NULL);
-    vs_bed_http_start(&bed.http, bed.srv, log, (const char *const[]){"cut.img", NULL});
+    vs_bed_http_start(&bed.http, bed.srv, log, (const char *const[]){"cut.img", NULL},
+                      (const char *const[]){"slow.img", NULL});
     catalog_entry(yaml, "test:good", "sha256sums", "detached", "good.img", "SHA256SUMS");
     catalog_entry(yaml, "test:cut", "sha256sums", "detached", "cut.img", "SHA256SUMS");
     catalog_entry(yaml, "test:bad", "sha256sums", "detached", "bad.img", "SHA256SUMS");
@@ -291,6 +294,57 @@ test_cut_and_resumed(void)
     g_autofree char *cached = g_strdup_printf("%s/test-cut-%.12s.img", bed.cache, cut_sum);
     g_autofree char *sum = sha256_file(cached);
     g_assert_cmpstr(sum, ==, cut_sum);
+}
+
+/* Ctrl-C during a download keeps the part; the next pull resumes it. */
+static void
+test_interrupted(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *url = g_strconcat(bed.http.base, "slow.img", NULL);
+    g_autofree char *partial = g_build_filename(bed.cache, "partial", NULL);
+    g_autofree char *part = NULL, *out = NULL, *err = NULL;
+    g_autoptr(GSubprocess) proc =
+        g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                         "virt-station", "image", "pull", url, "--image-sha256", slow_sum, NULL);
+    GStatBuf st = {0};
+
+    g_assert_no_error(error);
+    /* Wait for the part to grow, then interrupt. */
+    for (guint i = 0; i < 200 && st.st_size < (256 << 10); i++) {
+        g_usleep(G_USEC_PER_SEC / 20);
+        g_autoptr(GDir) d = g_dir_open(partial, 0, NULL);
+        const char *name;
+        while (d && (name = g_dir_read_name(d)))
+            if (g_str_has_suffix(name, ".part")) {
+                g_free(part);
+                part = g_build_filename(partial, name, NULL);
+                g_stat(part, &st);
+            }
+    }
+    g_assert_cmpint(st.st_size, >=, 256 << 10);
+    g_subprocess_send_signal(proc, SIGINT);
+    g_assert_true(g_subprocess_communicate_utf8(proc, NULL, NULL, &out, &err, &error));
+    g_assert_true(g_subprocess_get_if_exited(proc));
+    g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 1);
+    g_assert_nonnull(strstr(err, "the partial download is kept and resumed next time"));
+    g_assert_nonnull(strstr(err, "interrupted"));
+    g_assert_cmpint(g_stat(part, &st), ==, 0);
+    g_assert_cmpint(st.st_size, >, 0);
+    g_assert_cmpint(st.st_size, <, 4 << 20);
+
+    g_auto(VsBedRun) again = vs("image", "pull", url, "--image-sha256", slow_sum, NULL);
+    g_assert_cmpint(again.status, ==, 0);
+    g_autofree char *reqs = vs_bed_http_requests(&bed.http, "slow.img");
+    g_auto(GStrv) lines = g_strsplit(g_strstrip(reqs), "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 2);
+    g_autofree char *range = g_strdup_printf("\"range\": \"bytes=%lld-\"", (long long)st.st_size);
+    g_assert_nonnull(strstr(lines[1], range));
+    g_assert_nonnull(strstr(lines[1], "\"status\": 206"));
+    g_autofree char *cached = g_strdup_printf("%s/slow-%.12s.img", bed.cache, slow_sum);
+    g_autofree char *sum = sha256_file(cached);
+    g_assert_cmpstr(sum, ==, slow_sum);
+    g_assert_false(g_file_test(part, G_FILE_TEST_EXISTS));
 }
 
 static void
@@ -619,6 +673,7 @@ main(int argc, char **argv)
     g_test_add_func("/images/pull-verified-then-nothing", test_pull_verified);
     g_test_add_func("/images/wrong-checksum", test_wrong_checksum);
     g_test_add_func("/images/cut-and-resumed", test_cut_and_resumed);
+    g_test_add_func("/images/interrupted-and-resumed", test_interrupted);
     g_test_add_func("/images/not-found", test_not_found);
     g_test_add_func("/images/tampered-lists", test_tampered);
     g_test_add_func("/images/xz-and-tar-xz", test_packed);
