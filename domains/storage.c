@@ -137,6 +137,48 @@ read_file(virStreamPtr st, char *buf, size_t nbytes, void *opaque)
     return (int)n;
 }
 
+/* Where the file's holes are, for a sparse upload: at the current offset, is there data or a
+ * hole, and for how long. At the end of the file: a hole of length 0. */
+static int
+in_data(virStreamPtr st, int *ret_in_data, long long *ret_length, void *opaque)
+{
+    UploadSource *src = opaque;
+    off_t cur = lseek(src->fd, 0, SEEK_CUR), data, next;
+
+    if (cur < 0)
+        return -1;
+    data = lseek(src->fd, cur, SEEK_DATA);
+    if (data < 0 && errno != ENXIO)
+        return -1;
+    if (data < 0) {
+        /* No data after here: a hole up to the end (or the end itself). */
+        off_t end = lseek(src->fd, 0, SEEK_END);
+        if (end < 0)
+            return -1;
+        *ret_in_data = 0;
+        *ret_length = end - cur;
+    } else if (data > cur) {
+        *ret_in_data = 0;
+        *ret_length = data - cur;
+    } else {
+        next = lseek(src->fd, data, SEEK_HOLE);
+        if (next < 0)
+            return -1;
+        *ret_in_data = 1;
+        *ret_length = next - cur;
+    }
+    return lseek(src->fd, cur, SEEK_SET) < 0 ? -1 : 0;
+}
+
+static int
+skip_hole(virStreamPtr st, long long length, void *opaque)
+{
+    UploadSource *src = opaque;
+    return lseek(src->fd, length, SEEK_CUR) < 0 ? -1 : 0;
+}
+
+/* Uploads @length bytes of @fd into @vol. The file's holes travel as holes (a sparse stream):
+ * a raw image of a few GiB that is mostly empty sends only its data. */
 static gboolean
 upload_fd(virStorageVolPtr vol, int fd, guint64 length, gboolean (*cancelled)(void), GError **error)
 {
@@ -144,9 +186,9 @@ upload_fd(virStorageVolPtr vol, int fd, guint64 length, gboolean (*cancelled)(vo
     g_autoptr(virStream) st = virStreamNew(conn, 0);
     UploadSource src = {fd, cancelled};
 
-    if (!st || virStorageVolUpload(vol, st, 0, length, 0) < 0)
+    if (!st || virStorageVolUpload(vol, st, 0, length, VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) < 0)
         return vs_libvirt_error(error, "starting the upload");
-    if (virStreamSendAll(st, read_file, &src) < 0) {
+    if (virStreamSparseSendAll(st, read_file, in_data, skip_hole, &src) < 0) {
         gboolean was_cancelled = cancelled && cancelled();
         virStreamAbort(st);
         if (was_cancelled) {

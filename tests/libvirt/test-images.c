@@ -7,10 +7,13 @@
  * Expected values come from the files the test wrote itself (their SHA-256 computed here), the
  * server's request log and libvirt's own view of the pool. */
 #include <glib/gstdio.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bed.h"
+#include "storage.h"
 #include "vs-libvirt.h"
 
 typedef struct {
@@ -599,6 +602,58 @@ test_up_from_volume(void)
     virConnectClose(conn);
 }
 
+/* Importing a sparse raw image sends its data and keeps its holes. */
+static gboolean
+never(void)
+{
+    return FALSE;
+}
+
+static void
+test_sparse_import(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *pool_name = g_strdup_printf("vs-sparse-%d", (int)getpid());
+    g_autofree char *path = g_build_filename(bed.dir, "sparse.raw", NULL);
+    g_autofree char *back = g_build_filename(bed.dir, "sparse.back", NULL);
+    g_autofree char *data = g_malloc(1 << 20);
+    gboolean created = FALSE;
+    virStorageVolInfo info;
+    virConnectPtr conn;
+    int fd;
+
+    g_assert_true(vs_bed_daemons(&error));
+    conn = virConnectOpen("qemu:///system");
+    g_assert_nonnull(conn);
+    g_autofree char *dir = make_pool(conn, pool_name);
+    /* 64 MiB: 1 MiB of data at 0 and at 32 MiB, holes elsewhere. */
+    memset(data, 0x5a, 1 << 20);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pwrite(fd, data, 1 << 20, 0), ==, 1 << 20);
+    g_assert_cmpint(pwrite(fd, data, 1 << 20, 32 << 20), ==, 1 << 20);
+    g_assert_cmpint(ftruncate(fd, 64 << 20), ==, 0);
+    close(fd);
+    g_autofree char *file_sum = sha256_file(path);
+
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, pool_name);
+    virStorageVolPtr vol = vs_storage_import(pool, "sparse-base", path, never, &created, &error);
+    g_assert_no_error(error);
+    g_assert_true(created);
+    g_assert_cmpint(virStorageVolGetInfo(vol, &info), ==, 0);
+    g_assert_cmpuint(info.capacity, ==, 64 << 20);
+    g_assert_cmpuint(info.allocation, <, 16 << 20);
+    /* The same bytes, read back through libvirt. */
+    g_assert_true(vs_storage_download(vol, back, &error));
+    g_autofree char *back_sum = sha256_file(back);
+    g_assert_cmpstr(back_sum, ==, file_sum);
+
+    virStorageVolFree(vol);
+    virStoragePoolFree(pool);
+    drop_pool(conn, pool_name, dir);
+    virConnectClose(conn);
+}
+
 static void
 test_prune(void)
 {
@@ -680,6 +735,7 @@ main(int argc, char **argv)
     g_test_add_func("/images/url-with-sha256", test_url);
     g_test_add_func("/images/up-refuses-bad-image", test_up_refuses_bad_image);
     g_test_add_func("/images/up-from-volume", test_up_from_volume);
+    g_test_add_func("/images/sparse-import", test_sparse_import);
     g_test_add_func("/images/prune", test_prune);
     status = g_test_run();
     vs_bed_http_stop(&bed.http);
