@@ -139,7 +139,7 @@ catalog_entry(GString *yaml, const char *alias, const char *format, const char *
                                bed.http.base, image, bed.http.base, list);
 }
 
-static char *good_sum, *cut_sum, *raw_sum, *url_sum, *local_sum, *slow_sum;
+static char *good_sum, *cut_sum, *raw_sum, *url_sum, *local_sum, *slow_sum, *slow2_sum;
 
 static void
 bed_setup(void)
@@ -175,6 +175,7 @@ bed_setup(void)
     url_sum = write_random("url.img", 1 << 20, 6, FALSE);
     local_sum = write_random("local.img", 1 << 20, 8, FALSE);
     slow_sum = write_random("slow.img", 4 << 20, 9, FALSE);
+    slow2_sum = write_random("slow2.img", 2 << 20, 10, FALSE);
     raw_sum = write_random("disk.raw", 4 << 20, 7, TRUE);
     sh(g_strdup_printf("cd '%s'; tar -cJf disk.tar.xz disk.raw; xz -kf disk.raw", bed.srv));
 
@@ -213,7 +214,7 @@ bed_setup(void)
 
     g_autofree char *log = g_build_filename(bed.dir, "requests.log", NULL);
     vs_bed_http_start(&bed.http, bed.srv, log, (const char *const[]){"cut.img", NULL},
-                      (const char *const[]){"slow.img", NULL});
+                      (const char *const[]){"slow.img", "slow2.img", NULL});
     catalog_entry(yaml, "test:good", "sha256sums", "detached", "good.img", "SHA256SUMS");
     catalog_entry(yaml, "test:cut", "sha256sums", "detached", "cut.img", "SHA256SUMS");
     catalog_entry(yaml, "test:bad", "sha256sums", "detached", "bad.img", "SHA256SUMS");
@@ -348,6 +349,35 @@ test_interrupted(void)
     g_autofree char *sum = sha256_file(cached);
     g_assert_cmpstr(sum, ==, slow_sum);
     g_assert_false(g_file_test(part, G_FILE_TEST_EXISTS));
+}
+
+/* Two pulls of the same image at once: one downloads, the other waits and finds it cached. */
+static void
+test_concurrent(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *url = g_strconcat(bed.http.base, "slow2.img", NULL);
+    g_autoptr(GSubprocess) first = NULL, second = NULL;
+    g_autofree char *out1 = NULL, *out2 = NULL, *err1 = NULL, *err2 = NULL;
+    g_autofree char *line = g_strdup_printf("%s: slow2-%.12s\n", url, slow2_sum);
+    const char *const argv[] = {"virt-station",   "image",   "pull", url,
+                                "--image-sha256", slow2_sum, NULL};
+
+    first = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                              &error);
+    g_assert_no_error(error);
+    second = g_subprocess_newv(
+        argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+    g_assert_no_error(error);
+    g_assert_true(g_subprocess_communicate_utf8(first, NULL, NULL, &out1, &err1, &error));
+    g_assert_true(g_subprocess_communicate_utf8(second, NULL, NULL, &out2, &err2, &error));
+    g_assert_cmpint(g_subprocess_get_exit_status(first), ==, 0);
+    g_assert_cmpint(g_subprocess_get_exit_status(second), ==, 0);
+    g_assert_cmpstr(out1, ==, line);
+    g_assert_cmpstr(out2, ==, line);
+    g_assert_true(strstr(err1, "waiting for another") || strstr(err2, "waiting for another"));
+    g_autofree char *reqs = vs_bed_http_requests(&bed.http, "slow2.img");
+    g_assert_cmpuint(count_lines(reqs), ==, 1);
 }
 
 static void
@@ -729,6 +759,7 @@ main(int argc, char **argv)
     g_test_add_func("/images/wrong-checksum", test_wrong_checksum);
     g_test_add_func("/images/cut-and-resumed", test_cut_and_resumed);
     g_test_add_func("/images/interrupted-and-resumed", test_interrupted);
+    g_test_add_func("/images/concurrent", test_concurrent);
     g_test_add_func("/images/not-found", test_not_found);
     g_test_add_func("/images/tampered-lists", test_tampered);
     g_test_add_func("/images/xz-and-tar-xz", test_packed);
