@@ -29,6 +29,7 @@ vs_station_free(VsStation *s)
     g_free(s->gpu_vgpu_type);
     g_free(s->gpu_render_node);
     g_free(s->gpu_mdev_uuid);
+    g_ptr_array_unref(s->gpu_reasons);
     g_ptr_array_unref(s->volumes);
     g_free(s->net_mode);
     g_free(s->net_source);
@@ -69,6 +70,7 @@ vs_station_parse(const char *xml, GError **error)
 
     s->volumes = g_ptr_array_new_with_free_func((GDestroyNotify)owned_volume_free);
     s->host_keys = g_ptr_array_new_with_free_func(g_free);
+    s->gpu_reasons = g_ptr_array_new_with_free_func(g_free);
     doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "metadata.xml", NULL,
                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
               : NULL;
@@ -95,6 +97,13 @@ vs_station_parse(const char *xml, GError **error)
             s->gpu_vgpu_type = prop(n, "vgpu-type");
             s->gpu_render_node = prop(n, "render-node");
             s->gpu_mdev_uuid = prop(n, "mdev-uuid");
+            for (xmlNode *r = n->children; r; r = r->next) {
+                if (!is(r, "reason"))
+                    continue;
+                xmlChar *text = xmlNodeGetContent(r);
+                g_ptr_array_add(s->gpu_reasons, g_strdup((const char *)text));
+                xmlFree(text);
+            }
         } else if (is(n, "volume")) {
             VsOwnedVolume *v = g_new0(VsOwnedVolume, 1);
             v->role = prop(n, "role");

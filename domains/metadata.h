@@ -18,6 +18,7 @@ typedef struct {
     char *gpu_vgpu_type;
     char *gpu_render_node;
     char *gpu_mdev_uuid;
+    GPtrArray *gpu_reasons; /* the plan's sentences */
     GPtrArray *volumes; /* VsOwnedVolume */
     char *net_mode;
     char *net_source;

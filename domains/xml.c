@@ -437,6 +437,8 @@ add_metadata(VsNode *root, const VsDomainConfig *c)
     attr(node, "mdev-uuid", c->gpu->mdev_uuid);
     for (guint i = 0; i < c->gpu->functions->len; i++)
         attr(el_ns(node, ns, "function"), "address", c->gpu->functions->pdata[i]);
+    for (guint i = 0; i < c->gpu->reasons->len; i++)
+        text_el(node, ns, "reason", c->gpu->reasons->pdata[i]);
 
     node = el_ns(station, ns, "volume");
     attr(node, "role", "disk");

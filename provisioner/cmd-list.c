@@ -52,6 +52,8 @@ write_workstation(VsJson *j, const char *key, virDomainPtr dom, const VsStation 
     vs_json_string(j, "vgpu_type", s->gpu_vgpu_type);
     vs_json_string(j, "render_node", s->gpu_render_node);
     vs_json_begin_array(j, "reasons");
+    for (guint i = 0; i < s->gpu_reasons->len; i++)
+        vs_json_string(j, NULL, s->gpu_reasons->pdata[i]);
     vs_json_end_array(j);
     vs_json_end_object(j);
     vs_json_begin_array(j, "volumes");

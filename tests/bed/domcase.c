@@ -81,6 +81,7 @@ vs_domcase_parse_facts(const char *text)
     f->gpu->egl_headless = g_strcmp0(scalar(&doc, gpu, "egl-headless"), "true") == 0;
     f->gpu->mdev_uuid = g_strdup(scalar(&doc, gpu, "mdev-uuid"));
     strings(&doc, child(&doc, gpu, "functions"), f->gpu->functions);
+    strings(&doc, child(&doc, gpu, "reasons"), f->gpu->reasons);
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
     return f;

@@ -178,6 +178,11 @@ test_lifecycle(void)
     g_auto(VsBedRun) up = vs("up", name, "--image", "debian:test", "--pool", bed.pool, "--network",
                              "user", "--memory", "1024", "--timeout", "420", NULL);
     g_assert_cmpint(up.status, ==, 0);
+    /* The GPU plan's reasons are kept with the workstation (this host has no GPU). */
+    g_auto(VsBedRun) info = vs("info", name, "--json", NULL);
+    g_assert_cmpint(info.status, ==, 0);
+    g_assert_nonnull(strstr(info.out, "\"reasons\":[\"no vGPU available and no render node "
+                                      "with a Mesa driver\"]"));
     g_autofree char *fetched = vs_bed_http_requests(&http, "debian-test.qcow2");
     g_assert_nonnull(strstr(fetched, "\"status\": 200"));
     g_assert_nonnull(strstr(up.out, "is ready"));

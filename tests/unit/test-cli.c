@@ -199,7 +199,10 @@ test_up_gpu_selection(void)
     g_assert_nonnull(strstr(virgl.out, "rendernode=\"/dev/dri/renderD128\""));
     g_assert_nonnull(strstr(virgl.out, "<vs:gpu mode=\"virgl\" device=\"0000:00:02.0\""));
     g_assert_cmpint(skipped.status, ==, 0);
-    g_assert_nonnull(strstr(skipped.out, "<vs:gpu mode=\"none\"/>"));
+    g_assert_nonnull(strstr(skipped.out, "<vs:gpu mode=\"none\">"));
+    /* The plan's reasons travel in the metadata: why the vGPU was skipped. */
+    g_assert_nonnull(strstr(skipped.out, "<vs:reason>not chosen, because attaching vGPUs is not "
+                                         "available in this version: "));
     g_assert_cmpint(vgpu.status, ==, 1);
     g_assert_nonnull(strstr(vgpu.err, "attaching host GPUs (vGPU, passthrough) is not available"));
     g_assert_nonnull(strstr(vgpu.err, "GRID T4-2Q (nvidia-223"));

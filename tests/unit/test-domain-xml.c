@@ -9,6 +9,7 @@
 #include "domcase.h"
 #include "golden.h"
 #include "lifecycle.h"
+#include "metadata.h"
 #include "request.h"
 #include "vs-xml.h"
 #include "xml.h"
@@ -106,6 +107,29 @@ test_hostile_values_keep_structure(void)
                     "name='victim'/> & 'x'");
     g_autofree char *victim = xpath_string(doc, "string(//vs:volume[@name='victim']/@name)");
     g_assert_cmpstr(victim, ==, "");
+    g_autofree char *reason = xpath_string(doc, "string(//vs:gpu/vs:reason)");
+    g_assert_cmpstr(reason, ==,
+                    "no GPU </vs:reason><vs:volume role='disk' pool='default' name='victim2'/> & "
+                    "'y'");
+    g_assert_cmpfloat(xpath_number(doc, "count(//vs:gpu/vs:reason)"), ==, 1);
+    /* Read back as `info` reads it. */
+    {
+        xmlXPathContext *ctxt = xmlXPathNewContext(doc);
+        xmlXPathRegisterNs(ctxt, BAD_CAST "vs", BAD_CAST VS_STATION_NS);
+        xmlXPathObject *res = xmlXPathEvalExpression(BAD_CAST "//vs:station", ctxt);
+        g_assert_cmpint(res->nodesetval->nodeNr, ==, 1);
+        xmlBuffer *buf = xmlBufferCreate();
+        xmlNodeDump(buf, doc, res->nodesetval->nodeTab[0], 0, 0);
+        g_autoptr(VsStation) station =
+            vs_station_parse((const char *)xmlBufferContent(buf), &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(station->gpu_reasons->len, ==, 1);
+        g_assert_cmpstr(station->gpu_reasons->pdata[0], ==, reason);
+        g_assert_cmpuint(station->volumes->len, ==, 2);
+        xmlBufferFree(buf);
+        xmlXPathFreeObject(res);
+        xmlXPathFreeContext(ctxt);
+    }
     validate(xml, "hostile.xml");
     vs_golden_check("domains/hostile.xml", xml, strlen(xml));
 }
