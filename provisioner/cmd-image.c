@@ -136,7 +136,7 @@ pull_volume(VsCli *cli, VsImage *image, const char *pool_opt, GError **error)
     g_autofree char *pool = image->pool ? g_strdup(image->pool) : pool_name(pool_opt, error);
     g_autofree char *dir = vs_cache_dir();
     g_autofree char *partial = g_build_filename(dir, "partial", NULL);
-    g_autofree char *part = NULL, *sum = NULL, *sha256 = NULL, *source = NULL;
+    g_autofree char *part = NULL, *sha256 = NULL, *source = NULL;
     g_autoptr(virStorageVol) vol = NULL;
     g_autoptr(VsCacheEntry) entry = NULL;
 

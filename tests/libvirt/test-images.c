@@ -69,13 +69,14 @@ write_random(const char *name, gsize size, guint32 seed, gboolean holes)
     return sha256_file(path);
 }
 
+/* Runs the shell @script (taken: freed here). */
 static void
 sh(char *script)
 {
-    g_autofree char *owned = script;
     g_auto(VsBedRun) run = vs_bed_run((const char *const[]){"sh", "-ec", script, NULL});
     if (run.status != 0)
         g_error("%s: exit %d: %s", script, run.status, run.err);
+    g_free(script);
 }
 
 static void
