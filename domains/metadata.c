@@ -60,6 +60,14 @@ is(xmlNode *node, const char *name)
            strcmp((const char *)node->name, name) == 0;
 }
 
+/* Sets *@field to @value: a later element of the same kind wins, the earlier value is freed. */
+static void
+replace(char **field, char *value)
+{
+    g_free(*field);
+    *field = value;
+}
+
 VsStation *
 vs_station_parse(const char *xml, GError **error)
 {
@@ -88,15 +96,16 @@ vs_station_parse(const char *xml, GError **error)
     }
     for (xmlNode *n = root->children; n; n = n->next) {
         if (is(n, "image")) {
-            s->image_alias = prop(n, "alias");
-            s->base_pool = prop(n, "pool");
-            s->base_volume = prop(n, "volume");
+            replace(&s->image_alias, prop(n, "alias"));
+            replace(&s->base_pool, prop(n, "pool"));
+            replace(&s->base_volume, prop(n, "volume"));
         } else if (is(n, "gpu")) {
-            s->gpu_mode = prop(n, "mode");
-            s->gpu_device = prop(n, "device");
-            s->gpu_vgpu_type = prop(n, "vgpu-type");
-            s->gpu_render_node = prop(n, "render-node");
-            s->gpu_mdev_uuid = prop(n, "mdev-uuid");
+            replace(&s->gpu_mode, prop(n, "mode"));
+            replace(&s->gpu_device, prop(n, "device"));
+            replace(&s->gpu_vgpu_type, prop(n, "vgpu-type"));
+            replace(&s->gpu_render_node, prop(n, "render-node"));
+            replace(&s->gpu_mdev_uuid, prop(n, "mdev-uuid"));
+            g_ptr_array_set_size(s->gpu_reasons, 0);
             for (xmlNode *r = n->children; r; r = r->next) {
                 if (!is(r, "reason"))
                     continue;
@@ -114,13 +123,13 @@ vs_station_parse(const char *xml, GError **error)
             else
                 owned_volume_free(v);
         } else if (is(n, "network")) {
-            s->net_mode = prop(n, "mode");
-            s->net_source = prop(n, "source");
-            s->mac = prop(n, "mac");
+            replace(&s->net_mode, prop(n, "mode"));
+            replace(&s->net_source, prop(n, "source"));
+            replace(&s->mac, prop(n, "mac"));
         } else if (is(n, "ssh")) {
             g_autofree char *port = prop(n, "port");
-            s->ssh_user = prop(n, "user");
-            s->ssh_host = prop(n, "host");
+            replace(&s->ssh_user, prop(n, "user"));
+            replace(&s->ssh_host, prop(n, "host"));
             s->ssh_port = port ? (guint)g_ascii_strtoull(port, NULL, 10) : 0;
         } else if (is(n, "host-key")) {
             xmlChar *text = xmlNodeGetContent(n);
