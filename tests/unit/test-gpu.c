@@ -13,7 +13,7 @@
 static const char *const hosts[] = {
     "rhel-t4",      "a100-sriov",      "h100-vendor",      "laptop-intel",
     "desktop-amd",  "desktop-geforce", "bmc-only",         "two-vendors",
-    "shared-group", "malformed",       "malformed-vendor",
+    "shared-group", "malformed",       "malformed-vendor", "h100-guest",
 };
 
 static VsGpuInventory *
@@ -81,6 +81,8 @@ test_auto_choices(void)
         /* NVIDIA's proprietary driver is not chosen for virgl by auto. */
         {"desktop-geforce", 4096, QEMU_7_2, "none", NULL, NULL, NULL},
         {"bmc-only", 4096, QEMU_7_2, "none", NULL, NULL, NULL},
+        /* A real VM with an H100 passed through to it: nothing for a workstation. */
+        {"h100-guest", 4096, QEMU_7_2, "none", NULL, NULL, NULL},
         /* vGPU wins over virgl. */
         {"two-vendors", 4096, QEMU_7_2, "vgpu", "0000:65:00.0", "nvidia-224", NULL},
     };
@@ -154,6 +156,13 @@ test_explicit_modes(void)
     g_clear_error(&error);
     g_assert_null(plan_for(geforce, "passthrough:0000:09:00.0", 4096, QEMU_7_2, &error));
     g_assert_cmpstr(error->message, ==, "--gpu passthrough:0000:09:00.0: no GPU at that address");
+    g_clear_error(&error);
+    /* The captured H100 guest has no IOMMU groups at all. */
+    g_autoptr(VsGpuInventory) guest = inventory("h100-guest");
+    g_assert_null(plan_for(guest, "passthrough:0000:00:06.0", 4096, QEMU_7_2, &error));
+    g_assert_cmpstr(error->message, ==,
+                    "--gpu passthrough:0000:00:06.0: the device is in no IOMMU group (is the "
+                    "IOMMU on?)");
     g_clear_error(&error);
 
     const char *bad[] = {"vgpus", "passthrough", "passthrough:zz", "none:x", "vgpu:"};

@@ -6,7 +6,8 @@ the files vendor, device, class, subsystem_*, numa_node and a 64-byte config-spa
 that `lspci -A linux-sysfs` reads it too), the driver and iommu_group links, SR-IOV
 physfn/virtfnN links, drm/renderD*, NVIDIA's mdev_supported_types and vendor-specific nvidia/
 files, /sys/class/mdev_bus links and /sys/kernel/iommu_groups. Run it again after changing a
-host here; the trees are committed, and the tests check them with lspci.
+host here; the trees are committed, and the tests check them with lspci. h100-guest is built
+from files copied from a real machine (tests/data/captured/h100-guest).
 Usage: make-fixtures.py [OUTDIR]"""
 import os
 import shutil
@@ -212,5 +213,29 @@ def make_host(name, devices):
             write(os.path.join(dirpath, ".keep"), "")
 
 
+def make_captured_host(name, captured):
+    """A host from the sysfs attributes copied from a real machine (tests/data/captured/NAME):
+    the files as read there, the driver link in this tree's layout."""
+    src = os.path.join(OUT, "..", "captured", captured)
+    root = os.path.join(OUT, name)
+    shutil.rmtree(root, ignore_errors=True)
+    with open(os.path.join(src, "uevent")) as f:
+        addr = dict(l.strip().split("=", 1) for l in f if "=" in l)["PCI_SLOT_NAME"]
+    ddir = os.path.join(root, "bus", "pci", "devices", addr)
+    for fname in sorted(os.listdir(src)):
+        if fname == "README" or fname.endswith(".link"):
+            continue
+        with open(os.path.join(src, fname), "rb") as f:
+            write(os.path.join(ddir, fname), f.read())
+    driver = os.path.basename(open(os.path.join(src, "driver.link")).read().strip())
+    os.makedirs(f"{root}/bus/pci/drivers/{driver}", exist_ok=True)
+    write(f"{root}/bus/pci/drivers/{driver}/.keep", "")
+    link(f"{ddir}/driver", f"../../../../bus/pci/drivers/{driver}")
+    os.makedirs(os.path.join(root, "bus", "mdev", "devices"), exist_ok=True)
+    write(os.path.join(root, "bus", "mdev", "devices", ".keep"), "")
+
+
 for host, devices in HOSTS.items():
     make_host(host, devices)
+# A VM with an H100 passed through to it, as it showed itself (no IOMMU groups, no DRM node).
+make_captured_host("h100-guest", "h100-guest")
