@@ -19,7 +19,7 @@ typedef struct {
     char *gpu_render_node;
     char *gpu_mdev_uuid;
     GPtrArray *gpu_reasons; /* the plan's sentences */
-    GPtrArray *volumes; /* VsOwnedVolume */
+    GPtrArray *volumes;     /* VsOwnedVolume */
     char *net_mode;
     char *net_source;
     char *mac;

@@ -10,7 +10,6 @@
 
 #include "commands.h"
 #include "fetch.h"
-#include "imagehash.h"
 #include "interrupt.h"
 #include "json.h"
 #include "spec.h"
@@ -136,7 +135,7 @@ pull_volume(VsCli *cli, VsImage *image, const char *pool_opt, GError **error)
     g_autofree char *pool = image->pool ? g_strdup(image->pool) : pool_name(pool_opt, error);
     g_autofree char *dir = vs_cache_dir();
     g_autofree char *partial = g_build_filename(dir, "partial", NULL);
-    g_autofree char *part = NULL, *sha256 = NULL, *source = NULL;
+    g_autofree char *part = NULL, *sum = NULL, *sha256 = NULL, *source = NULL;
     g_autoptr(virStorageVol) vol = NULL;
     g_autoptr(VsCacheEntry) entry = NULL;
 
@@ -152,8 +151,7 @@ pull_volume(VsCli *cli, VsImage *image, const char *pool_opt, GError **error)
     vs_cli_progress(cli, "  copying volume %s/%s into the cache", pool, image->volume);
     if (!vs_storage_download(vol, part, error))
         return FALSE;
-    sha256 = vs_imagehash_file(part, error);
-    if (!sha256) {
+    if (!vs_fetch_hash_file(part, G_CHECKSUM_SHA256, &sum, &sha256, error)) {
         g_unlink(part);
         return FALSE;
     }
@@ -176,7 +174,7 @@ pull(VsCli *cli, const char *ref, const char *sha256, const char *arch, const ch
         return vs_cli_fail(cli, "image", error);
     vs_interrupt_catch();
     if (image->kind == VS_IMAGE_VOLUME ? !pull_volume(cli, image, pool, &error)
-                                       : !vs_image_fetch(cli, image, TRUE, &error))
+                                       : !vs_image_fetch(cli, image, &error))
         return vs_cli_fail(cli, "image", error);
     printf("%s: %s\n", ref, image->volume);
     return VS_EXIT_OK;

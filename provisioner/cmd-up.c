@@ -212,7 +212,7 @@ plan_gpu(const VsSpec *spec, const VsGpuInventory *inv, const GError *inv_error,
 }
 
 VsImage *
-vs_up_image(VsCli *cli, const VsSpec *spec, const VsCaps *caps, GError **error)
+vs_up_image(const VsSpec *spec, const VsCaps *caps, GError **error)
 {
     if (!spec->image) {
         g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
@@ -371,7 +371,7 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
         g_autoptr(VsGpuInventory) inv =
             vs_up_needs_inventory(spec) ? vs_gpu_inventory_read(vs_gpu_sysfs_root(NULL), &inv_error)
                                         : NULL;
-        g_autoptr(VsImage) image = vs_up_image(cli, spec, &caps, &error);
+        g_autoptr(VsImage) image = vs_up_image(spec, &caps, &error);
         if (!image || !vs_up_facts(cli, spec, &caps, TRUE, image, inv, inv_error, facts, &error))
             return vs_cli_fail(cli, "up", error);
         config = vs_request_config(spec, facts, &error);

@@ -22,7 +22,6 @@
 
 /* One HTTP transfer. */
 typedef struct {
-    const VsCli *cli;
     const char *label;
     gboolean bar; /* draw a progress bar (stderr is a terminal, not --quiet) */
     FILE *out;    /* file transfers: the part file, opened on the first byte */
@@ -132,10 +131,16 @@ on_progress(void *opaque, curl_off_t total, curl_off_t now, curl_off_t ut, curl_
     return 0;
 }
 
-static CURL *
-easy_new(const char *url, Transfer *t, char *errbuf)
+/* Runs one request for @url into @t with the extra @headers (taken), and returns libcurl's
+ * result, with the HTTP status in *@ret_status and libcurl's message in @errbuf. */
+static CURLcode
+transfer(const char *url, Transfer *t, struct curl_slist *headers, char *errbuf, long *ret_status)
 {
     CURL *c = curl_easy_init();
+    CURLcode rc;
+
+    *ret_status = 0;
+    t->started = g_get_monotonic_time();
 
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
@@ -155,17 +160,21 @@ easy_new(const char *url, Transfer *t, char *errbuf)
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
-    return c;
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    if (t->resume_from)
+        curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t->resume_from);
+    rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, ret_status);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(headers);
+    return rc;
 }
 
 /* Sets @error for a failed transfer of @url. */
 static void
-transfer_error(GError **error, CURL *c, CURLcode rc, const char *url, const char *errbuf,
+transfer_error(GError **error, CURLcode rc, long status, const char *url, const char *errbuf,
                const Transfer *t)
 {
-    long status = 0;
-
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (rc == CURLE_ABORTED_BY_CALLBACK)
         g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_FAILED, "%s: interrupted", url);
     else if (rc == CURLE_HTTP_RETURNED_ERROR)
@@ -200,11 +209,9 @@ fetch_bytes(const char *url, const char *cached_etag, const char *cached_modifie
     g_auto(Transfer) t = {.body = g_byte_array_new()};
     g_autoptr(GByteArray) body = t.body;
     struct curl_slist *headers = NULL;
-    CURL *c = easy_new(url, &t, errbuf);
     CURLcode rc;
-    long status = 0;
+    long status;
 
-    t.started = g_get_monotonic_time();
     if (cached_etag) {
         g_autofree char *h = g_strconcat("If-None-Match: ", cached_etag, NULL);
         headers = curl_slist_append(headers, h);
@@ -213,17 +220,11 @@ fetch_bytes(const char *url, const char *cached_etag, const char *cached_modifie
         g_autofree char *h = g_strconcat("If-Modified-Since: ", cached_modified, NULL);
         headers = curl_slist_append(headers, h);
     }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    rc = transfer(url, &t, headers, errbuf, &status);
     if (rc != CURLE_OK) {
-        transfer_error(error, c, rc, url, errbuf, &t);
-        curl_easy_cleanup(c);
-        curl_slist_free_all(headers);
+        transfer_error(error, rc, status, url, errbuf, &t);
         return NULL;
     }
-    curl_easy_cleanup(c);
-    curl_slist_free_all(headers);
     if (ret_unchanged)
         *ret_unchanged = status == 304;
     if (ret_etag)
@@ -254,69 +255,53 @@ download_file(VsCli *cli, const char *url, const char *part, const char *label, 
 
     for (int attempt = 1;; attempt++) {
         char errbuf[CURL_ERROR_SIZE] = "";
-        g_auto(Transfer) t = {.cli = cli, .label = label, .out_path = part};
+        g_auto(Transfer) t = {.label = label, .out_path = part};
         g_autofree char *etag = read_small(etag_path);
         struct curl_slist *headers = NULL;
         GStatBuf st;
-        CURL *c;
         CURLcode rc;
-        long status = 0;
+        long status;
 
         t.bar = !cli->quiet && isatty(STDERR_FILENO);
-        t.started = g_get_monotonic_time();
-        if (g_stat(part, &st) == 0 && st.st_size > 0 && etag)
-            t.resume_from = st.st_size;
-        c = easy_new(url, &t, errbuf);
-        if (t.resume_from) {
+        if (g_stat(part, &st) == 0 && st.st_size > 0 && etag) {
             g_autofree char *h = g_strconcat("If-Range: ", etag, NULL);
+            t.resume_from = st.st_size;
             headers = curl_slist_append(headers, h);
-            curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-            curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t.resume_from);
             if (attempt == 1)
                 vs_cli_progress(cli, "  resuming %s at %.1f MiB", label, t.resume_from / MIB);
         }
-        rc = curl_easy_perform(c);
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        rc = transfer(url, &t, headers, errbuf, &status);
         if (t.bar)
             fputs("\r\033[K", stderr);
         total_received += t.received;
         /* Remember the server's version of the file for a later resume. */
         if (t.etag)
             g_file_set_contents(etag_path, t.etag, -1, NULL);
-        if (rc == CURLE_RANGE_ERROR || (rc == CURLE_HTTP_RETURNED_ERROR && status == 416)) {
-            /* The part does not fit the file the server has now (libcurl refuses a 200 answer
-             * to a resumed request, and If-Range turns a changed file into one): start again. */
-            curl_easy_cleanup(c);
-            curl_slist_free_all(headers);
-            g_unlink(part);
-            g_unlink(etag_path);
-            if (attempt < ATTEMPTS)
-                continue;
-        }
         if (rc == CURLE_OK) {
             double secs = (g_get_monotonic_time() - started) / 1e6;
-            curl_easy_cleanup(c);
-            curl_slist_free_all(headers);
             if (!t.out && total_received == 0 && !g_file_test(part, G_FILE_TEST_EXISTS))
                 g_file_set_contents(part, "", 0, NULL); /* an empty file */
             vs_cli_progress(cli, "  downloaded %s: %.1f MiB in %.1f s (%.1f MiB/s)", label,
                             total_received / MIB, secs, secs > 0 ? total_received / MIB / secs : 0);
             return TRUE;
         }
-        if (attempt < ATTEMPTS && retryable(rc) && !vs_interrupted()) {
+        if (rc == CURLE_RANGE_ERROR || (rc == CURLE_HTTP_RETURNED_ERROR && status == 416)) {
+            /* The part does not fit the file the server has now (libcurl refuses a 200 answer
+             * to a resumed request, and If-Range turns a changed file into one): start again. */
+            g_unlink(part);
+            g_unlink(etag_path);
+            if (attempt < ATTEMPTS)
+                continue;
+        } else if (attempt < ATTEMPTS && retryable(rc) && !vs_interrupted()) {
             vs_cli_progress(cli, "  %s: %s; resuming (attempt %d of %d)", label,
                             *errbuf ? errbuf : curl_easy_strerror(rc), attempt + 1, ATTEMPTS);
-            curl_easy_cleanup(c);
-            curl_slist_free_all(headers);
             g_usleep(G_USEC_PER_SEC / 2 * attempt);
             continue;
         }
-        transfer_error(error, c, rc, url, errbuf, &t);
-        if (rc == CURLE_ABORTED_BY_CALLBACK || retryable(rc))
+        transfer_error(error, rc, status, url, errbuf, &t);
+        if (rc == CURLE_ABORTED_BY_CALLBACK || retryable(rc)) {
             g_prefix_error(error, "the partial download is kept and resumed next time: ");
-        curl_easy_cleanup(c);
-        curl_slist_free_all(headers);
-        if (!(rc == CURLE_ABORTED_BY_CALLBACK || retryable(rc))) {
+        } else {
             g_unlink(part);
             g_unlink(etag_path);
         }
@@ -441,7 +426,7 @@ out:
 /* Returns the verified checksum list of @entry (from the cache when the server says it has not
  * changed, or when it cannot be reached and an earlier copy exists). */
 static GBytes *
-checksum_list(VsCli *cli, const VsCatalogImage *entry, gboolean refresh, GError **error)
+checksum_list(VsCli *cli, const VsCatalogImage *entry, GError **error)
 {
     g_autofree char *path = vs_cache_list_path(entry->checksums_url);
     g_autofree char *etag_path = g_strconcat(path, ".etag", NULL);
@@ -456,8 +441,6 @@ checksum_list(VsCli *cli, const VsCatalogImage *entry, gboolean refresh, GError 
     if (g_file_get_contents(path, &cached, &cached_len, NULL)) {
         etag = read_small(etag_path);
         modified = read_small(modified_path);
-        if (!refresh)
-            return g_bytes_new_take(g_steal_pointer(&cached), cached_len);
     }
     list = fetch_bytes(entry->checksums_url, cached ? etag : NULL, cached ? modified : NULL,
                        &unchanged, &new_etag, &new_modified, &fetch_error);
@@ -518,9 +501,9 @@ checksum_list(VsCli *cli, const VsCatalogImage *entry, gboolean refresh, GError 
     return g_steal_pointer(&plain);
 }
 
-/* Hashes @path with @type and, in the same pass, SHA-256. */
-static gboolean
-hash_file(const char *path, GChecksumType type, char **ret_sum, char **ret_sha256, GError **error)
+gboolean
+vs_fetch_hash_file(const char *path, GChecksumType type, char **ret_sum, char **ret_sha256,
+                   GError **error)
 {
     g_autoptr(GChecksum) sum = g_checksum_new(type);
     g_autoptr(GChecksum) sha = g_checksum_new(G_CHECKSUM_SHA256);
@@ -669,15 +652,8 @@ out:
     return result;
 }
 
-static gboolean
-is_packed(const char *name)
-{
-    return g_str_has_suffix(name, ".xz") || g_str_has_suffix(name, ".gz") ||
-           g_str_has_suffix(name, ".tar");
-}
-
 gboolean
-vs_image_fetch(VsCli *cli, VsImage *image, gboolean refresh, GError **error)
+vs_image_fetch(VsCli *cli, VsImage *image, GError **error)
 {
     const char *origin = image->url ? image->url : image->ref;
     g_autofree char *file = vs_url_basename(origin);
@@ -699,7 +675,7 @@ vs_image_fetch(VsCli *cli, VsImage *image, gboolean refresh, GError **error)
             image->expect ? g_strdup(image->expect) : g_strconcat("sha256:", image->sha256, NULL);
         hex = g_strdup(source + strlen("sha256:"));
     } else if (image->kind == VS_IMAGE_ALIAS) {
-        g_autoptr(GBytes) list = checksum_list(cli, image->entry, refresh, error);
+        g_autoptr(GBytes) list = checksum_list(cli, image->entry, error);
         gsize len;
         if (!list)
             return FALSE;
@@ -736,39 +712,41 @@ vs_image_fetch(VsCli *cli, VsImage *image, gboolean refresh, GError **error)
         ok = TRUE;
         goto out;
     }
-    if (image->kind == VS_IMAGE_FILE && image->expect) {
-        /* Unpacked straight from where it is. */
-        g_free(part);
-        part = g_strdup(image->ref);
-    } else if (image->kind == VS_IMAGE_FILE) {
-        g_autoptr(GFile) from = g_file_new_for_path(image->ref);
-        g_autoptr(GFile) to = g_file_new_for_path(part);
-        vs_cli_progress(cli, "  copying %s into the cache", image->ref);
-        if (!g_file_copy(from, to, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, error))
-            goto out;
-    } else {
-        vs_cli_progress(cli, "  downloading %s", image->url);
-        if (!download_file(cli, image->url, part, image->label, error))
-            goto out;
-    }
-    if (!hash_file(part, type, &got, &sha256, error))
-        goto out;
-    if (g_ascii_strcasecmp(got, hex) != 0) {
-        g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_FAILED,
-                    "%s: checksum mismatch: %s says %s %s, the download has %s; the download "
-                    "was deleted",
-                    origin,
-                    image->kind == VS_IMAGE_ALIAS ? image->entry->checksums_url : "--image-sha256",
-                    vs_checksum_type_name(type), hex, got);
-        if (image->kind != VS_IMAGE_FILE) {
-            g_autofree char *etag_path = g_strconcat(part, ".etag", NULL);
-            g_unlink(etag_path);
+    if (image->kind == VS_IMAGE_FILE) {
+        /* A local file was hashed when --image was read: a packed one is unpacked straight
+         * from where it is, a plain one copied. */
+        if (image->expect) {
+            g_free(part);
+            part = g_strdup(image->ref);
+        } else {
+            g_autoptr(GFile) from = g_file_new_for_path(image->ref);
+            g_autoptr(GFile) to = g_file_new_for_path(part);
+            vs_cli_progress(cli, "  copying %s into the cache", image->ref);
+            if (!g_file_copy(from, to, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, error))
+                goto out;
+            sha256 = g_strdup(image->sha256);
         }
-        if (image->kind != VS_IMAGE_FILE || !image->expect)
+    } else {
+        g_autofree char *etag_path = g_strconcat(part, ".etag", NULL);
+        vs_cli_progress(cli, "  downloading %s", image->url);
+        if (!download_file(cli, image->url, part, image->label, error) ||
+            !vs_fetch_hash_file(part, type, &got, &sha256, error))
+            goto out;
+        /* Verified or not, the part is no longer one to resume. */
+        g_unlink(etag_path);
+        if (g_ascii_strcasecmp(got, hex) != 0) {
+            g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_FAILED,
+                        "%s: checksum mismatch: %s says %s %s, the download has %s; the "
+                        "download was deleted",
+                        origin,
+                        image->kind == VS_IMAGE_ALIAS ? image->entry->checksums_url
+                                                      : "--image-sha256",
+                        vs_checksum_type_name(type), hex, got);
             g_unlink(part);
-        goto out;
+            goto out;
+        }
     }
-    if (is_packed(file)) {
+    if (vs_image_is_packed(file)) {
         vs_cli_progress(cli, "  unpacking %s", file);
         unpacked = g_strdup_printf("%s/%.16s.unpacked", partial_dir, key);
         g_free(sha256);
@@ -777,10 +755,6 @@ vs_image_fetch(VsCli *cli, VsImage *image, gboolean refresh, GError **error)
             goto out;
         if (image->kind != VS_IMAGE_FILE)
             g_unlink(part);
-    }
-    if (image->kind != VS_IMAGE_FILE) {
-        g_autofree char *etag_path = g_strconcat(part, ".etag", NULL);
-        g_unlink(etag_path);
     }
     hit = vs_cache_add(unpacked ? unpacked : part, image->label,
                        image->kind == VS_IMAGE_ALIAS ? image->ref : file,

@@ -59,8 +59,8 @@ valid_sha256(const char *hex)
     return hex && strlen(hex) == 64 && strspn(hex, "0123456789abcdefABCDEF") == 64;
 }
 
-static gboolean
-is_compressed(const char *name)
+gboolean
+vs_image_is_packed(const char *name)
 {
     return g_str_has_suffix(name, ".xz") || g_str_has_suffix(name, ".gz") ||
            g_str_has_suffix(name, ".tar");
@@ -147,7 +147,7 @@ vs_image_parse(const char *ref, const char *sha256, const char *arch, GError **e
     }
     img->kind = VS_IMAGE_FILE;
     img->label = g_path_get_basename(ref);
-    if (is_compressed(ref)) {
+    if (vs_image_is_packed(ref)) {
         /* Unpacked into the cache the first time (fetch.c), found there afterwards. */
         g_autofree char *packed = vs_imagehash_file(ref, error);
         if (!packed)

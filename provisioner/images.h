@@ -38,6 +38,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsImage, vs_image_free)
  * wrong with @ref. */
 VsImage *vs_image_parse(const char *ref, const char *sha256, const char *arch, GError **error);
 
+/* TRUE when the file name @name says it is packed (.xz, .gz, .tar): unpacked into the cache. */
+gboolean vs_image_is_packed(const char *name);
+
 /* TRUE when the image is ready to import (or, for VOLUME, to use). */
 gboolean vs_image_ready(const VsImage *image);
 

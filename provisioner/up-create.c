@@ -251,14 +251,14 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
                 inv = vs_gpu_inventory_read(vs_gpu_sysfs_root(NULL), &inv_error);
             }
         }
-        image = vs_up_image(cli, spec, &caps, &error);
+        image = vs_up_image(spec, &caps, &error);
         if (!image)
             return vs_cli_fail(cli, "up", error);
         /* A download comes before anything on the host changes: a failed one leaves nothing. */
         if (!flags->dry_run && !vs_image_ready(image)) {
             vs_interrupt_catch();
             vs_cli_progress(cli, "fetching %s", image->ref);
-            if (!vs_image_fetch(cli, image, TRUE, &error))
+            if (!vs_image_fetch(cli, image, &error))
                 return vs_cli_fail(cli, "up", error);
         }
         if (!vs_up_facts(cli, spec, &caps, conn != NULL, image, inv, inv_error, facts, &error))

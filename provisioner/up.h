@@ -21,7 +21,7 @@ gboolean vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolea
                      VsHostFacts *facts, GError **error);
 
 /* Returns @spec's image, resolved as far as the disk allows (images.h): no download. */
-VsImage *vs_up_image(VsCli *cli, const VsSpec *spec, const VsCaps *caps, GError **error);
+VsImage *vs_up_image(const VsSpec *spec, const VsCaps *caps, GError **error);
 
 /* Returns TRUE when @spec asks for a GPU mode that needs the host's GPU inventory. */
 gboolean vs_up_needs_inventory(const VsSpec *spec);

@@ -341,3 +341,31 @@ vs_bed_http_requests(const VsBedHttp *http, const char *name)
             g_string_append_printf(out, "%s\n", lines[i]);
     return g_string_free(out, FALSE);
 }
+
+static gint
+by_string(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
+char *
+vs_bed_pool_volumes(virConnectPtr conn, const char *pool_name)
+{
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, pool_name);
+    virStorageVolPtr *vols = NULL;
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    int n;
+
+    g_assert_nonnull(pool);
+    virStoragePoolRefresh(pool, 0);
+    n = virStoragePoolListAllVolumes(pool, &vols, 0);
+    for (int i = 0; i < n; i++) {
+        g_ptr_array_add(names, g_strdup(virStorageVolGetName(vols[i])));
+        virStorageVolFree(vols[i]);
+    }
+    free(vols);
+    virStoragePoolFree(pool);
+    g_ptr_array_sort(names, by_string);
+    g_ptr_array_add(names, NULL);
+    return g_strjoinv(" ", (char **)names->pdata);
+}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <libvirt/libvirt.h>
 
 /* Returns the path of the cached Debian test image after making sure libvirtd and virtlogd
  * run (tests/bed/ensure-bed.sh), or NULL with @error set. */
@@ -76,3 +77,7 @@ void vs_bed_http_stop(VsBedHttp *http);
 
 /* Returns the log's entries (JSON lines) whose path is "/@name", joined by newlines. */
 char *vs_bed_http_requests(const VsBedHttp *http, const char *name);
+
+/* Returns the names of the volumes in the pool @pool_name of @conn (refreshed first), sorted,
+ * joined by spaces; "" for none. Aborts the test when the pool does not exist. */
+char *vs_bed_pool_volumes(virConnectPtr conn, const char *pool_name);

@@ -93,33 +93,11 @@ sha256_file(const char *path)
     return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)data, len);
 }
 
-static gint
-by_string(gconstpointer a, gconstpointer b)
-{
-    return g_strcmp0(*(char *const *)a, *(char *const *)b);
-}
-
 /* Returns the names of the volumes of the test pool, sorted, joined by spaces. */
 static char *
 pool_volumes(Bed *bed)
 {
-    virStoragePoolPtr pool = virStoragePoolLookupByName(bed->conn, bed->pool);
-    virStorageVolPtr *vols = NULL;
-    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-    int n;
-
-    g_assert_nonnull(pool);
-    virStoragePoolRefresh(pool, 0);
-    n = virStoragePoolListAllVolumes(pool, &vols, 0);
-    for (int i = 0; i < n; i++) {
-        g_ptr_array_add(names, g_strdup(virStorageVolGetName(vols[i])));
-        virStorageVolFree(vols[i]);
-    }
-    free(vols);
-    virStoragePoolFree(pool);
-    g_ptr_array_sort(names, by_string);
-    g_ptr_array_add(names, NULL);
-    return g_strjoinv(" ", (char **)names->pdata);
+    return vs_bed_pool_volumes(bed->conn, bed->pool);
 }
 
 static char *

@@ -513,25 +513,6 @@ drop_pool(virConnectPtr conn, const char *name, const char *dir)
     vs_bed_rmtree(dir);
 }
 
-static char *
-pool_volumes(virConnectPtr conn, const char *name)
-{
-    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, name);
-    virStorageVolPtr *vols = NULL;
-    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-    virStoragePoolRefresh(pool, 0);
-    int n = virStoragePoolListAllVolumes(pool, &vols, 0);
-    for (int i = 0; i < n; i++) {
-        g_ptr_array_add(names, g_strdup(virStorageVolGetName(vols[i])));
-        virStorageVolFree(vols[i]);
-    }
-    g_free(vols);
-    virStoragePoolFree(pool);
-    g_ptr_array_sort(names, by_string);
-    g_ptr_array_add(names, NULL);
-    return g_strjoinv(" ", (char **)names->pdata);
-}
-
 static void
 test_up_refuses_bad_image(void)
 {
@@ -549,7 +530,7 @@ test_up_refuses_bad_image(void)
                              "--no-wait", NULL);
     g_assert_cmpint(up.status, ==, 1);
     g_assert_nonnull(strstr(up.err, "checksum mismatch"));
-    g_autofree char *vols = pool_volumes(conn, pool);
+    g_autofree char *vols = vs_bed_pool_volumes(conn, pool);
     g_assert_cmpstr(vols, ==, "");
     virDomainPtr dom = virDomainLookupByName(conn, name);
     g_assert_null(dom);
@@ -590,14 +571,14 @@ test_up_from_volume(void)
     g_assert_cmpint(refused.status, ==, 3);
     g_autofree char *nosuch = g_strdup_printf("no volume nosuch in storage pool %s", golden_pool);
     g_assert_nonnull(strstr(refused.err, nosuch));
-    g_autofree char *untouched = pool_volumes(conn, work_pool);
+    g_autofree char *untouched = vs_bed_pool_volumes(conn, work_pool);
     g_assert_cmpstr(untouched, ==, "");
 
     g_autofree char *ref = g_strdup_printf("vol:%s/golden.raw", golden_pool);
     g_auto(VsBedRun) up = vs("up", name, "--image", ref, "--pool", work_pool, "--network", "user",
                              "--memory", "256", "--no-wait", NULL);
     g_assert_cmpint(up.status, ==, 0);
-    g_autofree char *work = pool_volumes(conn, work_pool);
+    g_autofree char *work = vs_bed_pool_volumes(conn, work_pool);
     g_autofree char *expect = g_strdup_printf("%s-seed.iso %s.qcow2", name, name);
     g_assert_cmpstr(work, ==, expect);
     virStoragePoolPtr wp = virStoragePoolLookupByName(conn, work_pool);
@@ -609,7 +590,7 @@ test_up_from_volume(void)
 
     g_auto(VsBedRun) del = vs("delete", name, NULL);
     g_assert_cmpint(del.status, ==, 0);
-    g_autofree char *golden_left = pool_volumes(conn, golden_pool);
+    g_autofree char *golden_left = vs_bed_pool_volumes(conn, golden_pool);
     g_assert_cmpstr(golden_left, ==, "golden.raw");
 
     /* A pool volume copied into the cache through libvirt: 1 MiB of zeros. */
@@ -726,7 +707,7 @@ test_prune(void)
     g_autofree char *left = cache_files();
     g_autofree char *only = g_strdup_printf("%s.img %s.info", base, base);
     g_assert_cmpstr(left, ==, only);
-    g_autofree char *vols = pool_volumes(conn, pool_name);
+    g_autofree char *vols = vs_bed_pool_volumes(conn, pool_name);
     g_autofree char *both = g_strdup_printf("%s user.qcow2", base);
     g_assert_cmpstr(vols, ==, both);
 
@@ -739,7 +720,7 @@ test_prune(void)
     g_assert_nonnull(strstr(again.out, removed));
     g_autofree char *empty = cache_files();
     g_assert_cmpstr(empty, ==, "");
-    g_autofree char *none = pool_volumes(conn, pool_name);
+    g_autofree char *none = vs_bed_pool_volumes(conn, pool_name);
     g_assert_cmpstr(none, ==, "");
 
     virStorageVolFree(overlay);

@@ -95,26 +95,6 @@ test_foreign_domain_refused(void)
 
 static const char *const steps[] = {"pool", "base", "overlay", "seed", "define", "start"};
 
-static char *
-pool_volumes(virConnectPtr conn, const char *pool_name)
-{
-    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, pool_name);
-    virStorageVolPtr *vols = NULL;
-    GString *names = g_string_new(NULL);
-    int n;
-
-    g_assert_nonnull(pool);
-    virStoragePoolRefresh(pool, 0);
-    n = virStoragePoolListAllVolumes(pool, &vols, 0);
-    for (int i = 0; i < n; i++) {
-        g_string_append_printf(names, "%s ", virStorageVolGetName(vols[i]));
-        virStorageVolFree(vols[i]);
-    }
-    free(vols);
-    virStoragePoolFree(pool);
-    return g_string_free(names, FALSE);
-}
-
 static void
 test_interrupt_at_step(gconstpointer data)
 {
@@ -180,7 +160,7 @@ test_interrupt_at_step(gconstpointer data)
     /* Nothing is left: no domain, no volume. */
     virDomainPtr dom = virDomainLookupByName(conn, name);
     g_assert_null(dom);
-    g_autofree char *vols = pool_volumes(conn, pool);
+    g_autofree char *vols = vs_bed_pool_volumes(conn, pool);
     g_assert_cmpstr(vols, ==, "");
 
     p = virStoragePoolLookupByName(conn, pool);
