@@ -50,7 +50,7 @@ typedef struct {
 /* What the connected libvirt host can do (domains/caps.c probes it). */
 typedef struct {
     VsArch arch;      /* the host's architecture */
-    gboolean kvm;     /* KVM is available for @arch */
+    gboolean kvm;     /* libvirt offers KVM for @arch (after vs_up_decide_kvm: KVM is used) */
     gboolean passt;   /* <interface type='user'> with <backend type='passt'/> is accepted */
     gboolean session; /* a qemu:///session connection */
     gboolean remote;  /* the connection goes over the network */

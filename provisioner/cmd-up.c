@@ -10,6 +10,7 @@
 #include "hostcache.h"
 #include "imagehash.h"
 #include "images.h"
+#include "kvm.h"
 #include "module.h"
 #include "ports.h"
 #include "up.h"
@@ -38,6 +39,7 @@ typedef struct {
     char *seed_from;
     char *arch;
     char *firmware;
+    char *virt_type;
     char *mac;
     char *pool;
     gboolean dry_run;
@@ -69,6 +71,7 @@ up_options_clear(UpOptions *o)
     g_free(o->seed_from);
     g_free(o->arch);
     g_free(o->firmware);
+    g_free(o->virt_type);
     g_free(o->mac);
     g_free(o->pool);
 }
@@ -97,6 +100,7 @@ apply_flags(VsSpec *spec, UpOptions *o, GError **error)
     TAKE(seed_from);
     TAKE(arch);
     TAKE(firmware);
+    TAKE(virt_type);
     TAKE(mac);
     TAKE(pool);
 #undef TAKE
@@ -142,6 +146,8 @@ apply_config(VsSpec *spec, GError **error)
         spec->network = g_steal_pointer(&config->network);
     if (!spec->user)
         spec->user = g_steal_pointer(&config->user);
+    if (!spec->virt_type)
+        spec->virt_type = g_steal_pointer(&config->virt_type);
     if (spec->ssh_keys->len == 0)
         for (guint i = 0; i < config->ssh_keys->len; i++)
             g_ptr_array_add(spec->ssh_keys, g_strdup(config->ssh_keys->pdata[i]));
@@ -222,6 +228,34 @@ vs_up_image(const VsSpec *spec, const VsCaps *caps, GError **error)
     }
     return vs_image_parse(spec->image, spec->image_sha256,
                           spec->arch ? spec->arch : vs_arch_to_string(caps->arch), error);
+}
+
+gboolean
+vs_up_decide_kvm(VsCli *cli, const VsSpec *spec, VsCaps *caps, gboolean reached, GError **error)
+{
+    int requested = spec->virt_type ? vs_virt_type_from_string(spec->virt_type) : VS_VIRT_TYPE_AUTO;
+    const char *root = g_getenv("VIRT_STATION_HOST_ROOT");
+    g_autoptr(VsKvmHost) host = NULL;
+    g_auto(VsKvmChoice) choice = {0};
+
+    if (requested < 0)
+        return vs_spec_fail(error, "virt-type: '%s' is not one of auto, kvm, qemu",
+                            spec->virt_type);
+    if (!reached) {
+        /* A dry run without libvirt: the domain type is what was asked for. */
+        caps->kvm = requested == VS_VIRT_TYPE_KVM;
+        return TRUE;
+    }
+    if (!caps->remote)
+        host = vs_kvm_host_read(root && *root ? root : "/", caps->session);
+    if (!vs_kvm_decide(requested, caps->remote, caps->kvm, host, &choice, error))
+        return FALSE;
+    if (choice.warning)
+        vs_cli_warn("%s", choice.warning);
+    if (choice.note)
+        vs_cli_progress(cli, "%s", choice.note);
+    caps->kvm = choice.kvm;
+    return TRUE;
 }
 
 gboolean
@@ -307,6 +341,9 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
         {"arch", 0, 0, G_OPTION_ARG_STRING, &o.arch, "x86_64 or aarch64 (default: the host's)",
          "ARCH"},
         {"firmware", 0, 0, G_OPTION_ARG_STRING, &o.firmware, "bios or efi", "FW"},
+        {"virt-type", 0, 0, G_OPTION_ARG_STRING, &o.virt_type,
+         "auto (kvm where it can run a guest, else qemu), kvm or qemu (software emulation)",
+         "TYPE"},
         {"mac", 0, 0, G_OPTION_ARG_STRING, &o.mac, "The NIC's MAC address (default: random)",
          "MAC"},
         {"pool", 0, 0, G_OPTION_ARG_STRING, &o.pool, "Storage pool (default: default)", "POOL"},
@@ -371,7 +408,10 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
         g_autoptr(VsGpuInventory) inv =
             vs_up_needs_inventory(spec) ? vs_gpu_inventory_read(vs_gpu_sysfs_root(NULL), &inv_error)
                                         : NULL;
-        g_autoptr(VsImage) image = vs_up_image(spec, &caps, &error);
+        g_autoptr(VsImage) image = NULL;
+        if (!vs_up_decide_kvm(cli, spec, &caps, TRUE, &error))
+            return vs_cli_fail(cli, "up", error);
+        image = vs_up_image(spec, &caps, &error);
         if (!image || !vs_up_facts(cli, spec, &caps, TRUE, image, inv, inv_error, facts, &error))
             return vs_cli_fail(cli, "up", error);
         config = vs_request_config(spec, facts, &error);

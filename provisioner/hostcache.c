@@ -26,8 +26,9 @@ fingerprint(void)
     for (guint i = 0; i < G_N_ELEMENTS(paths); i++) {
         GStatBuf st;
         if (g_stat(paths[i], &st) == 0)
-            g_string_append_printf(fp, "%s:%lld:%lld:%o;", paths[i], (long long)st.st_mtime,
-                                   (long long)st.st_size, (unsigned)st.st_mode);
+            g_string_append_printf(fp, "%s:%lld:%lld:%o:%u:%u;", paths[i], (long long)st.st_mtime,
+                                   (long long)st.st_size, (unsigned)st.st_mode, (unsigned)st.st_uid,
+                                   (unsigned)st.st_gid);
     }
     g_autofree char *kvm_usable = g_strdup(access("/dev/kvm", R_OK | W_OK) == 0 ? "rw" : "-");
     g_string_append_printf(fp, "kvm:%s", kvm_usable);

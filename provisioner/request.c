@@ -128,8 +128,16 @@ vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
         return NULL;
     if (spec->arch)
         c->arch = v;
-    if (c->arch != facts->arch)
-        c->kvm = FALSE; /* another architecture is always emulated */
+    if (c->arch != facts->arch) {
+        /* Another architecture is always emulated. */
+        if (g_strcmp0(spec->virt_type, "kvm") == 0)
+            return vs_spec_fail(error,
+                                "virt-type: kvm runs only guests of the host's architecture (%s); "
+                                "an %s guest needs qemu or auto",
+                                vs_arch_to_string(facts->arch), vs_arch_to_string(c->arch)),
+                   NULL;
+        c->kvm = FALSE;
+    }
     c->firmware = c->arch == VS_ARCH_AARCH64 ? VS_FIRMWARE_EFI : VS_FIRMWARE_BIOS;
     if (spec->firmware &&
         !parse_enum(spec->firmware, vs_firmware_from_string, "firmware", "bios, efi", &v, error))

@@ -6,7 +6,7 @@
 #include "spec.h"
 
 typedef struct {
-    gboolean kvm;          /* the host offers KVM for @arch */
+    gboolean kvm;          /* the domain type kvm (vs_up_decide_kvm decided it) */
     VsArch arch;           /* the host's architecture: the default for the guest */
     gboolean passt;        /* the connected libvirt accepts passt with <portForward> */
     gboolean session;      /* qemu:///session (else a system instance) */

@@ -36,6 +36,7 @@ vs_spec_free(VsSpec *s)
     g_free(s->seed_from);
     g_free(s->arch);
     g_free(s->firmware);
+    g_free(s->virt_type);
     g_free(s->mac);
     g_free(s->pool);
     g_free(s);
@@ -141,6 +142,7 @@ static const struct {
     {"seed-from", KEY_STRING, G_STRUCT_OFFSET(VsSpec, seed_from)},
     {"arch", KEY_STRING, G_STRUCT_OFFSET(VsSpec, arch)},
     {"firmware", KEY_STRING, G_STRUCT_OFFSET(VsSpec, firmware)},
+    {"virt-type", KEY_STRING, G_STRUCT_OFFSET(VsSpec, virt_type)},
     {"mac", KEY_STRING, G_STRUCT_OFFSET(VsSpec, mac)},
     {"pool", KEY_STRING, G_STRUCT_OFFSET(VsSpec, pool)},
 };
@@ -227,7 +229,8 @@ set_key(VsSpec *spec, yaml_document_t *doc, int key_index, yaml_node_t *value, c
 }
 
 /* Keys config.yaml may hold: defaults for every workstation, and the connection. */
-static const char *const config_keys[] = {"connect", "pool", "network", "user", "ssh-key", NULL};
+static const char *const config_keys[] = {"connect", "pool",      "network", "user",
+                                          "ssh-key", "virt-type", NULL};
 
 static gboolean load(VsSpec *spec, const char *data, gsize len, const char *what,
                      const char *base_dir, gboolean config, char **ret_connect, GError **error);
@@ -309,7 +312,7 @@ load(VsSpec *spec, const char *data, gsize len, const char *what, const char *ba
         if (config && !g_strv_contains(config_keys, key)) {
             ok = vs_spec_fail(error,
                               "%s line %zu: unknown key '%s' (config.yaml holds connect, "
-                              "pool, network, user, ssh-key)",
+                              "pool, network, user, ssh-key, virt-type)",
                               what, k->start_mark.line + 1, key);
             break;
         }

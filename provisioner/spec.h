@@ -24,6 +24,7 @@ typedef struct {
     char *seed_from;
     char *arch;
     char *firmware;
+    char *virt_type; /* auto, kvm, qemu */
     char *mac;
     char *pool;
 } VsSpec;
@@ -62,7 +63,7 @@ gboolean vs_spec_load_data(VsSpec *spec, const char *data, gsize len, const char
                            const char *base_dir, GError **error);
 
 /* Fills @spec (and @ret_connect) from $XDG_CONFIG_HOME/virt-station/config.yaml, which may hold
- * connect, pool, network, user and ssh-key; a missing file is no error. */
+ * connect, pool, network, user, ssh-key and virt-type; a missing file is no error. */
 gboolean vs_spec_load_config(VsSpec *spec, char **ret_connect, GError **error);
 
 /* Fills @spec from the spec file at @path. */

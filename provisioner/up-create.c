@@ -239,6 +239,9 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
     } else {
         return vs_cli_fail(cli, "up", conn_error);
     }
+    /* Before any download: an explicit kvm that cannot work changes nothing at all. */
+    if (!vs_up_decide_kvm(cli, spec, &caps, conn != NULL, &error))
+        return vs_cli_fail(cli, "up", error);
     {
         /* The host's GPUs: sysfs here, node devices of a remote host. */
         g_autoptr(GError) inv_error = NULL;

@@ -20,6 +20,12 @@ gboolean vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolea
                      const VsImage *image, const VsGpuInventory *inv, const GError *inv_error,
                      VsHostFacts *facts, GError **error);
 
+/* Decides between the domain types kvm and qemu for @spec's virt-type on the host of @caps
+ * (@reached: libvirt answered) and sets @caps->kvm to the decision, saying why when `auto` falls
+ * back to emulation. Errors: a bad value (exit status 2), an explicit kvm that cannot work (1). */
+gboolean vs_up_decide_kvm(VsCli *cli, const VsSpec *spec, VsCaps *caps, gboolean reached,
+                          GError **error);
+
 /* Returns @spec's image, resolved as far as the disk allows (images.h): no download. */
 VsImage *vs_up_image(const VsSpec *spec, const VsCaps *caps, GError **error);
 

@@ -229,10 +229,64 @@ vs_bed_run_clear(VsBedRun *run)
     g_clear_pointer(&run->err, g_free);
 }
 
+const char *
+vs_bed_virt_type(void)
+{
+    const char *cache = g_getenv("VS_TESTBED_CACHE");
+    g_autofree char *path = g_build_filename(
+        cache && *cache ? cache : "/var/cache/virt-station-testbed", "kvm-decision", NULL);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return NULL;
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        if (g_str_equal(lines[i], "virt-type=kvm"))
+            return "kvm";
+        if (g_str_equal(lines[i], "virt-type=qemu"))
+            return "qemu";
+    }
+    return NULL;
+}
+
+char **
+vs_bed_argv_with_virt_type(const char *const *argv)
+{
+    GPtrArray *out = g_ptr_array_new();
+    const char *virt_type = vs_bed_virt_type();
+    gboolean command_seen = FALSE, given = FALSE;
+
+    for (guint i = 0; argv[i] && !g_str_equal(argv[i], "--"); i++)
+        if (g_str_has_prefix(argv[i], "--virt-type"))
+            given = TRUE;
+    for (guint i = 0; argv[i]; i++) {
+        g_ptr_array_add(out, g_strdup(argv[i]));
+        if (i == 0 || command_seen)
+            continue;
+        /* The command is the first word that is no option and no option's value. */
+        if ((g_str_equal(argv[i], "-c") || g_str_equal(argv[i], "--connect")) && argv[i + 1]) {
+            g_ptr_array_add(out, g_strdup(argv[++i]));
+            continue;
+        }
+        if (argv[i][0] == '-')
+            continue;
+        command_seen = TRUE;
+        if (virt_type && !given && g_str_has_suffix(argv[0], "virt-station") &&
+            g_str_equal(argv[i], "up")) {
+            g_ptr_array_add(out, g_strdup("--virt-type"));
+            g_ptr_array_add(out, g_strdup(virt_type));
+        }
+    }
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
+
 VsBedRun
-vs_bed_run(const char *const *argv)
+vs_bed_run(const char *const *args)
 {
     g_autoptr(GError) error = NULL;
+    g_auto(GStrv) argv = vs_bed_argv_with_virt_type(args);
     VsBedRun r = {0};
     int status;
 

@@ -45,7 +45,17 @@ typedef struct {
 void vs_bed_run_clear(VsBedRun *run);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VsBedRun, vs_bed_run_clear)
 
-/* Runs @argv (NULL-terminated, searched in PATH, stdin from /dev/null) to the end. */
+/* Returns the test bed's KVM decision, "kvm" or "qemu", as tests/bed/ensure-bed.sh last made it
+ * ($VS_TESTBED_CACHE/kvm-decision), or NULL when it has not run on this machine. */
+const char *vs_bed_virt_type(void);
+
+/* Returns @argv (NULL-terminated) with `--virt-type DECISION` after the command word when it is
+ * `virt-station ... up` without a --virt-type of its own and the test bed has decided: so every
+ * guest a test starts runs with KVM exactly where the probe showed that KVM works. */
+char **vs_bed_argv_with_virt_type(const char *const *argv);
+
+/* Runs @argv (NULL-terminated, searched in PATH, stdin from /dev/null) to the end; a
+ * `virt-station up` gets the test bed's --virt-type (vs_bed_argv_with_virt_type). */
 VsBedRun vs_bed_run(const char *const *argv);
 
 /* Runs virt-station with @args (NULL-terminated), after "-c @uri" when @uri is given. */

@@ -131,9 +131,11 @@ test_interrupt_at_step(gconstpointer data)
     g_subprocess_launcher_setenv(launcher, "XDG_DATA_HOME", home, TRUE);
     g_subprocess_launcher_setenv(launcher, "XDG_CACHE_HOME", home, TRUE);
     g_subprocess_launcher_setenv(launcher, "XDG_RUNTIME_DIR", home, TRUE);
-    up = g_subprocess_launcher_spawn(launcher, &error, "virt-station", "-c", "qemu:///system", "up",
-                                     name, "--image", image, "--pool", pool, "--network", "user",
-                                     "--no-wait", NULL);
+    const char *up_args[] = {
+        "virt-station", "-c", "qemu:///system", "up",   name,        "--image", image,
+        "--pool",       pool, "--network",      "user", "--no-wait", NULL};
+    g_auto(GStrv) up_argv = vs_bed_argv_with_virt_type(up_args);
+    up = g_subprocess_launcher_spawnv(launcher, (const char *const *)up_argv, &error);
     g_assert_no_error(error);
     err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(up));
     while ((line = g_data_input_stream_read_line(err, NULL, NULL, NULL))) {

@@ -92,6 +92,7 @@ test_full_spec(void)
     g_assert_cmpstr(spec->seed_from, ==, "http://127.0.0.1:8000/seed/");
     g_assert_cmpstr(spec->arch, ==, "x86_64");
     g_assert_cmpstr(spec->firmware, ==, "efi");
+    g_assert_cmpstr(spec->virt_type, ==, "kvm");
     g_assert_cmpstr(spec->mac, ==, "52:54:00:00:00:09");
     g_assert_cmpstr(spec->pool, ==, "fast");
 }
@@ -151,7 +152,7 @@ test_config_file(void)
     g_assert_true(g_file_set_contents(path,
                                       "connect: qemu+ssh://root@host.example/system\n"
                                       "pool: fast\nnetwork: user\nuser: alice\n"
-                                      "ssh-key: [keys/alice.pub]\n",
+                                      "ssh-key: [keys/alice.pub]\nvirt-type: qemu\n",
                                       -1, NULL));
     g_assert_true(vs_spec_load_config(spec, &connect, &error));
     g_assert_no_error(error);
@@ -159,6 +160,7 @@ test_config_file(void)
     g_assert_cmpstr(spec->pool, ==, "fast");
     g_assert_cmpstr(spec->network, ==, "user");
     g_assert_cmpstr(spec->user, ==, "alice");
+    g_assert_cmpstr(spec->virt_type, ==, "qemu");
     g_autofree char *key = g_build_filename(dir, "keys", "alice.pub", NULL);
     g_assert_cmpstr(spec->ssh_keys->pdata[0], ==, key);
 
@@ -166,7 +168,7 @@ test_config_file(void)
     g_assert_true(g_file_set_contents(path, "pool: fast\ncpus: 4\n", -1, NULL));
     g_assert_false(vs_spec_load_config(bad, NULL, &error));
     g_autofree char *msg = g_strdup_printf("%s line 2: unknown key 'cpus' (config.yaml holds "
-                                           "connect, pool, network, user, ssh-key)",
+                                           "connect, pool, network, user, ssh-key, virt-type)",
                                            path);
     g_assert_cmpstr(error->message, ==, msg);
 
