@@ -362,3 +362,50 @@ vs_gpu_select(const VsGpuInventory *inv, const VsGpuRequest *req, unsigned long 
         explain_others(plan, inv);
     return plan;
 }
+
+VsGpuPlan *
+vs_gpu_plan_request(const char *text, guint64 memory_mib, const VsGpuInventory *inv,
+                    const GError *inv_error, unsigned long qemu_version, GError **error)
+{
+    g_auto(VsGpuRequest) req = {0};
+    g_autoptr(VsGpuPlan) plan = NULL;
+    g_autofree char *would = NULL;
+
+    if (!vs_gpu_request_parse(text ? text : "auto", memory_mib, &req, error))
+        return NULL;
+    if (req.mode == VS_GPU_MODE_NONE)
+        return vs_gpu_select(NULL, &req, qemu_version, error);
+    if (!inv) {
+        if (req.mode != VS_GPU_MODE_AUTO) {
+            fail(error, VS_GPU_ERROR_REFUSED, "--gpu %s: %s", text,
+                 inv_error ? inv_error->message : "the host's GPUs are unknown");
+            return NULL;
+        }
+        plan = vs_gpu_plan_new(VS_GPU_MODE_NONE);
+        reason(plan, "the host's GPUs could not be read: %s",
+               inv_error ? inv_error->message : "unknown");
+        return g_steal_pointer(&plan);
+    }
+    plan = vs_gpu_select(inv, &req, qemu_version, error);
+    if (!plan || VS_GPU_CAN_ATTACH ||
+        (plan->mode != VS_GPU_MODE_VGPU && plan->mode != VS_GPU_MODE_PASSTHROUGH))
+        return g_steal_pointer(&plan);
+    would = g_strdup(plan->reasons->pdata[0]);
+    if (req.mode != VS_GPU_MODE_AUTO) {
+        fail(error, VS_GPU_ERROR_REFUSED,
+             "--gpu %s: attaching host GPUs (vGPU, passthrough) is not available in this "
+             "version; the plan would be: %s",
+             text, would);
+        return NULL;
+    }
+    req.no_vgpu = TRUE;
+    g_clear_pointer(&plan, vs_gpu_plan_free);
+    plan = vs_gpu_select(inv, &req, qemu_version, error);
+    if (!plan)
+        return NULL;
+    g_ptr_array_insert(plan->reasons, 1,
+                       g_strdup_printf("not chosen, because attaching vGPUs is not available in "
+                                       "this version: %s",
+                                       would));
+    return g_steal_pointer(&plan);
+}

@@ -35,7 +35,6 @@ vs_cmd_gpu(VsCli *cli, int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(VsGpuInventory) inv = NULL;
     g_autoptr(VsGpuPlan) plan = NULL;
-    g_auto(VsGpuRequest) req = {0};
     g_autofree char *uri = NULL, *jump = NULL;
     unsigned long qemu = 0;
     guint64 bytes = 4096ULL << 20;
@@ -79,9 +78,8 @@ vs_cmd_gpu(VsCli *cli, int argc, char **argv)
         return vs_cli_fail(cli, "gpu", error);
     for (guint i = 0; i < inv->warnings->len; i++)
         vs_cli_warn("%s", (char *)inv->warnings->pdata[i]);
-    if (!vs_gpu_request_parse("auto", bytes >> 20, &req, &error))
-        return vs_cli_fail(cli, "gpu", error);
-    plan = vs_gpu_select(inv, &req, qemu, &error);
+    /* Exactly the plan `up --gpu auto` makes. */
+    plan = vs_gpu_plan_request("auto", bytes >> 20, inv, NULL, qemu, &error);
     if (!plan)
         return vs_cli_fail(cli, "gpu", error);
     if (cli->json) {

@@ -167,56 +167,6 @@ vs_up_needs_inventory(const VsSpec *spec)
     return g_strcmp0(spec->gpu, "none") != 0;
 }
 
-/* Returns the GPU plan for @spec: the selection of gpu/select.c, without the modes that need a
- * host allocation, which this version cannot make yet (auto falls back and says so). */
-static VsGpuPlan *
-plan_gpu(const VsSpec *spec, const VsGpuInventory *inv, const GError *inv_error, unsigned long qemu,
-         GError **error)
-{
-    g_auto(VsGpuRequest) req = {0};
-    g_autoptr(VsGpuPlan) plan = NULL;
-
-    if (!vs_gpu_request_parse(spec->gpu ? spec->gpu : "auto", spec->gpu_memory_bytes >> 20, &req,
-                              error))
-        return NULL;
-    if (req.mode == VS_GPU_MODE_NONE)
-        return vs_gpu_select(NULL, &req, qemu, error);
-    if (!inv) {
-        if (req.mode != VS_GPU_MODE_AUTO) {
-            g_set_error(error, VS_GPU_ERROR, VS_GPU_ERROR_REFUSED, "--gpu %s: %s", spec->gpu,
-                        inv_error ? inv_error->message : "the host's GPUs are unknown");
-            return NULL;
-        }
-        plan = vs_gpu_plan_new(VS_GPU_MODE_NONE);
-        g_ptr_array_add(plan->reasons, g_strdup_printf("the host's GPUs could not be read: %s",
-                                                       inv_error ? inv_error->message : "unknown"));
-        return g_steal_pointer(&plan);
-    }
-    plan = vs_gpu_select(inv, &req, qemu, error);
-    if (!plan)
-        return NULL;
-    if (plan->mode == VS_GPU_MODE_VGPU || plan->mode == VS_GPU_MODE_PASSTHROUGH) {
-        g_autofree char *would = g_strdup(plan->reasons->pdata[0]);
-        if (req.mode != VS_GPU_MODE_AUTO) {
-            g_set_error(error, VS_GPU_ERROR, VS_GPU_ERROR_REFUSED,
-                        "--gpu %s: attaching host GPUs (vGPU, passthrough) is not available in "
-                        "this version; the plan would be: %s",
-                        spec->gpu, would);
-            return NULL;
-        }
-        req.no_vgpu = TRUE;
-        g_clear_pointer(&plan, vs_gpu_plan_free);
-        plan = vs_gpu_select(inv, &req, qemu, error);
-        if (!plan)
-            return NULL;
-        g_ptr_array_insert(plan->reasons, 1,
-                           g_strdup_printf("not chosen, because attaching vGPUs is not "
-                                           "available in this version: %s",
-                                           would));
-    }
-    return g_steal_pointer(&plan);
-}
-
 VsImage *
 vs_up_image(const VsSpec *spec, const VsCaps *caps, GError **error)
 {
@@ -276,7 +226,8 @@ vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolean reached
     facts->ssh_port = vs_ports_free_loopback(error);
     if (!facts->ssh_port)
         return FALSE;
-    facts->gpu = plan_gpu(spec, inv, inv_error, caps->qemu_version, error);
+    facts->gpu = vs_gpu_plan_request(spec->gpu, spec->gpu_memory_bytes >> 20, inv, inv_error,
+                                     caps->qemu_version, error);
     if (!facts->gpu)
         return FALSE;
 

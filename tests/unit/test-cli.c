@@ -192,7 +192,33 @@ test_up_gpu_selection(void)
                                 "passthrough:0000:3b:00.0", "-c", UNREACHABLE, NULL);
     g_auto(VsBedRun) bogus =
         run("up", "ws1", "--image", image, "--dry-run", "--gpu", "fast", "-c", UNREACHABLE, NULL);
+    g_auto(VsBedRun) probe = run("gpu", "probe", "--json", "-c", UNREACHABLE, NULL);
     g_unsetenv("VIRT_STATION_SYSFS_ROOT");
+
+    /* `gpu probe` shows exactly the plan `up` makes, on a host with a free vGPU: the same mode
+     * and the same reasons, in the same order. */
+    g_assert_cmpint(probe.status, ==, 0);
+    g_assert_nonnull(strstr(probe.out, "\"plan\":{\"mode\":\"none\",\"device\":null,"));
+    {
+        g_autoptr(GRegex) json_re = g_regex_new("\"reasons\":\\[\"(.*)\"\\]\\}\\}", 0, 0, NULL);
+        g_autoptr(GRegex) xml_re = g_regex_new("<vs:reason>([^<]*)</vs:reason>", 0, 0, NULL);
+        g_autoptr(GMatchInfo) m = NULL;
+        g_autoptr(GPtrArray) in_xml = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *list = NULL;
+        g_auto(GStrv) in_probe = NULL;
+
+        g_assert_true(g_regex_match(json_re, probe.out, 0, &m));
+        list = g_match_info_fetch(m, 1);
+        in_probe = g_strsplit(list, "\",\"", -1);
+        g_clear_pointer(&m, g_match_info_free);
+        for (g_regex_match(xml_re, skipped.out, 0, &m); g_match_info_matches(m);
+             g_match_info_next(m, NULL))
+            g_ptr_array_add(in_xml, g_match_info_fetch(m, 1));
+        g_assert_cmpuint(in_xml->len, ==, g_strv_length(in_probe));
+        g_assert_cmpuint(in_xml->len, >=, 3);
+        for (guint i = 0; i < in_xml->len; i++)
+            g_assert_cmpstr(in_xml->pdata[i], ==, in_probe[i]);
+    }
 
     g_assert_cmpint(virgl.status, ==, 0);
     g_assert_nonnull(strstr(virgl.out, "<acceleration accel3d=\"yes\"/>"));

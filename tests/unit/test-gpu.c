@@ -46,7 +46,8 @@ test_probe_golden(gconstpointer data)
     const char *host = data;
     g_autoptr(VsGpuInventory) inv = inventory(host);
     g_autoptr(GError) error = NULL;
-    g_autoptr(VsGpuPlan) plan = plan_for(inv, "auto", 4096, QEMU_7_2, &error);
+    /* What `gpu probe` shows: the plan `up --gpu auto` makes. */
+    g_autoptr(VsGpuPlan) plan = vs_gpu_plan_request("auto", 4096, inv, NULL, QEMU_7_2, &error);
     g_autofree char *json = NULL;
     g_autofree char *golden = g_strdup_printf("sysfs/%s.json", host);
 
@@ -215,7 +216,7 @@ test_nodedev(void)
         }
         g_autoptr(VsGpuInventory) inv = vs_gpu_inventory_from_nodedevs(xmls, &error);
         g_assert_no_error(error);
-        g_autoptr(VsGpuPlan) plan = plan_for(inv, "auto", 4096, QEMU_7_2, &error);
+        g_autoptr(VsGpuPlan) plan = vs_gpu_plan_request("auto", 4096, inv, NULL, QEMU_7_2, &error);
         g_assert_no_error(error);
         g_autofree char *json = vs_gpujson_probe(inv, plan);
         g_autofree char *golden = g_strdup_printf("sysfs/%s.json", cases[i]);
