@@ -1,0 +1,113 @@
+#include "lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "enum.h"
+
+VS_ENUM_IMPL(lock_kind, VsLockKind, VS_LOCK_LAST, "name", "base", "port", "gpu")
+
+G_DEFINE_QUARK(vs - lock - error - quark, vs_lock_error)
+
+struct VsLock {
+    VsLockKind kind;
+    char *key;
+    int fd;
+};
+
+/* The locks this process holds, to keep the order. */
+static GMutex held_mutex;
+static GPtrArray *held;
+
+char *
+vs_lock_dir(void)
+{
+    const char *env = g_getenv("VIRT_STATION_LOCK_DIR");
+
+    if (env && *env)
+        return g_strdup(env);
+    if (geteuid() == 0)
+        return g_strdup("/run/virt-station");
+    return g_build_filename(g_get_user_runtime_dir(), "virt-station", NULL);
+}
+
+/* Aborts unless @kind/@key may be taken after the locks held now. */
+static void
+check_order(VsLockKind kind, const char *key)
+{
+    for (guint i = 0; held && i < held->len; i++) {
+        const VsLock *h = held->pdata[i];
+        if (h->kind > kind || (h->kind == kind && g_strcmp0(h->key, key) >= 0))
+            g_error("lock order broken: %s lock '%s' taken while holding %s lock '%s' (the order "
+                    "is name, base, port, gpu; keys of one kind ascending)",
+                    vs_lock_kind_to_string(kind), key ? key : "", vs_lock_kind_to_string(h->kind),
+                    h->key ? h->key : "");
+    }
+}
+
+VsLock *
+vs_lock_take(VsLockKind kind, const char *key, gboolean wait, GError **error)
+{
+    g_autofree char *dir = vs_lock_dir();
+    g_autofree char *hash = key ? g_compute_checksum_for_string(G_CHECKSUM_SHA256, key, -1) : NULL;
+    g_autofree char *file =
+        hash ? g_strdup_printf("%s-%.24s.lock", vs_lock_kind_to_string(kind), hash)
+             : g_strdup_printf("%s.lock", vs_lock_kind_to_string(kind));
+    g_autofree char *path = g_build_filename(dir, file, NULL);
+    VsLock *lock;
+    int fd;
+
+    g_mutex_lock(&held_mutex);
+    check_order(kind, key);
+    g_mutex_unlock(&held_mutex);
+    if (g_mkdir_with_parents(dir, 0700) < 0) {
+        g_set_error(error, VS_LOCK_ERROR, VS_LOCK_ERROR_FAILED, "creating %s: %s", dir,
+                    g_strerror(errno));
+        return NULL;
+    }
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        g_set_error(error, VS_LOCK_ERROR, VS_LOCK_ERROR_FAILED, "opening %s: %s", path,
+                    g_strerror(errno));
+        return NULL;
+    }
+    while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+        int saved = errno;
+        if (saved == EINTR)
+            continue;
+        close(fd);
+        if (saved == EWOULDBLOCK)
+            g_set_error(error, VS_LOCK_ERROR, VS_LOCK_ERROR_BUSY,
+                        "another virt-station holds the %s lock%s%s", vs_lock_kind_to_string(kind),
+                        key ? " of " : "", key ? key : "");
+        else
+            g_set_error(error, VS_LOCK_ERROR, VS_LOCK_ERROR_FAILED, "locking %s: %s", path,
+                        g_strerror(saved));
+        return NULL;
+    }
+    lock = g_new0(VsLock, 1);
+    lock->kind = kind;
+    lock->key = g_strdup(key);
+    lock->fd = fd;
+    g_mutex_lock(&held_mutex);
+    if (!held)
+        held = g_ptr_array_new();
+    g_ptr_array_add(held, lock);
+    g_mutex_unlock(&held_mutex);
+    return lock;
+}
+
+void
+vs_lock_release(VsLock *lock)
+{
+    if (!lock)
+        return;
+    g_mutex_lock(&held_mutex);
+    g_ptr_array_remove(held, lock);
+    g_mutex_unlock(&held_mutex);
+    close(lock->fd);
+    g_free(lock->key);
+    g_free(lock);
+}

@@ -1,0 +1,48 @@
+/* Host-wide locks: one module for every lock virt-station takes, in one order.
+ *
+ * Each lock is an flock(2) on a file under /run/virt-station/ (root) or
+ * $XDG_RUNTIME_DIR/virt-station/ (others), held until released or until the process dies, so a
+ * killed client never leaves one behind. What they cover is what this machine's virt-station
+ * processes do; for a remote libvirt URI the lock is per client machine: two clients of one
+ * remote host do not see each other's locks (libvirt's own refusals, such as a name that already
+ * exists, still protect them there).
+ *
+ * The order is fixed: name → base → port → GPU. A process that holds a lock may take only locks
+ * of a later kind (or more of the same kind, with keys in ascending order); taking an earlier
+ * kind is a programming error and aborts, so no two commands can deadlock. */
+#pragma once
+
+#include <glib.h>
+
+typedef enum {
+    VS_LOCK_NAME, /* a workstation's name on a connection: create, delete, adopt */
+    VS_LOCK_BASE, /* a base image volume in a pool: import, use as backing, prune */
+    VS_LOCK_PORT, /* the choice of forwarded 127.0.0.1 ports, until the domain holds its own */
+    VS_LOCK_GPU,  /* choosing and allocating vGPU instances, VFs and functions */
+    VS_LOCK_LAST,
+} VsLockKind;
+
+const char *vs_lock_kind_to_string(VsLockKind kind);
+int vs_lock_kind_from_string(const char *str);
+
+#define VS_LOCK_ERROR (vs_lock_error_quark())
+GQuark vs_lock_error_quark(void);
+
+typedef enum {
+    VS_LOCK_ERROR_FAILED, /* the lock file could not be made or locked */
+    VS_LOCK_ERROR_BUSY,   /* another process holds it (only when not waiting) */
+} VsLockError;
+
+typedef struct VsLock VsLock;
+
+/* Returns the lock of @kind for @key (NULL for the kinds with one lock per host: port, GPU),
+ * waiting for it when @wait, else failing with VS_LOCK_ERROR_BUSY when another process has it.
+ * Aborts when the order above would be broken. */
+VsLock *vs_lock_take(VsLockKind kind, const char *key, gboolean wait, GError **error);
+
+/* Releases @lock (NULL is allowed). */
+void vs_lock_release(VsLock *lock);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsLock, vs_lock_release)
+
+/* Returns the folder the lock files are in ($VIRT_STATION_LOCK_DIR replaces it, for tests). */
+char *vs_lock_dir(void);
