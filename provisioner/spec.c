@@ -38,6 +38,7 @@ vs_spec_free(VsSpec *s)
     g_free(s->firmware);
     g_free(s->mac);
     g_free(s->pool);
+    g_free(s->osinfo);
     g_free(s);
 }
 
@@ -143,6 +144,7 @@ static const struct {
     {"firmware", KEY_STRING, G_STRUCT_OFFSET(VsSpec, firmware)},
     {"mac", KEY_STRING, G_STRUCT_OFFSET(VsSpec, mac)},
     {"pool", KEY_STRING, G_STRUCT_OFFSET(VsSpec, pool)},
+    {"osinfo", KEY_STRING, G_STRUCT_OFFSET(VsSpec, osinfo)},
 };
 
 static char *

@@ -26,6 +26,7 @@ typedef struct {
     char *firmware;
     char *mac;
     char *pool;
+    char *osinfo; /* libosinfo id, as virt-install's --osinfo */
 } VsSpec;
 
 VsSpec *vs_spec_new(void);
