@@ -97,7 +97,7 @@ test_lifecycle_on_test_driver(void)
     g_assert_cmpuint(station->ssh_port, ==, 40022);
     g_assert_cmpuint(station->volumes->len, ==, 2);
     g_assert_cmpuint(station->host_keys->len, ==, 1);
-    g_autoptr(GHashTable) used = vs_lifecycle_used_ports(conn);
+    g_autoptr(GHashTable) used = vs_lifecycle_used_ports(conn, NULL);
     g_assert_true(g_hash_table_contains(used, GUINT_TO_POINTER(40022)));
     g_assert_cmpuint(g_hash_table_size(used), ==, 1);
 
@@ -120,8 +120,10 @@ test_lifecycle_on_test_driver(void)
     g_assert_cmpuint(after->ssh_port, ==, 40100);
 
     /* delete: the domain and the volumes the metadata names, nothing else. */
-    vs_lifecycle_delete(moved, after, FALSE, &error);
+    g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
+    g_assert_true(vs_lifecycle_delete(moved, after, FALSE, kept, &error));
     g_assert_no_error(error);
+    g_assert_cmpuint(kept->len, ==, 0);
     virDomainPtr gone = virDomainLookupByName(conn, "ws1");
     g_assert_null(gone);
     g_assert_false(has_volume(pool, "ws1.qcow2"));
@@ -152,8 +154,10 @@ test_delete_keep_disk(void)
     g_assert_no_error(error);
     g_assert_true(vs_lifecycle_start(dom, &error));
     /* A running workstation is stopped first. */
-    g_assert_true(vs_lifecycle_delete(dom, station, TRUE, &error));
+    g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
+    g_assert_true(vs_lifecycle_delete(dom, station, TRUE, kept, &error));
     g_assert_no_error(error);
+    g_assert_cmpuint(kept->len, ==, 0);
     g_assert_true(has_volume(pool, "ws2.qcow2"));
     g_assert_false(has_volume(pool, "ws2-seed.iso"));
     virDomainFree(dom);
