@@ -68,7 +68,7 @@ vs_request_check_osinfo(const char *id, GError **error)
      * short names (debian12), which only libosinfo's database can turn into ids. */
     if (strlen(id) > VS_OSINFO_MAX ||
         !g_regex_match_simple("^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+(/[A-Za-z0-9._~+-]+)+$", id,
-                              0, 0))
+                              G_REGEX_DOLLAR_ENDONLY, 0))
         return vs_spec_fail(error,
                             "osinfo: '%.*s' is not a libosinfo id such as "
                             "http://debian.org/debian/12 (at most %d characters; `osinfo-query "
