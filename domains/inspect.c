@@ -155,9 +155,9 @@ vs_inspect_port(const char *xml)
         return 0;
     ctxt = xmlXPathNewContext(doc);
     xmlXPathRegisterNs(ctxt, BAD_CAST "qemu", BAD_CAST VS_QEMU_NS);
-    start = sub_prop(ctxt, xmlDocGetRootElement(doc),
-                     "/domain/devices/interface[@type='user']/portForward/range[@to='22']",
-                     "start");
+    start =
+        sub_prop(ctxt, xmlDocGetRootElement(doc),
+                 "/domain/devices/interface[@type='user']/portForward/range[@to='22']", "start");
     if (start)
         return (guint)g_ascii_strtoull(start, NULL, 10);
     re = g_regex_new("hostfwd=tcp:127\\.0\\.0\\.1:([0-9]{1,5})-:22(,|$)", 0, 0, NULL);

@@ -162,8 +162,7 @@ vs_lifecycle_disk_users(virConnectPtr conn, virDomainPtr except)
             g_hash_table_iter_init(&it, used);
             while (g_hash_table_iter_next(&it, &key, NULL))
                 if (!g_hash_table_contains(users, key))
-                    g_hash_table_insert(users, g_strdup(key),
-                                        g_strdup(virDomainGetName(doms[i])));
+                    g_hash_table_insert(users, g_strdup(key), g_strdup(virDomainGetName(doms[i])));
         }
         virDomainFree(doms[i]);
     }
@@ -289,8 +288,8 @@ undefine(virDomainPtr dom)
 }
 
 gboolean
-vs_lifecycle_delete(virDomainPtr dom, const VsStation *station, gboolean keep_disk,
-                    GPtrArray *kept, GError **error)
+vs_lifecycle_delete(virDomainPtr dom, const VsStation *station, gboolean keep_disk, GPtrArray *kept,
+                    GError **error)
 {
     virConnectPtr conn = virDomainGetConnect(dom);
     g_autofree char *name = g_strdup(virDomainGetName(dom));
@@ -315,8 +314,8 @@ vs_lifecycle_delete(virDomainPtr dom, const VsStation *station, gboolean keep_di
         pool = virStoragePoolLookupByName(conn, v->pool);
         vol = pool ? virStorageVolLookupByName(pool, v->name) : NULL;
         if (!vol) {
-            g_ptr_array_add(kept, g_strdup_printf("volume %s/%s does not exist (any more)",
-                                                  v->pool, v->name));
+            g_ptr_array_add(
+                kept, g_strdup_printf("volume %s/%s does not exist (any more)", v->pool, v->name));
         } else if (!set_has_volume(own, vol, NULL)) {
             g_ptr_array_add(kept, g_strdup_printf("kept volume %s/%s: it is not a disk of %s",
                                                   v->pool, v->name, name));
@@ -423,8 +422,8 @@ vs_lifecycle_used_ports(virConnectPtr conn, virDomainPtr except)
 
     for (int i = 0; i < n; i++) {
         /* Copies too: a clone of a workstation asks QEMU for the same port. */
-        g_autoptr(VsStation) s = same_domain(doms[i], except) ? NULL
-                                                             : vs_lifecycle_metadata(doms[i], NULL);
+        g_autoptr(VsStation) s =
+            same_domain(doms[i], except) ? NULL : vs_lifecycle_metadata(doms[i], NULL);
         if (s && s->ssh_port)
             g_hash_table_add(ports, GUINT_TO_POINTER(s->ssh_port));
         virDomainFree(doms[i]);
@@ -468,23 +467,22 @@ owned_for(virConnectPtr conn, const VsDiskSource *disk, const VsStation *old)
 }
 
 /* Returns the metadata of @dom as it stands in its persistent (@flags
- * VIR_DOMAIN_AFFECT_CONFIG) or live definition, rewritten for @dom with @volumes and @port. */
+ * VIR_DOMAIN_AFFECT_CONFIG) or live definition, rewritten for @dom: its UUID, @volumes, and the
+ * MAC and forwarded port of that definition. NULL with @error set. */
 static char *
-rewritten_metadata(virDomainPtr dom, unsigned int flags, GPtrArray *volumes, guint port,
-                   GError **error)
+rewritten_metadata(virDomainPtr dom, unsigned int flags, GPtrArray *volumes, GError **error)
 {
-    g_autofree char *meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VS_STATION_NS,
-                                                 flags);
-    g_autofree char *xml = virDomainGetXMLDesc(
-        dom, flags == VIR_DOMAIN_AFFECT_CONFIG ? VIR_DOMAIN_XML_INACTIVE : 0);
+    g_autofree char *meta =
+        virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VS_STATION_NS, flags);
+    g_autofree char *xml =
+        virDomainGetXMLDesc(dom, flags == VIR_DOMAIN_AFFECT_CONFIG ? VIR_DOMAIN_XML_INACTIVE : 0);
     g_autofree char *mac = NULL;
     char uuid[VIR_UUID_STRING_BUFLEN];
 
     if (!meta || !xml || virDomainGetUUIDString(dom, uuid) < 0)
         return vs_libvirt_error(error, "reading the domain"), NULL;
     mac = vs_inspect_mac(xml);
-    return vs_station_rewrite(meta, uuid, volumes, mac, port ? port : vs_inspect_port(xml),
-                              error);
+    return vs_station_rewrite(meta, uuid, volumes, mac, vs_inspect_port(xml), error);
 }
 
 virDomainPtr
@@ -543,22 +541,21 @@ vs_lifecycle_adopt(virDomainPtr dom, guint port, GPtrArray *notes, GError **erro
         virDomainRef(dom);
         target = dom;
     }
-    config_meta = rewritten_metadata(target, VIR_DOMAIN_AFFECT_CONFIG, volumes, 0, error);
+    config_meta = rewritten_metadata(target, VIR_DOMAIN_AFFECT_CONFIG, volumes, error);
     if (!config_meta)
         return NULL;
-    if (virDomainSetMetadata(target, VIR_DOMAIN_METADATA_ELEMENT, config_meta,
-                             VS_STATION_PREFIX, VS_STATION_NS, VIR_DOMAIN_AFFECT_CONFIG) < 0)
+    if (virDomainSetMetadata(target, VIR_DOMAIN_METADATA_ELEMENT, config_meta, VS_STATION_PREFIX,
+                             VS_STATION_NS, VIR_DOMAIN_AFFECT_CONFIG) < 0)
         return vs_libvirt_error(error, "writing the domain's metadata"), NULL;
     if (virDomainIsActive(target) == 1) {
         /* The running domain keeps the port QEMU was started with until it stops. */
         g_autofree char *live_meta =
-            rewritten_metadata(target, VIR_DOMAIN_AFFECT_LIVE, volumes, 0, error);
-        if (!live_meta ||
-            virDomainSetMetadata(target, VIR_DOMAIN_METADATA_ELEMENT, live_meta,
-                                 VS_STATION_PREFIX, VS_STATION_NS, VIR_DOMAIN_AFFECT_LIVE) < 0)
-            return live_meta ? (vs_libvirt_error(error, "writing the running domain's metadata"),
-                                NULL)
-                             : NULL;
+            rewritten_metadata(target, VIR_DOMAIN_AFFECT_LIVE, volumes, error);
+        if (!live_meta)
+            return NULL;
+        if (virDomainSetMetadata(target, VIR_DOMAIN_METADATA_ELEMENT, live_meta, VS_STATION_PREFIX,
+                                 VS_STATION_NS, VIR_DOMAIN_AFFECT_LIVE) < 0)
+            return vs_libvirt_error(error, "writing the running domain's metadata"), NULL;
     }
     return g_steal_pointer(&target);
 }

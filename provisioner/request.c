@@ -67,8 +67,8 @@ vs_request_check_osinfo(const char *id, GError **error)
     /* libosinfo ids are URLs naming the vendor, the OS and its version; virt-install also takes
      * short names (debian12), which only libosinfo's database can turn into ids. */
     if (strlen(id) > VS_OSINFO_MAX ||
-        !g_regex_match_simple("^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+(/[A-Za-z0-9._~+-]+)+$", id,
-                              G_REGEX_DOLLAR_ENDONLY, 0))
+        !g_regex_match_simple("^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+(/[A-Za-z0-9._~+-]+)+$",
+                              id, G_REGEX_DOLLAR_ENDONLY, 0))
         return vs_spec_fail(error,
                             "osinfo: '%.*s' is not a libosinfo id such as "
                             "http://debian.org/debian/12 (at most %d characters; `osinfo-query "

@@ -183,7 +183,8 @@ test_clone_adopt_delete(void)
 {
     virConnectPtr conn = virConnectOpen("test:///default");
     virStoragePoolPtr pool = virStoragePoolLookupByName(conn, "default-pool");
-    g_autofree char *xml = station_xml_uuid("orig", 0, "0b5e3c2a-7f1d-4e8a-9c6b-0000000000a1", TRUE);
+    g_autofree char *xml =
+        station_xml_uuid("orig", 0, "0b5e3c2a-7f1d-4e8a-9c6b-0000000000a1", TRUE);
     g_autoptr(GString) clone = g_string_new(xml);
     g_autoptr(GError) error = NULL;
     g_autoptr(VsStation) orig_station = NULL;
@@ -255,7 +256,8 @@ test_clone_adopt_delete(void)
     g_assert_true(has_volume(pool, "orig.qcow2"));
 
     /* The original, its metadata naming a volume that is not its disk: that one stays. */
-    g_ptr_array_add(orig_station->volumes, vs_owned_volume_new("disk", "default-pool", "other.img"));
+    g_ptr_array_add(orig_station->volumes,
+                    vs_owned_volume_new("disk", "default-pool", "other.img"));
     make_volume(pool, "other.img");
     g_ptr_array_set_size(kept, 0);
     g_assert_true(vs_lifecycle_delete(orig, orig_station, FALSE, kept, &error));

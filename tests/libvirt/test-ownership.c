@@ -262,10 +262,10 @@ test_clone_adopt_delete(void)
         "<disk type='volume' device='disk'>\n      <driver name='qemu' type='qcow2' "
         "discard='unmap'/>\n      <source pool='%s' volume='%s'/>",
         b.pool, orig_disk);
-    g_autofree char *disk_to = g_strdup_printf(
-        "<disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2' "
-        "discard='unmap'/>\n      <source file='%s'/>",
-        copy_path);
+    g_autofree char *disk_to =
+        g_strdup_printf("<disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2' "
+                        "discard='unmap'/>\n      <source file='%s'/>",
+                        copy_path);
     g_assert_cmpuint(g_string_replace(clone, disk_from, disk_to, 1), ==, 1);
     g_autofree char *mac_arg = g_strdup_printf("mac=%s'", orig_mac);
     g_assert_cmpuint(g_string_replace(clone, mac_arg, "mac=52:54:00:c1:0e:01'", 1), ==, 1);
@@ -305,8 +305,7 @@ test_clone_adopt_delete(void)
         if (r.status != 3 || !strstr(r.err, reason) || !strstr(r.err, adopt))
             g_error("%s on a copy: exit %d, %s", refusals[i][0], r.status, r.err);
     }
-    g_auto(VsBedRun) exec =
-        vs_bed_run_vsv("qemu:///system", "exec", copy, "--", "true", NULL);
+    g_auto(VsBedRun) exec = vs_bed_run_vsv("qemu:///system", "exec", copy, "--", "true", NULL);
     g_assert_cmpint(exec.status, ==, 125);
     g_autofree char *copy_after = dumpxml(b.conn, copy);
     g_assert_cmpstr(copy_after, ==, copy_before);
@@ -361,8 +360,8 @@ test_clone_adopt_delete(void)
     g_auto(VsBedRun) del = vs_bed_run_vsv("qemu:///system", "delete", copy, NULL);
     if (del.status != 0)
         g_error("delete %s: exit %d, %s", copy, del.status, del.err);
-    g_autofree char *kept = g_strdup_printf("kept volume %s/%s: %s uses it as a disk", b.pool,
-                                            orig_seed, orig);
+    g_autofree char *kept =
+        g_strdup_printf("kept volume %s/%s: %s uses it as a disk", b.pool, orig_seed, orig);
     g_assert_nonnull(strstr(del.err, kept));
     g_autofree char *vols_deleted = vs_bed_pool_volumes(b.conn, b.pool);
     g_autoptr(GString) expected = g_string_new(vols_before);
@@ -375,8 +374,7 @@ test_clone_adopt_delete(void)
     g_assert_cmpint(stop.status, ==, 0);
     g_auto(VsBedRun) restart = vs_bed_run_vsv("qemu:///system", "start", orig, "--no-wait", NULL);
     if (restart.status != 0)
-        g_error("start %s after the copy's delete: exit %d, %s", orig, restart.status,
-                restart.err);
+        g_error("start %s after the copy's delete: exit %d, %s", orig, restart.status, restart.err);
     g_auto(VsBedRun) gone = vs_bed_run_vsv("qemu:///system", "delete", orig, NULL);
     g_assert_cmpint(gone.status, ==, 0);
     g_assert_null(strstr(gone.err, "kept volume"));

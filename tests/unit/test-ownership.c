@@ -11,12 +11,12 @@
 
 #define META_HEAD "<station version=\"1\""
 #define META_BODY                                                                                  \
-    "<image alias=\"debian:12\" pool=\"default\" volume=\"debian-12-0123\"/>"                     \
-    "<gpu mode=\"none\"><reason>no GPU</reason></gpu>"                                            \
-    "<volume role=\"disk\" pool=\"default\" name=\"orig1.qcow2\"/>"                               \
-    "<volume role=\"seed\" pool=\"default\" name=\"orig1-seed.iso\"/>"                            \
-    "<network mode=\"user\" mac=\"52:54:00:00:00:01\"/>"                                          \
-    "<ssh user=\"station\" host=\"127.0.0.1\" port=\"40022\"/>"                                   \
+    "<image alias=\"debian:12\" pool=\"default\" volume=\"debian-12-0123\"/>"                      \
+    "<gpu mode=\"none\"><reason>no GPU</reason></gpu>"                                             \
+    "<volume role=\"disk\" pool=\"default\" name=\"orig1.qcow2\"/>"                                \
+    "<volume role=\"seed\" pool=\"default\" name=\"orig1-seed.iso\"/>"                             \
+    "<network mode=\"user\" mac=\"52:54:00:00:00:01\"/>"                                           \
+    "<ssh user=\"station\" host=\"127.0.0.1\" port=\"40022\"/>"                                    \
     "<host-key>ssh-ed25519 AAAAKEY root@orig1</host-key></station>"
 
 static void
@@ -95,8 +95,8 @@ test_rewrite(void)
 
     /* No volume left, no port: the port stays, the volumes go. */
     g_ptr_array_set_size(volumes, 0);
-    g_autofree char *none = vs_station_rewrite(META_HEAD ">" META_BODY, "u2", volumes, NULL, 0,
-                                               &error);
+    g_autofree char *none =
+        vs_station_rewrite(META_HEAD ">" META_BODY, "u2", volumes, NULL, 0, &error);
     g_autoptr(VsStation) n = vs_station_parse(none, &error);
     g_assert_no_error(error);
     g_assert_cmpuint(n->volumes->len, ==, 0);
@@ -181,10 +181,14 @@ static void
 test_osinfo(void)
 {
     const char *good[] = {"http://debian.org/debian/12", "http://ubuntu.com/ubuntu/24.04",
-                          "http://opensuse.org/opensuse/15.5",
-                          "http://centos.org/centos-stream/9", "https://example.org/os/1"};
-    const char *bad[] = {"debian12", "", "http://debian.org", "ftp://debian.org/debian/12",
-                         "http://debian.org/debian 12", "http://debian.org/debian/12\"/><x",
+                          "http://opensuse.org/opensuse/15.5", "http://centos.org/centos-stream/9",
+                          "https://example.org/os/1"};
+    const char *bad[] = {"debian12",
+                         "",
+                         "http://debian.org",
+                         "ftp://debian.org/debian/12",
+                         "http://debian.org/debian 12",
+                         "http://debian.org/debian/12\"/><x",
                          "http://debian.org/debian/12\n"};
 
     for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
