@@ -387,7 +387,7 @@ test_clone_adopt_delete(void)
 }
 
 /* A workstation whose metadata names a volume another domain's disk uses: delete keeps it and
- * says so. */
+ * says so. (And info's memory line, on the way.) */
 static void
 test_delete_keeps_shared_volume(void)
 {
@@ -409,6 +409,19 @@ test_delete_keeps_shared_volume(void)
         user, b.pool, seed);
     dom = virDomainDefineXML(b.conn, xml);
     g_assert_nonnull(dom);
+
+    /* On the way: info shows the current memory beside the maximum once they differ (as after
+     * `virt-xml NAME --edit --memory 128`). */
+    g_auto(VsBedRun) info_same = vs_bed_run_vsv("qemu:///system", "info", ws, NULL);
+    g_assert_nonnull(strstr(info_same.out, "\nmemory:   256 MiB\n"));
+    virDomainPtr wsdom = virDomainLookupByName(b.conn, ws);
+    g_assert_cmpint(virDomainSetMemoryFlags(wsdom, 128 * 1024, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+    virDomainFree(wsdom);
+    g_auto(VsBedRun) info = vs_bed_run_vsv("qemu:///system", "info", ws, NULL);
+    g_assert_cmpint(info.status, ==, 0);
+    g_assert_nonnull(strstr(info.out, "\nmemory:   128 MiB (maximum 256 MiB)\n"));
+    g_auto(VsBedRun) info_json = vs_bed_run_vsv("qemu:///system", "info", ws, "--json", NULL);
+    g_assert_nonnull(strstr(info_json.out, "\"memory_mib\":256,\"current_memory_mib\":128,"));
 
     g_auto(VsBedRun) del = vs_bed_run_vsv("qemu:///system", "delete", ws, NULL);
     g_assert_cmpint(del.status, ==, 0);
