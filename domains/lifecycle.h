@@ -53,8 +53,8 @@ gboolean vs_lifecycle_stop(virDomainPtr dom, gboolean force, guint timeout_s, GE
 /* Destroys @dom if it runs, undefines it with its NVRAM, and deletes the volumes @station names
  * (but the disk with @keep_disk) that are also @dom's disks and no other domain's disks. Each
  * named volume that is not deleted for that reason (or no longer exists) adds a sentence to
- * @kept ("default/a.qcow2: used by b"). Returns FALSE with @error set; what could be removed
- * is. */
+ * @kept ("kept volume default/a.qcow2: b uses it as a disk"). Returns FALSE with @error set;
+ * what could be removed is. */
 gboolean vs_lifecycle_delete(virDomainPtr dom, const VsStation *station, gboolean keep_disk,
                              GPtrArray *kept, GError **error);
 

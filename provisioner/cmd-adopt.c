@@ -8,7 +8,6 @@
  * (exit 0, "nothing changed"); a domain without virt-station metadata is refused (exit 3):
  * adopt takes over copies of workstations, it does not make workstations of other domains. */
 #include <stdio.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "ports.h"

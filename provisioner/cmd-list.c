@@ -39,7 +39,7 @@ write_workstation(VsJson *j, const char *key, virDomainPtr dom, const VsStation 
         vs_json_end_object(j);
         return;
     }
-    /* What the domain has now (virt-xml --memory, a balloon) when below the maximum. */
+    /* What the domain has now (virt-xml --memory, the balloon); memory_mib is the maximum. */
     vs_json_int(j, "current_memory_mib", (gint64)(info.memory / 1024));
     vs_json_string(j, "image", s->image_alias);
     vs_json_begin_object(j, "network");
