@@ -230,10 +230,19 @@ test_clone_adopt_delete(void)
     g_assert_cmpstr(g_hash_table_lookup(users, "default-pool/orig-seed.iso"), ==, "orig-clone");
     g_assert_null(g_hash_table_lookup(users, "default-pool/orig.qcow2"));
 
-    /* adopt: the copy's UUID, its own disk, the shared seed, its own MAC. */
+    /* adopt, the copy running (started behind virt-station's back): the copy's UUID, its own
+     * disk, the shared seed, its own MAC, in the persistent and the live definition. */
+    g_assert_cmpint(virDomainCreate(copy), ==, 0);
     taken = vs_lifecycle_adopt(copy, 0, notes, &error);
     g_assert_no_error(error);
     g_assert_cmpuint(notes->len, ==, 0);
+    g_autofree char *live = virDomainGetMetadata(taken, VIR_DOMAIN_METADATA_ELEMENT, VS_STATION_NS,
+                                                 VIR_DOMAIN_AFFECT_LIVE);
+    g_autoptr(VsStation) live_station = vs_station_parse(live, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(live_station->uuid, ==, "0b5e3c2a-7f1d-4e8a-9c6b-0000000000a2");
+    g_assert_cmpstr(live_station->mac, ==, "52:54:00:00:00:02");
+    g_assert_cmpuint(live_station->volumes->len, ==, 2);
     adopted = vs_lifecycle_station(taken, &error);
     g_assert_no_error(error);
     g_assert_cmpstr(adopted->uuid, ==, "0b5e3c2a-7f1d-4e8a-9c6b-0000000000a2");
