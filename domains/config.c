@@ -34,6 +34,7 @@ vs_domain_config_free(VsDomainConfig *c)
     if (!c)
         return;
     g_free(c->name);
+    g_free(c->uuid);
     g_free(c->title);
     g_free(c->description);
     g_free(c->pool);

@@ -14,6 +14,7 @@ typedef enum { VS_SEED_DISK, VS_SEED_CDROM, VS_SEED_LAST } VsSeedDevice;
 
 typedef struct {
     char *name;
+    char *uuid; /* the domain's UUID, also recorded in the metadata; NULL: libvirt picks one */
     char *title;
     char *description;
     gboolean kvm; /* domain type kvm; else qemu (TCG) */

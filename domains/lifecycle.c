@@ -5,6 +5,7 @@
 #include <libxml/xmlsave.h>
 #include <string.h>
 
+#include "inspect.h"
 #include "storage.h"
 #include "xml.h"
 
@@ -36,7 +37,7 @@ vs_lifecycle_state(virDomainPtr dom)
 }
 
 VsStation *
-vs_lifecycle_station(virDomainPtr dom, GError **error)
+vs_lifecycle_metadata(virDomainPtr dom, GError **error)
 {
     g_autofree char *xml = NULL;
     virErrorPtr err;
@@ -51,6 +52,145 @@ vs_lifecycle_station(virDomainPtr dom, GError **error)
         return NULL;
     }
     return vs_station_parse(xml, error);
+}
+
+char *
+vs_lifecycle_clone_reason(virDomainPtr dom, const VsStation *station)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    g_autoptr(virDomain) original = NULL;
+
+    if (!station->uuid)
+        return NULL;
+    if (virDomainGetUUIDString(dom, uuid) < 0)
+        return g_strdup("its UUID cannot be read");
+    if (g_ascii_strcasecmp(uuid, station->uuid) == 0)
+        return NULL;
+    original = virDomainLookupByUUIDString(virDomainGetConnect(dom), station->uuid);
+    return vs_station_clone_reason(station, uuid, original ? virDomainGetName(original) : NULL);
+}
+
+VsStation *
+vs_lifecycle_station(virDomainPtr dom, GError **error)
+{
+    g_autoptr(VsStation) station = vs_lifecycle_metadata(dom, error);
+    g_autofree char *reason = NULL;
+
+    if (!station)
+        return NULL;
+    reason = vs_lifecycle_clone_reason(dom, station);
+    if (reason) {
+        const char *name = virDomainGetName(dom);
+        g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FOREIGN,
+                    "%s is not virt-station's: %s, virt-station's metadata included; it is left "
+                    "alone (`virt-station adopt %s` takes it over)",
+                    name, reason, name);
+        return NULL;
+    }
+    return g_steal_pointer(&station);
+}
+
+/* Adds what the disks of the domain XML @xml use to @set: each source as a path and, where a
+ * pool of @conn holds it, as "POOL/NAME". */
+static void
+add_disk_sources(virConnectPtr conn, const char *xml, GHashTable *set)
+{
+    g_autoptr(GPtrArray) disks = vs_inspect_disks(xml, NULL);
+
+    for (guint i = 0; disks && i < disks->len; i++) {
+        const VsDiskSource *d = disks->pdata[i];
+        g_autoptr(virStorageVol) vol = NULL;
+        if (d->pool) {
+            g_autoptr(virStoragePool) pool = virStoragePoolLookupByName(conn, d->pool);
+            g_hash_table_add(set, g_strdup_printf("%s/%s", d->pool, d->volume));
+            vol = pool ? virStorageVolLookupByName(pool, d->volume) : NULL;
+            if (vol) {
+                char *path = virStorageVolGetPath(vol);
+                if (path)
+                    g_hash_table_add(set, path);
+            }
+        } else {
+            g_hash_table_add(set, g_strdup(d->path));
+            vol = virStorageVolLookupByPath(conn, d->path);
+            if (vol) {
+                g_autoptr(virStoragePool) pool = virStoragePoolLookupByVolume(vol);
+                if (pool)
+                    g_hash_table_add(set, g_strdup_printf("%s/%s", virStoragePoolGetName(pool),
+                                                          virStorageVolGetName(vol)));
+            }
+        }
+    }
+}
+
+GHashTable *
+vs_lifecycle_disk_sources(virDomainPtr dom)
+{
+    GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    virConnectPtr conn = virDomainGetConnect(dom);
+    g_autofree char *config = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+
+    add_disk_sources(conn, config, set);
+    if (virDomainIsActive(dom) == 1) {
+        g_autofree char *live = virDomainGetXMLDesc(dom, 0);
+        add_disk_sources(conn, live, set);
+    }
+    return set;
+}
+
+/* Returns TRUE when @a and @b are the same domain (by UUID). */
+static gboolean
+same_domain(virDomainPtr a, virDomainPtr b)
+{
+    unsigned char ua[VIR_UUID_BUFLEN], ub[VIR_UUID_BUFLEN];
+
+    return a && b && virDomainGetUUID(a, ua) == 0 && virDomainGetUUID(b, ub) == 0 &&
+           memcmp(ua, ub, sizeof(ua)) == 0;
+}
+
+GHashTable *
+vs_lifecycle_disk_users(virConnectPtr conn, virDomainPtr except)
+{
+    GHashTable *users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(conn, &doms, 0);
+
+    for (int i = 0; i < n; i++) {
+        if (!same_domain(doms[i], except)) {
+            g_autoptr(GHashTable) used = vs_lifecycle_disk_sources(doms[i]);
+            GHashTableIter it;
+            gpointer key;
+            g_hash_table_iter_init(&it, used);
+            while (g_hash_table_iter_next(&it, &key, NULL))
+                if (!g_hash_table_contains(users, key))
+                    g_hash_table_insert(users, g_strdup(key), g_strdup(virDomainGetName(doms[i])));
+        }
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return users;
+}
+
+/* Returns TRUE when @set holds the volume @vol, by its path or as "POOL/NAME"; sets
+ * @ret_value (when given) to the value stored for it. */
+static gboolean
+set_has_volume(GHashTable *set, virStorageVolPtr vol, gpointer *ret_value)
+{
+    g_autofree char *path = virStorageVolGetPath(vol);
+    g_autoptr(virStoragePool) pool = virStoragePoolLookupByVolume(vol);
+    g_autofree char *key =
+        pool ? g_strdup_printf("%s/%s", virStoragePoolGetName(pool), virStorageVolGetName(vol))
+             : NULL;
+
+    return (path && g_hash_table_lookup_extended(set, path, NULL, ret_value)) ||
+           (key && g_hash_table_lookup_extended(set, key, NULL, ret_value));
+}
+
+const char *
+vs_lifecycle_volume_user(GHashTable *users, virStorageVolPtr vol)
+{
+    gpointer name = NULL;
+
+    return set_has_volume(users, vol, &name) ? name : NULL;
 }
 
 virDomainPtr
@@ -148,22 +288,44 @@ undefine(virDomainPtr dom)
 }
 
 gboolean
-vs_lifecycle_delete(virDomainPtr dom, const VsStation *station, gboolean keep_disk, GError **error)
+vs_lifecycle_delete(virDomainPtr dom, const VsStation *station, gboolean keep_disk, GPtrArray *kept,
+                    GError **error)
 {
     virConnectPtr conn = virDomainGetConnect(dom);
+    g_autofree char *name = g_strdup(virDomainGetName(dom));
+    /* Read before the domain goes: what its disks use, and what every other domain's use. */
+    g_autoptr(GHashTable) own = vs_lifecycle_disk_sources(dom);
+    g_autoptr(GHashTable) users = vs_lifecycle_disk_users(conn, dom);
     gboolean ok = TRUE;
 
     if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0)
         return vs_libvirt_error(error, "stopping the domain");
     if (virDomainIsPersistent(dom) == 1 && !undefine(dom))
         return vs_libvirt_error(error, "undefining the domain");
-    /* Only the volumes the metadata names, never the base image. */
+    /* Only the volumes the metadata names and the domain's disks use, never the base image,
+     * never what another domain's disks use. */
     for (guint i = 0; i < station->volumes->len; i++) {
         const VsOwnedVolume *v = station->volumes->pdata[i];
-        g_autoptr(GError) vol_error = NULL;
+        g_autoptr(virStoragePool) pool = NULL;
+        g_autoptr(virStorageVol) vol = NULL;
+        const char *user;
         if (keep_disk && g_strcmp0(v->role, "disk") == 0)
             continue;
-        if (!vs_storage_delete_volume(conn, v->pool, v->name, &vol_error)) {
+        pool = virStoragePoolLookupByName(conn, v->pool);
+        vol = pool ? virStorageVolLookupByName(pool, v->name) : NULL;
+        if (!vol) {
+            g_ptr_array_add(
+                kept, g_strdup_printf("volume %s/%s does not exist (any more)", v->pool, v->name));
+        } else if (!set_has_volume(own, vol, NULL)) {
+            g_ptr_array_add(kept, g_strdup_printf("kept volume %s/%s: it is not a disk of %s",
+                                                  v->pool, v->name, name));
+        } else if ((user = vs_lifecycle_volume_user(users, vol))) {
+            g_ptr_array_add(kept, g_strdup_printf("kept volume %s/%s: %s uses it as a disk",
+                                                  v->pool, v->name, user));
+        } else if (virStorageVolDelete(vol, 0) < 0) {
+            g_autoptr(GError) vol_error = NULL;
+            vs_libvirt_error(&vol_error, "deleting a volume");
+            g_prefix_error(&vol_error, "%s/%s: ", v->pool, v->name);
             if (ok)
                 g_propagate_error(error, g_steal_pointer(&vol_error));
             ok = FALSE;
@@ -252,18 +414,148 @@ vs_lifecycle_set_port(virDomainPtr dom, guint port, GError **error)
 }
 
 GHashTable *
-vs_lifecycle_used_ports(virConnectPtr conn)
+vs_lifecycle_used_ports(virConnectPtr conn, virDomainPtr except)
 {
     GHashTable *ports = g_hash_table_new(g_direct_hash, g_direct_equal);
     virDomainPtr *doms = NULL;
     int n = virConnectListAllDomains(conn, &doms, 0);
 
     for (int i = 0; i < n; i++) {
-        g_autoptr(VsStation) s = vs_lifecycle_station(doms[i], NULL);
+        /* Copies too: a clone of a workstation asks QEMU for the same port. */
+        g_autoptr(VsStation) s =
+            same_domain(doms[i], except) ? NULL : vs_lifecycle_metadata(doms[i], NULL);
         if (s && s->ssh_port)
             g_hash_table_add(ports, GUINT_TO_POINTER(s->ssh_port));
         virDomainFree(doms[i]);
     }
     free(doms);
     return ports;
+}
+
+guint
+vs_lifecycle_forwarded_port(virDomainPtr dom)
+{
+    g_autofree char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+
+    return vs_inspect_port(xml);
+}
+
+/* Returns the owned-volume record for @disk of a domain of @conn: its pool and volume name,
+ * with the role the old metadata @old gave that volume, else "seed" for a read-only disk and
+ * "disk" otherwise. NULL when no pool holds the source. */
+static VsOwnedVolume *
+owned_for(virConnectPtr conn, const VsDiskSource *disk, const VsStation *old)
+{
+    g_autofree char *pool_name = g_strdup(disk->pool);
+    g_autofree char *vol_name = g_strdup(disk->volume);
+    const char *role = disk->readonly ? "seed" : "disk";
+
+    if (!pool_name) {
+        g_autoptr(virStorageVol) vol = virStorageVolLookupByPath(conn, disk->path);
+        g_autoptr(virStoragePool) pool = vol ? virStoragePoolLookupByVolume(vol) : NULL;
+        if (!pool)
+            return NULL;
+        pool_name = g_strdup(virStoragePoolGetName(pool));
+        vol_name = g_strdup(virStorageVolGetName(vol));
+    }
+    for (guint i = 0; i < old->volumes->len; i++) {
+        const VsOwnedVolume *v = old->volumes->pdata[i];
+        if (g_strcmp0(v->pool, pool_name) == 0 && g_strcmp0(v->name, vol_name) == 0 && v->role)
+            role = v->role;
+    }
+    return vs_owned_volume_new(role, pool_name, vol_name);
+}
+
+/* Returns the metadata of @dom as it stands in its persistent (@flags
+ * VIR_DOMAIN_AFFECT_CONFIG) or live definition, rewritten for @dom: its UUID, @volumes, and the
+ * MAC and forwarded port of that definition. NULL with @error set. */
+static char *
+rewritten_metadata(virDomainPtr dom, unsigned int flags, GPtrArray *volumes, GError **error)
+{
+    g_autofree char *meta =
+        virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VS_STATION_NS, flags);
+    g_autofree char *xml =
+        virDomainGetXMLDesc(dom, flags == VIR_DOMAIN_AFFECT_CONFIG ? VIR_DOMAIN_XML_INACTIVE : 0);
+    g_autofree char *mac = NULL;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    if (!meta || !xml || virDomainGetUUIDString(dom, uuid) < 0)
+        return vs_libvirt_error(error, "reading the domain"), NULL;
+    mac = vs_inspect_mac(xml);
+    return vs_station_rewrite(meta, uuid, volumes, mac, vs_inspect_port(xml), error);
+}
+
+virDomainPtr
+vs_lifecycle_adopt(virDomainPtr dom, guint port, GPtrArray *notes, GError **error)
+{
+    virConnectPtr conn = virDomainGetConnect(dom);
+    g_autoptr(VsStation) old = vs_lifecycle_metadata(dom, error);
+    g_autofree char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    g_autoptr(GPtrArray) disks = NULL;
+    g_autoptr(GPtrArray) volumes =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vs_owned_volume_free);
+    g_autoptr(virDomain) target = NULL;
+    g_autofree char *config_meta = NULL;
+    guint old_port;
+
+    if (!old)
+        return NULL;
+    if (!xml)
+        return vs_libvirt_error(error, "reading the domain XML"), NULL;
+    disks = vs_inspect_disks(xml, error);
+    if (!disks)
+        return NULL;
+    for (guint i = 0; i < disks->len; i++) {
+        const VsDiskSource *d = disks->pdata[i];
+        VsOwnedVolume *v = owned_for(conn, d, old);
+        gboolean seen = FALSE;
+        if (!v) {
+            g_ptr_array_add(notes, g_strdup_printf("disk %s (%s) is in no storage pool: it is "
+                                                   "not owned, and `delete` leaves it",
+                                                   d->target ? d->target : "?", d->path));
+            continue;
+        }
+        for (guint k = 0; k < volumes->len && !seen; k++) {
+            const VsOwnedVolume *o = volumes->pdata[k];
+            seen = strcmp(o->pool, v->pool) == 0 && strcmp(o->name, v->name) == 0;
+        }
+        if (seen)
+            vs_owned_volume_free(v);
+        else
+            g_ptr_array_add(volumes, v);
+    }
+
+    /* The port first: the definition is rewritten for it (QEMU arguments or <portForward>). */
+    old_port = vs_inspect_port(xml);
+    if (port && old_port && port != old_port) {
+        target = vs_lifecycle_set_port(dom, port, error);
+        if (!target)
+            return NULL;
+        g_ptr_array_add(notes, g_strdup_printf("SSH is forwarded from 127.0.0.1 port %u now (port "
+                                               "%u belongs to another workstation)%s",
+                                               port, old_port,
+                                               virDomainIsActive(dom) == 1
+                                                   ? "; it takes effect at the next start"
+                                                   : ""));
+    } else {
+        virDomainRef(dom);
+        target = dom;
+    }
+    config_meta = rewritten_metadata(target, VIR_DOMAIN_AFFECT_CONFIG, volumes, error);
+    if (!config_meta)
+        return NULL;
+    if (virDomainSetMetadata(target, VIR_DOMAIN_METADATA_ELEMENT, config_meta, VS_STATION_PREFIX,
+                             VS_STATION_NS, VIR_DOMAIN_AFFECT_CONFIG) < 0)
+        return vs_libvirt_error(error, "writing the domain's metadata"), NULL;
+    if (virDomainIsActive(target) == 1) {
+        /* The running domain keeps the port QEMU was started with until it stops. */
+        g_autofree char *live_meta =
+            rewritten_metadata(target, VIR_DOMAIN_AFFECT_LIVE, volumes, error);
+        if (!live_meta)
+            return NULL;
+        if (virDomainSetMetadata(target, VIR_DOMAIN_METADATA_ELEMENT, live_meta, VS_STATION_PREFIX,
+                                 VS_STATION_NS, VIR_DOMAIN_AFFECT_LIVE) < 0)
+            return vs_libvirt_error(error, "writing the running domain's metadata"), NULL;
+    }
+    return g_steal_pointer(&target);
 }

@@ -8,8 +8,32 @@
 const char *vs_lifecycle_state(virDomainPtr dom);
 
 /* Returns @dom's virt-station metadata, or NULL with @error set (VS_DOMAINS_ERROR_FOREIGN when
- * the domain has none: virt-station does not touch it). */
+ * the domain has none: virt-station does not touch it; and when the metadata was written for
+ * another domain, i.e. @dom is a copy such as virt-clone makes: the message gives the reason
+ * and names `virt-station adopt`). */
 VsStation *vs_lifecycle_station(virDomainPtr dom, GError **error);
+
+/* Returns the virt-station metadata @dom carries, whichever domain it was written for (see
+ * vs_lifecycle_clone_reason), or NULL with @error set as vs_lifecycle_station does. */
+VsStation *vs_lifecycle_metadata(virDomainPtr dom, GError **error);
+
+/* Returns NULL when @station (read from @dom) was written for @dom; otherwise why @dom is not
+ * its workstation: "cloned from NAME" when the domain with the recorded UUID exists on the same
+ * connection, else "copied from another workstation (UUID ...)". */
+char *vs_lifecycle_clone_reason(virDomainPtr dom, const VsStation *station);
+
+/* Returns the set of what @dom's disks use (its persistent and, when running, its live
+ * definition): each source's path ("/var/lib/libvirt/images/a.qcow2", volumes resolved through
+ * their pool) and each volume source as "POOL/NAME". */
+GHashTable *vs_lifecycle_disk_sources(virDomainPtr dom);
+
+/* Returns what the disks of every domain of @conn but @except (may be NULL) use, as in
+ * vs_lifecycle_disk_sources, mapped to the name of a domain using it. */
+GHashTable *vs_lifecycle_disk_users(virConnectPtr conn, virDomainPtr except);
+
+/* Returns the name of a domain other than @except (see vs_lifecycle_disk_users) whose disks
+ * use the volume @vol (by its path or pool and name), or NULL. Borrowed from @users. */
+const char *vs_lifecycle_volume_user(GHashTable *users, virStorageVolPtr vol);
 
 /* Returns the domain @name with its metadata in @ret_station. Errors: NOT_FOUND, FOREIGN (the
  * domain exists but is not virt-station's; @ret_station is left alone). */
@@ -27,9 +51,20 @@ gboolean vs_lifecycle_start(virDomainPtr dom, GError **error);
 gboolean vs_lifecycle_stop(virDomainPtr dom, gboolean force, guint timeout_s, GError **error);
 
 /* Destroys @dom if it runs, undefines it with its NVRAM, and deletes the volumes @station names
- * (but the disk with @keep_disk). Returns FALSE with @error set; what could be removed is. */
+ * (but the disk with @keep_disk) that are also @dom's disks and no other domain's disks. Each
+ * named volume that is not deleted for that reason (or no longer exists) adds a sentence to
+ * @kept ("kept volume default/a.qcow2: b uses it as a disk"). Returns FALSE with @error set;
+ * what could be removed is. */
 gboolean vs_lifecycle_delete(virDomainPtr dom, const VsStation *station, gboolean keep_disk,
-                             GError **error);
+                             GPtrArray *kept, GError **error);
+
+/* Takes over @dom, a domain carrying virt-station metadata written for another (a clone): the
+ * metadata is rewritten (persistent definition, and the live one when it runs) to record @dom's
+ * UUID, the volumes its disks really use (volumes by pool and name; files and block devices
+ * looked up by path; a source in no pool adds a sentence to @notes and stays unowned), its own
+ * MAC and, for user networking, its forwarded port: moved to @port first when @port is not 0
+ * and differs. Returns the domain (redefined when the port moved), or NULL with @error set. */
+virDomainPtr vs_lifecycle_adopt(virDomainPtr dom, guint port, GPtrArray *notes, GError **error);
 
 /* Changes the forwarded SSH port of the (inactive) user-networking domain @dom to @port, in the
  * QEMU arguments or <portForward> and in the metadata. Returns the domain redefined. */
@@ -39,5 +74,9 @@ virDomainPtr vs_lifecycle_set_port(virDomainPtr dom, guint port, GError **error)
  * <portForward>, metadata), or NULL with @error set. */
 char *vs_lifecycle_xml_with_port(const char *xml, guint port, GError **error);
 
-/* Returns the TCP ports on 127.0.0.1 that virt-station domains of @conn have been given. */
-GHashTable *vs_lifecycle_used_ports(virConnectPtr conn);
+/* Returns the TCP ports on 127.0.0.1 that domains of @conn carrying virt-station metadata
+ * (copies included) have been given, but @except's (may be NULL). */
+GHashTable *vs_lifecycle_used_ports(virConnectPtr conn, virDomainPtr except);
+
+/* Returns the 127.0.0.1 port forwarded to @dom's SSH port in its persistent definition, or 0. */
+guint vs_lifecycle_forwarded_port(virDomainPtr dom);

@@ -7,8 +7,19 @@
 #include "vs-xml.h"
 #include "xml.h"
 
-static void
-owned_volume_free(VsOwnedVolume *v)
+VsOwnedVolume *
+vs_owned_volume_new(const char *role, const char *pool, const char *name)
+{
+    VsOwnedVolume *v = g_new0(VsOwnedVolume, 1);
+
+    v->role = g_strdup(role);
+    v->pool = g_strdup(pool);
+    v->name = g_strdup(name);
+    return v;
+}
+
+void
+vs_owned_volume_free(VsOwnedVolume *v)
 {
     g_free(v->role);
     g_free(v->pool);
@@ -21,6 +32,7 @@ vs_station_free(VsStation *s)
 {
     if (!s)
         return;
+    g_free(s->uuid);
     g_free(s->image_alias);
     g_free(s->base_pool);
     g_free(s->base_volume);
@@ -76,7 +88,7 @@ vs_station_parse(const char *xml, GError **error)
     xmlNode *root;
     g_autofree char *version = NULL;
 
-    s->volumes = g_ptr_array_new_with_free_func((GDestroyNotify)owned_volume_free);
+    s->volumes = g_ptr_array_new_with_free_func((GDestroyNotify)vs_owned_volume_free);
     s->host_keys = g_ptr_array_new_with_free_func(g_free);
     s->gpu_reasons = g_ptr_array_new_with_free_func(g_free);
     doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "metadata.xml", NULL,
@@ -93,6 +105,12 @@ vs_station_parse(const char *xml, GError **error)
                     "virt-station metadata version %s is not known to this version",
                     version ? version : "(none)");
         return NULL;
+    }
+    s->uuid = prop(root, "uuid");
+    if (s->uuid) {
+        /* Compared with what libvirt says, which is lower case. */
+        g_autofree char *lower = g_ascii_strdown(s->uuid, -1);
+        replace(&s->uuid, g_steal_pointer(&lower));
     }
     for (xmlNode *n = root->children; n; n = n->next) {
         if (is(n, "image")) {
@@ -121,7 +139,7 @@ vs_station_parse(const char *xml, GError **error)
             if (v->pool && v->name)
                 g_ptr_array_add(s->volumes, v);
             else
-                owned_volume_free(v);
+                vs_owned_volume_free(v);
         } else if (is(n, "network")) {
             replace(&s->net_mode, prop(n, "mode"));
             replace(&s->net_source, prop(n, "source"));
@@ -153,4 +171,87 @@ vs_station_known_hosts(const VsStation *station, const char *alias)
             g_string_append_printf(out, "%s %s %s\n", alias, fields[0], fields[1]);
     }
     return g_string_free(out, FALSE);
+}
+
+char *
+vs_station_clone_reason(const VsStation *station, const char *uuid, const char *original_name)
+{
+    if (!station->uuid || (uuid && g_ascii_strcasecmp(station->uuid, uuid) == 0))
+        return NULL;
+    if (original_name)
+        return g_strdup_printf("cloned from %s", original_name);
+    return g_strdup_printf("copied from another workstation (UUID %s)", station->uuid);
+}
+
+/* Returns the first child element of @parent called @name, or NULL. */
+static xmlNode *
+first_child(xmlNode *parent, const char *name)
+{
+    for (xmlNode *n = parent->children; n; n = n->next)
+        if (is(n, name))
+            return n;
+    return NULL;
+}
+
+char *
+vs_station_rewrite(const char *xml, const char *uuid, GPtrArray *volumes, const char *mac,
+                   guint port, GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    xmlNode *root, *n, *next, *anchor = NULL, *net, *ssh;
+    xmlBuffer *buf;
+    char *out;
+
+    doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "metadata.xml", NULL,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+              : NULL;
+    root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (!root || !is(root, "station")) {
+        g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FOREIGN, "no virt-station metadata");
+        return NULL;
+    }
+    xmlSetProp(root, BAD_CAST "uuid", BAD_CAST uuid);
+    /* The new volumes go where the old ones were (after the GPU element otherwise). */
+    for (n = root->children; n; n = next) {
+        next = n->next;
+        if (!is(n, "volume"))
+            continue;
+        if (!anchor) {
+            anchor = xmlNewDocNode(doc, root->ns, BAD_CAST "volume", NULL);
+            xmlAddPrevSibling(n, anchor);
+        }
+        xmlUnlinkNode(n);
+        xmlFreeNode(n);
+    }
+    if (!anchor) {
+        xmlNode *gpu = first_child(root, "gpu");
+        anchor = xmlNewDocNode(doc, root->ns, BAD_CAST "volume", NULL);
+        if (gpu)
+            xmlAddNextSibling(gpu, anchor);
+        else
+            xmlAddChild(root, anchor);
+    }
+    for (guint i = 0; i < volumes->len; i++) {
+        const VsOwnedVolume *v = volumes->pdata[i];
+        xmlNode *node = xmlNewDocNode(doc, root->ns, BAD_CAST "volume", NULL);
+        xmlNewProp(node, BAD_CAST "role", BAD_CAST v->role);
+        xmlNewProp(node, BAD_CAST "pool", BAD_CAST v->pool);
+        xmlNewProp(node, BAD_CAST "name", BAD_CAST v->name);
+        xmlAddPrevSibling(anchor, node);
+    }
+    xmlUnlinkNode(anchor);
+    xmlFreeNode(anchor);
+    net = first_child(root, "network");
+    if (mac && net)
+        xmlSetProp(net, BAD_CAST "mac", BAD_CAST mac);
+    ssh = first_child(root, "ssh");
+    if (port && ssh) {
+        g_autofree char *p = g_strdup_printf("%u", port);
+        xmlSetProp(ssh, BAD_CAST "port", BAD_CAST p);
+    }
+    buf = xmlBufferCreate();
+    xmlNodeDump(buf, doc, root, 0, 0);
+    out = g_strndup((const char *)xmlBufferContent(buf), (gsize)xmlBufferLength(buf));
+    xmlBufferFree(buf);
+    return out;
 }

@@ -10,6 +10,8 @@ typedef struct {
 } VsOwnedVolume;
 
 typedef struct {
+    char *uuid; /* the UUID of the domain the metadata was written for; NULL from versions
+                 * before it was recorded (such metadata counts as the domain's own) */
     char *image_alias;
     char *base_pool;
     char *base_volume;
@@ -35,6 +37,25 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsStation, vs_station_free)
 /* Returns the station parsed from the <vs:station> element @xml (as virDomainGetMetadata gives
  * it), or NULL with @error set when it is not virt-station metadata of a known version. */
 VsStation *vs_station_parse(const char *xml, GError **error);
+
+/* Returns NULL when @station belongs to the domain whose UUID is @uuid (or records no UUID:
+ * metadata of older versions is trusted as before); otherwise why it does not, for messages:
+ * "cloned from @original_name" when the domain it was written for is known by that name, else
+ * "copied from another workstation (UUID ...)". */
+char *vs_station_clone_reason(const VsStation *station, const char *uuid,
+                              const char *original_name);
+
+/* Returns the <station> element @xml (as virDomainGetMetadata gives it) rewritten for the domain
+ * that now carries it: @uuid recorded, the owned volumes replaced by @volumes (VsOwnedVolume),
+ * the network's MAC set to @mac (when not NULL) and the SSH port to @port (when not 0);
+ * everything else (image, GPU, user, host keys) is kept as it is. NULL with @error set when
+ * @xml is not virt-station metadata. */
+char *vs_station_rewrite(const char *xml, const char *uuid, GPtrArray *volumes, const char *mac,
+                         guint port, GError **error);
+
+/* Returns a new owned volume record. */
+VsOwnedVolume *vs_owned_volume_new(const char *role, const char *pool, const char *name);
+void vs_owned_volume_free(VsOwnedVolume *volume);
 
 /* Returns the known_hosts text for @station's host keys under the name @alias. */
 char *vs_station_known_hosts(const VsStation *station, const char *alias);

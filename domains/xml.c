@@ -420,6 +420,8 @@ add_metadata(VsNode *root, const VsDomainConfig *c)
     ns = xmlNewNs(station, BAD_CAST VS_STATION_NS, BAD_CAST VS_STATION_PREFIX);
     xmlSetNs(station, ns);
     attr(station, "version", "1");
+    /* The domain this metadata belongs to: a copy (virt-clone) gets another UUID. */
+    attr(station, "uuid", c->uuid);
 
     node = el_ns(station, ns, "image");
     attr(node, "alias", c->image_alias);
@@ -499,6 +501,8 @@ vs_domain_xml(const VsDomainConfig *c, GError **error)
     xmlDocSetRootElement(doc, root);
     attr(root, "type", c->kvm ? "kvm" : "qemu");
     text_el(root, NULL, "name", c->name);
+    if (c->uuid)
+        text_el(root, NULL, "uuid", c->uuid);
     if (c->title)
         text_el(root, NULL, "title", c->title);
     if (c->description)

@@ -15,17 +15,23 @@ vs_cmd_delete(VsCli *cli, int argc, char **argv)
     static const VsCommand self = {"delete",
                                    "NAME [--keep-disk]",
                                    "Delete a workstation: its domain and the volumes it owns "
-                                   "(never the shared base image).",
+                                   "that are its disks (never the shared base image, never a "
+                                   "volume another domain's disks use; those are named).",
                                    NULL,
                                    FALSE,
                                    NULL};
     g_auto(VsTarget) t = {.lock = -1};
     g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
     const char *name;
+    gboolean ok;
 
     if (!vs_target_begin(cli, &self, entries, &argc, &argv, FALSE, &t, &name, &error))
         return vs_cli_fail(cli, "delete", error);
-    if (!vs_lifecycle_delete(t.dom, t.station, keep_disk, &error))
+    ok = vs_lifecycle_delete(t.dom, t.station, keep_disk, kept, &error);
+    for (guint i = 0; i < kept->len; i++)
+        vs_cli_warn("%s", (const char *)kept->pdata[i]);
+    if (!ok)
         return vs_cli_fail(cli, "delete", error);
     vs_cli_progress(cli, "deleted %s%s", name, keep_disk ? " (its disk is kept)" : "");
     return VS_EXIT_OK;

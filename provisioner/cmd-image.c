@@ -253,6 +253,7 @@ prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
     g_auto(VsTarget) t = {.lock = -1};
     g_autoptr(GPtrArray) entries = vs_cache_list(&error);
     g_autoptr(GHashTable) backing = NULL;
+    g_autoptr(GHashTable) users = NULL;
     g_autofree char *pool = pool_name(pool_opt, &error);
 
     if (!entries || !pool || !vs_target_connect(cli, &t, &error))
@@ -260,15 +261,22 @@ prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
     backing = vs_storage_backing_paths(t.conn, &error);
     if (!backing)
         return vs_cli_fail(cli, "image", error);
+    users = vs_lifecycle_disk_users(t.conn, NULL);
     for (guint i = 0; i < entries->len; i++) {
         const VsCacheEntry *e = entries->pdata[i];
         g_autoptr(GError) lookup_error = NULL;
         g_autoptr(virStorageVol) vol = vs_storage_volume(t.conn, pool, e->name, &lookup_error);
         g_autofree char *path = vol ? virStorageVolGetPath(vol) : NULL;
+        const char *user = vol ? vs_lifecycle_volume_user(users, vol) : NULL;
 
         if (path && g_hash_table_contains(backing, path)) {
             vs_cli_progress(cli, "kept %s: volume %s/%s is the backing file of a volume", e->name,
                             pool, e->name);
+            continue;
+        }
+        if (user) {
+            vs_cli_progress(cli, "kept %s: volume %s/%s is a disk of %s", e->name, pool, e->name,
+                            user);
             continue;
         }
         if (vol && !dry_run && virStorageVolDelete(vol, 0) < 0) {

@@ -10,7 +10,18 @@
 typedef struct {
     virDomainPtr dom;
     VsStation *station; /* NULL: foreign */
+    char *reason;       /* why a foreign domain carrying virt-station metadata is not ours */
 } Entry;
+
+/* Returns why @dom, which carries virt-station metadata written for another domain, is not a
+ * workstation ("cloned from orig1"); NULL when it carries none. */
+static char *
+foreign_reason(virDomainPtr dom)
+{
+    g_autoptr(VsStation) copied = vs_lifecycle_metadata(dom, NULL);
+
+    return copied ? vs_lifecycle_clone_reason(dom, copied) : NULL;
+}
 
 static void
 write_workstation(VsJson *j, const char *key, virDomainPtr dom, const VsStation *s)
@@ -28,6 +39,8 @@ write_workstation(VsJson *j, const char *key, virDomainPtr dom, const VsStation 
         vs_json_end_object(j);
         return;
     }
+    /* What the domain has now (virt-xml --memory, the balloon); memory_mib is the maximum. */
+    vs_json_int(j, "current_memory_mib", (gint64)(info.memory / 1024));
     vs_json_string(j, "image", s->image_alias);
     vs_json_begin_object(j, "network");
     vs_json_string(j, "mode", s->net_mode);
@@ -92,6 +105,7 @@ entry_free(Entry *e)
 {
     virDomainFree(e->dom);
     vs_station_free(e->station);
+    g_free(e->reason);
     g_free(e);
 }
 
@@ -130,6 +144,8 @@ vs_cmd_list(VsCli *cli, int argc, char **argv)
         Entry *e = g_new0(Entry, 1);
         e->dom = doms[i];
         e->station = vs_lifecycle_station(doms[i], NULL);
+        if (!e->station && all)
+            e->reason = foreign_reason(doms[i]);
         if (e->station || all)
             g_ptr_array_add(rows, e);
         else
@@ -160,7 +176,9 @@ vs_cmd_list(VsCli *cli, int argc, char **argv)
         virDomainInfo info = {0};
         g_autofree char *ssh = NULL;
         virDomainGetInfo(e->dom, &info);
-        if (!e->station)
+        if (!e->station && e->reason)
+            ssh = g_strdup_printf("(foreign: %s)", e->reason);
+        else if (!e->station)
             ssh = g_strdup("(foreign: not virt-station's)");
         else if (e->station->ssh_port)
             ssh = g_strdup_printf("%s@%s:%u", e->station->ssh_user, e->station->ssh_host,
@@ -198,10 +216,21 @@ vs_cmd_info(VsCli *cli, int argc, char **argv)
     }
     virDomainInfo info = {0};
     virDomainGetInfo(t.dom, &info);
-    printf("name:     %s\nstate:    %s\nvcpus:    %u\nmemory:   %llu MiB\n", name,
-           vs_lifecycle_state(t.dom), info.nrVirtCpu, (unsigned long long)(info.maxMem / 1024));
+    printf("name:     %s\nstate:    %s\nvcpus:    %u\n", name, vs_lifecycle_state(t.dom),
+           info.nrVirtCpu);
+    if (info.memory != info.maxMem)
+        printf("memory:   %llu MiB (maximum %llu MiB)\n", (unsigned long long)(info.memory / 1024),
+               (unsigned long long)(info.maxMem / 1024));
+    else
+        printf("memory:   %llu MiB\n", (unsigned long long)(info.maxMem / 1024));
     if (!t.station) {
-        printf("owner:    not virt-station (foreign): it is left alone\n");
+        g_autofree char *reason = foreign_reason(t.dom);
+        if (reason)
+            printf("owner:    not virt-station's (foreign): %s; `virt-station adopt %s` takes "
+                   "it over\n",
+                   reason, name);
+        else
+            printf("owner:    not virt-station (foreign): it is left alone\n");
         return VS_EXIT_OK;
     }
     printf("image:    %s (volume %s/%s)\n", t.station->image_alias, t.station->base_pool,

@@ -1,7 +1,5 @@
 /* virt-station start / stop / restart / wait. */
-#include <fcntl.h>
 #include <stdio.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -19,45 +17,27 @@
 static gboolean
 refresh_port(VsCli *cli, VsTarget *t, GError **error)
 {
-    g_autofree char *dir = g_build_filename(g_get_user_runtime_dir(), "virt-station", NULL);
-    g_autofree char *lock_path = g_build_filename(dir, "ports.lock", NULL);
-    g_autoptr(GHashTable) used = NULL;
-    guint16 port = 0;
+    guint16 port;
+    virDomainPtr dom;
     int lock;
 
     if (!t->station->ssh_port || !vs_uri_is_local_qemu(t->uri) ||
         vs_ports_is_free_loopback((guint16)t->station->ssh_port))
         return TRUE;
-    g_mkdir_with_parents(dir, 0700);
-    lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock >= 0)
-        flock(lock, LOCK_EX);
-    used = vs_lifecycle_used_ports(t->conn);
-    for (int attempt = 0; attempt < 100 && !port; attempt++) {
-        port = vs_ports_free_loopback(error);
-        if (!port)
-            break;
-        if (g_hash_table_contains(used, GUINT_TO_POINTER(port)))
-            port = 0;
-    }
-    if (port) {
-        virDomainPtr dom = vs_lifecycle_set_port(t->dom, port, error);
-        if (dom) {
-            vs_cli_progress(cli, "port %u is taken now; %s forwards SSH from port %u instead",
-                            t->station->ssh_port, virDomainGetName(dom), port);
-            virDomainFree(t->dom);
-            t->dom = dom;
-            t->station->ssh_port = port;
-        } else {
-            port = 0;
-        }
-    }
-    /* The lock is held until the domain runs and holds its port (see start_and_wait). */
-    if (!port) {
+    lock = vs_ports_lock();
+    port = vs_target_free_port(t->conn, FALSE, NULL, error);
+    dom = port ? vs_lifecycle_set_port(t->dom, port, error) : NULL;
+    if (!dom) {
         if (lock >= 0)
             close(lock);
         return FALSE;
     }
+    vs_cli_progress(cli, "port %u is taken now; %s forwards SSH from port %u instead",
+                    t->station->ssh_port, virDomainGetName(dom), port);
+    virDomainFree(t->dom);
+    t->dom = dom;
+    t->station->ssh_port = port;
+    /* The lock is held until the domain runs and holds its port (see start_and_wait). */
     t->lock = lock;
     return TRUE;
 }

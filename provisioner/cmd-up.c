@@ -42,6 +42,7 @@ typedef struct {
     char *virt_type;
     char *mac;
     char *pool;
+    char *osinfo;
     gboolean dry_run;
     gboolean print_xml;
     gboolean no_wait;
@@ -74,6 +75,7 @@ up_options_clear(UpOptions *o)
     g_free(o->virt_type);
     g_free(o->mac);
     g_free(o->pool);
+    g_free(o->osinfo);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(UpOptions, up_options_clear)
 
@@ -103,6 +105,7 @@ apply_flags(VsSpec *spec, UpOptions *o, GError **error)
     TAKE(virt_type);
     TAKE(mac);
     TAKE(pool);
+    TAKE(osinfo);
 #undef TAKE
     if (o->cpus) {
         guint64 n;
@@ -222,6 +225,7 @@ vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolean reached
         caps->session ? g_build_filename(g_get_user_cache_dir(), "libvirt", "qemu", "log", NULL)
                       : g_strdup("/var/log/libvirt/qemu");
     facts->mac = random_mac();
+    facts->uuid = g_uuid_string_random();
     facts->default_user = vs_defaults_user();
     facts->ssh_port = vs_ports_free_loopback(error);
     if (!facts->ssh_port)
@@ -298,6 +302,10 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
         {"mac", 0, 0, G_OPTION_ARG_STRING, &o.mac, "The NIC's MAC address (default: random)",
          "MAC"},
         {"pool", 0, 0, G_OPTION_ARG_STRING, &o.pool, "Storage pool (default: default)", "POOL"},
+        {"osinfo", 0, 0, G_OPTION_ARG_STRING, &o.osinfo,
+         "The libosinfo id for the domain's metadata, like http://debian.org/debian/12 (default: "
+         "from a catalog alias)",
+         "ID"},
         {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &o.dry_run, "Change nothing; say what would be done",
          NULL},
         {"print-xml", 0, 0, G_OPTION_ARG_NONE, &o.print_xml, "Print the domain XML", NULL},

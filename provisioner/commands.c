@@ -19,6 +19,8 @@ static const VsCommand commands[] = {
     {"wait", "NAME", "Wait until a workstation is ready", NULL, FALSE, "vs_cmd_wait"},
     {"delete", "NAME [--keep-disk]", "Delete a workstation and the volumes it owns", NULL, FALSE,
      "vs_cmd_delete"},
+    {"adopt", "NAME", "Take over a copy of a workstation (virt-clone, virt-manager's Clone)", NULL,
+     FALSE, "vs_cmd_adopt"},
     {"xml", "NAME", "Print a workstation's domain XML", NULL, FALSE, "vs_cmd_xml"},
     {"gpu", "probe", "Show the host's GPUs and the plan --gpu auto would make", NULL, TRUE,
      "vs_cmd_gpu"},

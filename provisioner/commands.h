@@ -16,6 +16,7 @@ int vs_cmd_stop(VsCli *cli, int argc, char **argv);
 int vs_cmd_restart(VsCli *cli, int argc, char **argv);
 int vs_cmd_wait(VsCli *cli, int argc, char **argv);
 int vs_cmd_delete(VsCli *cli, int argc, char **argv);
+int vs_cmd_adopt(VsCli *cli, int argc, char **argv);
 int vs_cmd_xml(VsCli *cli, int argc, char **argv);
 int vs_cmd_console(VsCli *cli, int argc, char **argv);
 int vs_cmd_gpu(VsCli *cli, int argc, char **argv);

@@ -7,6 +7,7 @@
 
 #define DEFAULT_CPUS       2
 #define DEFAULT_MEMORY_MIB 4096
+#define VS_OSINFO_MAX      200
 
 VsHostFacts *
 vs_host_facts_new(void)
@@ -26,6 +27,7 @@ vs_host_facts_free(VsHostFacts *f)
     g_free(f->base_pool);
     g_free(f->base_volume);
     g_free(f->os_id);
+    g_free(f->uuid);
     g_free(f->mac);
     g_free(f->default_user);
     vs_gpu_plan_free(f->gpu);
@@ -57,6 +59,22 @@ vs_request_os_id(const char *alias)
         }
     }
     return NULL;
+}
+
+gboolean
+vs_request_check_osinfo(const char *id, GError **error)
+{
+    /* libosinfo ids are URLs naming the vendor, the OS and its version; virt-install also takes
+     * short names (debian12), which only libosinfo's database can turn into ids. */
+    if (strlen(id) > VS_OSINFO_MAX ||
+        !g_regex_match_simple("^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+(/[A-Za-z0-9._~+-]+)+$",
+                              id, G_REGEX_DOLLAR_ENDONLY, 0))
+        return vs_spec_fail(error,
+                            "osinfo: '%.*s' is not a libosinfo id such as "
+                            "http://debian.org/debian/12 (at most %d characters; `osinfo-query "
+                            "os` lists them, the id column is the URL)",
+                            VS_OSINFO_MAX, id, VS_OSINFO_MAX);
+    return TRUE;
 }
 
 gboolean
@@ -109,6 +127,7 @@ vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
                    spec->name),
                NULL;
     c->name = g_strdup(spec->name);
+    c->uuid = g_strdup(facts->uuid);
 
     /* Size: the shorthand first, then explicit values over it. */
     c->vcpus = DEFAULT_CPUS;
@@ -213,7 +232,14 @@ vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
     c->image_alias = g_strdup(facts->image_alias);
     c->base_pool = g_strdup(facts->base_pool);
     c->base_volume = g_strdup(facts->base_volume);
-    c->os_id = facts->os_id ? g_strdup(facts->os_id) : vs_request_os_id(facts->image_alias);
+    if (spec->osinfo && !vs_request_check_osinfo(spec->osinfo, error))
+        return NULL;
+    if (spec->osinfo)
+        c->os_id = g_strdup(spec->osinfo);
+    else if (facts->os_id)
+        c->os_id = g_strdup(facts->os_id);
+    else
+        c->os_id = vs_request_os_id(facts->image_alias);
     for (guint i = 0; i < facts->host_keys->len; i++)
         g_ptr_array_add(c->host_keys, g_strdup(facts->host_keys->pdata[i]));
     c->title = g_strdup_printf("%s (virt-station)", c->name);

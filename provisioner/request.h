@@ -15,6 +15,7 @@ typedef struct {
     char *base_pool;
     char *base_volume;    /* the base image's volume, named after its content */
     char *os_id;          /* libosinfo id of the image's OS, or NULL */
+    char *uuid;           /* the new domain's UUID */
     char *mac;            /* used when the spec gives none */
     guint16 ssh_port;     /* 127.0.0.1 port for user networking */
     char *default_user;   /* used when the spec gives none */
@@ -28,6 +29,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsHostFacts, vs_host_facts_free)
 
 /* Returns the libosinfo id for an image alias such as "debian:12", or NULL. */
 char *vs_request_os_id(const char *alias);
+
+/* Returns TRUE when @id looks like a libosinfo id (http://debian.org/debian/12); otherwise
+ * FALSE with @error set (VS_SPEC_ERROR: exit status 2). */
+gboolean vs_request_check_osinfo(const char *id, GError **error);
 
 /* Parses --network: "user", "bridge:BR" or "network:NAME". */
 gboolean vs_request_parse_network(const char *text, VsNetMode *ret_mode, char **ret_source,

@@ -39,6 +39,7 @@ vs_spec_free(VsSpec *s)
     g_free(s->virt_type);
     g_free(s->mac);
     g_free(s->pool);
+    g_free(s->osinfo);
     g_free(s);
 }
 
@@ -145,6 +146,7 @@ static const struct {
     {"virt-type", KEY_STRING, G_STRUCT_OFFSET(VsSpec, virt_type)},
     {"mac", KEY_STRING, G_STRUCT_OFFSET(VsSpec, mac)},
     {"pool", KEY_STRING, G_STRUCT_OFFSET(VsSpec, pool)},
+    {"osinfo", KEY_STRING, G_STRUCT_OFFSET(VsSpec, osinfo)},
 };
 
 static char *

@@ -27,6 +27,7 @@ typedef struct {
     char *virt_type; /* auto, kvm, qemu */
     char *mac;
     char *pool;
+    char *osinfo; /* libosinfo id, as virt-install's --osinfo */
 } VsSpec;
 
 VsSpec *vs_spec_new(void);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "connect.h"
+#include "ports.h"
 #include "uri.h"
 
 void
@@ -70,4 +71,21 @@ vs_target_begin(VsCli *cli, const VsCommand *cmd, const GOptionEntry *entries, i
     return vs_cli_parse(cli, cmd, entries, argc, argv, error) &&
            vs_target_name(cmd->name, *argc, *argv, ret_name, error) &&
            vs_target_open(cli, *ret_name, allow_foreign, t, error);
+}
+
+guint16
+vs_target_free_port(virConnectPtr conn, gboolean remote, virDomainPtr except, GError **error)
+{
+    g_autoptr(GHashTable) used = vs_lifecycle_used_ports(conn, except);
+
+    for (int attempt = 0; attempt < 100; attempt++) {
+        guint16 port =
+            remote ? (guint16)g_random_int_range(40000, 60000) : vs_ports_free_loopback(error);
+        if (!port)
+            return 0;
+        if (!g_hash_table_contains(used, GUINT_TO_POINTER(port)))
+            return port;
+    }
+    g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FAILED, "no free port on 127.0.0.1");
+    return 0;
 }

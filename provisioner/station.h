@@ -20,6 +20,12 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VsTarget, vs_target_clear)
 gboolean vs_target_open(VsCli *cli, const char *name, gboolean allow_foreign, VsTarget *t,
                         GError **error);
 
+/* Returns a 127.0.0.1 port that is free here (on a @remote host: a random one of 40000-59999)
+ * and given to no domain of @conn carrying virt-station metadata but @except (may be NULL); 0
+ * with @error set. The caller holds vs_ports_lock() until the domain runs and holds it. */
+guint16 vs_target_free_port(virConnectPtr conn, gboolean remote, virDomainPtr except,
+                            GError **error);
+
 /* Connects only. */
 gboolean vs_target_connect(VsCli *cli, VsTarget *t, GError **error);
 

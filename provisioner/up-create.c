@@ -6,10 +6,8 @@
  * records what it created; a failure or Ctrl-C between steps removes exactly that, newest first,
  * and says so. Once the domain runs, nothing is removed any more: a timeout while waiting keeps
  * the workstation (exit 4), cloud-init errors keep it (exit 5), Ctrl-C keeps it. */
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -23,6 +21,7 @@
 #include "ports.h"
 #include "ready.h"
 #include "seed.h"
+#include "station.h"
 #include "storage.h"
 #include "nodedev.h"
 #include "up.h"
@@ -44,11 +43,25 @@ typedef struct {
     virDomainPtr dom;
 } Created;
 
+/* Deletes the volume @vol that this run created, unless a domain in @users uses it as a disk
+ * (one defined meanwhile from a copy of our XML, say); appends what happened to @what. */
+static void
+remove_volume(virStorageVolPtr vol, GHashTable *users, GString *what)
+{
+    const char *user = vs_lifecycle_volume_user(users, vol);
+
+    if (user)
+        vs_cli_warn("kept volume %s: %s uses it as a disk", virStorageVolGetName(vol), user);
+    else if (virStorageVolDelete(vol, 0) == 0)
+        g_string_append_printf(what, " volume %s,", virStorageVolGetName(vol));
+}
+
 /* Removes what @c records, newest first, and reports it. */
 static void
 rollback(VsCli *cli, Created *c)
 {
     GString *what = g_string_new(NULL);
+    g_autoptr(GHashTable) users = NULL;
 
     if (c->dom) {
         if (virDomainIsActive(c->dom) == 1)
@@ -56,12 +69,15 @@ rollback(VsCli *cli, Created *c)
         virDomainUndefineFlags(c->dom, VIR_DOMAIN_UNDEFINE_NVRAM);
         g_string_append_printf(what, " domain %s,", virDomainGetName(c->dom));
     }
-    if (c->seed && virStorageVolDelete(c->seed, 0) == 0)
-        g_string_append_printf(what, " volume %s,", virStorageVolGetName(c->seed));
-    if (c->overlay && virStorageVolDelete(c->overlay, 0) == 0)
-        g_string_append_printf(what, " volume %s,", virStorageVolGetName(c->overlay));
-    if (c->base && c->base_created && virStorageVolDelete(c->base, 0) == 0)
-        g_string_append_printf(what, " volume %s,", virStorageVolGetName(c->base));
+    /* Only volumes no other domain's disks use: the same rule as `delete`. */
+    if (c->seed || c->overlay || (c->base && c->base_created))
+        users = vs_lifecycle_disk_users(c->conn, c->dom);
+    if (c->seed)
+        remove_volume(c->seed, users, what);
+    if (c->overlay)
+        remove_volume(c->overlay, users, what);
+    if (c->base && c->base_created)
+        remove_volume(c->base, users, what);
     if (what->len > 0) {
         g_string_truncate(what, what->len - 1);
         vs_cli_warn("removed what was created:%s", what->str);
@@ -101,42 +117,6 @@ static gboolean
 upload_cancelled(void)
 {
     return vs_interrupted();
-}
-
-/* Takes the lock that serialises port choices on this machine; returns its fd, or -1. */
-static int
-lock_ports(void)
-{
-    g_autofree char *dir = g_build_filename(g_get_user_runtime_dir(), "virt-station", NULL);
-    g_autofree char *path = g_build_filename(dir, "ports.lock", NULL);
-    int fd;
-
-    g_mkdir_with_parents(dir, 0700);
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
-/* Returns a 127.0.0.1 port that is free here and given to no other workstation of @conn.
- * The caller holds the port lock until the domain runs and holds the port itself. */
-static guint16
-choose_port(virConnectPtr conn, gboolean remote, GError **error)
-{
-    g_autoptr(GHashTable) used = vs_lifecycle_used_ports(conn);
-
-    for (int attempt = 0; attempt < 100; attempt++) {
-        guint16 port =
-            remote ? (guint16)g_random_int_range(40000, 60000) : vs_ports_free_loopback(error);
-        if (!port)
-            return 0;
-        if (!g_hash_table_contains(used, GUINT_TO_POINTER(port)))
-            return port;
-    }
-    g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FAILED, "no free port on 127.0.0.1");
-    return 0;
 }
 
 static gboolean
@@ -283,12 +263,16 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
             return vs_cli_fail(cli, "up", error);
         }
         existing = vs_lifecycle_lookup(conn, spec->name, NULL, &lookup_error);
-        if (existing || g_error_matches(lookup_error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FOREIGN)) {
+        if (existing) {
             g_set_error(&error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_EXISTS,
-                        existing ? "%s exists; use `virt-station start %s`"
-                                 : "a domain called %s exists and was not created by "
-                                   "virt-station; choose another name%s",
-                        spec->name, existing ? spec->name : "");
+                        "%s exists; use `virt-station start %s`", spec->name, spec->name);
+            return vs_cli_fail(cli, "up", error);
+        }
+        if (g_error_matches(lookup_error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FOREIGN)) {
+            /* Not ours at all, or a copy of a workstation (the message says which). */
+            g_set_error(&error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_EXISTS,
+                        "a domain called %s exists: %s; choose another name", spec->name,
+                        lookup_error->message);
             return vs_cli_fail(cli, "up", error);
         }
         if (image->kind == VS_IMAGE_VOLUME &&
@@ -297,8 +281,8 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
     }
     vs_interrupt_catch();
     if ((spec->network ? g_str_equal(spec->network, "user") : caps.session)) {
-        lock = lock_ports();
-        facts->ssh_port = choose_port(conn, caps.remote, &error);
+        lock = vs_ports_lock();
+        facts->ssh_port = vs_target_free_port(conn, caps.remote, NULL, &error);
         if (!facts->ssh_port)
             return vs_cli_fail(cli, "up", error);
     }

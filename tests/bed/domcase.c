@@ -67,6 +67,7 @@ vs_domcase_parse_facts(const char *text)
     f->base_pool = g_strdup(scalar(&doc, root, "base-pool"));
     f->base_volume = g_strdup(scalar(&doc, root, "base-volume"));
     f->mac = g_strdup(scalar(&doc, root, "mac"));
+    f->uuid = g_strdup(scalar(&doc, root, "uuid"));
     f->ssh_port = (guint16)g_ascii_strtoull(scalar(&doc, root, "ssh-port"), NULL, 10);
     f->default_user = g_strdup(scalar(&doc, root, "default-user"));
     strings(&doc, child(&doc, root, "host-keys"), f->host_keys);

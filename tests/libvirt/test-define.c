@@ -93,6 +93,14 @@ test_define_case(gconstpointer data)
     g_autofree char *disk = g_strdup_printf("volume='%s.qcow2'", domname);
     g_assert_nonnull(strstr(dumped, disk));
     g_assert_nonnull(strstr(dumped, "52:54:00:"));
+    /* The domain has the UUID the metadata records (a copy would get another). */
+    g_autofree char *uuid = g_strdup(strstr(xml, "<uuid>") + 6);
+    *strstr(uuid, "</uuid>") = '\0';
+    g_assert_true(g_str_has_prefix(uuid, "0b5e3c2a-7f1d-4e8a-9c6b-"));
+    g_autofree char *uuid_el = g_strdup_printf("<uuid>%s</uuid>", uuid);
+    g_autofree char *uuid_attr = g_strdup_printf(" uuid=\"%s\"", uuid);
+    g_assert_nonnull(strstr(dumped, uuid_el));
+    g_assert_nonnull(strstr(dumped, uuid_attr));
 }
 
 /* up --dry-run against the real daemon defines nothing and creates no volume. */

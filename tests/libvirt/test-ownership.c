@@ -1,7 +1,9 @@
 /* Coexisting with other tools, on the real libvirtd: a domain defined with plain `virsh define`
  * is listed by `list --all` as foreign, and delete, stop, start, exec and up with its name refuse
- * it without changing it. And Ctrl-C at each creation step of `up` leaves no domain and no
- * volume behind (the VIRT_STATION_TEST_PAUSE hook holds `up` before the step). */
+ * it without changing it. A copy of a workstation made as virt-clone makes it is foreign too
+ * ("cloned from ORIG") until `adopt`, and deleting it then removes exactly its own disk; delete
+ * keeps a volume another domain's disk uses. And Ctrl-C at each creation step of `up` leaves no
+ * domain and no volume behind (the VIRT_STATION_TEST_PAUSE hook holds `up` before the step). */
 #include <glib/gstdio.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -89,6 +91,352 @@ test_foreign_domain_refused(void)
     g_unlink(file);
     g_unlink(image);
     g_rmdir(dir);
+}
+
+/* ---- copies of workstations (virt-clone), adopt, and the delete rule ---- */
+
+/* A directory pool and a home for one test: virt-station's keys, caches and port lock go there. */
+typedef struct {
+    virConnectPtr conn;
+    char *home;
+    char *pool_dir;
+    char *pool;
+    char *image;
+} Bed;
+
+static void
+bed_open(Bed *b, const char *kind)
+{
+    g_autofree char *pool_xml = NULL;
+    virStoragePoolPtr p;
+
+    b->conn = virConnectOpen("qemu:///system");
+    g_assert_nonnull(b->conn);
+    b->home = vs_bed_tmpdir("vs-own");
+    b->pool_dir = vs_bed_tmpdir("vs-ownpool");
+    b->pool = g_strdup_printf("vs-test-%s-%d", kind, (int)getpid());
+    b->image = g_build_filename(b->home, "image.qcow2", NULL);
+    pool_xml = g_markup_printf_escaped(
+        "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>", b->pool,
+        b->pool_dir);
+    p = virStoragePoolCreateXML(b->conn, pool_xml, 0);
+    g_assert_nonnull(p);
+    virStoragePoolFree(p);
+    g_auto(VsBedRun) img = vs_bed_run(
+        (const char *[]){"qemu-img", "create", "-q", "-f", "qcow2", b->image, "64M", NULL});
+    g_assert_cmpint(img.status, ==, 0);
+    g_setenv("XDG_DATA_HOME", b->home, TRUE);
+    g_setenv("XDG_RUNTIME_DIR", b->home, TRUE);
+}
+
+/* Removes the domains @names (NULL-terminated) if they are still there, every volume of the
+ * pool, the pool and the home. */
+static void
+bed_close(Bed *b, const char *const *names)
+{
+    virStoragePoolPtr p = virStoragePoolLookupByName(b->conn, b->pool);
+    virStorageVolPtr *vols = NULL;
+    int n;
+
+    for (guint i = 0; names[i]; i++) {
+        virDomainPtr dom = virDomainLookupByName(b->conn, names[i]);
+        if (!dom)
+            continue;
+        virDomainDestroy(dom);
+        virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM);
+        virDomainFree(dom);
+    }
+    g_assert_nonnull(p);
+    virStoragePoolRefresh(p, 0);
+    n = virStoragePoolListAllVolumes(p, &vols, 0);
+    for (int i = 0; i < n; i++) {
+        virStorageVolDelete(vols[i], 0);
+        virStorageVolFree(vols[i]);
+    }
+    free(vols);
+    virStoragePoolDestroy(p);
+    virStoragePoolFree(p);
+    virConnectClose(b->conn);
+    vs_bed_rmtree(b->home);
+    vs_bed_rmtree(b->pool_dir);
+    g_free(b->home);
+    g_free(b->pool_dir);
+    g_free(b->pool);
+    g_free(b->image);
+    g_unsetenv("XDG_DATA_HOME");
+    g_unsetenv("XDG_RUNTIME_DIR");
+}
+
+/* Creates the workstation @name in @b's pool without waiting (its image boots nothing), then
+ * powers it off. */
+static void
+bed_up(Bed *b, const char *name)
+{
+    g_auto(VsBedRun) up =
+        vs_bed_run_vsv("qemu:///system", "up", name, "--image", b->image, "--pool", b->pool,
+                       "--network", "user", "--memory", "256", "--no-wait", NULL);
+    if (up.status != 0)
+        g_error("up %s: exit %d, %s", name, up.status, up.err);
+    g_auto(VsBedRun) off = vs_bed_run_vsv("qemu:///system", "stop", name, "--force", NULL);
+    g_assert_cmpint(off.status, ==, 0);
+}
+
+/* Returns the line of `list --all` for @name. */
+static char *
+list_row(const char *name)
+{
+    g_auto(VsBedRun) list = vs_bed_run_vsv("qemu:///system", "list", "--all", NULL);
+    g_autofree char *row = g_strdup_printf("\n%s ", name);
+    const char *line;
+
+    g_assert_cmpint(list.status, ==, 0);
+    line = strstr(list.out, row);
+    g_assert_nonnull(line);
+    return g_strndup(line + 1, strcspn(line + 1, "\n"));
+}
+
+/* Returns the value of the first attribute @attr="..." after @after in @xml. */
+static char *
+attr_after(const char *xml, const char *after, const char *attr)
+{
+    const char *at = strstr(xml, after);
+    g_autofree char *key = g_strdup_printf("%s=\"", attr);
+    const char *v;
+
+    g_assert_nonnull(at);
+    v = strstr(at, key);
+    g_assert_nonnull(v);
+    v += strlen(key);
+    return g_strndup(v, strcspn(v, "\""));
+}
+
+static void
+test_clone_adopt_delete(void)
+{
+    Bed b = {0};
+    g_autofree char *orig = g_strdup_printf("vs-foreign-orig-%d", (int)getpid());
+    g_autofree char *copy = g_strdup_printf("vs-foreign-copy-%d", (int)getpid());
+    g_autofree char *bare = g_strdup_printf("vs-foreign-bare-%d", (int)getpid());
+    g_autofree char *orig_disk = NULL, *orig_seed = NULL, *copy_disk = NULL;
+    g_autofree char *copy_path = NULL, *orig_xml = NULL, *copy_before = NULL;
+    g_autofree char *vols_before = NULL, *orig_port = NULL, *orig_mac = NULL;
+    g_autoptr(GString) clone = NULL;
+    virStoragePoolPtr pool;
+    virStorageVolPtr src, dst;
+    virDomainPtr dom;
+
+    bed_open(&b, "clone");
+    orig_disk = g_strdup_printf("%s.qcow2", orig);
+    orig_seed = g_strdup_printf("%s-seed.iso", orig);
+    copy_disk = g_strdup_printf("%s.qcow2", copy);
+    bed_up(&b, orig);
+
+    /* The copy as virt-clone makes it: its own disk, copied (a file path, as virt-clone writes
+     * it), the read-only seed shared, a new name, UUID and MAC, the metadata verbatim. */
+    pool = virStoragePoolLookupByName(b.conn, b.pool);
+    src = virStorageVolLookupByName(pool, orig_disk);
+    g_assert_nonnull(src);
+    g_autofree char *vol_xml = g_strdup_printf(
+        "<volume><name>%s</name><capacity>67108864</capacity><target><format type='qcow2'/>"
+        "</target></volume>",
+        copy_disk);
+    dst = virStorageVolCreateXMLFrom(pool, vol_xml, src, 0);
+    g_assert_nonnull(dst);
+    copy_path = virStorageVolGetPath(dst);
+    virStorageVolFree(src);
+    virStorageVolFree(dst);
+    virStoragePoolFree(pool);
+    orig_xml = dumpxml(b.conn, orig);
+    orig_port = g_strdup(strstr(orig_xml, "hostfwd=tcp:127.0.0.1:") + 22);
+    *strchr(orig_port, '-') = '\0';
+    orig_mac = attr_after(orig_xml, "<vs:network", "mac");
+    clone = g_string_new(orig_xml);
+    g_autofree char *name_el = g_strdup_printf("<name>%s</name>", orig);
+    g_autofree char *copy_name_el = g_strdup_printf("<name>%s</name>", copy);
+    g_string_replace(clone, name_el, copy_name_el, 1);
+    {
+        const char *u = strstr(clone->str, "<uuid>");
+        g_string_erase(clone, u - clone->str, strstr(u, "</uuid>") + 7 - u); /* a new one */
+    }
+    g_autofree char *disk_from = g_strdup_printf(
+        "<disk type='volume' device='disk'>\n      <driver name='qemu' type='qcow2' "
+        "discard='unmap'/>\n      <source pool='%s' volume='%s'/>",
+        b.pool, orig_disk);
+    g_autofree char *disk_to =
+        g_strdup_printf("<disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2' "
+                        "discard='unmap'/>\n      <source file='%s'/>",
+                        copy_path);
+    g_assert_cmpuint(g_string_replace(clone, disk_from, disk_to, 1), ==, 1);
+    g_autofree char *mac_arg = g_strdup_printf("mac=%s'", orig_mac);
+    g_assert_cmpuint(g_string_replace(clone, mac_arg, "mac=52:54:00:c1:0e:01'", 1), ==, 1);
+    dom = virDomainDefineXML(b.conn, clone->str);
+    g_assert_nonnull(dom);
+    virDomainFree(dom);
+    copy_before = dumpxml(b.conn, copy);
+    vols_before = vs_bed_pool_volumes(b.conn, b.pool);
+
+    /* Listed as foreign with the reason; the original stays a workstation. */
+    g_autofree char *row = list_row(copy);
+    g_autofree char *reason = g_strdup_printf("cloned from %s", orig);
+    g_autofree char *why = g_strdup_printf("(foreign: %s)", reason);
+    if (!strstr(row, why))
+        g_error("list --all: %s", row);
+    g_autofree char *orig_row = list_row(orig);
+    g_assert_null(strstr(orig_row, "(foreign"));
+    g_auto(VsBedRun) json = vs_bed_run_vsv("qemu:///system", "list", "--all", "--json", NULL);
+    g_autofree char *entry = g_strdup_printf("{\"name\":\"%s\",\"owned\":false,\"state\":\"shut "
+                                             "off\",\"vcpus\":2,\"memory_mib\":256}",
+                                             copy);
+    g_assert_nonnull(strstr(json.out, entry));
+
+    /* Refused, unchanged: delete, stop, start, up, exec. */
+    const char *refusals[][8] = {
+        {"delete", copy, NULL},
+        {"stop", copy, "--force", NULL},
+        {"start", copy, "--no-wait", NULL},
+        {"up", copy, "--image", b.image, "--network", "user", NULL},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(refusals); i++) {
+        const char *args[12] = {"virt-station", "-c", "qemu:///system"};
+        g_autofree char *adopt = g_strdup_printf("virt-station adopt %s", copy);
+        for (guint k = 0; refusals[i][k]; k++)
+            args[3 + k] = refusals[i][k];
+        g_auto(VsBedRun) r = vs_bed_run(args);
+        if (r.status != 3 || !strstr(r.err, reason) || !strstr(r.err, adopt))
+            g_error("%s on a copy: exit %d, %s", refusals[i][0], r.status, r.err);
+    }
+    g_auto(VsBedRun) exec = vs_bed_run_vsv("qemu:///system", "exec", copy, "--", "true", NULL);
+    g_assert_cmpint(exec.status, ==, 125);
+    g_autofree char *copy_after = dumpxml(b.conn, copy);
+    g_assert_cmpstr(copy_after, ==, copy_before);
+    g_autofree char *vols_after = vs_bed_pool_volumes(b.conn, b.pool);
+    g_assert_cmpstr(vols_after, ==, vols_before);
+    g_assert_nonnull(strstr(vols_after, orig_seed));
+
+    /* The original still starts; running, it holds the port the copy carries. */
+    g_auto(VsBedRun) start = vs_bed_run_vsv("qemu:///system", "start", orig, "--no-wait", NULL);
+    if (start.status != 0)
+        g_error("start %s: exit %d, %s", orig, start.status, start.err);
+
+    /* adopt: the copy's UUID, its own disk (found by path), the seed, its MAC, a new port. */
+    g_auto(VsBedRun) adopt = vs_bed_run_vsv("qemu:///system", "adopt", copy, NULL);
+    if (adopt.status != 0)
+        g_error("adopt: exit %d, %s", adopt.status, adopt.err);
+    g_autofree char *said =
+        g_strdup_printf("%s adopted (it was cloned from %s); it owns: %s/%s (disk) %s/%s (seed)\n",
+                        copy, orig, b.pool, copy_disk, b.pool, orig_seed);
+    g_assert_cmpstr(adopt.out, ==, said);
+    g_autofree char *adopted = dumpxml(b.conn, copy);
+    g_autofree char *uuid = g_strdup(strstr(adopted, "<uuid>") + 6);
+    *strchr(uuid, '<') = '\0';
+    g_autofree char *meta_uuid = attr_after(adopted, "<vs:station", "uuid");
+    g_assert_cmpstr(meta_uuid, ==, uuid);
+    g_autofree char *meta_mac = attr_after(adopted, "<vs:network", "mac");
+    g_assert_cmpstr(meta_mac, ==, "52:54:00:c1:0e:01");
+    g_autofree char *meta_port = attr_after(adopted, "<vs:ssh", "port");
+    g_assert_cmpstr(meta_port, !=, orig_port);
+    g_autofree char *fwd = g_strdup_printf("hostfwd=tcp:127.0.0.1:%s-:22", meta_port);
+    g_assert_nonnull(strstr(adopted, fwd));
+    g_assert_nonnull(strstr(adopt.err, meta_port));
+    g_autofree char *row2 = list_row(copy);
+    g_assert_null(strstr(row2, "(foreign"));
+    /* Once more: nothing to do. A domain without virt-station metadata: refused. */
+    g_auto(VsBedRun) again = vs_bed_run_vsv("qemu:///system", "adopt", copy, NULL);
+    g_assert_cmpint(again.status, ==, 0);
+    g_assert_nonnull(strstr(again.err, "nothing changed"));
+    g_autofree char *bare_xml =
+        g_strdup_printf("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+                        "<os><type arch='x86_64' machine='q35'>hvm</type></os></domain>",
+                        bare);
+    dom = virDomainDefineXML(b.conn, bare_xml);
+    g_assert_nonnull(dom);
+    g_auto(VsBedRun) refused = vs_bed_run_vsv("qemu:///system", "adopt", bare, NULL);
+    g_assert_cmpint(refused.status, ==, 3);
+    g_assert_nonnull(strstr(refused.err, "carries no virt-station metadata"));
+    virDomainUndefine(dom);
+    virDomainFree(dom);
+
+    /* delete of the adopted copy: exactly its own disk; the seed the original uses is named. */
+    g_auto(VsBedRun) del = vs_bed_run_vsv("qemu:///system", "delete", copy, NULL);
+    if (del.status != 0)
+        g_error("delete %s: exit %d, %s", copy, del.status, del.err);
+    g_autofree char *kept =
+        g_strdup_printf("kept volume %s/%s: %s uses it as a disk", b.pool, orig_seed, orig);
+    g_assert_nonnull(strstr(del.err, kept));
+    g_autofree char *vols_deleted = vs_bed_pool_volumes(b.conn, b.pool);
+    g_autoptr(GString) expected = g_string_new(vols_before);
+    g_autofree char *copy_word = g_strdup_printf(" %s", copy_disk);
+    g_assert_cmpuint(g_string_replace(expected, copy_word, "", 1), ==, 1);
+    g_assert_cmpstr(vols_deleted, ==, expected->str);
+
+    /* The original is whole: it starts again and is deleted as a workstation. */
+    g_auto(VsBedRun) stop = vs_bed_run_vsv("qemu:///system", "stop", orig, "--force", NULL);
+    g_assert_cmpint(stop.status, ==, 0);
+    g_auto(VsBedRun) restart = vs_bed_run_vsv("qemu:///system", "start", orig, "--no-wait", NULL);
+    if (restart.status != 0)
+        g_error("start %s after the copy's delete: exit %d, %s", orig, restart.status, restart.err);
+    g_auto(VsBedRun) gone = vs_bed_run_vsv("qemu:///system", "delete", orig, NULL);
+    g_assert_cmpint(gone.status, ==, 0);
+    g_assert_null(strstr(gone.err, "kept volume"));
+    g_autofree char *vols_end = vs_bed_pool_volumes(b.conn, b.pool);
+    g_assert_null(strstr(vols_end, orig_disk));
+    g_assert_null(strstr(vols_end, orig_seed));
+    g_assert_cmpstr(vols_end, !=, ""); /* the base image stays */
+
+    bed_close(&b, (const char *[]){orig, copy, bare, NULL});
+}
+
+/* A workstation whose metadata names a volume another domain's disk uses: delete keeps it and
+ * says so. (And info's memory line, on the way.) */
+static void
+test_delete_keeps_shared_volume(void)
+{
+    Bed b = {0};
+    g_autofree char *ws = g_strdup_printf("vs-foreign-shared-%d", (int)getpid());
+    g_autofree char *user = g_strdup_printf("vs-foreign-user-%d", (int)getpid());
+    g_autofree char *seed = NULL, *disk = NULL, *xml = NULL;
+    virDomainPtr dom;
+
+    bed_open(&b, "shared");
+    seed = g_strdup_printf("%s-seed.iso", ws);
+    disk = g_strdup_printf("%s.qcow2", ws);
+    bed_up(&b, ws);
+    xml = g_markup_printf_escaped(
+        "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+        "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
+        "<disk type='volume' device='cdrom'><source pool='%s' volume='%s'/>"
+        "<target dev='sda' bus='sata'/><readonly/></disk></devices></domain>",
+        user, b.pool, seed);
+    dom = virDomainDefineXML(b.conn, xml);
+    g_assert_nonnull(dom);
+
+    /* On the way: info shows the current memory beside the maximum once they differ (as after
+     * `virt-xml NAME --edit --memory 128`). */
+    g_auto(VsBedRun) info_same = vs_bed_run_vsv("qemu:///system", "info", ws, NULL);
+    g_assert_nonnull(strstr(info_same.out, "\nmemory:   256 MiB\n"));
+    virDomainPtr wsdom = virDomainLookupByName(b.conn, ws);
+    g_assert_cmpint(virDomainSetMemoryFlags(wsdom, 128 * 1024, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+    virDomainFree(wsdom);
+    g_auto(VsBedRun) info = vs_bed_run_vsv("qemu:///system", "info", ws, NULL);
+    g_assert_cmpint(info.status, ==, 0);
+    g_assert_nonnull(strstr(info.out, "\nmemory:   128 MiB (maximum 256 MiB)\n"));
+    g_auto(VsBedRun) info_json = vs_bed_run_vsv("qemu:///system", "info", ws, "--json", NULL);
+    g_assert_nonnull(strstr(info_json.out, "\"memory_mib\":256,\"current_memory_mib\":128,"));
+
+    g_auto(VsBedRun) del = vs_bed_run_vsv("qemu:///system", "delete", ws, NULL);
+    g_assert_cmpint(del.status, ==, 0);
+    g_autofree char *kept =
+        g_strdup_printf("kept volume %s/%s: %s uses it as a disk", b.pool, seed, user);
+    if (!strstr(del.err, kept))
+        g_error("delete did not name the kept volume: %s", del.err);
+    g_autofree char *vols = vs_bed_pool_volumes(b.conn, b.pool);
+    g_assert_nonnull(strstr(vols, seed));
+    g_assert_null(strstr(vols, disk));
+    g_assert_null(virDomainLookupByName(b.conn, ws));
+
+    virDomainUndefine(dom);
+    virDomainFree(dom);
+    bed_close(&b, (const char *[]){ws, user, NULL});
 }
 
 /* ---- Ctrl-C at each creation step ---- */
@@ -188,6 +536,8 @@ main(int argc, char **argv)
     if (!vs_bed_daemons(&error))
         g_error("%s", error->message);
     g_test_add_func("/ownership/foreign-domain-refused", test_foreign_domain_refused);
+    g_test_add_func("/ownership/clone-adopt-delete", test_clone_adopt_delete);
+    g_test_add_func("/ownership/delete-keeps-shared-volume", test_delete_keeps_shared_volume);
     for (guint i = 0; i < G_N_ELEMENTS(steps); i++) {
         g_autofree char *path = g_strdup_printf("/ownership/interrupt/%s", steps[i]);
         g_test_add_data_func(path, steps[i], test_interrupt_at_step);

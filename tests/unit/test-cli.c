@@ -40,7 +40,7 @@ test_help_lists_existing_commands(void)
             g_error("'%s --help' does not describe it:\n%s%s", words[0], help.out, help.err);
         commands++;
     }
-    g_assert_cmpuint(commands, ==, 15);
+    g_assert_cmpuint(commands, ==, 16);
     g_assert_nonnull(strstr(r.out, "\n  gpu "));
     g_assert_nonnull(strstr(r.out, "--connect URI"));
 

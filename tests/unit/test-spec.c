@@ -95,6 +95,7 @@ test_full_spec(void)
     g_assert_cmpstr(spec->virt_type, ==, "kvm");
     g_assert_cmpstr(spec->mac, ==, "52:54:00:00:00:09");
     g_assert_cmpstr(spec->pool, ==, "fast");
+    g_assert_cmpstr(spec->osinfo, ==, "http://fedoraproject.org/fedora/41");
 }
 
 static void
