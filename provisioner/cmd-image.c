@@ -8,8 +8,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "cli-progress.h"
 #include "commands.h"
-#include "fetch.h"
+#include "images/fetch.h"
+#include "images/hash.h"
 #include "interrupt.h"
 #include "json.h"
 #include "spec.h"
@@ -151,7 +153,7 @@ pull_volume(VsCli *cli, VsImage *image, const char *pool_opt, GError **error)
     vs_cli_progress(cli, "  copying volume %s/%s into the cache", pool, image->volume);
     if (!vs_storage_download(vol, part, error))
         return FALSE;
-    if (!vs_fetch_hash_file(part, G_CHECKSUM_SHA256, &sum, &sha256, error)) {
+    if (!vs_hash_file(part, G_CHECKSUM_SHA256, &sum, &sha256, error)) {
         g_unlink(part);
         return FALSE;
     }
@@ -169,12 +171,13 @@ pull(VsCli *cli, const char *ref, const char *sha256, const char *arch, const ch
     g_autoptr(GError) error = NULL;
     g_autofree char *default_arch = host_arch();
     g_autoptr(VsImage) image = vs_image_parse(ref, sha256, arch ? arch : default_arch, &error);
+    VsProgress progress = vs_cli_progress_reporter(cli);
 
     if (!image)
         return vs_cli_fail(cli, "image", error);
     vs_interrupt_catch();
     if (image->kind == VS_IMAGE_VOLUME ? !pull_volume(cli, image, pool, &error)
-                                       : !vs_image_fetch(cli, image, &error))
+                                       : !vs_image_fetch(image, &progress, &error))
         return vs_cli_fail(cli, "image", error);
     printf("%s: %s\n", ref, image->volume);
     return VS_EXIT_OK;

@@ -4,8 +4,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "catalog.h"
-#include "images.h"
+#include "images/catalog.h"
+#include "images/image.h"
 #include "spec.h"
 
 static const char *const required[] = {"ubuntu:24.04",
@@ -28,7 +28,7 @@ test_shipped_catalog(void)
              arch++) {
             const VsCatalogImage *img = vs_catalog_lookup(catalog, required[i], *arch, &error);
             g_assert_no_error(error);
-            g_autofree char *file = vs_url_basename(img->url);
+            g_autofree char *file = vs_image_url_basename(img->url);
             g_autofree char *img_dir = g_path_get_dirname(img->url);
             g_autofree char *sums_dir = g_path_get_dirname(img->checksums_url);
             /* The publisher's own name for the architecture is in the file's name. */
