@@ -1,35 +1,19 @@
 #include "base/progress.h"
 
-/* Formats the message and hands it to @say. */
-static void
-report(void (*say)(void *, const char *), void *data, const char *format, va_list ap)
+void
+vs_progress_say(const VsProgress *progress, VsProgressKind kind, const char *format, ...)
 {
+    void (*say)(void *, const char *) = NULL;
+    va_list ap;
+
+    if (progress)
+        say = kind == VS_PROGRESS_WARN ? progress->warn : progress->step;
+    if (!say)
+        return;
+    va_start(ap, format);
     g_autofree char *msg = g_strdup_vprintf(format, ap);
-    say(data, msg);
-}
-
-void
-vs_progress_step(const VsProgress *progress, const char *format, ...)
-{
-    va_list ap;
-
-    if (!progress || !progress->step)
-        return;
-    va_start(ap, format);
-    report(progress->step, progress->data, format, ap);
     va_end(ap);
-}
-
-void
-vs_progress_warn(const VsProgress *progress, const char *format, ...)
-{
-    va_list ap;
-
-    if (!progress || !progress->warn)
-        return;
-    va_start(ap, format);
-    report(progress->warn, progress->data, format, ap);
-    va_end(ap);
+    say(progress->data, msg);
 }
 
 void

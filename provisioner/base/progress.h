@@ -20,11 +20,16 @@ typedef struct {
     void *data;
 } VsProgress;
 
-/* Reports a step, formatted. */
-void vs_progress_step(const VsProgress *progress, const char *format, ...) G_GNUC_PRINTF(2, 3);
+typedef enum {
+    VS_PROGRESS_STEP,
+    VS_PROGRESS_WARN,
+} VsProgressKind;
 
-/* Reports a warning, formatted. */
-void vs_progress_warn(const VsProgress *progress, const char *format, ...) G_GNUC_PRINTF(2, 3);
+/* Reports a step or a warning, formatted. */
+void vs_progress_say(const VsProgress *progress, VsProgressKind kind, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
+#define vs_progress_step(progress, ...) vs_progress_say(progress, VS_PROGRESS_STEP, __VA_ARGS__)
+#define vs_progress_warn(progress, ...) vs_progress_say(progress, VS_PROGRESS_WARN, __VA_ARGS__)
 
 /* Reports a transfer's bytes (see VsProgress.bytes). */
 void vs_progress_bytes(const VsProgress *progress, const char *label, guint64 done, guint64 total,

@@ -121,6 +121,73 @@ parse_arch(GPtrArray *out, const char *alias, const char *arch, yaml_document_t 
     return TRUE;
 }
 
+/* The spellings of the settings with a fixed set of values. */
+typedef struct {
+    const char *name;
+    int value;
+} Spelling;
+
+static const Spelling formats[] = {
+    {"sha256sums", VS_SUMS_SHA256SUMS},
+    {"sha512sums", VS_SUMS_SHA512SUMS},
+    {"fedora", VS_SUMS_FEDORA},
+    {NULL, 0},
+};
+
+static const Spelling signatures[] = {
+    {"none", VS_SIGNATURE_NONE},
+    {"detached", VS_SIGNATURE_DETACHED},
+    {"inline", VS_SIGNATURE_INLINE},
+    {NULL, 0},
+};
+
+/* Returns the value spelled @name in @table, or -1. */
+static int
+spelled(const Spelling *table, const char *name)
+{
+    for (; table->name; table++)
+        if (g_str_equal(table->name, name))
+            return table->value;
+    return -1;
+}
+
+/* Sets the shared setting @key of @alias (at @line) to @value. */
+static gboolean
+set_shared(Shared *shared, const char *key, const char *value, const char *alias, gsize line,
+           const char *what, GError **error)
+{
+    int v;
+
+    if (g_str_equal(key, "checksums-format")) {
+        shared->format_given = TRUE;
+        if ((v = spelled(formats, value)) < 0)
+            return vs_spec_fail(error,
+                                "%s: line %zu: %s: checksums-format is sha256sums, "
+                                "sha512sums or fedora, not '%s'",
+                                what, line, alias, value);
+        shared->format = v;
+    } else if (g_str_equal(key, "signature")) {
+        if ((v = spelled(signatures, value)) < 0)
+            return vs_spec_fail(error,
+                                "%s: line %zu: %s: signature is none, detached or inline, "
+                                "not '%s'",
+                                what, line, alias, value);
+        shared->signature = v;
+    } else if (g_str_equal(key, "signature-suffix")) {
+        shared->suffix = value;
+    } else if (g_str_equal(key, "keyring")) {
+        shared->keyring = value;
+    } else if (g_str_equal(key, "os")) {
+        shared->os = value;
+    } else {
+        return vs_spec_fail(error,
+                            "%s: line %zu: %s: unknown key '%s' (checksums-format, signature, "
+                            "signature-suffix, keyring, os, x86_64, aarch64)",
+                            what, line, alias, key);
+    }
+    return TRUE;
+}
+
 static gboolean
 parse_alias(GPtrArray *out, const char *alias, yaml_document_t *doc, yaml_node_t *map,
             const char *what, GError **error)
@@ -150,43 +217,8 @@ parse_alias(GPtrArray *out, const char *alias, yaml_document_t *doc, yaml_node_t
         if (!value)
             return vs_spec_fail(error, "%s: line %zu: %s: '%s' takes a single value", what, line,
                                 alias, key);
-        if (g_str_equal(key, "checksums-format")) {
-            shared.format_given = TRUE;
-            if (g_str_equal(value, "sha256sums"))
-                shared.format = VS_SUMS_SHA256SUMS;
-            else if (g_str_equal(value, "sha512sums"))
-                shared.format = VS_SUMS_SHA512SUMS;
-            else if (g_str_equal(value, "fedora"))
-                shared.format = VS_SUMS_FEDORA;
-            else
-                return vs_spec_fail(error,
-                                    "%s: line %zu: %s: checksums-format is sha256sums, "
-                                    "sha512sums or fedora, not '%s'",
-                                    what, line, alias, value);
-        } else if (g_str_equal(key, "signature")) {
-            if (g_str_equal(value, "none"))
-                shared.signature = VS_SIGNATURE_NONE;
-            else if (g_str_equal(value, "detached"))
-                shared.signature = VS_SIGNATURE_DETACHED;
-            else if (g_str_equal(value, "inline"))
-                shared.signature = VS_SIGNATURE_INLINE;
-            else
-                return vs_spec_fail(error,
-                                    "%s: line %zu: %s: signature is none, detached or inline, "
-                                    "not '%s'",
-                                    what, line, alias, value);
-        } else if (g_str_equal(key, "signature-suffix")) {
-            shared.suffix = value;
-        } else if (g_str_equal(key, "keyring")) {
-            shared.keyring = value;
-        } else if (g_str_equal(key, "os")) {
-            shared.os = value;
-        } else {
-            return vs_spec_fail(error,
-                                "%s: line %zu: %s: unknown key '%s' (checksums-format, signature, "
-                                "signature-suffix, keyring, os, x86_64, aarch64)",
-                                what, line, alias, key);
-        }
+        if (!set_shared(&shared, key, value, alias, line, what, error))
+            return FALSE;
     }
     if (!shared.format_given)
         return vs_spec_fail(error, "%s: line %zu: %s needs checksums-format", what,

@@ -20,7 +20,7 @@ typedef struct {
     const char *label;
     const VsProgress *progress; /* asked whether to stop; told the bytes when @report */
     gboolean report;            /* a file transfer: report its bytes */
-    FILE *out;    /* file transfers: the part file, opened on the first byte */
+    FILE *out;                  /* file transfers: the part file, opened on the first byte */
     const char *out_path;
     guint64 resume_from; /* bytes already in the part file */
     GByteArray *body;    /* memory transfers */
@@ -154,12 +154,12 @@ transfer_error(GError **error, CURLcode rc, long status, const char *url, const 
     if (rc == CURLE_ABORTED_BY_CALLBACK)
         g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED, "%s: interrupted", url);
     else if (rc == CURLE_HTTP_RETURNED_ERROR)
-        g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED, "%s: the server answered HTTP %ld%s",
-                    url, status,
+        g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED,
+                    "%s: the server answered HTTP %ld%s", url, status,
                     status == 404 ? " (not found): check the URL or the catalog entry" : "");
     else if (rc == CURLE_WRITE_ERROR && t->write_errno)
-        g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED, "%s: writing the download: %s", url,
-                    g_strerror(t->write_errno));
+        g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED, "%s: writing the download: %s",
+                    url, g_strerror(t->write_errno));
     else
         g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED, "%s: %s", url,
                     *errbuf ? errbuf : curl_easy_strerror(rc));
@@ -228,7 +228,8 @@ vs_download_file(const VsProgress *progress, const char *url, const char *part, 
 
     for (int attempt = 1;; attempt++) {
         char errbuf[CURL_ERROR_SIZE] = "";
-        g_auto(Transfer) t = {.label = label, .progress = progress, .report = TRUE, .out_path = part};
+        g_auto(Transfer)
+            t = {.label = label, .progress = progress, .report = TRUE, .out_path = part};
         g_autofree char *etag = vs_download_read_tag(etag_path);
         struct curl_slist *headers = NULL;
         GStatBuf st;

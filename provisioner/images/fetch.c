@@ -74,8 +74,7 @@ keep_list(const KeptList *k, GBytes *plain, const char *etag, const char *modifi
 /* Returns the part of the new checksum list @list of @entry to trust: the signed text when a
  * keyring is configured (a missing keyring file is a warning), else the list itself. */
 static GBytes *
-trusted_list(const VsProgress *progress, const VsCatalogImage *entry, GBytes *list,
-             GError **error)
+trusted_list(const VsProgress *progress, const VsCatalogImage *entry, GBytes *list, GError **error)
 {
     g_autoptr(GBytes) plain = NULL, sig = NULL;
 
@@ -86,13 +85,12 @@ trusted_list(const VsProgress *progress, const VsCatalogImage *entry, GBytes *li
                          "%s: the keyring %s is missing, so the checksum list's signature is not "
                          "checked (the image is still checked against the list, fetched over %s)",
                          entry->alias, entry->keyring,
-                         g_str_has_prefix(entry->checksums_url, "https:") ? "HTTPS"
-                                                                          : "plain HTTP");
+                         g_str_has_prefix(entry->checksums_url, "https:") ? "HTTPS" : "plain HTTP");
         return g_bytes_ref(list);
     }
     if (entry->signature == VS_SIGNATURE_DETACHED) {
-        sig = vs_download_bytes(progress, entry->signature_url, NULL, NULL, NULL, NULL, NULL,
-                                error);
+        sig =
+            vs_download_bytes(progress, entry->signature_url, NULL, NULL, NULL, NULL, NULL, error);
         if (!sig) {
             g_prefix_error(error, "fetching the signature of %s's checksum list: ", entry->alias);
             return NULL;
@@ -124,8 +122,8 @@ checksum_list(const VsProgress *progress, const VsCatalogImage *entry, GError **
         etag = vs_download_read_tag(k.etag_path);
         modified = vs_download_read_tag(k.modified_path);
     }
-    list = vs_download_bytes(progress, entry->checksums_url, etag, modified, &unchanged,
-                             &new_etag, &new_modified, &fetch_error);
+    list = vs_download_bytes(progress, entry->checksums_url, etag, modified, &unchanged, &new_etag,
+                             &new_modified, &fetch_error);
     if (!list && !k.text) {
         g_propagate_prefixed_error(error, g_steal_pointer(&fetch_error),
                                    "fetching the checksum list of %s: ", entry->alias);
@@ -148,15 +146,15 @@ checksum_list(const VsProgress *progress, const VsCatalogImage *entry, GError **
 typedef struct {
     VsImage *image;
     const VsProgress *progress;
-    const char *origin;  /* the URL, or the local file */
-    char *file;          /* the origin's file name */
-    char *source;        /* the published sum, "TYPE:HEX" */
-    char *hex;           /* its HEX */
-    GChecksumType type;  /* its TYPE */
-    char *partial_dir;   /* the cache's partial/, locked while this fetch transfers */
-    char *part;          /* the downloaded (or copied, or local packed) file */
-    char *unpacked;      /* the unpacked image, when the file is packed */
-    char *sha256;        /* of the image to keep */
+    const char *origin; /* the URL, or the local file */
+    char *file;         /* the origin's file name */
+    char *source;       /* the published sum, "TYPE:HEX" */
+    char *hex;          /* its HEX */
+    GChecksumType type; /* its TYPE */
+    char *partial_dir;  /* the cache's partial/, locked while this fetch transfers */
+    char *part;         /* the downloaded (or copied, or local packed) file */
+    char *unpacked;     /* the unpacked image, when the file is packed */
+    char *sha256;       /* of the image to keep */
 } Fetch;
 
 static void
@@ -182,8 +180,8 @@ expected_sum(Fetch *f, GError **error)
 
     if (image->kind != VS_IMAGE_ALIAS) {
         /* URL: --image-sha256; FILE: a packed file's own sum, or the plain file's. */
-        f->source = image->expect ? g_strdup(image->expect)
-                                  : g_strconcat("sha256:", image->sha256, NULL);
+        f->source =
+            image->expect ? g_strdup(image->expect) : g_strconcat("sha256:", image->sha256, NULL);
         f->hex = g_strdup(f->source + strlen("sha256:"));
         return TRUE;
     }
@@ -208,8 +206,8 @@ lock_partial(Fetch *f, GError **error)
     int lock;
 
     if (g_mkdir_with_parents(f->partial_dir, 0755) != 0) {
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s",
-                    f->partial_dir, g_strerror(errno));
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", f->partial_dir,
+                    g_strerror(errno));
         return -2;
     }
     lock = open(f->partial_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -306,10 +304,10 @@ fetch_locked(Fetch *f, const char *key, GError **error)
         return TRUE;
     if (!obtain(f, error) || (vs_image_is_packed(f->file) && !unpack_part(f, key, error)))
         return FALSE;
-    entry = vs_cache_add(f->unpacked ? f->unpacked : f->part, image->label,
-                         image->kind == VS_IMAGE_ALIAS ? image->ref : f->file,
-                         image->kind == VS_IMAGE_FILE ? NULL : image->url, f->sha256, f->source,
-                         error);
+    entry =
+        vs_cache_add(f->unpacked ? f->unpacked : f->part, image->label,
+                     image->kind == VS_IMAGE_ALIAS ? image->ref : f->file,
+                     image->kind == VS_IMAGE_FILE ? NULL : image->url, f->sha256, f->source, error);
     if (!entry)
         return FALSE;
     vs_image_take_entry(image, entry);

@@ -1,5 +1,6 @@
-/* Fuzz target: image catalogs and checksum lists (provisioner/images/catalog.c, checksums.c). The input is split at
- * its first NUL byte: a catalog before, a checksum list after (read in all three formats). */
+/* Fuzz target: image catalogs and checksum lists (provisioner/images/catalog.c, checksums.c). The
+ * input is split at its first NUL byte: a catalog before, a checksum list after (read in all three
+ * formats). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
