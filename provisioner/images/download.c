@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "images/image.h"
+#include "images/image-error.h"
 #include "vs-config.h"
 
 #define MIB      (1024.0 * 1024.0)
@@ -112,9 +112,15 @@ on_progress(void *opaque, curl_off_t total, curl_off_t now, curl_off_t ut, curl_
 static CURLcode
 transfer(const char *url, Transfer *t, struct curl_slist *headers, char *errbuf, long *ret_status)
 {
-    CURL *c = curl_easy_init();
+    static gsize initialized;
+    CURL *c;
     CURLcode rc;
 
+    if (g_once_init_enter(&initialized)) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        g_once_init_leave(&initialized, 1);
+    }
+    c = curl_easy_init();
     *ret_status = 0;
     t->started = g_get_monotonic_time();
 

@@ -5,8 +5,6 @@
 #include "base/spec-error.h"
 #include "images/hash.h"
 
-G_DEFINE_QUARK(vs - image - error - quark, vs_image_error)
-
 void
 vs_image_free(VsImage *image)
 {

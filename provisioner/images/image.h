@@ -11,12 +11,7 @@
 
 #include "images/cache.h"
 #include "images/catalog.h"
-
-#define VS_IMAGE_ERROR (vs_image_error_quark())
-GQuark vs_image_error_quark(void);
-typedef enum {
-    VS_IMAGE_ERROR_FAILED, /* a download, signature or unpacking failed (exit status 1) */
-} VsImageError;
+#include "images/image-error.h"
 
 typedef enum {
     VS_IMAGE_ALIAS,

@@ -7,7 +7,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
-#include "images/image.h"
+#include "images/image-error.h"
 
 #define CHUNK ((guint64)1 << 20)
 

@@ -3,7 +3,7 @@
 #include <glib/gstdio.h>
 #include <gpgme.h>
 
-#include "images/image.h"
+#include "images/image-error.h"
 
 static void
 rm_rf(const char *path)
