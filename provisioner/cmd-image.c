@@ -135,8 +135,7 @@ pull_volume(VsCli *cli, VsImage *image, const char *pool_opt, GError **error)
 {
     g_auto(VsTarget) t = {.lock = -1};
     g_autofree char *pool = image->pool ? g_strdup(image->pool) : pool_name(pool_opt, error);
-    g_autofree char *dir = vs_cache_dir();
-    g_autofree char *partial = g_build_filename(dir, "partial", NULL);
+    g_autofree char *partial = vs_cache_partial_dir();
     g_autofree char *part = NULL, *sum = NULL, *sha256 = NULL, *source = NULL;
     g_autoptr(virStorageVol) vol = NULL;
     g_autoptr(VsCacheEntry) entry = NULL;
@@ -228,8 +227,7 @@ rm(VsCli *cli, int argc, char **argv)
 static void
 prune_partial(VsCli *cli, gboolean dry_run)
 {
-    g_autofree char *dir = vs_cache_dir();
-    g_autofree char *partial = g_build_filename(dir, "partial", NULL);
+    g_autofree char *partial = vs_cache_partial_dir();
     g_autoptr(GDir) d = g_dir_open(partial, 0, NULL);
     const char *name;
     int lock = open(partial, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -28,6 +28,13 @@ vs_cache_dir(void)
 }
 
 char *
+vs_cache_partial_dir(void)
+{
+    g_autofree char *dir = vs_cache_dir();
+    return g_build_filename(dir, "partial", NULL);
+}
+
+char *
 vs_cache_list_path(const char *url)
 {
     g_autofree char *dir = vs_cache_dir();

@@ -23,6 +23,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsCacheEntry, vs_cache_entry_free)
 /* The cache folder (created on demand by the functions that write). */
 char *vs_cache_dir(void);
 
+/* The folder of partial downloads and copies; a download holds a lock (flock) on it. */
+char *vs_cache_partial_dir(void);
+
 /* Returns the cached images, sorted by name (NULL with @error when the folder is unreadable). */
 GPtrArray *vs_cache_list(GError **error);
 

@@ -318,14 +318,14 @@ gboolean
 vs_image_fetch(VsImage *image, const VsProgress *progress, GError **error)
 {
     g_auto(Fetch) f = {.image = image, .progress = progress, .type = G_CHECKSUM_SHA256};
-    g_autofree char *key = NULL, *dir = vs_cache_dir();
+    g_autofree char *key = NULL;
     int lock;
     gboolean ok;
 
     g_return_val_if_fail(image->kind != VS_IMAGE_VOLUME, FALSE);
     f.origin = image->url ? image->url : image->ref;
     f.file = vs_image_url_basename(f.origin);
-    f.partial_dir = g_build_filename(dir, "partial", NULL);
+    f.partial_dir = vs_cache_partial_dir();
     key = g_compute_checksum_for_string(G_CHECKSUM_SHA256, f.origin, -1);
     if (!expected_sum(&f, error))
         return FALSE;
