@@ -148,6 +148,7 @@ typedef struct {
     const VsProgress *progress;
     const char *origin; /* the URL, or the local file */
     char *file;         /* the origin's file name */
+    char *key;          /* the origin's SHA-256: names its files in partial/ */
     char *source;       /* the published sum, "TYPE:HEX" */
     char *hex;          /* its HEX */
     GChecksumType type; /* its TYPE */
@@ -161,6 +162,7 @@ static void
 fetch_clear(Fetch *f)
 {
     g_free(f->file);
+    g_free(f->key);
     g_free(f->source);
     g_free(f->hex);
     g_free(f->partial_dir);
@@ -197,25 +199,26 @@ expected_sum(Fetch *f, GError **error)
     return TRUE;
 }
 
-/* Takes the lock on the partial/ folder, waiting for another virt-station's download. Returns
- * the locked descriptor (-1 where the folder cannot be opened: then unlocked), or -2 with
- * @error set when the folder cannot be made. */
-static int
-lock_partial(Fetch *f, GError **error)
+/* Takes the lock on the partial/ folder, waiting for another virt-station's download: the
+ * locked descriptor goes to *@ret_lock (-1 where the folder cannot be opened: then unlocked).
+ * Returns FALSE with @error set when the folder cannot be made. */
+static gboolean
+lock_partial(Fetch *f, int *ret_lock, GError **error)
 {
     int lock;
 
     if (g_mkdir_with_parents(f->partial_dir, 0755) != 0) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", f->partial_dir,
                     g_strerror(errno));
-        return -2;
+        return FALSE;
     }
     lock = open(f->partial_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) != 0) {
         vs_progress_step(f->progress, "waiting for another virt-station's download to finish");
         flock(lock, LOCK_EX);
     }
-    return lock;
+    *ret_lock = lock;
+    return TRUE;
 }
 
 /* Downloads the image into @f->part and checks it against the published sum. */
@@ -269,10 +272,10 @@ obtain(Fetch *f, GError **error)
 
 /* Unpacks a packed file into @f->unpacked, whose SHA-256 is then the image's. */
 static gboolean
-unpack_part(Fetch *f, const char *key, GError **error)
+unpack_part(Fetch *f, GError **error)
 {
     vs_progress_step(f->progress, "unpacking %s", f->file);
-    f->unpacked = g_strdup_printf("%s/%.16s.unpacked", f->partial_dir, key);
+    f->unpacked = g_strdup_printf("%s/%.16s.unpacked", f->partial_dir, f->key);
     g_free(f->sha256);
     f->sha256 = vs_unpack_image(f->part, strstr(f->file, ".tar") != NULL, f->unpacked, error);
     if (!f->sha256)
@@ -295,14 +298,14 @@ from_cache(Fetch *f)
 
 /* Under the lock: fetches, verifies, unpacks and adds the image to the cache. */
 static gboolean
-fetch_locked(Fetch *f, const char *key, GError **error)
+fetch_locked(Fetch *f, GError **error)
 {
     VsImage *image = f->image;
     g_autoptr(VsCacheEntry) entry = NULL;
 
     if (from_cache(f))
         return TRUE;
-    if (!obtain(f, error) || (vs_image_is_packed(f->file) && !unpack_part(f, key, error)))
+    if (!obtain(f, error) || (vs_image_is_packed(f->file) && !unpack_part(f, error)))
         return FALSE;
     entry =
         vs_cache_add(f->unpacked ? f->unpacked : f->part, image->label,
@@ -318,7 +321,6 @@ gboolean
 vs_image_fetch(VsImage *image, const VsProgress *progress, GError **error)
 {
     g_auto(Fetch) f = {.image = image, .progress = progress, .type = G_CHECKSUM_SHA256};
-    g_autofree char *key = NULL;
     int lock;
     gboolean ok;
 
@@ -326,15 +328,15 @@ vs_image_fetch(VsImage *image, const VsProgress *progress, GError **error)
     f.origin = image->url ? image->url : image->ref;
     f.file = vs_image_url_basename(f.origin);
     f.partial_dir = vs_cache_partial_dir();
-    key = g_compute_checksum_for_string(G_CHECKSUM_SHA256, f.origin, -1);
+    f.key = g_compute_checksum_for_string(G_CHECKSUM_SHA256, f.origin, -1);
     if (!expected_sum(&f, error))
         return FALSE;
     if (from_cache(&f))
         return TRUE;
-    if ((lock = lock_partial(&f, error)) == -2)
+    if (!lock_partial(&f, &lock, error))
         return FALSE;
-    f.part = g_strdup_printf("%s/%.16s.part", f.partial_dir, key);
-    ok = fetch_locked(&f, key, error);
+    f.part = g_strdup_printf("%s/%.16s.part", f.partial_dir, f.key);
+    ok = fetch_locked(&f, error);
     if (lock >= 0)
         close(lock);
     return ok;
