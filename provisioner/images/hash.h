@@ -5,8 +5,8 @@
 
 #include <glib.h>
 
-/* Hashes the file at @path with @type into @ret_sum and, in the same pass, SHA-256 into
- * @ret_sha256. Returns FALSE with @error set when it cannot be read. */
+/* Hashes the file at @path with @type into @ret_sum (may be NULL) and, in the same pass, SHA-256
+ * into @ret_sha256. Returns FALSE with @error set when it cannot be read. */
 gboolean vs_hash_file(const char *path, GChecksumType type, char **ret_sum, char **ret_sha256,
                       GError **error);
 
