@@ -11,7 +11,6 @@
 #include "cli-progress.h"
 #include "commands.h"
 #include "images/fetch.h"
-#include "images/hash.h"
 #include "interrupt.h"
 #include "json.h"
 #include "spec.h"
@@ -136,9 +135,8 @@ pull_volume(VsCli *cli, VsImage *image, const char *pool_opt, GError **error)
     g_auto(VsTarget) t = {.lock = -1};
     g_autofree char *pool = image->pool ? g_strdup(image->pool) : pool_name(pool_opt, error);
     g_autofree char *partial = vs_cache_partial_dir();
-    g_autofree char *part = NULL, *sum = NULL, *sha256 = NULL, *source = NULL;
+    g_autofree char *part = NULL;
     g_autoptr(virStorageVol) vol = NULL;
-    g_autoptr(VsCacheEntry) entry = NULL;
 
     if (!pool || !vs_target_connect(cli, &t, error) ||
         !(vol = vs_storage_volume(t.conn, pool, image->volume, error)))
@@ -150,18 +148,7 @@ pull_volume(VsCli *cli, VsImage *image, const char *pool_opt, GError **error)
     }
     part = g_strdup_printf("%s/volume-%d.part", partial, (int)getpid());
     vs_cli_progress(cli, "  copying volume %s/%s into the cache", pool, image->volume);
-    if (!vs_storage_download(vol, part, error))
-        return FALSE;
-    if (!vs_hash_file(part, G_CHECKSUM_SHA256, &sum, &sha256, error)) {
-        g_unlink(part);
-        return FALSE;
-    }
-    source = g_strconcat("sha256:", sha256, NULL);
-    entry = vs_cache_add(part, image->label, image->ref, NULL, sha256, source, error);
-    if (!entry)
-        return FALSE;
-    vs_image_take_entry(image, entry);
-    return TRUE;
+    return vs_storage_download(vol, part, error) && vs_image_import_file(image, part, error);
 }
 
 static int

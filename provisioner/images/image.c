@@ -1,5 +1,6 @@
 #include "images/image.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "base/spec-error.h"
@@ -170,6 +171,24 @@ vs_image_parse(const char *ref, const char *sha256, const char *arch, GError **e
     else
         ok = parse_file(img, ref, sha256, error);
     return ok ? g_steal_pointer(&img) : NULL;
+}
+
+gboolean
+vs_image_import_file(VsImage *image, const char *file, GError **error)
+{
+    g_autofree char *sha256 = NULL, *source = NULL;
+    g_autoptr(VsCacheEntry) entry = NULL;
+
+    if (!vs_hash_file(file, G_CHECKSUM_SHA256, NULL, &sha256, error)) {
+        g_unlink(file);
+        return FALSE;
+    }
+    source = g_strconcat("sha256:", sha256, NULL);
+    entry = vs_cache_add(file, image->label, image->ref, NULL, sha256, source, error);
+    if (!entry)
+        return FALSE;
+    vs_image_take_entry(image, entry);
+    return TRUE;
 }
 
 void

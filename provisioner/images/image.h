@@ -54,6 +54,11 @@ char *vs_image_url_basename(const char *url);
  * "<label>-<first 12 hex digits>", the label reduced to letters, digits, '-', '_' and '.'. */
 char *vs_image_volume_name(const char *label, const char *sha256);
 
+/* Moves @file, a copy of @image's content made elsewhere (a pool volume downloaded through
+ * libvirt), into the cache under its own SHA-256 and fills @image from the new entry. Returns
+ * FALSE with @error set; @file is removed then. */
+gboolean vs_image_import_file(VsImage *image, const char *file, GError **error);
+
 /* Fills @image's path, sha256 and volume from the cache entry @entry. */
 void vs_image_take_entry(VsImage *image, const VsCacheEntry *entry);
 
