@@ -70,10 +70,10 @@ good_signature(gpgme_ctx_t ctx, const char *keyring, GError **error)
     return FALSE;
 }
 
-/* Checks @data's signature (detached @signature, or clear-signed) in @ctx. */
+/* Verifies @data's signature (detached @signature, or clear-signed) in @ctx. */
 static gboolean
-check(gpgme_ctx_t ctx, const char *keyring, GBytes *data, GBytes *signature, GBytes **ret_plain,
-      GError **error)
+verify_data(gpgme_ctx_t ctx, const char *keyring, GBytes *data, GBytes *signature,
+            GBytes **ret_plain, GError **error)
 {
     gpgme_data_t dd = NULL, sd = NULL, pd = NULL;
     gpgme_error_t err;
@@ -101,7 +101,8 @@ check(gpgme_ctx_t ctx, const char *keyring, GBytes *data, GBytes *signature, GBy
             *ret_plain = g_bytes_ref(data);
         }
     }
-    gpgme_data_release(dd);
+    if (dd)
+        gpgme_data_release(dd);
     if (sd)
         gpgme_data_release(sd);
     if (pd)
@@ -132,7 +133,7 @@ vs_verify_signature(const char *keyring, GBytes *data, GBytes *signature, GBytes
         ok = gpg_failed(error, err, "starting GnuPG (is gpg installed?)");
     else
         ok = import_keyring(ctx, keyring, keys, keys_len, error) &&
-             check(ctx, keyring, data, signature, ret_plain, error);
+             verify_data(ctx, keyring, data, signature, ret_plain, error);
     if (ctx)
         gpgme_release(ctx);
     rm_rf(home);
