@@ -18,15 +18,9 @@
 #include <string.h>
 #include <yaml.h>
 
-G_DEFINE_QUARK(vs - cloudinit - error - quark, vs_cloudinit_error)
+#include "base/yaml-load.h"
 
-static void
-yaml_document_free_ptr(yaml_document_t *doc)
-{
-    yaml_document_delete(doc);
-    g_free(doc);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(yaml_document_t, yaml_document_free_ptr)
+G_DEFINE_QUARK(vs - cloudinit - error - quark, vs_cloudinit_error)
 
 /* Top-level cloud-config keys cloud-init 22.4 knows (its schema plus base configuration keys). */
 static const char *const known_keys[] = {
@@ -419,28 +413,19 @@ new_mapping_document(void)
     return doc;
 }
 
-/* Parses @text (@len bytes) as one YAML document. An empty document gets an empty mapping.
- * Returns NULL with @error naming @what, the line and the column on a syntax error. */
+/* Parses @text (@len bytes) as one YAML document (a second one is ignored, as it always was). An
+ * empty document gets an empty mapping. Returns NULL with a VS_CLOUDINIT_ERROR_INVALID naming
+ * @what, the line and the column on a syntax error. */
 static yaml_document_t *
 parse_document(const char *text, gsize len, const char *what, GError **error)
 {
-    yaml_parser_t parser;
     g_autoptr(yaml_document_t) doc = g_new0(yaml_document_t, 1);
-    gboolean ok;
+    g_autoptr(GError) syntax = NULL;
 
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    ok = yaml_parser_load(&parser, doc);
-    if (!ok) {
-        invalid(error, VS_CLOUDINIT_ERROR_INVALID,
-                "%s: malformed YAML at line %zu column %zu: %s%s%s", what,
-                parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
-                parser.context ? parser.context : "");
-        yaml_parser_delete(&parser);
+    if (!vs_yaml_load(text, len, what, VS_YAML_CONTEXT, doc, &syntax)) {
+        invalid(error, VS_CLOUDINIT_ERROR_INVALID, "%s", syntax->message);
         return NULL;
     }
-    yaml_parser_delete(&parser);
     if (!yaml_document_get_root_node(doc)) {
         yaml_document_delete(doc);
         g_free(g_steal_pointer(&doc));

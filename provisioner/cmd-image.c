@@ -8,8 +8,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "cli-progress.h"
 #include "commands.h"
-#include "fetch.h"
+#include "images/fetch.h"
 #include "interrupt.h"
 #include "json.h"
 #include "spec.h"
@@ -133,11 +134,9 @@ pull_volume(VsCli *cli, VsImage *image, const char *pool_opt, GError **error)
 {
     g_auto(VsTarget) t = {.lock = -1};
     g_autofree char *pool = image->pool ? g_strdup(image->pool) : pool_name(pool_opt, error);
-    g_autofree char *dir = vs_cache_dir();
-    g_autofree char *partial = g_build_filename(dir, "partial", NULL);
-    g_autofree char *part = NULL, *sum = NULL, *sha256 = NULL, *source = NULL;
+    g_autofree char *partial = vs_cache_partial_dir();
+    g_autofree char *part = NULL;
     g_autoptr(virStorageVol) vol = NULL;
-    g_autoptr(VsCacheEntry) entry = NULL;
 
     if (!pool || !vs_target_connect(cli, &t, error) ||
         !(vol = vs_storage_volume(t.conn, pool, image->volume, error)))
@@ -149,18 +148,7 @@ pull_volume(VsCli *cli, VsImage *image, const char *pool_opt, GError **error)
     }
     part = g_strdup_printf("%s/volume-%d.part", partial, (int)getpid());
     vs_cli_progress(cli, "  copying volume %s/%s into the cache", pool, image->volume);
-    if (!vs_storage_download(vol, part, error))
-        return FALSE;
-    if (!vs_fetch_hash_file(part, G_CHECKSUM_SHA256, &sum, &sha256, error)) {
-        g_unlink(part);
-        return FALSE;
-    }
-    source = g_strconcat("sha256:", sha256, NULL);
-    entry = vs_cache_add(part, image->label, image->ref, NULL, sha256, source, error);
-    if (!entry)
-        return FALSE;
-    vs_image_take_entry(image, entry);
-    return TRUE;
+    return vs_storage_download(vol, part, error) && vs_image_import_file(image, part, error);
 }
 
 static int
@@ -169,12 +157,13 @@ pull(VsCli *cli, const char *ref, const char *sha256, const char *arch, const ch
     g_autoptr(GError) error = NULL;
     g_autofree char *default_arch = host_arch();
     g_autoptr(VsImage) image = vs_image_parse(ref, sha256, arch ? arch : default_arch, &error);
+    VsProgress progress = vs_cli_progress_reporter(cli);
 
     if (!image)
         return vs_cli_fail(cli, "image", error);
     vs_interrupt_catch();
     if (image->kind == VS_IMAGE_VOLUME ? !pull_volume(cli, image, pool, &error)
-                                       : !vs_image_fetch(cli, image, &error))
+                                       : !vs_image_fetch(image, &progress, &error))
         return vs_cli_fail(cli, "image", error);
     printf("%s: %s\n", ref, image->volume);
     return VS_EXIT_OK;
@@ -225,8 +214,7 @@ rm(VsCli *cli, int argc, char **argv)
 static void
 prune_partial(VsCli *cli, gboolean dry_run)
 {
-    g_autofree char *dir = vs_cache_dir();
-    g_autofree char *partial = g_build_filename(dir, "partial", NULL);
+    g_autofree char *partial = vs_cache_partial_dir();
     g_autoptr(GDir) d = g_dir_open(partial, 0, NULL);
     const char *name;
     int lock = open(partial, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

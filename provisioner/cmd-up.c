@@ -8,8 +8,7 @@
 #include "select.h"
 #include "defaults.h"
 #include "hostcache.h"
-#include "imagehash.h"
-#include "images.h"
+#include "images/image.h"
 #include "kvm.h"
 #include "module.h"
 #include "ports.h"
@@ -242,7 +241,7 @@ vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolean reached
         facts->base_volume = g_strdup(image->volume);
     } else {
         /* A dry run does not download: the name's hash part is known only afterwards. */
-        g_autofree char *name = vs_imagehash_volume_name(image->label, "");
+        g_autofree char *name = vs_image_volume_name(image->label, "");
         facts->base_volume = g_strconcat(name, "not-in-cache", NULL);
         vs_cli_progress(cli, "  %s is not in the cache: `up` would %s %s first", image->ref,
                         image->kind == VS_IMAGE_FILE ? "unpack" : "download", image->url);

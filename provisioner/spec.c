@@ -6,7 +6,7 @@
 #include <string.h>
 #include <yaml.h>
 
-G_DEFINE_QUARK(vs - spec - error - quark, vs_spec_error)
+#include "base/yaml-load.h"
 
 VsSpec *
 vs_spec_new(void)
@@ -41,18 +41,6 @@ vs_spec_free(VsSpec *s)
     g_free(s->pool);
     g_free(s->osinfo);
     g_free(s);
-}
-
-gboolean
-vs_spec_fail(GError **error, const char *format, ...)
-{
-    va_list ap;
-
-    va_start(ap, format);
-    g_autofree char *msg = g_strdup_vprintf(format, ap);
-    va_end(ap);
-    g_set_error_literal(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID, msg);
-    return FALSE;
 }
 
 gboolean
@@ -262,36 +250,6 @@ vs_spec_load_config(VsSpec *spec, char **ret_connect, GError **error)
     return load(spec, data, len, path, dir, TRUE, ret_connect, error);
 }
 
-gboolean
-vs_spec_yaml_load(const char *data, gsize len, const char *what, yaml_document_t *doc,
-                  GError **error)
-{
-    yaml_parser_t parser;
-    yaml_document_t next;
-
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    if (!yaml_parser_load(&parser, doc)) {
-        vs_spec_fail(error, "%s: malformed YAML at line %zu column %zu: %s", what,
-                     parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                     parser.problem ? parser.problem : "syntax error");
-        yaml_parser_delete(&parser);
-        return FALSE;
-    }
-    /* A second document would be silently ignored: refuse it. */
-    if (yaml_parser_load(&parser, &next)) {
-        gboolean more = yaml_document_get_root_node(&next) != NULL;
-        yaml_document_delete(&next);
-        if (more) {
-            yaml_document_delete(doc);
-            yaml_parser_delete(&parser);
-            return vs_spec_fail(error, "%s: holds more than one YAML document", what);
-        }
-    }
-    yaml_parser_delete(&parser);
-    return TRUE;
-}
-
 static gboolean
 load(VsSpec *spec, const char *data, gsize len, const char *what, const char *base_dir,
      gboolean config, char **ret_connect, GError **error)
@@ -300,7 +258,7 @@ load(VsSpec *spec, const char *data, gsize len, const char *what, const char *ba
     yaml_node_t *root;
     gboolean ok = TRUE;
 
-    if (!vs_spec_yaml_load(data, len, what, &doc, error))
+    if (!vs_yaml_load(data, len, what, VS_YAML_SINGLE, &doc, error))
         return FALSE;
     root = yaml_document_get_root_node(&doc);
     if (!root || root->type != YAML_MAPPING_NODE)

@@ -2,7 +2,8 @@
 #pragma once
 
 #include <glib.h>
-#include <yaml.h>
+
+#include "base/spec-error.h"
 
 typedef struct {
     char *name;
@@ -34,15 +35,6 @@ VsSpec *vs_spec_new(void);
 void vs_spec_free(VsSpec *spec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsSpec, vs_spec_free)
 
-#define VS_SPEC_ERROR (vs_spec_error_quark())
-GQuark vs_spec_error_quark(void);
-typedef enum {
-    VS_SPEC_ERROR_INVALID, /* a malformed file or value (exit status 2) */
-} VsSpecError;
-
-/* Sets @error to VS_SPEC_ERROR_INVALID with the formatted message. Returns FALSE. */
-gboolean vs_spec_fail(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
-
 /* Parses SIZE: a number with an optional K, M, G, T (or KiB, MiB, GiB, TiB) suffix, powers of
  * 1024; a bare number counts in @bare_unit bytes. Returns FALSE with @error naming @what. */
 gboolean vs_spec_parse_size(const char *text, guint64 bare_unit, const char *what,
@@ -51,12 +43,6 @@ gboolean vs_spec_parse_size(const char *text, guint64 bare_unit, const char *wha
 /* Parses the instance type shorthand cNmM into vCPUs and MiB. */
 gboolean vs_spec_parse_instance_type(const char *text, guint *ret_cpus, guint64 *ret_mib,
                                      GError **error);
-
-/* Parses the single YAML document in @data into @doc (freed by the caller with
- * yaml_document_delete). Returns FALSE with @error naming @what and the line on malformed YAML
- * or more than one document. */
-gboolean vs_spec_yaml_load(const char *data, gsize len, const char *what, yaml_document_t *doc,
-                           GError **error);
 
 /* Fills @spec from the YAML spec in @data (@what names it in errors; relative paths in it are
  * taken from @base_dir). Keys already set in @spec are overwritten. */

@@ -25,7 +25,8 @@
 #include "storage.h"
 #include "nodedev.h"
 #include "up.h"
-#include "fetch.h"
+#include "cli-progress.h"
+#include "images/fetch.h"
 #include "uri.h"
 #include "xml.h"
 
@@ -240,8 +241,9 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
         /* A download comes before anything on the host changes: a failed one leaves nothing. */
         if (!flags->dry_run && !vs_image_ready(image)) {
             vs_interrupt_catch();
+            VsProgress progress = vs_cli_progress_reporter(cli);
             vs_cli_progress(cli, "fetching %s", image->ref);
-            if (!vs_image_fetch(cli, image, &error))
+            if (!vs_image_fetch(image, &progress, &error))
                 return vs_cli_fail(cli, "up", error);
         }
         if (!vs_up_facts(cli, spec, &caps, conn != NULL, image, inv, inv_error, facts, &error))

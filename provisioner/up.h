@@ -3,7 +3,7 @@
 #pragma once
 
 #include "cli.h"
-#include "images.h"
+#include "images/image.h"
 #include "inventory.h"
 #include "request.h"
 
@@ -26,7 +26,7 @@ gboolean vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolea
 gboolean vs_up_decide_kvm(VsCli *cli, const VsSpec *spec, VsCaps *caps, gboolean reached,
                           GError **error);
 
-/* Returns @spec's image, resolved as far as the disk allows (images.h): no download. */
+/* Returns @spec's image, resolved as far as the disk allows (images/image.h): no download. */
 VsImage *vs_up_image(const VsSpec *spec, const VsCaps *caps, GError **error);
 
 /* Returns TRUE when @spec asks for a GPU mode that needs the host's GPU inventory. */

@@ -1,10 +1,11 @@
-/* Fuzz target: image catalogs and checksum lists (provisioner/catalog.c). The input is split at
- * its first NUL byte: a catalog before, a checksum list after (read in all three formats). */
+/* Fuzz target: image catalogs and checksum lists (provisioner/images/catalog.c, checksums.c). The
+ * input is split at its first NUL byte: a catalog before, a checksum list after (read in all three
+ * formats). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "catalog.h"
+#include "images/catalog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,8 +4,9 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "catalog.h"
-#include "images.h"
+#include "images/catalog.h"
+#include "images/fetch.h"
+#include "images/image.h"
 #include "spec.h"
 
 static const char *const required[] = {"ubuntu:24.04",
@@ -28,7 +29,7 @@ test_shipped_catalog(void)
              arch++) {
             const VsCatalogImage *img = vs_catalog_lookup(catalog, required[i], *arch, &error);
             g_assert_no_error(error);
-            g_autofree char *file = vs_url_basename(img->url);
+            g_autofree char *file = vs_image_url_basename(img->url);
             g_autofree char *img_dir = g_path_get_dirname(img->url);
             g_autofree char *sums_dir = g_path_get_dirname(img->checksums_url);
             /* The publisher's own name for the architecture is in the file's name. */
@@ -281,6 +282,65 @@ test_image_refs(void)
     g_rmdir(dir);
 }
 
+/* What a fetch reported, as the command layer's callbacks would have received it. */
+typedef struct {
+    GPtrArray *steps;
+    GPtrArray *warnings;
+} Reported;
+
+static void
+record_step(void *data, const char *message)
+{
+    g_ptr_array_add(((Reported *)data)->steps, g_strdup(message));
+}
+
+static void
+record_warning(void *data, const char *message)
+{
+    g_ptr_array_add(((Reported *)data)->warnings, g_strdup(message));
+}
+
+/* A local file pulled into the cache: the fetch reports its step through the callbacks, and a
+ * second fetch finds the image cached without a step. */
+static void
+test_fetch_progress(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vs-fetch-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "progress.img", NULL);
+    g_autofree char *content = g_uuid_string_random(); /* a cache entry of its own */
+    g_autoptr(GPtrArray) steps = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    Reported seen = {steps, warnings};
+    const VsProgress progress = {.step = record_step, .warn = record_warning, .data = &seen};
+
+    g_assert_true(g_file_set_contents(path, content, -1, NULL));
+    g_autoptr(VsImage) image = vs_image_parse(path, NULL, "x86_64", &error);
+    g_assert_no_error(error);
+    g_assert_true(vs_image_fetch(image, &progress, &error));
+    g_assert_no_error(error);
+    g_autofree char *copying = g_strdup_printf("copying %s into the cache", path);
+    g_assert_cmpuint(steps->len, ==, 1);
+    g_assert_cmpstr(steps->pdata[0], ==, copying);
+    g_assert_cmpuint(warnings->len, ==, 0);
+    g_autofree char *cache = vs_cache_dir();
+    g_assert_true(g_str_has_prefix(image->path, cache));
+    g_assert_true(g_str_has_prefix(image->volume, "progress-"));
+
+    g_autoptr(VsImage) again = vs_image_parse(path, NULL, "x86_64", &error);
+    g_assert_no_error(error);
+    g_assert_true(vs_image_fetch(again, &progress, &error));
+    g_assert_cmpuint(steps->len, ==, 1);
+    g_assert_cmpstr(again->path, ==, image->path);
+
+    g_autofree char *source = g_strconcat("sha256:", image->sha256, NULL);
+    g_autoptr(VsCacheEntry) entry = vs_cache_find(source);
+    g_assert_nonnull(entry);
+    g_assert_true(vs_cache_remove(entry, &error));
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -294,6 +354,7 @@ main(int argc, char **argv)
     g_test_add_func("/images/catalog-errors", test_catalog_errors);
     g_test_add_func("/images/checksum-lists", test_checksum_lists);
     g_test_add_func("/images/image-refs", test_image_refs);
+    g_test_add_func("/images/fetch-progress", test_fetch_progress);
     int status = g_test_run();
     g_rmdir(config);
     return status;

@@ -1,14 +1,10 @@
-/* The image catalog (data/images.yaml, extended by the user's images.yaml beside config.yaml)
- * and the checksum lists its publishers write. Pure parsing: no network, no libvirt. */
+/* The image catalog (data/images.yaml, extended by the user's images.yaml beside config.yaml).
+ * Pure parsing: no network, no libvirt. */
 #pragma once
 
 #include <glib.h>
 
-typedef enum {
-    VS_SUMS_SHA256SUMS, /* "HEX  FILE" lines, SHA-256 (Ubuntu) */
-    VS_SUMS_SHA512SUMS, /* the same with SHA-512 (Debian) */
-    VS_SUMS_FEDORA,     /* "SHA256 (FILE) = HEX" lines (Fedora's CHECKSUM) */
-} VsSumsFormat;
+#include "images/checksums.h"
 
 typedef enum {
     VS_SIGNATURE_NONE,
@@ -54,11 +50,3 @@ gboolean vs_catalog_has(const VsCatalog *catalog, const char *alias);
  * that architecture). */
 const VsCatalogImage *vs_catalog_lookup(const VsCatalog *catalog, const char *alias,
                                         const char *arch, GError **error);
-
-/* Finds the checksum of the file called @filename in the checksum list @text of @format. Returns
- * FALSE with @error set when the list does not name it or names it with a malformed sum. */
-gboolean vs_checksums_find(const char *text, gsize len, VsSumsFormat format, const char *filename,
-                           GChecksumType *ret_type, char **ret_hex, GError **error);
-
-/* "sha256" or "sha512". */
-const char *vs_checksum_type_name(GChecksumType type);

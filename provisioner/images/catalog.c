@@ -1,12 +1,13 @@
-#include "catalog.h"
+#include "images/catalog.h"
 
 #include <string.h>
 #include <yaml.h>
 
-#include "spec.h"
+#include "base/spec-error.h"
+#include "base/yaml-load.h"
 #include "vs-config.h"
 
-static const char *const arches[] = {"x86_64", "aarch64"};
+static const char *const arches[] = {"x86_64", "aarch64", NULL}; /* for g_strv_contains */
 
 void
 vs_catalog_image_free(VsCatalogImage *img)
@@ -120,6 +121,73 @@ parse_arch(GPtrArray *out, const char *alias, const char *arch, yaml_document_t 
     return TRUE;
 }
 
+/* The spellings of the settings with a fixed set of values. */
+typedef struct {
+    const char *name;
+    int value;
+} Spelling;
+
+static const Spelling formats[] = {
+    {"sha256sums", VS_SUMS_SHA256SUMS},
+    {"sha512sums", VS_SUMS_SHA512SUMS},
+    {"fedora", VS_SUMS_FEDORA},
+    {NULL, 0},
+};
+
+static const Spelling signatures[] = {
+    {"none", VS_SIGNATURE_NONE},
+    {"detached", VS_SIGNATURE_DETACHED},
+    {"inline", VS_SIGNATURE_INLINE},
+    {NULL, 0},
+};
+
+/* Returns the value spelled @name in @table, or -1. */
+static int
+spelled(const Spelling *table, const char *name)
+{
+    for (; table->name; table++)
+        if (g_str_equal(table->name, name))
+            return table->value;
+    return -1;
+}
+
+/* Sets the shared setting @key of @alias (at @line) to @value. */
+static gboolean
+set_shared(Shared *shared, const char *key, const char *value, const char *alias, gsize line,
+           const char *what, GError **error)
+{
+    int v;
+
+    if (g_str_equal(key, "checksums-format")) {
+        shared->format_given = TRUE;
+        if ((v = spelled(formats, value)) < 0)
+            return vs_spec_fail(error,
+                                "%s: line %zu: %s: checksums-format is sha256sums, "
+                                "sha512sums or fedora, not '%s'",
+                                what, line, alias, value);
+        shared->format = v;
+    } else if (g_str_equal(key, "signature")) {
+        if ((v = spelled(signatures, value)) < 0)
+            return vs_spec_fail(error,
+                                "%s: line %zu: %s: signature is none, detached or inline, "
+                                "not '%s'",
+                                what, line, alias, value);
+        shared->signature = v;
+    } else if (g_str_equal(key, "signature-suffix")) {
+        shared->suffix = value;
+    } else if (g_str_equal(key, "keyring")) {
+        shared->keyring = value;
+    } else if (g_str_equal(key, "os")) {
+        shared->os = value;
+    } else {
+        return vs_spec_fail(error,
+                            "%s: line %zu: %s: unknown key '%s' (checksums-format, signature, "
+                            "signature-suffix, keyring, os, x86_64, aarch64)",
+                            what, line, alias, key);
+    }
+    return TRUE;
+}
+
 static gboolean
 parse_alias(GPtrArray *out, const char *alias, yaml_document_t *doc, yaml_node_t *map,
             const char *what, GError **error)
@@ -149,43 +217,8 @@ parse_alias(GPtrArray *out, const char *alias, yaml_document_t *doc, yaml_node_t
         if (!value)
             return vs_spec_fail(error, "%s: line %zu: %s: '%s' takes a single value", what, line,
                                 alias, key);
-        if (g_str_equal(key, "checksums-format")) {
-            shared.format_given = TRUE;
-            if (g_str_equal(value, "sha256sums"))
-                shared.format = VS_SUMS_SHA256SUMS;
-            else if (g_str_equal(value, "sha512sums"))
-                shared.format = VS_SUMS_SHA512SUMS;
-            else if (g_str_equal(value, "fedora"))
-                shared.format = VS_SUMS_FEDORA;
-            else
-                return vs_spec_fail(error,
-                                    "%s: line %zu: %s: checksums-format is sha256sums, "
-                                    "sha512sums or fedora, not '%s'",
-                                    what, line, alias, value);
-        } else if (g_str_equal(key, "signature")) {
-            if (g_str_equal(value, "none"))
-                shared.signature = VS_SIGNATURE_NONE;
-            else if (g_str_equal(value, "detached"))
-                shared.signature = VS_SIGNATURE_DETACHED;
-            else if (g_str_equal(value, "inline"))
-                shared.signature = VS_SIGNATURE_INLINE;
-            else
-                return vs_spec_fail(error,
-                                    "%s: line %zu: %s: signature is none, detached or inline, "
-                                    "not '%s'",
-                                    what, line, alias, value);
-        } else if (g_str_equal(key, "signature-suffix")) {
-            shared.suffix = value;
-        } else if (g_str_equal(key, "keyring")) {
-            shared.keyring = value;
-        } else if (g_str_equal(key, "os")) {
-            shared.os = value;
-        } else {
-            return vs_spec_fail(error,
-                                "%s: line %zu: %s: unknown key '%s' (checksums-format, signature, "
-                                "signature-suffix, keyring, os, x86_64, aarch64)",
-                                what, line, alias, key);
-        }
+        if (!set_shared(&shared, key, value, alias, line, what, error))
+            return FALSE;
     }
     if (!shared.format_given)
         return vs_spec_fail(error, "%s: line %zu: %s needs checksums-format", what,
@@ -214,7 +247,7 @@ vs_catalog_add_data(VsCatalog *catalog, const char *data, gsize len, const char 
         g_ptr_array_new_with_free_func((GDestroyNotify)vs_catalog_image_free);
     gboolean ok = TRUE;
 
-    if (!vs_spec_yaml_load(data, len, what, &doc, error))
+    if (!vs_yaml_load(data, len, what, VS_YAML_SINGLE, &doc, error))
         return FALSE;
     root = yaml_document_get_root_node(&doc);
     if (root && root->type != YAML_MAPPING_NODE) {
@@ -313,61 +346,4 @@ vs_catalog_lookup(const VsCatalog *catalog, const char *alias, const char *arch,
                     "lists the aliases)",
                     alias);
     return NULL;
-}
-
-const char *
-vs_checksum_type_name(GChecksumType type)
-{
-    return type == G_CHECKSUM_SHA512 ? "sha512" : "sha256";
-}
-
-gboolean
-vs_checksums_find(const char *text, gsize len, VsSumsFormat format, const char *filename,
-                  GChecksumType *ret_type, char **ret_hex, GError **error)
-{
-    g_autofree char *copy = g_strndup(text, len);
-    g_auto(GStrv) lines = g_strsplit(copy, "\n", -1);
-    GChecksumType type = format == VS_SUMS_SHA512SUMS ? G_CHECKSUM_SHA512 : G_CHECKSUM_SHA256;
-    gsize hexlen = g_checksum_type_get_length(type) * 2;
-
-    for (guint i = 0; lines[i]; i++) {
-        char *line = g_strstrip(lines[i]);
-        g_autofree char *hex = NULL;
-        const char *name = NULL;
-        gsize name_len = 0;
-
-        if (format == VS_SUMS_FEDORA) {
-            /* SHA256 (FILE) = HEX */
-            const char *close;
-            if (!g_str_has_prefix(line, "SHA256 (") || !(close = strstr(line, ") = ")))
-                continue;
-            name = line + strlen("SHA256 (");
-            name_len = close - name;
-            hex = g_strdup(close + strlen(") = "));
-        } else {
-            /* HEX  FILE, or HEX *FILE for binary mode. */
-            gsize n = strcspn(line, " \t");
-            if (line[n] == '\0')
-                continue;
-            hex = g_strndup(line, n);
-            name = line + n + strspn(line + n, " \t");
-            if (*name == '*')
-                name++;
-            name_len = strlen(name);
-        }
-        if (name_len != strlen(filename) || strncmp(name, filename, name_len) != 0)
-            continue;
-        if (strlen(hex) != hexlen || strspn(hex, "0123456789abcdefABCDEF") != hexlen) {
-            g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
-                        "the checksum list names %s with a malformed %s sum '%s'", filename,
-                        vs_checksum_type_name(type), hex);
-            return FALSE;
-        }
-        *ret_type = type;
-        *ret_hex = g_ascii_strdown(hex, -1);
-        return TRUE;
-    }
-    g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID, "the checksum list does not name %s",
-                filename);
-    return FALSE;
 }

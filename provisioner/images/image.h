@@ -1,14 +1,17 @@
-/* Which image a workstation starts from, and the local cache of downloaded images.
+/* Which image a workstation starts from.
  *
  * `--image` takes a catalog alias (ubuntu:24.04), a local file, an http(s) URL (with
  * --image-sha256), or a volume already in a pool (vol:NAME or vol:POOL/NAME). This file decides
  * which, and finds what is already known without touching the network: the local file's hash,
- * or a cached download. Fetching lives in fetch.c (in the libvirt module, with libcurl). */
+ * or a cached download (cache.h). Fetching lives in fetch.h (in the libvirt module, with
+ * libcurl). */
 #pragma once
 
 #include <glib.h>
 
-#include "catalog.h"
+#include "images/cache.h"
+#include "images/catalog.h"
+#include "images/image-error.h"
 
 typedef enum {
     VS_IMAGE_ALIAS,
@@ -44,44 +47,17 @@ gboolean vs_image_is_packed(const char *name);
 /* TRUE when the image is ready to import (or, for VOLUME, to use). */
 gboolean vs_image_ready(const VsImage *image);
 
-/* The cache: $XDG_CACHE_HOME/virt-station/images/NAME.img with NAME.info beside it. */
-typedef struct {
-    char *name;  /* the base volume's name, "<label>-<12 hex>" */
-    char *path;  /* the image file */
-    char *alias; /* or the URL/file it came from */
-    char *url;
-    char *sha256; /* of the image file */
-    char *source; /* "sha256:HEX" / "sha512:HEX": the published sum of what was downloaded */
-    guint64 size;
-    char *pulled; /* ISO 8601 */
-} VsCacheEntry;
-
-void vs_cache_entry_free(VsCacheEntry *entry);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsCacheEntry, vs_cache_entry_free)
-
-/* The cache folder (created on demand by the functions that write). */
-char *vs_cache_dir(void);
-
-/* Returns the cached images, sorted by name (NULL with @error when the folder is unreadable). */
-GPtrArray *vs_cache_list(GError **error);
-
-/* Returns the cached image whose download had the published sum @source, or NULL. */
-VsCacheEntry *vs_cache_find(const char *source);
-
-/* Moves the verified image @file into the cache as "<label>-<12 hex of sha256>.img" and records
- * where it came from. Returns the new entry, or NULL with @error set (@file is then removed). */
-VsCacheEntry *vs_cache_add(const char *file, const char *label, const char *alias, const char *url,
-                           const char *sha256, const char *source, GError **error);
-
-/* Removes an entry's image and record. */
-gboolean vs_cache_remove(const VsCacheEntry *entry, GError **error);
-
-/* Where the last verified copy of the checksum list at @url is kept (with ".etag" and
- * ".modified" beside it). */
-char *vs_cache_list_path(const char *url);
-
 /* The file name at the end of @url's path, without query or fragment. */
-char *vs_url_basename(const char *url);
+char *vs_image_url_basename(const char *url);
+
+/* Returns the base volume name for an image called @label with content hash @sha256:
+ * "<label>-<first 12 hex digits>", the label reduced to letters, digits, '-', '_' and '.'. */
+char *vs_image_volume_name(const char *label, const char *sha256);
+
+/* Moves @file, a copy of @image's content made elsewhere (a pool volume downloaded through
+ * libvirt), into the cache under its own SHA-256 and fills @image from the new entry. Returns
+ * FALSE with @error set; @file is removed then. */
+gboolean vs_image_import_file(VsImage *image, const char *file, GError **error);
 
 /* Fills @image's path, sha256 and volume from the cache entry @entry. */
 void vs_image_take_entry(VsImage *image, const VsCacheEntry *entry);

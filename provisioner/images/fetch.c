@@ -1,0 +1,343 @@
+/* Fetching an image into the cache.
+ *
+ * Theory of operation: an image is known by the sum its publisher wrote for the file (the
+ * "source": "sha256:HEX" or "sha512:HEX" from the alias's checksum list, --image-sha256 for a URL,
+ * or the local file's own SHA-256). The cache is looked up by that source before anything is
+ * transferred, so a second pull of the same image costs one conditional request for the list.
+ *
+ *   1. The checksum list (aliases only): asked for with the ETag and Last-Modified of the copy
+ *      verified last time; an unchanged or unreachable list means that copy is used. A new list
+ *      is verified with gpgme when the catalog names a keyring, and only its signed text is kept.
+ *   2. The lock: one download at a time, by flock on the cache's partial/ folder. A second
+ *      virt-station waits for it, then looks in the cache again and usually finds the image.
+ *   3. The transfer into partial/KEY.part (KEY: the origin's SHA-256), resumed from an earlier
+ *      attempt when the server still has the same file (download.c). A local file is copied.
+ *   4. Verification: the part's sum must equal the published one, or the part is deleted.
+ *   5. Unpacking (.xz, .gz, .tar: unpack.c) into partial/KEY.unpacked, hashed as it is written.
+ *   6. The cache entry: the image renamed to "<label>-<12 hex of its SHA-256>.img" (cache.c).
+ * A failure at any step leaves nothing in the cache but, for a transfer that broke off or was
+ * interrupted, the part to resume. Nothing here prints: steps, warnings and the bytes of a
+ * transfer go to the caller's VsProgress, which also says when Ctrl-C asks to stop. */
+#include "images/fetch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "images/download.h"
+#include "images/hash.h"
+#include "images/unpack.h"
+#include "images/verify.h"
+
+/* The last verified copy of a checksum list, with the tags of the response it came from. */
+typedef struct {
+    char *path; /* the copy; its tags beside it as PATH.etag and PATH.modified */
+    char *etag_path;
+    char *modified_path;
+    char *text; /* NULL: no copy yet */
+    gsize len;
+} KeptList;
+
+static void
+kept_list_clear(KeptList *k)
+{
+    g_free(k->path);
+    g_free(k->etag_path);
+    g_free(k->modified_path);
+    g_free(k->text);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(KeptList, kept_list_clear)
+
+/* Saves the verified list @plain with the tags of its response for the next time. */
+static void
+keep_list(const KeptList *k, GBytes *plain, const char *etag, const char *modified)
+{
+    g_autofree char *dir = g_path_get_dirname(k->path);
+    gsize len;
+    const char *data = g_bytes_get_data(plain, &len);
+
+    g_mkdir_with_parents(dir, 0755);
+    if (!g_file_set_contents(k->path, data, len, NULL))
+        return;
+    g_unlink(k->etag_path);
+    g_unlink(k->modified_path);
+    if (etag)
+        g_file_set_contents(k->etag_path, etag, -1, NULL);
+    if (modified)
+        g_file_set_contents(k->modified_path, modified, -1, NULL);
+}
+
+/* Returns the part of the new checksum list @list of @entry to trust: the signed text when a
+ * keyring is configured (a missing keyring file is a warning), else the list itself. */
+static GBytes *
+trusted_list(const VsProgress *progress, const VsCatalogImage *entry, GBytes *list, GError **error)
+{
+    g_autoptr(GBytes) plain = NULL, sig = NULL;
+
+    if (entry->signature == VS_SIGNATURE_NONE || !entry->keyring)
+        return g_bytes_ref(list);
+    if (!g_file_test(entry->keyring, G_FILE_TEST_EXISTS)) {
+        vs_progress_warn(progress,
+                         "%s: the keyring %s is missing, so the checksum list's signature is not "
+                         "checked (the image is still checked against the list, fetched over %s)",
+                         entry->alias, entry->keyring,
+                         g_str_has_prefix(entry->checksums_url, "https:") ? "HTTPS" : "plain HTTP");
+        return g_bytes_ref(list);
+    }
+    if (entry->signature == VS_SIGNATURE_DETACHED) {
+        sig =
+            vs_download_bytes(progress, entry->signature_url, NULL, NULL, NULL, NULL, NULL, error);
+        if (!sig) {
+            g_prefix_error(error, "fetching the signature of %s's checksum list: ", entry->alias);
+            return NULL;
+        }
+    }
+    if (!vs_verify_signature(entry->keyring, list, sig, &plain, error)) {
+        g_prefix_error(error, "%s: %s: ", entry->alias, entry->checksums_url);
+        return NULL;
+    }
+    vs_progress_step(progress, "%s: checksum list signed by a key in %s", entry->alias,
+                     entry->keyring);
+    return g_steal_pointer(&plain);
+}
+
+/* Returns the verified checksum list of @entry (the kept copy when the server says it has not
+ * changed, or when it cannot be reached and a copy exists). */
+static GBytes *
+checksum_list(const VsProgress *progress, const VsCatalogImage *entry, GError **error)
+{
+    g_auto(KeptList) k = {.path = vs_cache_list_path(entry->checksums_url)};
+    g_autofree char *etag = NULL, *modified = NULL, *new_etag = NULL, *new_modified = NULL;
+    g_autoptr(GBytes) list = NULL, plain = NULL;
+    g_autoptr(GError) fetch_error = NULL;
+    gboolean unchanged = FALSE;
+
+    k.etag_path = g_strconcat(k.path, ".etag", NULL);
+    k.modified_path = g_strconcat(k.path, ".modified", NULL);
+    if (g_file_get_contents(k.path, &k.text, &k.len, NULL)) {
+        etag = vs_download_read_tag(k.etag_path);
+        modified = vs_download_read_tag(k.modified_path);
+    }
+    list = vs_download_bytes(progress, entry->checksums_url, etag, modified, &unchanged, &new_etag,
+                             &new_modified, &fetch_error);
+    if (!list && !k.text) {
+        g_propagate_prefixed_error(error, g_steal_pointer(&fetch_error),
+                                   "fetching the checksum list of %s: ", entry->alias);
+        return NULL;
+    }
+    if (!list)
+        vs_progress_warn(progress,
+                         "%s: the checksum list could not be checked for updates (%s); using "
+                         "the copy verified earlier",
+                         entry->alias, fetch_error->message);
+    if (!list || unchanged)
+        return g_bytes_new_take(g_steal_pointer(&k.text), k.len);
+    plain = trusted_list(progress, entry, list, error);
+    if (plain)
+        keep_list(&k, plain, new_etag, new_modified);
+    return g_steal_pointer(&plain);
+}
+
+/* One fetch: where the image comes from and where its files go on the way. */
+typedef struct {
+    VsImage *image;
+    const VsProgress *progress;
+    const char *origin; /* the URL, or the local file */
+    char *file;         /* the origin's file name */
+    char *key;          /* the origin's SHA-256: names its files in partial/ */
+    char *source;       /* the published sum, "TYPE:HEX" */
+    char *hex;          /* its HEX */
+    GChecksumType type; /* its TYPE */
+    char *partial_dir;  /* the cache's partial/, locked while this fetch transfers */
+    char *part;         /* the downloaded (or copied, or local packed) file */
+    char *unpacked;     /* the unpacked image, when the file is packed */
+    char *sha256;       /* of the image to keep */
+} Fetch;
+
+static void
+fetch_clear(Fetch *f)
+{
+    g_free(f->file);
+    g_free(f->key);
+    g_free(f->source);
+    g_free(f->hex);
+    g_free(f->partial_dir);
+    g_free(f->part);
+    g_free(f->unpacked);
+    g_free(f->sha256);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Fetch, fetch_clear)
+
+/* Sets @f's source: the sum the image's publisher (or the user) gave for the file. */
+static gboolean
+expected_sum(Fetch *f, GError **error)
+{
+    VsImage *image = f->image;
+    g_autoptr(GBytes) list = NULL;
+    gsize len;
+
+    if (image->kind != VS_IMAGE_ALIAS) {
+        /* URL: --image-sha256; FILE: a packed file's own sum, or the plain file's. */
+        f->source =
+            image->expect ? g_strdup(image->expect) : g_strconcat("sha256:", image->sha256, NULL);
+        f->hex = g_strdup(f->source + strlen("sha256:"));
+        return TRUE;
+    }
+    list = checksum_list(f->progress, image->entry, error);
+    if (!list)
+        return FALSE;
+    const char *text = g_bytes_get_data(list, &len);
+    if (!vs_checksums_find(text, len, image->entry->format, f->file, &f->type, &f->hex, error)) {
+        g_prefix_error(error, "%s: %s: ", image->ref, image->entry->checksums_url);
+        return FALSE;
+    }
+    f->source = g_strconcat(vs_checksums_type_name(f->type), ":", f->hex, NULL);
+    return TRUE;
+}
+
+/* Takes the lock on the partial/ folder, waiting for another virt-station's download: the
+ * locked descriptor goes to *@ret_lock (-1 where the folder cannot be opened: then unlocked).
+ * Returns FALSE with @error set when the folder cannot be made. */
+static gboolean
+lock_partial(Fetch *f, int *ret_lock, GError **error)
+{
+    int lock;
+
+    if (g_mkdir_with_parents(f->partial_dir, 0755) != 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", f->partial_dir,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    lock = open(f->partial_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) != 0) {
+        vs_progress_step(f->progress, "waiting for another virt-station's download to finish");
+        flock(lock, LOCK_EX);
+    }
+    *ret_lock = lock;
+    return TRUE;
+}
+
+/* Downloads the image into @f->part and checks it against the published sum. */
+static gboolean
+download_verified(Fetch *f, GError **error)
+{
+    VsImage *image = f->image;
+    g_autofree char *etag_path = g_strconcat(f->part, ".etag", NULL);
+    g_autofree char *got = NULL;
+
+    vs_progress_step(f->progress, "downloading %s", image->url);
+    if (!vs_download_file(f->progress, image->url, f->part, image->label, error) ||
+        !vs_hash_file(f->part, f->type, &got, &f->sha256, error))
+        return FALSE;
+    /* Verified or not, the part is no longer one to resume. */
+    g_unlink(etag_path);
+    if (g_ascii_strcasecmp(got, f->hex) == 0)
+        return TRUE;
+    g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED,
+                "%s: checksum mismatch: %s says %s %s, the download has %s; the download was "
+                "deleted",
+                f->origin,
+                image->kind == VS_IMAGE_ALIAS ? image->entry->checksums_url : "--image-sha256",
+                vs_checksums_type_name(f->type), f->hex, got);
+    g_unlink(f->part);
+    return FALSE;
+}
+
+/* Brings the image's file into @f->part: downloaded, or a local file copied (a packed local
+ * file is unpacked straight from where it is: it was hashed when --image was read). */
+static gboolean
+obtain(Fetch *f, GError **error)
+{
+    VsImage *image = f->image;
+
+    if (image->kind != VS_IMAGE_FILE)
+        return download_verified(f, error);
+    if (image->expect) {
+        g_free(f->part);
+        f->part = g_strdup(image->ref);
+        return TRUE;
+    }
+    g_autoptr(GFile) from = g_file_new_for_path(image->ref);
+    g_autoptr(GFile) to = g_file_new_for_path(f->part);
+    vs_progress_step(f->progress, "copying %s into the cache", image->ref);
+    if (!g_file_copy(from, to, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, error))
+        return FALSE;
+    f->sha256 = g_strdup(image->sha256);
+    return TRUE;
+}
+
+/* Unpacks a packed file into @f->unpacked, whose SHA-256 is then the image's. */
+static gboolean
+unpack_part(Fetch *f, GError **error)
+{
+    vs_progress_step(f->progress, "unpacking %s", f->file);
+    f->unpacked = g_strdup_printf("%s/%.16s.unpacked", f->partial_dir, f->key);
+    g_free(f->sha256);
+    f->sha256 = vs_unpack_image(f->part, strstr(f->file, ".tar") != NULL, f->unpacked, error);
+    if (!f->sha256)
+        return FALSE;
+    if (f->image->kind != VS_IMAGE_FILE)
+        g_unlink(f->part);
+    return TRUE;
+}
+
+/* Fills @f->image from the cache entry with @f's source. Returns FALSE when there is none. */
+static gboolean
+from_cache(Fetch *f)
+{
+    g_autoptr(VsCacheEntry) hit = vs_cache_find(f->source);
+
+    if (hit)
+        vs_image_take_entry(f->image, hit);
+    return hit != NULL;
+}
+
+/* Under the lock: fetches, verifies, unpacks and adds the image to the cache. */
+static gboolean
+fetch_locked(Fetch *f, GError **error)
+{
+    VsImage *image = f->image;
+    g_autoptr(VsCacheEntry) entry = NULL;
+
+    if (from_cache(f))
+        return TRUE;
+    if (!obtain(f, error) || (vs_image_is_packed(f->file) && !unpack_part(f, error)))
+        return FALSE;
+    entry =
+        vs_cache_add(f->unpacked ? f->unpacked : f->part, image->label,
+                     image->kind == VS_IMAGE_ALIAS ? image->ref : f->file,
+                     image->kind == VS_IMAGE_FILE ? NULL : image->url, f->sha256, f->source, error);
+    if (!entry)
+        return FALSE;
+    vs_image_take_entry(image, entry);
+    return TRUE;
+}
+
+gboolean
+vs_image_fetch(VsImage *image, const VsProgress *progress, GError **error)
+{
+    g_auto(Fetch) f = {.image = image, .progress = progress, .type = G_CHECKSUM_SHA256};
+    int lock;
+    gboolean ok;
+
+    g_return_val_if_fail(image->kind != VS_IMAGE_VOLUME, FALSE);
+    f.origin = image->url ? image->url : image->ref;
+    f.file = vs_image_url_basename(f.origin);
+    f.partial_dir = vs_cache_partial_dir();
+    f.key = g_compute_checksum_for_string(G_CHECKSUM_SHA256, f.origin, -1);
+    if (!expected_sum(&f, error))
+        return FALSE;
+    if (from_cache(&f))
+        return TRUE;
+    if (!lock_partial(&f, &lock, error))
+        return FALSE;
+    f.part = g_strdup_printf("%s/%.16s.part", f.partial_dir, f.key);
+    ok = fetch_locked(&f, error);
+    if (lock >= 0)
+        close(lock);
+    return ok;
+}

@@ -1,0 +1,15 @@
+/* Hashing whole image files: the one read loop behind every checksum of a file, and the SHA-256
+ * of a local image remembered per file identity (device, inode, size, modification time) so that
+ * only the first use of a file reads it. */
+#pragma once
+
+#include <glib.h>
+
+/* Hashes the file at @path with @type into @ret_sum (may be NULL) and, in the same pass, SHA-256
+ * into @ret_sha256. Returns FALSE with @error set when it cannot be read. */
+gboolean vs_hash_file(const char *path, GChecksumType type, char **ret_sum, char **ret_sha256,
+                      GError **error);
+
+/* Returns the lower-case hex SHA-256 of the regular file at @path (remembered under
+ * $XDG_CACHE_HOME/virt-station/sha256), or NULL with @error set. */
+char *vs_hash_file_cached(const char *path, GError **error);
