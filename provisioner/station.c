@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "connect.h"
+#include "identity.h"
 #include "uri.h"
 
 void
@@ -70,4 +71,27 @@ vs_target_begin(VsCli *cli, const VsCommand *cmd, const GOptionEntry *entries, i
     return vs_cli_parse(cli, cmd, entries, argc, argv, error) &&
            vs_target_name(cmd->name, *argc, *argv, ret_name, error) &&
            vs_target_open(cli, *ret_name, allow_foreign, t, error);
+}
+
+gboolean
+vs_target_identities(const VsTarget *t, const char *identity, char ***ret_identities,
+                     GError **error)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    if (virDomainGetUUIDString(t->dom, uuid) < 0)
+        uuid[0] = '\0';
+    return vs_identity_resolve(identity, t->uri, uuid[0] ? uuid : NULL, ret_identities, error);
+}
+
+void
+vs_target_remember_identities(const char *uri, virDomainPtr dom, const char *const *identities)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    g_autoptr(GError) error = NULL;
+
+    if (!identities || !identities[0] || virDomainGetUUIDString(dom, uuid) < 0)
+        return;
+    if (!vs_identity_remember(uri, uuid, identities, &error))
+        vs_cli_warn("%s", error->message);
 }
