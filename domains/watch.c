@@ -160,6 +160,7 @@ struct _VsWatch {
     gint64 last_poll;
 };
 
+/* Drops libvirt's reference to the flags (its free callback). Returns nothing. */
 static void
 flags_unref(void *flags)
 {

@@ -169,12 +169,12 @@ run_until(Wait *w, char **argv, gint64 deadline, char **ret_output, int *ret_sta
 }
 
 /* Returns @path's last @lines lines; NULL when there are none, with @ret_note saying why. Else
- * @ret_note is the path. */
+ * @ret_note is the path. @ret_panic as for vs_ready_tail(). */
 static char *
-tail_or_note(const char *path, guint lines, char **ret_note)
+tail_or_note(const char *path, guint lines, char **ret_panic, char **ret_note)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *tail = vs_ready_tail(path, lines, &error);
+    g_autofree char *tail = vs_ready_tail(path, lines, ret_panic, &error);
 
     if (!tail) {
         *ret_note = g_strdup(error->message);
@@ -192,7 +192,7 @@ tail_or_note(const char *path, guint lines, char **ret_note)
 static gboolean
 stopped(Wait *w, const char *step, GError **error)
 {
-    g_autofree char *console_log = NULL, *console = NULL, *console_note = NULL;
+    g_autofree char *console_log = NULL, *console = NULL, *console_note = NULL, *panic = NULL;
     g_autofree char *qemu_path = NULL, *qemu_log = NULL, *qemu_note = NULL;
     g_autofree char *message = NULL;
     gboolean kvm = FALSE, local = vs_uri_is_local_qemu(w->uri);
@@ -209,7 +209,7 @@ stopped(Wait *w, const char *step, GError **error)
                                        "`virt-station console %s` attaches to the console",
                                        console_log, w->name);
     else
-        console = tail_or_note(console_log, CONSOLE_LINES, &console_note);
+        console = tail_or_note(console_log, CONSOLE_LINES, &panic, &console_note);
     if (local) {
         /* Where libvirt's QEMU driver writes each domain's log. */
         g_autofree char *file = g_strdup_printf("%s.log", w->name);
@@ -217,12 +217,13 @@ stopped(Wait *w, const char *step, GError **error)
                         ? g_build_filename(g_get_user_cache_dir(), "libvirt", "qemu", "log", file,
                                            NULL)
                         : g_build_filename("/var/log/libvirt/qemu", file, NULL);
-        qemu_log = tail_or_note(qemu_path, QEMU_LOG_LINES, &qemu_note);
+        qemu_log = tail_or_note(qemu_path, QEMU_LOG_LINES, NULL, &qemu_note);
     } else {
         qemu_note = g_strdup("QEMU's log is on the libvirt host, not available here");
     }
     f.kvm = kvm;
     f.console = console;
+    f.panic = panic;
     f.console_note = console_note;
     f.qemu_log = qemu_log;
     f.qemu_note = qemu_note;
@@ -528,6 +529,8 @@ vs_ready_failure_message(const VsReadyFailure *f)
     else
         g_string_append_printf(out, "%s is not running: %s (libvirt: state %s, reason %s)",
                                f->name, what_happened(f), state, reason);
+    if (f->panic)
+        g_string_append_printf(out, "\nThe guest's kernel said: %s", f->panic);
     append_tail(out, "Serial console", f->console, f->console_note);
     append_tail(out, "QEMU's log", f->qemu_log, f->qemu_note);
     if (h)
@@ -542,7 +545,7 @@ vs_ready_failure_message(const VsReadyFailure *f)
 }
 
 char *
-vs_ready_tail(const char *path, guint lines, GError **error)
+vs_ready_tail(const char *path, guint lines, char **ret_panic, GError **error)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     g_autofree char *buf = NULL;
@@ -594,6 +597,20 @@ vs_ready_tail(const char *path, guint lines, GError **error)
         if (p[-1] == '\n' && ++seen == lines) {
             start = p;
             break;
+        }
+    }
+    if (ret_panic) {
+        /* The last panic line, when it lies before the lines returned. */
+        const char *panic = g_strrstr_len(clean->str, (gssize)(start - clean->str),
+                                          "Kernel panic - not syncing");
+        *ret_panic = NULL;
+        if (panic && !g_strstr_len(start, -1, "Kernel panic - not syncing")) {
+            const char *end = strchr(panic, '\n');
+            while (panic > clean->str && panic[-1] != '\n') /* the whole line */
+                panic--;
+            g_autofree char *line =
+                end ? g_strndup(panic, (gsize)(end - panic)) : g_strdup(panic);
+            *ret_panic = g_utf8_make_valid(line, -1);
         }
     }
     {

@@ -48,6 +48,7 @@ typedef struct {
     VsWatchStop stop;         /* libvirt's state and reason */
     gboolean kvm;             /* the domain runs under KVM */
     const char *console;      /* the serial console's last lines, or NULL */
+    const char *panic;        /* the kernel's panic line, when the last lines miss it; or NULL */
     const char *console_note; /* where it is, or why there are no lines */
     const char *qemu_log;     /* QEMU's log's last lines, or NULL */
     const char *qemu_note;    /* where it is, or why there are no lines */
@@ -58,5 +59,7 @@ typedef struct {
 char *vs_ready_failure_message(const VsReadyFailure *f);
 
 /* Returns the last @lines lines of the file @path (at most its last 64 KiB), with terminal
- * escapes and control characters but tab and newline removed, or NULL with @error set. */
-char *vs_ready_tail(const char *path, guint lines, GError **error);
+ * escapes and control characters but tab and newline removed, or NULL with @error set. Sets
+ * @ret_panic (when not NULL) to the last "Kernel panic - not syncing" line in those 64 KiB when
+ * it is not among the returned lines (the call trace after it is longer), else to NULL. */
+char *vs_ready_tail(const char *path, guint lines, char **ret_panic, GError **error);

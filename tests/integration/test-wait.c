@@ -284,7 +284,8 @@ test_crash(void)
     g_assert_null(strstr(up.err, "timed out"));
     /* The console's tail shows the panic; QEMU's log tail is there. */
     g_assert_nonnull(strstr(up.err, "Serial console (last lines of"));
-    g_assert_nonnull(strstr(up.err, "sysrq"));
+    g_assert_nonnull(strstr(up.err, "Kernel panic - not syncing: sysrq triggered crash"));
+    g_assert_nonnull(strstr(up.err, "\n  | [ "));
     g_assert_nonnull(strstr(up.err, "QEMU's log (last lines of /var/log/libvirt/qemu/"));
     g_assert_nonnull(strstr(up.err, "is kept as it is, for inspection"));
     /* Kept for inspection, shut off because it crashed (on_crash destroy). */

@@ -170,6 +170,7 @@ test_message_crash(void)
         .was_running = TRUE,
         .stop = {VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_CRASHED, TRUE},
         .console = "sysrq: Trigger a crash\nKernel panic - not syncing: sysrq triggered crash",
+        .panic = NULL,
         .console_note = "/var/log/libvirt/qemu/ws1-console.log",
         .qemu_log = "2026-11-30 10:41:22.123+0000: shutting down, reason=crashed",
         .qemu_note = "/var/log/libvirt/qemu/ws1.log",
@@ -190,6 +191,14 @@ test_message_crash(void)
                                       "ws1`, `virt-station start ws1` boots it again, "
                                       "`virt-station delete ws1` removes it."));
     g_assert_null(strstr(m, "--virt-type"));
+    g_assert_null(strstr(m, "The guest's kernel said"));
+
+    /* The panic line that the call trace pushed out of the last lines comes first. */
+    f.panic = "[ 38.2] Kernel panic - not syncing: sysrq triggered crash";
+    g_autofree char *with_panic = vs_ready_failure_message(&f);
+    g_assert_nonnull(strstr(with_panic, "(libvirt: state shut off, reason crashed)\nThe guest's "
+                                        "kernel said: [ 38.2] Kernel panic - not syncing: sysrq "
+                                        "triggered crash\nSerial console (last lines of "));
 }
 
 static void
@@ -282,20 +291,38 @@ test_tail(void)
     g_string_append(text, "\n\n");
     g_assert_true(g_file_set_contents(path, text->str, (gssize)text->len, NULL));
     g_string_free(text, TRUE);
-    g_autofree char *tail = vs_ready_tail(path, 20, &error);
+    g_autofree char *panic = NULL;
+    g_autofree char *tail = vs_ready_tail(path, 20, &panic, &error);
     g_assert_no_error(error);
     g_assert_true(g_str_has_prefix(tail, "line 11\nline 12\n"));
     g_assert_true(g_str_has_suffix(tail, "\nline 30"));
     g_auto(GStrv) lines = g_strsplit(tail, "\n", -1);
     g_assert_cmpuint(g_strv_length(lines), ==, 20);
+    g_assert_null(panic);
+
+    /* A panic line above a long call trace is handed back on its own. */
+    text = g_string_new("[   38.1] sysrq: Trigger a crash\n"
+                        "[   38.2] Kernel panic - not syncing: sysrq triggered crash\n");
+    for (int i = 1; i <= 25; i++)
+        g_string_append_printf(text, "[   38.3]  frame_%d+0x16/0x20\n", i);
+    g_assert_true(g_file_set_contents(path, text->str, (gssize)text->len, NULL));
+    g_string_free(text, TRUE);
+    g_autofree char *trace = vs_ready_tail(path, 20, &panic, &error);
+    g_assert_true(g_str_has_prefix(trace, "[   38.3]  frame_6+0x16/0x20\n"));
+    g_assert_cmpstr(panic, ==, "[   38.2] Kernel panic - not syncing: sysrq triggered crash");
+    /* Within the last lines: not repeated. */
+    g_clear_pointer(&panic, g_free);
+    g_autofree char *short_trace = vs_ready_tail(path, 30, &panic, &error);
+    g_assert_nonnull(strstr(short_trace, "Kernel panic"));
+    g_assert_null(panic);
 
     /* Fewer lines than asked for: all of them. */
     g_assert_true(g_file_set_contents(path, "one\ntwo\n", -1, NULL));
-    g_autofree char *two = vs_ready_tail(path, 20, &error);
+    g_autofree char *two = vs_ready_tail(path, 20, NULL, &error);
     g_assert_cmpstr(two, ==, "one\ntwo");
 
     g_autofree char *missing = g_build_filename(tmp, "no-such.log", NULL);
-    g_autofree char *none = vs_ready_tail(missing, 20, &error);
+    g_autofree char *none = vs_ready_tail(missing, 20, NULL, &error);
     g_assert_null(none);
     g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
     g_assert_nonnull(strstr(error->message, missing));
