@@ -36,12 +36,12 @@ run_events(gpointer data)
 /* libvirt delivers domain events (the wait's lifecycle watch, domains/watch.c) and answers the
  * daemon's keepalives only through an event loop, which must be registered before the first
  * connection is opened. It runs in a thread of its own with every signal blocked, so that
- * Ctrl-C still reaches the thread that waits. Returns TRUE when the loop runs. */
-static gboolean
+ * Ctrl-C still reaches the thread that waits. Without it (registration failed) the wait polls.
+ * Returns nothing. */
+static void
 start_event_loop(void)
 {
     static gsize started;
-    static gboolean running;
 
     if (g_once_init_enter(&started)) {
         if (virEventRegisterDefaultImpl() == 0) {
@@ -50,11 +50,9 @@ start_event_loop(void)
             pthread_sigmask(SIG_SETMASK, &all, &old);
             g_thread_unref(g_thread_new("libvirt-events", run_events, NULL));
             pthread_sigmask(SIG_SETMASK, &old, NULL);
-            running = TRUE;
         }
         g_once_init_leave(&started, 1);
     }
-    return running;
 }
 
 virConnectPtr

@@ -15,10 +15,10 @@
  * the table was written reads "unknown"; the unit test checks every value libvirt knows has
  * a name. */
 static const char *const state_names[VIR_DOMAIN_LAST] = {
-    [VIR_DOMAIN_NOSTATE] = "no state",   [VIR_DOMAIN_RUNNING] = "running",
-    [VIR_DOMAIN_BLOCKED] = "idle",       [VIR_DOMAIN_PAUSED] = "paused",
+    [VIR_DOMAIN_NOSTATE] = "no state",     [VIR_DOMAIN_RUNNING] = "running",
+    [VIR_DOMAIN_BLOCKED] = "idle",         [VIR_DOMAIN_PAUSED] = "paused",
     [VIR_DOMAIN_SHUTDOWN] = "in shutdown", [VIR_DOMAIN_SHUTOFF] = "shut off",
-    [VIR_DOMAIN_CRASHED] = "crashed",    [VIR_DOMAIN_PMSUSPENDED] = "pmsuspended",
+    [VIR_DOMAIN_CRASHED] = "crashed",      [VIR_DOMAIN_PMSUSPENDED] = "pmsuspended",
 };
 
 static const char *const paused_names[VIR_DOMAIN_PAUSED_LAST] = {
@@ -189,9 +189,9 @@ vs_watch_new(virDomainPtr dom)
     w->conn = virDomainGetConnect(dom);
     virConnectRef(w->conn);
     w->flags = g_atomic_rc_box_new0(Flags);
-    w->callback = virConnectDomainEventRegisterAny(
-        w->conn, dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
-        g_atomic_rc_box_acquire(w->flags), flags_unref);
+    w->callback = virConnectDomainEventRegisterAny(w->conn, dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                                   VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
+                                                   g_atomic_rc_box_acquire(w->flags), flags_unref);
     if (w->callback < 0)
         g_atomic_rc_box_release(w->flags); /* libvirt did not take its reference */
     /* The first check asks at once. */
@@ -210,12 +210,6 @@ vs_watch_free(VsWatch *w)
     virDomainFree(w->dom);
     virConnectClose(w->conn);
     g_free(w);
-}
-
-gboolean
-vs_watch_has_events(const VsWatch *w)
-{
-    return w->callback >= 0;
 }
 
 gboolean
@@ -259,9 +253,8 @@ vs_watch_domain_facts(virDomainPtr dom, char **ret_console_log, gboolean *ret_kv
     ctxt = xmlXPathNewContext(doc);
     log = xmlXPathEvalExpression(BAD_CAST "string(/domain/devices/serial/log/@file)", ctxt);
     type = xmlXPathEvalExpression(BAD_CAST "string(/domain/@type)", ctxt);
-    *ret_console_log = log && log->stringval && *log->stringval
-                           ? g_strdup((const char *)log->stringval)
-                           : NULL;
+    *ret_console_log =
+        log && log->stringval && *log->stringval ? g_strdup((const char *)log->stringval) : NULL;
     *ret_kvm = type && type->stringval && g_str_equal((const char *)type->stringval, "kvm");
     return TRUE;
 }

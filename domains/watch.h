@@ -44,9 +44,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsWatch, vs_watch_free)
  * not. Asks libvirt only after an event or when a second has passed since it last asked. */
 gboolean vs_watch_check(VsWatch *watch, VsWatchStop *ret_stop);
 
-/* Returns TRUE when a lifecycle callback is registered (events, not polling alone). */
-gboolean vs_watch_has_events(const VsWatch *watch);
-
 /* Sets @ret_console_log to the serial console's log file on the libvirt host (NULL when the
  * domain writes none) and @ret_kvm to whether the domain runs under KVM, from its XML. Returns
  * FALSE when the XML could not be read. */

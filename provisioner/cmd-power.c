@@ -82,11 +82,12 @@ start_and_wait(VsCli *cli, const char *command, VsTarget *t, gboolean no_wait, g
     }
     if (no_wait)
         return VS_EXIT_OK;
-    if (!vs_ready_wait(cli, t->dom, t->station, t->uri, (const char *const *)identities,
-                       timeout_s, &error))
+    if (!vs_ready_wait(cli, t->dom, t->station, t->uri, (const char *const *)identities, timeout_s,
+                       &error))
         return vs_cli_fail(cli, command, error);
-    if (remember)
-        vs_target_remember_identities(t->uri, t->dom, (const char *const *)identities);
+    if (remember &&
+        !vs_target_remember_identities(t->uri, t->dom, (const char *const *)identities, &error))
+        vs_cli_warn("%s", error->message);
     printf("%s is ready: virt-station ssh %s\n", virDomainGetName(t->dom),
            virDomainGetName(t->dom));
     return VS_EXIT_OK;
@@ -131,8 +132,7 @@ start_like(VsCli *cli, const char *command, int argc, char **argv, gboolean rest
         return vs_cli_fail(cli, command, error);
     if (restart && !vs_lifecycle_stop(t.dom, force, DEFAULT_STOP_TIMEOUT, &error))
         return vs_cli_fail(cli, command, error);
-    return start_and_wait(cli, command, &t, no_wait, (guint)timeout, identities,
-                          identity != NULL);
+    return start_and_wait(cli, command, &t, no_wait, (guint)timeout, identities, identity != NULL);
 }
 
 int
@@ -222,8 +222,9 @@ vs_cmd_wait(VsCli *cli, int argc, char **argv)
     if (!vs_ready_wait(cli, t.dom, t.station, t.uri, (const char *const *)identities,
                        (guint)timeout, &error))
         return vs_cli_fail(cli, "wait", error);
-    if (identity)
-        vs_target_remember_identities(t.uri, t.dom, (const char *const *)identities);
+    if (identity &&
+        !vs_target_remember_identities(t.uri, t.dom, (const char *const *)identities, &error))
+        vs_cli_warn("%s", error->message);
     printf("%s is ready: virt-station ssh %s\n", name, name);
     return VS_EXIT_OK;
 }

@@ -78,8 +78,8 @@ run_ssh(VsCli *cli, const char *command, int argc, char **argv, gboolean exec_mo
         int status = vs_cli_fail(cli, command, error);
         return exec_mode ? EXIT_NOT_RUN : status;
     }
-    ssh = vs_ssh_target_new(t.uri, name, t.station, address, (const char *const *)identities,
-                            &error);
+    ssh =
+        vs_ssh_target_new(t.uri, name, t.station, address, (const char *const *)identities, &error);
     if (!ssh)
         return vs_cli_fail(cli, command, error), exec_mode ? EXIT_NOT_RUN : VS_EXIT_ERROR;
     args = vs_ssh_argv(ssh, exec_mode && !tty, tty || (!exec_mode && !remote), remote);

@@ -30,9 +30,9 @@
 #include "sshcmd.h"
 #include "uri.h"
 
-#define CONSOLE_LINES 20
+#define CONSOLE_LINES  20
 #define QEMU_LOG_LINES 10
-#define TAIL_BYTES (64 * 1024)
+#define TAIL_BYTES     (64 * 1024)
 
 typedef struct {
     VsCli *cli;
@@ -196,8 +196,8 @@ stopped(Wait *w, const char *step, GError **error)
     g_autofree char *qemu_path = NULL, *qemu_log = NULL, *qemu_note = NULL;
     g_autofree char *message = NULL;
     gboolean kvm = FALSE, local = vs_uri_is_local_qemu(w->uri);
-    VsReadyFailure f = {.name = w->name, .step = step, .was_running = w->was_running,
-                        .stop = w->stop};
+    VsReadyFailure f = {
+        .name = w->name, .step = step, .was_running = w->was_running, .stop = w->stop};
 
     /* A domain that is gone has no XML left to name its console log. */
     if (w->stop.state >= 0)
@@ -213,10 +213,10 @@ stopped(Wait *w, const char *step, GError **error)
     if (local) {
         /* Where libvirt's QEMU driver writes each domain's log. */
         g_autofree char *file = g_strdup_printf("%s.log", w->name);
-        qemu_path = strstr(w->uri, "/session")
-                        ? g_build_filename(g_get_user_cache_dir(), "libvirt", "qemu", "log", file,
-                                           NULL)
-                        : g_build_filename("/var/log/libvirt/qemu", file, NULL);
+        qemu_path =
+            strstr(w->uri, "/session")
+                ? g_build_filename(g_get_user_cache_dir(), "libvirt", "qemu", "log", file, NULL)
+                : g_build_filename("/var/log/libvirt/qemu", file, NULL);
         qemu_log = tail_or_note(qemu_path, QEMU_LOG_LINES, NULL, &qemu_note);
     } else {
         qemu_note = g_strdup("QEMU's log is on the libvirt host, not available here");
@@ -250,9 +250,9 @@ refused(const Wait *w, const VsSshTarget *target, const VsReadyRefusals *r, GErr
                 "(publickey)\"). Keys offered: %s. Give the private key whose public half %s was "
                 "given: `virt-station wait %s --identity FILE` (also on start, restart, ssh, exec; "
                 "`up --ssh-key FILE.pub` offers FILE by itself). %s is kept",
-                w->name, r->count, (long long)((g_get_monotonic_time() - r->first_us) /
-                                               G_USEC_PER_SEC),
-                offered, w->name, w->name, w->name);
+                w->name, r->count,
+                (long long)((g_get_monotonic_time() - r->first_us) / G_USEC_PER_SEC), offered,
+                w->name, w->name, w->name);
     return FALSE;
 }
 
@@ -338,8 +338,8 @@ vs_ready_wait(VsCli *cli, virDomainPtr dom, const VsStation *station, const char
     done(&w, station->ssh_port ? "forwarded SSH port open" : "guest address known");
 
     /* 3. sshd lets us in, with the host key we gave the guest. */
-    target = vs_ssh_target_new(uri, w.name, station, station->ssh_port ? NULL : address,
-                               identities, error);
+    target = vs_ssh_target_new(uri, w.name, station, station->ssh_port ? NULL : address, identities,
+                               error);
     if (!target)
         return FALSE;
     for (;;) {
@@ -483,7 +483,8 @@ hint(const VsReadyFailure *f)
         return g_strdup_printf("is the storage pool's disk full? `virsh domblkerror %s` names the "
                                "disk; `virsh resume %s` continues once it is fixed",
                                f->name, f->name);
-    if (s->panicked || (s->state == VIR_DOMAIN_SHUTOFF && s->reason == VIR_DOMAIN_SHUTOFF_CRASHED) ||
+    if (s->panicked ||
+        (s->state == VIR_DOMAIN_SHUTOFF && s->reason == VIR_DOMAIN_SHUTOFF_CRASHED) ||
         s->state == VIR_DOMAIN_CRASHED ||
         (s->state == VIR_DOMAIN_PAUSED && s->reason == VIR_DOMAIN_PAUSED_CRASHED))
         return g_strdup("the serial console above shows why (a kernel panic, a failing bootcmd "
@@ -523,12 +524,13 @@ vs_ready_failure_message(const VsReadyFailure *f)
     const char *reason = vs_watch_reason_to_string(f->stop.state, f->stop.reason);
 
     if (f->was_running)
-        g_string_append_printf(out, "%s stopped while waiting for %s: %s (libvirt: state %s, "
-                                    "reason %s)",
+        g_string_append_printf(out,
+                               "%s stopped while waiting for %s: %s (libvirt: state %s, "
+                               "reason %s)",
                                f->name, f->step, what_happened(f), state, reason);
     else
-        g_string_append_printf(out, "%s is not running: %s (libvirt: state %s, reason %s)",
-                               f->name, what_happened(f), state, reason);
+        g_string_append_printf(out, "%s is not running: %s (libvirt: state %s, reason %s)", f->name,
+                               what_happened(f), state, reason);
     if (f->panic)
         g_string_append_printf(out, "\nThe guest's kernel said: %s", f->panic);
     append_tail(out, "Serial console", f->console, f->console_note);
@@ -601,15 +603,14 @@ vs_ready_tail(const char *path, guint lines, char **ret_panic, GError **error)
     }
     if (ret_panic) {
         /* The last panic line, when it lies before the lines returned. */
-        const char *panic = g_strrstr_len(clean->str, (gssize)(start - clean->str),
-                                          "Kernel panic - not syncing");
+        const char *panic =
+            g_strrstr_len(clean->str, (gssize)(start - clean->str), "Kernel panic - not syncing");
         *ret_panic = NULL;
         if (panic && !g_strstr_len(start, -1, "Kernel panic - not syncing")) {
             const char *end = strchr(panic, '\n');
             while (panic > clean->str && panic[-1] != '\n') /* the whole line */
                 panic--;
-            g_autofree char *line =
-                end ? g_strndup(panic, (gsize)(end - panic)) : g_strdup(panic);
+            g_autofree char *line = end ? g_strndup(panic, (gsize)(end - panic)) : g_strdup(panic);
             *ret_panic = g_utf8_make_valid(line, -1);
         }
     }

@@ -25,11 +25,11 @@ char *vs_ready_address(virDomainPtr dom, const VsStation *station);
 
 /* How many refusals in a row, over how long, before the wait gives up on the keys: sshd may
  * answer before cloud-init has written authorized_keys. */
-#define VS_READY_REFUSALS 3
+#define VS_READY_REFUSALS        3
 #define VS_READY_REFUSAL_SPAN_US (10 * G_USEC_PER_SEC)
 
 typedef struct {
-    guint count;    /* refusals in a row */
+    guint count;     /* refusals in a row */
     gint64 first_us; /* when the first of them came (monotonic) */
 } VsReadyRefusals;
 

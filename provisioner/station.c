@@ -84,14 +84,15 @@ vs_target_identities(const VsTarget *t, const char *identity, char ***ret_identi
     return vs_identity_resolve(identity, t->uri, uuid[0] ? uuid : NULL, ret_identities, error);
 }
 
-void
-vs_target_remember_identities(const char *uri, virDomainPtr dom, const char *const *identities)
+gboolean
+vs_target_remember_identities(const char *uri, virDomainPtr dom, const char *const *identities,
+                              GError **error)
 {
     char uuid[VIR_UUID_STRING_BUFLEN];
-    g_autoptr(GError) error = NULL;
 
-    if (!identities || !identities[0] || virDomainGetUUIDString(dom, uuid) < 0)
-        return;
-    if (!vs_identity_remember(uri, uuid, identities, &error))
-        vs_cli_warn("%s", error->message);
+    if (!identities || !identities[0])
+        return TRUE;
+    if (virDomainGetUUIDString(dom, uuid) < 0)
+        return vs_libvirt_error(error, "reading the domain's UUID");
+    return vs_identity_remember(uri, uuid, identities, error);
 }

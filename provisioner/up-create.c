@@ -366,7 +366,10 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
         goto fail;
     if (!not_interrupted("define", &error) || !(c.dom = vs_lifecycle_define(conn, xml, &error)))
         goto fail;
-    vs_target_remember_identities(uri, c.dom, (const char *const *)identities);
+    if (!vs_target_remember_identities(uri, c.dom, (const char *const *)identities, &error)) {
+        vs_cli_warn("%s", error->message);
+        g_clear_error(&error);
+    }
     if (!not_interrupted("start", &error) || !vs_lifecycle_start(c.dom, &error))
         goto fail;
     if (lock >= 0)
@@ -382,9 +385,8 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
     }
     {
         g_autoptr(VsStation) station = vs_lifecycle_station(c.dom, &error);
-        if (!station ||
-            !vs_ready_wait(cli, c.dom, station, uri, (const char *const *)identities,
-                           flags->timeout_s, &error))
+        if (!station || !vs_ready_wait(cli, c.dom, station, uri, (const char *const *)identities,
+                                       flags->timeout_s, &error))
             return vs_cli_fail(cli, "up", error);
     }
     print_how_to_connect(cli, config);

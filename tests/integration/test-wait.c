@@ -123,8 +123,8 @@ static char *
 keygen(const char *dir, const char *name)
 {
     g_autofree char *path = g_build_filename(dir, name, NULL);
-    g_auto(VsBedRun) r = vs_bed_run((const char *const[]){
-        "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path, NULL});
+    g_auto(VsBedRun) r = vs_bed_run((const char *const[]){"ssh-keygen", "-q", "-t", "ed25519", "-N",
+                                                          "", "-C", name, "-f", path, NULL});
 
     g_assert_cmpint(r.status, ==, 0);
     return g_steal_pointer(&path);
@@ -156,9 +156,9 @@ test_keys(void)
     /* Only k.pub goes into the guest (no agent, nothing in ~/.ssh counts): the wait is ready
      * only by offering k itself. */
     gint64 t0 = g_get_monotonic_time();
-    g_auto(VsBedRun) up = vs("up", name, "--image", bed.image, "--pool", bed.pool, "--network",
-                             "user", "--memory", "1024", "--ssh-key", pub, "--timeout", "420",
-                             NULL);
+    g_auto(VsBedRun) up =
+        vs("up", name, "--image", bed.image, "--pool", bed.pool, "--network", "user", "--memory",
+           "1024", "--ssh-key", pub, "--timeout", "420", NULL);
     if (up.status != 0)
         g_error("up exited %d:\n%s", up.status, up.err);
     g_test_message("up --ssh-key: ready after %.0f s", since(t0));
@@ -254,8 +254,8 @@ up_with_bootcmd(Bed *bed, const char *name, const char *bootcmd, double *ret_s)
 
     g_assert_true(g_file_set_contents(user_data, text, -1, NULL));
     t0 = g_get_monotonic_time();
-    up = vs("up", name, "--image", bed->image, "--pool", bed->pool, "--network", "user",
-            "--memory", "1024", "--user-data", user_data, "--timeout", "600", NULL);
+    up = vs("up", name, "--image", bed->image, "--pool", bed->pool, "--network", "user", "--memory",
+            "1024", "--user-data", user_data, "--timeout", "600", NULL);
     *ret_s = since(t0);
     return up;
 }

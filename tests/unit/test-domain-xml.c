@@ -218,8 +218,7 @@ panic_models(const char *xml)
 {
     g_autoptr(xmlDoc) doc = xmlReadMemory(xml, (int)strlen(xml), "d.xml", NULL, XML_PARSE_NONET);
     g_autoptr(xmlXPathContext) ctxt = xmlXPathNewContext(doc);
-    g_autoptr(xmlXPathObject) obj =
-        xmlXPathEvalExpression(BAD_CAST "/domain/devices/panic", ctxt);
+    g_autoptr(xmlXPathObject) obj = xmlXPathEvalExpression(BAD_CAST "/domain/devices/panic", ctxt);
     GString *out = g_string_new(NULL);
 
     for (int i = 0; obj->nodesetval && i < obj->nodesetval->nodeNr; i++) {
@@ -237,10 +236,10 @@ test_pvpanic(void)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *x86 = vs_domcase_xml_with("domains/user-slirp.yaml", libvirt_9_0, &error);
-    g_autofree char *arm_old = vs_domcase_xml_with("domains/aarch64-cdrom.yaml", libvirt_9_0,
-                                                   &error);
-    g_autofree char *arm_new = vs_domcase_xml_with("domains/aarch64-cdrom.yaml", libvirt_9_1,
-                                                   &error);
+    g_autofree char *arm_old =
+        vs_domcase_xml_with("domains/aarch64-cdrom.yaml", libvirt_9_0, &error);
+    g_autofree char *arm_new =
+        vs_domcase_xml_with("domains/aarch64-cdrom.yaml", libvirt_9_1, &error);
 
     g_assert_no_error(error);
     g_autofree char *x86_models = panic_models(x86);

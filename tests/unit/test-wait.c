@@ -93,10 +93,10 @@ test_names(void)
                     "I/O error");
     g_assert_cmpstr(vs_watch_reason_to_string(VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_UNKNOWN), ==,
                     "unknown");
-    g_assert_cmpstr(vs_watch_reason_to_string(VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_CRASHED),
-                    ==, "crashed");
-    g_assert_cmpstr(vs_watch_reason_to_string(VIR_DOMAIN_CRASHED, VIR_DOMAIN_CRASHED_PANICKED),
-                    ==, "panicked");
+    g_assert_cmpstr(vs_watch_reason_to_string(VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_CRASHED), ==,
+                    "crashed");
+    g_assert_cmpstr(vs_watch_reason_to_string(VIR_DOMAIN_CRASHED, VIR_DOMAIN_CRASHED_PANICKED), ==,
+                    "panicked");
     g_assert_cmpstr(vs_watch_reason_to_string(VIR_DOMAIN_PAUSED, 99), ==, "unknown");
     /* Every value libvirt knows has a name of its own: only the UNKNOWN ones say "unknown". */
     for (int s = 0; s < VIR_DOMAIN_LAST; s++)
@@ -113,7 +113,7 @@ test_names(void)
 
 /* ---- sshd refusing every key ---- */
 
-#define S(x) ((gint64)((x) * G_USEC_PER_SEC))
+#define S(x) ((gint64)((x)*G_USEC_PER_SEC))
 
 static void
 test_refusals_three_over_ten_seconds(void)
@@ -480,8 +480,7 @@ test_identity_store_round_trip(void)
     const char *const keys[] = {"/home/u/keys/k", "/home/u/keys/with space", NULL};
     g_autoptr(GError) error = NULL;
     g_autofree char *path = vs_identity_store_path(uri, uuid);
-    g_autofree char *expect_dir =
-        g_build_filename(tmp, "data", "virt-station", "identities", NULL);
+    g_autofree char *expect_dir = g_build_filename(tmp, "data", "virt-station", "identities", NULL);
     g_autofree char *dir = g_path_get_dirname(path);
     GStatBuf st;
 
