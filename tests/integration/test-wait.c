@@ -153,8 +153,8 @@ test_keys(void)
     pub = g_strconcat(key, ".pub", NULL);
     missing = g_build_filename(keys, "missing", NULL);
 
-    /* Only k.pub goes into the guest (no agent, nothing in ~/.ssh counts): the wait is ready
-     * only by offering k itself. */
+    /* Only k.pub goes into the guest (not virt-station's own key, not ~/.ssh's): the wait gets
+     * in only by offering k itself, which ssh does not find on its own outside ~/.ssh. */
     gint64 t0 = g_get_monotonic_time();
     g_auto(VsBedRun) up =
         vs("up", name, "--image", bed.image, "--pool", bed.pool, "--network", "user", "--memory",
