@@ -387,8 +387,9 @@ vs_ready_wait(VsCli *cli, virDomainPtr dom, const VsStation *station, const char
             done(&w, "cloud-init finished");
             return TRUE;
         }
-        /* The guest may have gone down under `cloud-init status` (a poweroff in runcmd). */
-        if (!going(&w))
+        /* The guest may have gone down under `cloud-init status` (a poweroff in runcmd): ssh
+         * then fails (255) a moment before libvirt says so; give the watch that moment. */
+        if (!(status == 255 ? nap(&w, 5 * G_USEC_PER_SEC) : going(&w)))
             return stopped(&w, "cloud-init to finish", error);
         g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_CLOUD_INIT,
                     "%s runs, but cloud-init finished with errors:\n%s", w.name,
