@@ -35,6 +35,7 @@ typedef struct {
     gboolean passt;    /* user networking through passt (else QEMU's SLIRP) */
     guint16 ssh_port;  /* user networking: 127.0.0.1 port forwarded to the guest's 22 */
     char *console_log; /* serial console log file on the libvirt host */
+    gboolean pvpanic;  /* a pvpanic device: a guest kernel panic reaches libvirt */
 
     VsDisplay display;
     VsGpuPlan *gpu; /* never NULL */
@@ -62,6 +63,10 @@ typedef struct {
 VsDomainConfig *vs_domain_config_new(void);
 void vs_domain_config_free(VsDomainConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsDomainConfig, vs_domain_config_free)
+
+/* The first libvirt release that accepts <panic model='pvpanic'/> (QEMU's pvpanic-pci) for
+ * aarch64 `virt` machines; x86 machines have long had the ISA device, <panic model='isa'/>. */
+#define VS_PVPANIC_AARCH64_LIBVIRT 9001000UL
 
 /* Enum <-> string tables, the spellings of shared/CLI.md. The from_string functions return -1
  * for unknown strings. */

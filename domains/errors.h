@@ -15,4 +15,5 @@ typedef enum {
     VS_DOMAINS_ERROR_INVALID,   /* bad input: a name, a size, a spec value */
     VS_DOMAINS_ERROR_CANCELLED, /* interrupted (Ctrl-C) */
     VS_DOMAINS_ERROR_TIMEOUT,   /* waited too long; the message names the step */
+    VS_DOMAINS_ERROR_STOPPED,   /* the domain waited for stopped, crashed or paused on an error */
 } VsDomainsError;

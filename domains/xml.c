@@ -519,6 +519,10 @@ vs_domain_xml(const VsDomainConfig *c, GError **error)
     add_features_cpu(root, c);
     text_el(root, NULL, "on_poweroff", "destroy");
     text_el(root, NULL, "on_reboot", "restart");
+    /* A crashed guest (pvpanic) is powered off but stays defined: its disk, seed and console
+     * log are there to inspect, `virt-station start` boots it again, and nothing is held in
+     * the meantime (memory, CPUs, a GPU, the forwarded port), as `preserve` would. The wait
+     * sees it as shut off, reason crashed, with the CRASHED/PANICKED event before. */
     text_el(root, NULL, "on_crash", "destroy");
 
     devices = el(root, "devices");
@@ -534,6 +538,10 @@ vs_domain_xml(const VsDomainConfig *c, GError **error)
         attr(text_el(rng, NULL, "backend", "/dev/urandom"), "model", "random");
     }
     attr(el(devices, "memballoon"), "model", "virtio");
+    /* QEMU's pvpanic device: the ISA one on x86 (libvirt calls it isa; its schema has no
+     * model pvpanic before 9.1), pvpanic-pci on aarch64 (libvirt's model pvpanic, 9.1+). */
+    if (c->pvpanic)
+        attr(el(devices, "panic"), "model", c->arch == VS_ARCH_X86_64 ? "isa" : "pvpanic");
     if (qemu_args)
         add_qemu_commandline(root, qemu_args);
 

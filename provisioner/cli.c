@@ -118,6 +118,7 @@ vs_cli_exit_status(const GError *error)
             return VS_EXIT_TIMEOUT;
         case VS_DOMAINS_ERROR_FAILED:
         case VS_DOMAINS_ERROR_CANCELLED:
+        case VS_DOMAINS_ERROR_STOPPED:
             return VS_EXIT_ERROR;
         }
     }

@@ -52,8 +52,8 @@ vs_cmd_console(VsCli *cli, int argc, char **argv)
 
     if (!vs_target_begin(cli, &self, NULL, &argc, &argv, FALSE, &t, &name, &error))
         return vs_cli_fail(cli, "console", error);
-    /* A blocking stream read by a thread of its own: the remote driver delivers stream data
-     * only while a call waits for it, and virt-station runs no libvirt event loop. */
+    /* A blocking stream read by a thread of its own: simpler than a non-blocking stream with
+     * callbacks on libvirt's event loop (domains/connect.c runs one for domain events). */
     st = virStreamNew(t.conn, 0);
     if (!st || virDomainOpenConsole(t.dom, NULL, st, 0) < 0) {
         vs_libvirt_error(&error, "opening the serial console");

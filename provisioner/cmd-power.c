@@ -42,8 +42,11 @@ refresh_port(VsCli *cli, VsTarget *t, GError **error)
     return TRUE;
 }
 
+/* Starts @t unless it runs, then waits until it is ready, logging in with @identities (NULL:
+ * the defaults), remembered once they worked when @remember. Returns the exit status. */
 static int
-start_and_wait(VsCli *cli, const char *command, VsTarget *t, gboolean no_wait, guint timeout_s)
+start_and_wait(VsCli *cli, const char *command, VsTarget *t, gboolean no_wait, guint timeout_s,
+               char **identities, gboolean remember)
 {
     g_autoptr(GError) error = NULL;
 
@@ -59,8 +62,12 @@ start_and_wait(VsCli *cli, const char *command, VsTarget *t, gboolean no_wait, g
     }
     if (no_wait)
         return VS_EXIT_OK;
-    if (!vs_ready_wait(cli, t->dom, t->station, t->uri, timeout_s, &error))
+    if (!vs_ready_wait(cli, t->dom, t->station, t->uri, (const char *const *)identities, timeout_s,
+                       &error))
         return vs_cli_fail(cli, command, error);
+    if (remember &&
+        !vs_target_remember_identities(t->uri, t->dom, (const char *const *)identities, &error))
+        vs_cli_warn("%s", error->message);
     printf("%s is ready: virt-station ssh %s\n", virDomainGetName(t->dom),
            virDomainGetName(t->dom));
     return VS_EXIT_OK;
@@ -71,15 +78,19 @@ start_like(VsCli *cli, const char *command, int argc, char **argv, gboolean rest
 {
     gboolean no_wait = FALSE, force = FALSE;
     int timeout = DEFAULT_WAIT_TIMEOUT;
+    g_autofree char *identity = NULL;
+    g_auto(GStrv) identities = NULL;
     const GOptionEntry entries[] = {
         {"no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait, "Do not wait until it is ready", NULL},
         {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Seconds to wait for readiness (600)", "S"},
+        {"identity", 0, 0, G_OPTION_ARG_FILENAME, &identity,
+         "The private key to log in with (remembered once it works)", "FILE"},
         {"force", 0, restart ? 0 : G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &force,
          "Power off instead of shutting down (restart)", NULL},
         G_OPTION_ENTRY_NULL,
     };
     const VsCommand self = {command,
-                            "NAME [--no-wait] [--timeout S]",
+                            "NAME [--no-wait] [--timeout S] [--identity FILE]",
                             restart ? "Shut a workstation down, start it and wait until ready."
                                     : "Start a workstation and wait until it is ready.",
                             NULL,
@@ -96,9 +107,12 @@ start_like(VsCli *cli, const char *command, int argc, char **argv, gboolean rest
                     command);
         return vs_cli_fail(cli, command, error);
     }
+    /* A bad --identity is refused before the workstation is touched. */
+    if (!vs_target_identities(&t, identity, &identities, &error))
+        return vs_cli_fail(cli, command, error);
     if (restart && !vs_lifecycle_stop(t.dom, force, DEFAULT_STOP_TIMEOUT, &error))
         return vs_cli_fail(cli, command, error);
-    return start_and_wait(cli, command, &t, no_wait, (guint)timeout);
+    return start_and_wait(cli, command, &t, no_wait, (guint)timeout, identities, identity != NULL);
 }
 
 int
@@ -157,12 +171,16 @@ int
 vs_cmd_wait(VsCli *cli, int argc, char **argv)
 {
     int timeout = DEFAULT_WAIT_TIMEOUT;
+    g_autofree char *identity = NULL;
+    g_auto(GStrv) identities = NULL;
     const GOptionEntry entries[] = {
         {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Seconds to wait (600)", "S"},
+        {"identity", 0, 0, G_OPTION_ARG_FILENAME, &identity,
+         "The private key to log in with (remembered once it works)", "FILE"},
         G_OPTION_ENTRY_NULL,
     };
     static const VsCommand self = {"wait",
-                                   "NAME [--timeout S]",
+                                   "NAME [--timeout S] [--identity FILE]",
                                    "Wait until a workstation is ready (running, network, sshd, "
                                    "cloud-init finished).",
                                    NULL,
@@ -178,9 +196,15 @@ vs_cmd_wait(VsCli *cli, int argc, char **argv)
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "wait: --timeout must be positive");
         return vs_cli_fail(cli, "wait", error);
     }
-    vs_interrupt_catch();
-    if (!vs_ready_wait(cli, t.dom, t.station, t.uri, (guint)timeout, &error))
+    if (!vs_target_identities(&t, identity, &identities, &error))
         return vs_cli_fail(cli, "wait", error);
+    vs_interrupt_catch();
+    if (!vs_ready_wait(cli, t.dom, t.station, t.uri, (const char *const *)identities,
+                       (guint)timeout, &error))
+        return vs_cli_fail(cli, "wait", error);
+    if (identity &&
+        !vs_target_remember_identities(t.uri, t.dom, (const char *const *)identities, &error))
+        vs_cli_warn("%s", error->message);
     printf("%s is ready: virt-station ssh %s\n", name, name);
     return VS_EXIT_OK;
 }

@@ -16,8 +16,12 @@ static int
 run_ssh(VsCli *cli, const char *command, int argc, char **argv, gboolean exec_mode)
 {
     gboolean tty = FALSE;
+    g_autofree char *identity = NULL;
+    g_auto(GStrv) identities = NULL;
     const GOptionEntry entries[] = {
         {"tty", 't', 0, G_OPTION_ARG_NONE, &tty, "Give the command a terminal", NULL},
+        {"identity", 0, 0, G_OPTION_ARG_FILENAME, &identity,
+         "The private key to log in with (this time; else the one remembered)", "FILE"},
         G_OPTION_ENTRY_NULL,
     };
     const VsCommand self = {command,
@@ -70,7 +74,12 @@ run_ssh(VsCli *cli, const char *command, int argc, char **argv, gboolean exec_mo
                     "%s has no address yet (no DHCP lease, no guest agent answer)", name);
         return vs_cli_fail(cli, command, error), exec_mode ? EXIT_NOT_RUN : VS_EXIT_ERROR;
     }
-    ssh = vs_ssh_target_new(t.uri, name, t.station, address, &error);
+    if (!vs_target_identities(&t, identity, &identities, &error)) {
+        int status = vs_cli_fail(cli, command, error);
+        return exec_mode ? EXIT_NOT_RUN : status;
+    }
+    ssh =
+        vs_ssh_target_new(t.uri, name, t.station, address, (const char *const *)identities, &error);
     if (!ssh)
         return vs_cli_fail(cli, command, error), exec_mode ? EXIT_NOT_RUN : VS_EXIT_ERROR;
     args = vs_ssh_argv(ssh, exec_mode && !tty, tty || (!exec_mode && !remote), remote);

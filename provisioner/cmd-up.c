@@ -8,6 +8,7 @@
 #include "select.h"
 #include "defaults.h"
 #include "hostcache.h"
+#include "identity.h"
 #include "images/image.h"
 #include "kvm.h"
 #include "module.h"
@@ -42,6 +43,7 @@ typedef struct {
     char *mac;
     char *pool;
     char *osinfo;
+    char *identity;
     gboolean dry_run;
     gboolean print_xml;
     gboolean no_wait;
@@ -75,6 +77,7 @@ up_options_clear(UpOptions *o)
     g_free(o->mac);
     g_free(o->pool);
     g_free(o->osinfo);
+    g_free(o->identity);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(UpOptions, up_options_clear)
 
@@ -219,6 +222,7 @@ vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolean reached
     facts->arch = caps->arch;
     facts->passt = caps->passt;
     facts->session = caps->session;
+    facts->libvirt_version = caps->libvirt_version;
     /* Where libvirt keeps QEMU's logs: the serial console log goes beside them. */
     facts->console_log_dir =
         caps->session ? g_build_filename(g_get_user_cache_dir(), "libvirt", "qemu", "log", NULL)
@@ -283,7 +287,11 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
          "HOW"},
         {"user", 0, 0, G_OPTION_ARG_STRING, &o.user, "The login to create in the guest", "NAME"},
         {"ssh-key", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.ssh_keys,
-         "Public key to authorize (repeatable)", "FILE.pub"},
+         "Public key to authorize (repeatable); its private half FILE, when beside it, is the "
+         "key virt-station logs in with",
+         "FILE.pub"},
+        {"identity", 0, 0, G_OPTION_ARG_FILENAME, &o.identity,
+         "The private key to log in with (remembered for the workstation)", "FILE"},
         {"user-data", 0, 0, G_OPTION_ARG_FILENAME, &o.user_data, "Your own user-data, merged",
          "FILE"},
         {"network-config", 0, 0, G_OPTION_ARG_FILENAME, &o.network_config,
@@ -354,6 +362,9 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
     flags.print_xml = o.print_xml;
     flags.no_wait = o.no_wait;
     flags.timeout_s = (guint)o.timeout;
+    if (o.identity && !vs_identity_check(o.identity, &error))
+        return vs_cli_fail(cli, "up", error);
+    flags.identity = o.identity;
 
     /* A dry run on a host whose facts are known needs no libvirt at all. */
     uri = vs_cli_uri(cli, &error);

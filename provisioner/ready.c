@@ -2,15 +2,21 @@
  *
  * Theory of operation: a workstation is ready when (1) libvirt says the domain runs, (2) its
  * network is up: the forwarded port on 127.0.0.1 accepts connections (user networking) or the
- * guest has an address (DHCP lease, or the guest agent), (3) sshd answers to our key with the
- * host key we generated, (4) cloud-init has finished: `cloud-init status --wait` over SSH. Each
- * step shares one deadline; a step that runs out of time names itself in the error, and the
- * workstation is kept for the user to look at. cloud-init finishing with errors is reported
- * with its own words and exit status 5. Ctrl-C stops the wait and keeps the workstation. */
+ * guest has an address (DHCP lease, or the guest agent), (3) sshd lets us in with the host key we
+ * generated, (4) cloud-init has finished: `cloud-init status --wait` over SSH. Each step shares
+ * one deadline; a step that runs out of time names itself in the error. All along, the domain is
+ * watched (domains/watch.c: lifecycle events, and a poll each second): when it shuts off, crashes
+ * or pauses on an error, the wait stops at once (exit 1) with libvirt's state and reason, the
+ * tails of the serial console and QEMU's logs where they are local, and a hint. sshd refusing
+ * every key offered three times in a row over at least 10 s also stops it (exit 1): a wrong key
+ * never starts working, but sshd may answer a moment before cloud-init has written the keys.
+ * cloud-init finishing with errors is reported with its own words and exit status 5. In every
+ * case, Ctrl-C included, the workstation is kept for the user to look at. */
 #include "ready.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
@@ -18,9 +24,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "identity.h"
 #include "interrupt.h"
 #include "lifecycle.h"
 #include "sshcmd.h"
+#include "uri.h"
+
+#define CONSOLE_LINES  20
+#define QEMU_LOG_LINES 10
+#define TAIL_BYTES     (64 * 1024)
 
 typedef struct {
     VsCli *cli;
@@ -28,8 +40,14 @@ typedef struct {
     gint64 deadline;
     guint timeout_s;
     const char *name;
+    const char *uri;
+    virDomainPtr dom;
+    VsWatch *watch;
+    VsWatchStop stop; /* set when the watch said the domain stopped */
+    gboolean was_running;
 } Wait;
 
+/* Returns FALSE after setting a timeout error naming @step. */
 static gboolean
 timed_out(const Wait *w, const char *step, const char *detail, GError **error)
 {
@@ -42,6 +60,7 @@ timed_out(const Wait *w, const char *step, const char *detail, GError **error)
     return FALSE;
 }
 
+/* Returns TRUE (with @error set) when Ctrl-C was pressed. */
 static gboolean
 cancelled(const Wait *w, GError **error)
 {
@@ -53,6 +72,7 @@ cancelled(const Wait *w, GError **error)
     return TRUE;
 }
 
+/* Reports that @step is done, with the seconds since the wait began. */
 static void
 done(const Wait *w, const char *step)
 {
@@ -60,6 +80,28 @@ done(const Wait *w, const char *step)
                     (long long)((g_get_monotonic_time() - w->start) / G_USEC_PER_SEC));
 }
 
+/* Returns TRUE while the domain may still become ready; FALSE once it will not (@w->stop). */
+static gboolean
+going(Wait *w)
+{
+    return vs_watch_check(w->watch, &w->stop);
+}
+
+/* Sleeps @usec, watching the domain. Returns FALSE as soon as it stopped. */
+static gboolean
+nap(Wait *w, gint64 usec)
+{
+    gint64 until = g_get_monotonic_time() + usec;
+
+    while (g_get_monotonic_time() < until && !vs_interrupted()) {
+        if (!going(w))
+            return FALSE;
+        g_usleep(G_USEC_PER_SEC / 10);
+    }
+    return going(w);
+}
+
+/* Returns TRUE when @host:@port accepts a TCP connection. */
 static gboolean
 port_open(const char *host, guint port)
 {
@@ -76,36 +118,46 @@ port_open(const char *host, guint port)
     return rc == 0;
 }
 
-/* Runs @argv until it exits or @deadline passes (then it is killed). Returns FALSE when it could
- * not run or was killed; else its output (stdout and stderr together) and exit status. */
-static gboolean
-run_until(char **argv, gint64 deadline, char **ret_output, int *ret_status)
+typedef enum {
+    RUN_DONE,    /* it exited: output and status are set */
+    RUN_KILLED,  /* the deadline passed or Ctrl-C came: it was killed */
+    RUN_STOPPED, /* the domain stopped: it was killed */
+    RUN_FAILED,  /* it could not be started */
+} RunResult;
+
+/* Runs @argv until it exits, @deadline passes or the domain stops (then it is killed). Returns
+ * how it ended; with RUN_DONE its output (stdout and stderr together) and exit status. */
+static RunResult
+run_until(Wait *w, char **argv, gint64 deadline, char **ret_output, int *ret_status)
 {
     g_autofree char *path = NULL;
     int fd = g_file_open_tmp("vs-ready-XXXXXX", &path, NULL);
     GPid pid;
     int status = 0;
-    gboolean finished = FALSE;
+    RunResult result = RUN_DONE;
 
     if (fd < 0)
-        return FALSE;
+        return RUN_FAILED;
     if (!g_spawn_async_with_fds(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
                                 NULL, NULL, &pid, -1, fd, fd, NULL)) {
         close(fd);
         unlink(path);
-        return FALSE;
+        return RUN_FAILED;
     }
-    while (!finished) {
+    for (;;) {
         pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) {
-            finished = TRUE;
-        } else if (g_get_monotonic_time() >= deadline || vs_interrupted()) {
+        if (r == pid)
+            break;
+        if (g_get_monotonic_time() >= deadline || vs_interrupted())
+            result = RUN_KILLED;
+        else if (!going(w))
+            result = RUN_STOPPED;
+        if (result != RUN_DONE) {
             kill(pid, SIGTERM);
             waitpid(pid, &status, 0);
             break;
-        } else {
-            g_usleep(G_USEC_PER_SEC / 10);
         }
+        g_usleep(G_USEC_PER_SEC / 10);
     }
     close(fd);
     if (ret_output)
@@ -113,7 +165,95 @@ run_until(char **argv, gint64 deadline, char **ret_output, int *ret_status)
     unlink(path);
     g_spawn_close_pid(pid);
     *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
-    return finished;
+    return result;
+}
+
+/* Returns @path's last @lines lines; NULL when there are none, with @ret_note saying why. Else
+ * @ret_note is the path. @ret_panic as for vs_ready_tail(). */
+static char *
+tail_or_note(const char *path, guint lines, char **ret_panic, char **ret_note)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *tail = vs_ready_tail(path, lines, ret_panic, &error);
+
+    if (!tail) {
+        *ret_note = g_strdup(error->message);
+        return NULL;
+    }
+    if (!*tail) {
+        *ret_note = g_strdup_printf("%s is empty", path);
+        return NULL;
+    }
+    *ret_note = g_strdup(path);
+    return g_steal_pointer(&tail);
+}
+
+/* Returns FALSE after setting the error for a domain that stopped while @step was awaited. */
+static gboolean
+stopped(Wait *w, const char *step, GError **error)
+{
+    g_autofree char *console_log = NULL, *console = NULL, *console_note = NULL, *panic = NULL;
+    g_autofree char *qemu_path = NULL, *qemu_log = NULL, *qemu_note = NULL;
+    g_autofree char *message = NULL;
+    gboolean kvm = FALSE, local = vs_uri_is_local_qemu(w->uri);
+    VsReadyFailure f = {
+        .name = w->name, .step = step, .was_running = w->was_running, .stop = w->stop};
+
+    /* A domain that is gone has no XML left to name its console log. */
+    if (w->stop.state >= 0)
+        vs_watch_domain_facts(w->dom, &console_log, &kvm);
+    if (!console_log)
+        console_note = g_strdup("the domain writes no serial console log");
+    else if (!local)
+        console_note = g_strdup_printf("its log %s is on the libvirt host, not available here; "
+                                       "`virt-station console %s` attaches to the console",
+                                       console_log, w->name);
+    else
+        console = tail_or_note(console_log, CONSOLE_LINES, &panic, &console_note);
+    if (local) {
+        /* Where libvirt's QEMU driver writes each domain's log. */
+        g_autofree char *file = g_strdup_printf("%s.log", w->name);
+        qemu_path =
+            strstr(w->uri, "/session")
+                ? g_build_filename(g_get_user_cache_dir(), "libvirt", "qemu", "log", file, NULL)
+                : g_build_filename("/var/log/libvirt/qemu", file, NULL);
+        qemu_log = tail_or_note(qemu_path, QEMU_LOG_LINES, NULL, &qemu_note);
+    } else {
+        qemu_note = g_strdup("QEMU's log is on the libvirt host, not available here");
+    }
+    f.kvm = kvm;
+    f.console = console;
+    f.panic = panic;
+    f.console_note = console_note;
+    f.qemu_log = qemu_log;
+    f.qemu_note = qemu_note;
+    message = vs_ready_failure_message(&f);
+    g_set_error_literal(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_STOPPED, message);
+    return FALSE;
+}
+
+/* Returns FALSE after setting the error for sshd refusing every key offered. */
+static gboolean
+refused(const Wait *w, const VsSshTarget *target, const VsReadyRefusals *r, GError **error)
+{
+    g_autofree char *own = target->identity
+                               ? g_strdup_printf(" and virt-station's own key %s", target->identity)
+                               : g_strdup("");
+    g_autofree char *defaults = g_strdup_printf("the SSH agent's keys, ssh's default keys "
+                                                "(~/.ssh/id_*)%s",
+                                                own);
+    g_autofree char *offered =
+        vs_identity_describe((const char *const *)target->identities, defaults);
+
+    g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_FAILED,
+                "sshd on %s refused every key offered, %u times over %lld s (\"Permission denied "
+                "(publickey)\"). Keys offered: %s. Give the private key whose public half %s was "
+                "given: `virt-station wait %s --identity FILE` (also on start, restart, ssh, exec; "
+                "`up --ssh-key FILE.pub` offers FILE by itself). %s is kept",
+                w->name, r->count,
+                (long long)((g_get_monotonic_time() - r->first_us) / G_USEC_PER_SEC), offered,
+                w->name, w->name, w->name);
+    return FALSE;
 }
 
 char *
@@ -145,13 +285,21 @@ vs_ready_address(virDomainPtr dom, const VsStation *station)
 
 gboolean
 vs_ready_wait(VsCli *cli, virDomainPtr dom, const VsStation *station, const char *uri,
-              guint timeout_s, GError **error)
+              const char *const *identities, guint timeout_s, GError **error)
 {
-    Wait w = {cli, g_get_monotonic_time(), 0, timeout_s, virDomainGetName(dom)};
+    g_autoptr(VsWatch) watch = vs_watch_new(dom);
+    Wait w = {.cli = cli,
+              .start = g_get_monotonic_time(),
+              .timeout_s = timeout_s,
+              .name = virDomainGetName(dom),
+              .uri = uri,
+              .dom = dom,
+              .watch = watch};
     g_autofree char *address = NULL;
     g_autofree char *last = NULL;
     g_autoptr(VsSshTarget) target = NULL;
     g_autofree char *remote = vs_ssh_jump_from_uri(uri);
+    VsReadyRefusals refusals = {0};
 
     w.deadline = w.start + (gint64)timeout_s * G_USEC_PER_SEC;
     vs_cli_progress(cli, "waiting for %s (at most %u s):", w.name, timeout_s);
@@ -160,16 +308,21 @@ vs_ready_wait(VsCli *cli, virDomainPtr dom, const VsStation *station, const char
     while (virDomainIsActive(dom) != 1) {
         if (cancelled(&w, error))
             return FALSE;
+        if (!going(&w))
+            return stopped(&w, "the domain to run", error);
         if (g_get_monotonic_time() >= w.deadline)
             return timed_out(&w, "the domain to run", vs_lifecycle_state(dom), error);
         g_usleep(G_USEC_PER_SEC / 4);
     }
+    w.was_running = TRUE;
     done(&w, "domain running");
 
     /* 2. The network. A forwarded port on a remote host's loopback is checked by SSH only. */
     for (;;) {
         if (cancelled(&w, error))
             return FALSE;
+        if (!going(&w))
+            return stopped(&w, "the guest's network", error);
         address = vs_ready_address(dom, station);
         if (address && (!station->ssh_port || remote || port_open(address, station->ssh_port)))
             break;
@@ -179,12 +332,14 @@ vs_ready_wait(VsCli *cli, virDomainPtr dom, const VsStation *station, const char
                              station->ssh_port ? "the forwarded port does not accept connections"
                                                : "no DHCP lease or guest agent address",
                              error);
-        g_usleep(G_USEC_PER_SEC / 2);
+        if (!nap(&w, G_USEC_PER_SEC / 2))
+            return stopped(&w, "the guest's network", error);
     }
     done(&w, station->ssh_port ? "forwarded SSH port open" : "guest address known");
 
-    /* 3. sshd answers, with the host key we gave the guest. */
-    target = vs_ssh_target_new(uri, w.name, station, station->ssh_port ? NULL : address, error);
+    /* 3. sshd lets us in, with the host key we gave the guest. */
+    target = vs_ssh_target_new(uri, w.name, station, station->ssh_port ? NULL : address, identities,
+                               error);
     if (!target)
         return FALSE;
     for (;;) {
@@ -193,15 +348,22 @@ vs_ready_wait(VsCli *cli, virDomainPtr dom, const VsStation *station, const char
         g_autofree char *out = NULL;
         int status = 255;
         gint64 attempt = MIN(w.deadline, g_get_monotonic_time() + 20 * G_USEC_PER_SEC);
-        if (run_until((char **)argv->pdata, attempt, &out, &status) && status == 0)
+        RunResult r = run_until(&w, (char **)argv->pdata, attempt, &out, &status);
+        if (r == RUN_DONE && status == 0)
             break;
+        if (r == RUN_STOPPED)
+            return stopped(&w, "sshd to answer", error);
         g_free(last);
         last = g_strdup(out ? g_strstrip(out) : "no answer");
+        if (vs_ready_refusals_note(&refusals, r == RUN_DONE && vs_ready_is_refusal(out),
+                                   g_get_monotonic_time()))
+            return refused(&w, target, &refusals, error);
         if (cancelled(&w, error))
             return FALSE;
         if (g_get_monotonic_time() >= w.deadline)
             return timed_out(&w, "sshd to answer", last, error);
-        g_usleep(2 * G_USEC_PER_SEC);
+        if (!nap(&w, 2 * G_USEC_PER_SEC))
+            return stopped(&w, "sshd to answer", error);
     }
     done(&w, "sshd answering");
 
@@ -213,7 +375,10 @@ vs_ready_wait(VsCli *cli, virDomainPtr dom, const VsStation *station, const char
         g_autoptr(GPtrArray) argv = vs_ssh_argv(target, TRUE, FALSE, cmd);
         g_autofree char *out = NULL;
         int status = 255;
-        if (!run_until((char **)argv->pdata, w.deadline, &out, &status)) {
+        RunResult r = run_until(&w, (char **)argv->pdata, w.deadline, &out, &status);
+        if (r == RUN_STOPPED)
+            return stopped(&w, "cloud-init to finish", error);
+        if (r != RUN_DONE) {
             if (cancelled(&w, error))
                 return FALSE;
             return timed_out(&w, "cloud-init to finish", NULL, error);
@@ -222,9 +387,237 @@ vs_ready_wait(VsCli *cli, virDomainPtr dom, const VsStation *station, const char
             done(&w, "cloud-init finished");
             return TRUE;
         }
+        /* The guest may have gone down under `cloud-init status` (a poweroff in runcmd): ssh
+         * then fails (255) a moment before libvirt says so; give the watch that moment. */
+        if (!(status == 255 ? nap(&w, 5 * G_USEC_PER_SEC) : going(&w)))
+            return stopped(&w, "cloud-init to finish", error);
         g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_CLOUD_INIT,
                     "%s runs, but cloud-init finished with errors:\n%s", w.name,
                     out ? g_strstrip(out) : "(no output from cloud-init status)");
         return FALSE;
+    }
+}
+
+/* ---- the pure parts ---- */
+
+gboolean
+vs_ready_refusals_note(VsReadyRefusals *r, gboolean refused_now, gint64 now_us)
+{
+    if (!refused_now) {
+        r->count = 0;
+        return FALSE;
+    }
+    if (r->count == 0)
+        r->first_us = now_us;
+    r->count++;
+    return r->count >= VS_READY_REFUSALS && now_us - r->first_us >= VS_READY_REFUSAL_SPAN_US;
+}
+
+gboolean
+vs_ready_is_refusal(const char *ssh_output)
+{
+    return ssh_output && strstr(ssh_output, "Permission denied (publickey") != NULL;
+}
+
+/* Returns what happened to the domain, in words, for @f. */
+static const char *
+what_happened(const VsReadyFailure *f)
+{
+    const VsWatchStop *s = &f->stop;
+
+    if (s->state < 0)
+        return "it was undefined (deleted) from elsewhere";
+    if (s->panicked)
+        return "the guest crashed: its kernel panicked (reported through pvpanic)";
+    switch (s->state) {
+    case VIR_DOMAIN_SHUTOFF:
+        switch (s->reason) {
+        case VIR_DOMAIN_SHUTOFF_SHUTDOWN:
+            return "the guest shut itself down";
+        case VIR_DOMAIN_SHUTOFF_DESTROYED:
+            return "it was powered off from the host (virsh destroy, `virt-station stop --force`)";
+        case VIR_DOMAIN_SHUTOFF_CRASHED:
+            return "the guest crashed";
+        case VIR_DOMAIN_SHUTOFF_FAILED:
+            return "QEMU failed";
+        case VIR_DOMAIN_SHUTOFF_SAVED:
+            return "it was saved to a file (virsh save)";
+        case VIR_DOMAIN_SHUTOFF_MIGRATED:
+            return "it was migrated to another host";
+        default:
+            return "it is shut off";
+        }
+    case VIR_DOMAIN_CRASHED:
+        return "the guest crashed";
+    case VIR_DOMAIN_PAUSED:
+        switch (s->reason) {
+        case VIR_DOMAIN_PAUSED_CRASHED:
+            return "the guest crashed and QEMU paused it";
+        case VIR_DOMAIN_PAUSED_IOERROR:
+            return "a disk I/O error paused it";
+        case VIR_DOMAIN_PAUSED_WATCHDOG:
+            return "the guest's watchdog fired and paused it";
+        case VIR_DOMAIN_PAUSED_POSTCOPY_FAILED:
+            return "a post-copy migration failed and left it paused";
+        default:
+            return "QEMU paused it without saying why";
+        }
+    default:
+        return "it stopped";
+    }
+}
+
+/* Returns a hint that fits @f, or NULL. */
+static char *
+hint(const VsReadyFailure *f)
+{
+    const VsWatchStop *s = &f->stop;
+    gboolean kvm_error = f->qemu_log && strstr(f->qemu_log, "KVM internal error");
+
+    if (s->state == VIR_DOMAIN_PAUSED && s->reason == VIR_DOMAIN_PAUSED_UNKNOWN &&
+        (f->kvm || kvm_error))
+        return g_strdup_printf(
+            "this is how a KVM internal error shows%s: this host cannot run KVM guests. Delete "
+            "%s and try again with `--virt-type qemu` (software emulation)",
+            kvm_error ? " (QEMU's log above says so)" : "", f->name);
+    if (s->state == VIR_DOMAIN_PAUSED && s->reason == VIR_DOMAIN_PAUSED_IOERROR)
+        return g_strdup_printf("is the storage pool's disk full? `virsh domblkerror %s` names the "
+                               "disk; `virsh resume %s` continues once it is fixed",
+                               f->name, f->name);
+    if (s->panicked ||
+        (s->state == VIR_DOMAIN_SHUTOFF && s->reason == VIR_DOMAIN_SHUTOFF_CRASHED) ||
+        s->state == VIR_DOMAIN_CRASHED ||
+        (s->state == VIR_DOMAIN_PAUSED && s->reason == VIR_DOMAIN_PAUSED_CRASHED))
+        return g_strdup("the serial console above shows why (a kernel panic, a failing bootcmd "
+                        "in the user-data)");
+    if (s->state == VIR_DOMAIN_SHUTOFF && s->reason == VIR_DOMAIN_SHUTOFF_SHUTDOWN)
+        return g_strdup_printf("look for a poweroff or shutdown in its user-data, or on the serial "
+                               "console above; `virt-station start %s` boots it again",
+                               f->name);
+    if (s->state == VIR_DOMAIN_SHUTOFF && s->reason == VIR_DOMAIN_SHUTOFF_FAILED)
+        return g_strdup("QEMU's log above says why");
+    if (s->state == VIR_DOMAIN_PAUSED && s->reason == VIR_DOMAIN_PAUSED_UNKNOWN)
+        return g_strdup("QEMU's log above may say why");
+    return NULL;
+}
+
+/* Appends @lines indented under @title, or @title with @note when there are none. */
+static void
+append_tail(GString *out, const char *title, const char *lines, const char *note)
+{
+    if (!lines) {
+        g_string_append_printf(out, "\n%s: none (%s)", title, note);
+        return;
+    }
+    g_string_append_printf(out, "\n%s (last lines of %s):", title, note);
+    g_auto(GStrv) split = g_strsplit(lines, "\n", -1);
+    for (guint i = 0; split[i]; i++)
+        if (split[i][0] || split[i + 1])
+            g_string_append_printf(out, "\n  | %s", split[i]);
+}
+
+char *
+vs_ready_failure_message(const VsReadyFailure *f)
+{
+    GString *out = g_string_new(NULL);
+    g_autofree char *h = hint(f);
+    const char *state = vs_watch_state_to_string(f->stop.state);
+    const char *reason = vs_watch_reason_to_string(f->stop.state, f->stop.reason);
+
+    if (f->was_running)
+        g_string_append_printf(out,
+                               "%s stopped while waiting for %s: %s (libvirt: state %s, "
+                               "reason %s)",
+                               f->name, f->step, what_happened(f), state, reason);
+    else
+        g_string_append_printf(out, "%s is not running: %s (libvirt: state %s, reason %s)", f->name,
+                               what_happened(f), state, reason);
+    if (f->panic)
+        g_string_append_printf(out, "\nThe guest's kernel said: %s", f->panic);
+    append_tail(out, "Serial console", f->console, f->console_note);
+    append_tail(out, "QEMU's log", f->qemu_log, f->qemu_note);
+    if (h)
+        g_string_append_printf(out, "\nHint: %s.", h);
+    if (f->stop.state >= 0)
+        g_string_append_printf(out,
+                               "\n%s is kept as it is, for inspection: `virt-station info %s`, "
+                               "`virt-station start %s` boots it again, `virt-station delete %s` "
+                               "removes it.",
+                               f->name, f->name, f->name, f->name);
+    return g_string_free(out, FALSE);
+}
+
+char *
+vs_ready_tail(const char *path, guint lines, char **ret_panic, GError **error)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    g_autofree char *buf = NULL;
+    GString *clean;
+    off_t size;
+    ssize_t n;
+    const char *p, *start;
+    guint seen = 0;
+
+    if (fd < 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", path,
+                    g_strerror(errno));
+        return NULL;
+    }
+    size = lseek(fd, 0, SEEK_END);
+    if (size > TAIL_BYTES)
+        lseek(fd, size - TAIL_BYTES, SEEK_SET);
+    else
+        lseek(fd, 0, SEEK_SET);
+    buf = g_malloc(TAIL_BYTES + 1);
+    n = read(fd, buf, TAIL_BYTES);
+    close(fd);
+    if (n < 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", path,
+                    g_strerror(errno));
+        return NULL;
+    }
+    buf[n] = '\0';
+    /* Terminal escapes (ESC [ ... final byte) and control characters go; \r\n becomes \n. */
+    clean = g_string_sized_new((gsize)n);
+    for (p = buf; p < buf + n; p++) {
+        if (*p == '\033') {
+            if (p + 1 < buf + n && p[1] == '[') {
+                p += 2;
+                while (p < buf + n && !(*p >= 0x40 && *p <= 0x7e))
+                    p++;
+            }
+            continue;
+        }
+        if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
+            continue;
+        g_string_append_c(clean, *p);
+    }
+    while (clean->len > 0 && clean->str[clean->len - 1] == '\n')
+        g_string_truncate(clean, clean->len - 1);
+    /* Back from the end to the start of the @lines-th last line. */
+    start = clean->str;
+    for (p = clean->str + clean->len; p > clean->str; p--) {
+        if (p[-1] == '\n' && ++seen == lines) {
+            start = p;
+            break;
+        }
+    }
+    if (ret_panic) {
+        /* The last panic line, when it lies before the lines returned. */
+        const char *panic =
+            g_strrstr_len(clean->str, (gssize)(start - clean->str), "Kernel panic - not syncing");
+        *ret_panic = NULL;
+        if (panic && !g_strstr_len(start, -1, "Kernel panic - not syncing")) {
+            const char *end = strchr(panic, '\n');
+            while (panic > clean->str && panic[-1] != '\n') /* the whole line */
+                panic--;
+            g_autofree char *line = end ? g_strndup(panic, (gsize)(end - panic)) : g_strdup(panic);
+            *ret_panic = g_utf8_make_valid(line, -1);
+        }
+    }
+    {
+        g_autofree char *valid = g_utf8_make_valid(start, -1);
+        g_string_free(clean, TRUE);
+        return g_steal_pointer(&valid);
     }
 }

@@ -204,6 +204,9 @@ vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
     }
     if (facts->console_log_dir)
         c->console_log = g_strdup_printf("%s/%s-console.log", facts->console_log_dir, c->name);
+    /* A pvpanic device, so that a guest kernel panic reaches libvirt (the wait stops at once)
+     * rather than leaving a hung guest that only a timeout notices. */
+    c->pvpanic = c->arch == VS_ARCH_X86_64 || facts->libvirt_version >= VS_PVPANIC_AARCH64_LIBVIRT;
 
     if (spec->display && !parse_enum(spec->display, vs_display_from_string, "display",
                                      "none, vnc, spice", &v, error))

@@ -18,6 +18,7 @@ vs_ssh_target_free(VsSshTarget *t)
     g_free(t->jump_known_hosts);
     g_free(t->alias);
     g_free(t->known_hosts);
+    g_strfreev(t->identities);
     g_free(t->identity);
     g_free(t);
 }
@@ -53,7 +54,7 @@ vs_ssh_uri_param(const char *uri, const char *name)
 
 VsSshTarget *
 vs_ssh_target_new(const char *uri, const char *name, const VsStation *station, const char *host,
-                  GError **error)
+                  const char *const *identities, GError **error)
 {
     g_autoptr(VsSshTarget) t = g_new0(VsSshTarget, 1);
     g_autofree char *dir =
@@ -81,7 +82,10 @@ vs_ssh_target_new(const char *uri, const char *name, const VsStation *station, c
         t->jump_no_verify = g_strcmp0(no_verify, "1") == 0;
     }
     t->alias = g_strdup_printf("vs-%s", name);
-    t->identity = vs_keys_own_key(FALSE, NULL);
+    if (identities && identities[0])
+        t->identities = g_strdupv((char **)identities);
+    else
+        t->identity = vs_keys_own_key(FALSE, NULL);
     /* known_hosts is rewritten from the metadata each time: it holds public keys only. */
     text = vs_station_known_hosts(station, t->alias);
     if (g_mkdir_with_parents(dir, 0700) < 0) {
@@ -117,7 +121,16 @@ vs_ssh_argv(const VsSshTarget *t, gboolean batch, gboolean tty, char **command)
         g_ptr_array_add(argv, g_strdup("-o"));
         g_ptr_array_add(argv, g_strdup("ConnectTimeout=10"));
     }
-    if (t->identity) {
+    if (t->identities) {
+        /* Exactly these keys: an agent holding many would otherwise use up sshd's
+         * MaxAuthTries before the right one is offered. */
+        for (guint i = 0; t->identities[i]; i++) {
+            g_ptr_array_add(argv, g_strdup("-i"));
+            g_ptr_array_add(argv, g_strdup(t->identities[i]));
+        }
+        g_ptr_array_add(argv, g_strdup("-o"));
+        g_ptr_array_add(argv, g_strdup("IdentitiesOnly=yes"));
+    } else if (t->identity) {
         g_ptr_array_add(argv, g_strdup("-i"));
         g_ptr_array_add(argv, g_strdup(t->identity));
     }

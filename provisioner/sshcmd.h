@@ -16,16 +16,18 @@ typedef struct {
     gboolean jump_no_verify; /* the URI's no_verify=1 */
     char *alias;             /* HostKeyAlias: vs-NAME */
     char *known_hosts;       /* a file holding the guest's host keys under @alias */
-    char *identity;          /* virt-station's own key, when there is one */
+    char **identities;       /* the keys to offer, and no others (IdentitiesOnly); or NULL */
+    char *identity;          /* without @identities: virt-station's own key, when there is one */
 } VsSshTarget;
 
 void vs_ssh_target_free(VsSshTarget *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsSshTarget, vs_ssh_target_free)
 
 /* Returns the target for workstation @name reached at @host (NULL: the metadata's host) through
- * the libvirt connection @uri, or NULL with @error set. */
+ * the libvirt connection @uri, logging in with exactly @identities (private key files) when
+ * given, else with the agent, ssh's defaults and virt-station's own key; or NULL with @error. */
 VsSshTarget *vs_ssh_target_new(const char *uri, const char *name, const VsStation *station,
-                               const char *host, GError **error);
+                               const char *host, const char *const *identities, GError **error);
 
 /* Returns the ssh argv (NULL-terminated) to run @command (NULL: a login shell). @batch: no
  * prompts; @tty: ask for a terminal. */

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "connect.h"
+#include "identity.h"
 #include "ports.h"
 #include "uri.h"
 
@@ -88,4 +89,28 @@ vs_target_free_port(virConnectPtr conn, gboolean remote, virDomainPtr except, GE
     }
     g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FAILED, "no free port on 127.0.0.1");
     return 0;
+}
+
+gboolean
+vs_target_identities(const VsTarget *t, const char *identity, char ***ret_identities,
+                     GError **error)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    if (virDomainGetUUIDString(t->dom, uuid) < 0)
+        uuid[0] = '\0';
+    return vs_identity_resolve(identity, t->uri, uuid[0] ? uuid : NULL, ret_identities, error);
+}
+
+gboolean
+vs_target_remember_identities(const char *uri, virDomainPtr dom, const char *const *identities,
+                              GError **error)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    if (!identities || !identities[0])
+        return TRUE;
+    if (virDomainGetUUIDString(dom, uuid) < 0)
+        return vs_libvirt_error(error, "reading the domain's UUID");
+    return vs_identity_remember(uri, uuid, identities, error);
 }

@@ -35,6 +35,17 @@ gboolean vs_target_begin(VsCli *cli, const VsCommand *cmd, const GOptionEntry *e
                          char ***argv, gboolean allow_foreign, VsTarget *t, const char **ret_name,
                          GError **error);
 
+/* Sets @ret_identities to the private keys to log in to @t with: @identity when given (checked:
+ * a readable regular file, else exit status 2), else those remembered for it on this client,
+ * else NULL (the agent and ssh's defaults). */
+gboolean vs_target_identities(const VsTarget *t, const char *identity, char ***ret_identities,
+                              GError **error);
+
+/* Remembers @identities (none: nothing) as the keys to log in to the domain @dom of @uri with.
+ * Returns FALSE with @error set when they could not be written down. */
+gboolean vs_target_remember_identities(const char *uri, virDomainPtr dom,
+                                       const char *const *identities, GError **error);
+
 /* Parses "COMMAND NAME" from @argc/@argv after option parsing; sets @error (usage) otherwise. */
 gboolean vs_target_name(const char *command, int argc, char **argv, const char **ret_name,
                         GError **error);

@@ -15,6 +15,7 @@
 #include "connect.h"
 #include "defaults.h"
 #include "hostcache.h"
+#include "identity.h"
 #include "interrupt.h"
 #include "keys.h"
 #include "lifecycle.h"
@@ -179,6 +180,29 @@ make_seed(VsCli *cli, const VsSpec *spec, const VsDomainConfig *config, VsHostKe
     return vs_seed_build(&files, error);
 }
 
+/* Returns the keys to log in with: --identity, else the private halves of the --ssh-key files
+ * that sit beside them; NULL for neither (the agent, ssh's defaults, virt-station's own key). */
+static char **
+login_identities(const VsSpec *spec, const VsUpFlags *flags)
+{
+    g_autoptr(GPtrArray) pubs = g_ptr_array_new();
+    g_auto(GStrv) halves = NULL;
+
+    if (flags->identity) {
+        g_autoptr(GError) error = NULL;
+        char **one = NULL;
+        /* Checked by the program already: this cannot fail but for a race. */
+        if (!vs_identity_resolve(flags->identity, NULL, NULL, &one, &error))
+            vs_cli_warn("%s", error->message);
+        return one;
+    }
+    for (guint i = 0; i < spec->ssh_keys->len; i++)
+        g_ptr_array_add(pubs, spec->ssh_keys->pdata[i]);
+    g_ptr_array_add(pubs, NULL);
+    halves = vs_identity_from_public((const char *const *)pubs->pdata);
+    return halves[0] ? g_steal_pointer(&halves) : NULL;
+}
+
 static void
 print_how_to_connect(VsCli *cli, const VsDomainConfig *config)
 {
@@ -206,6 +230,7 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
     VsCaps caps = {.arch = VS_ARCH_X86_64};
     gboolean secret = FALSE;
     int lock = -1;
+    g_auto(GStrv) identities = NULL;
 
     if (!uri)
         return vs_cli_fail(cli, "up", error);
@@ -301,6 +326,7 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
     xml = vs_domain_xml(config, &error);
     if (!xml)
         return vs_cli_fail(cli, "up", error);
+    identities = login_identities(spec, flags);
 
     /* The steps that change the host. */
     c.conn = conn;
@@ -328,6 +354,10 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
         goto fail;
     if (!not_interrupted("define", &error) || !(c.dom = vs_lifecycle_define(conn, xml, &error)))
         goto fail;
+    if (!vs_target_remember_identities(uri, c.dom, (const char *const *)identities, &error)) {
+        vs_cli_warn("%s", error->message);
+        g_clear_error(&error);
+    }
     if (!not_interrupted("start", &error) || !vs_lifecycle_start(c.dom, &error))
         goto fail;
     if (lock >= 0)
@@ -343,13 +373,20 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
     }
     {
         g_autoptr(VsStation) station = vs_lifecycle_station(c.dom, &error);
-        if (!station || !vs_ready_wait(cli, c.dom, station, uri, flags->timeout_s, &error))
+        if (!station || !vs_ready_wait(cli, c.dom, station, uri, (const char *const *)identities,
+                                       flags->timeout_s, &error))
             return vs_cli_fail(cli, "up", error);
     }
     print_how_to_connect(cli, config);
     return VS_EXIT_OK;
 
 fail:
+    if (c.dom) {
+        /* The domain goes: so does what was remembered for its UUID. */
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        if (virDomainGetUUIDString(c.dom, uuid) == 0)
+            vs_identity_forget(uri, uuid);
+    }
     rollback(cli, &c);
     if (lock >= 0)
         close(lock);

@@ -12,6 +12,7 @@ typedef struct {
     gboolean print_xml;
     gboolean no_wait;
     guint timeout_s;
+    const char *identity; /* --identity FILE, checked; NULL: the private halves of --ssh-key */
 } VsUpFlags;
 
 /* Fills @facts for @spec on a host with @caps (@reached: libvirt answered; otherwise @caps are

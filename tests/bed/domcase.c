@@ -62,6 +62,9 @@ vs_domcase_parse_facts(const char *text)
     f->arch = vs_arch_from_string(scalar(&doc, root, "arch"));
     f->passt = g_strcmp0(scalar(&doc, root, "passt"), "true") == 0;
     f->session = g_strcmp0(scalar(&doc, root, "session"), "true") == 0;
+    if (scalar(&doc, root, "libvirt-version"))
+        f->libvirt_version =
+            (unsigned long)g_ascii_strtoull(scalar(&doc, root, "libvirt-version"), NULL, 10);
     f->console_log_dir = g_strdup(scalar(&doc, root, "console-log-dir"));
     f->image_alias = g_strdup(scalar(&doc, root, "image-alias"));
     f->base_pool = g_strdup(scalar(&doc, root, "base-pool"));

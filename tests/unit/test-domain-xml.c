@@ -201,6 +201,58 @@ compare_names(gconstpointer a, gconstpointer b)
 }
 
 static void
+libvirt_9_0(VsHostFacts *facts)
+{
+    facts->libvirt_version = 9000000;
+}
+
+static void
+libvirt_9_1(VsHostFacts *facts)
+{
+    facts->libvirt_version = 9001000;
+}
+
+/* Returns the model of @xml's <panic> devices, space-separated ("" for none). */
+static char *
+panic_models(const char *xml)
+{
+    g_autoptr(xmlDoc) doc = xmlReadMemory(xml, (int)strlen(xml), "d.xml", NULL, XML_PARSE_NONET);
+    g_autoptr(xmlXPathContext) ctxt = xmlXPathNewContext(doc);
+    g_autoptr(xmlXPathObject) obj = xmlXPathEvalExpression(BAD_CAST "/domain/devices/panic", ctxt);
+    GString *out = g_string_new(NULL);
+
+    for (int i = 0; obj->nodesetval && i < obj->nodesetval->nodeNr; i++) {
+        xmlChar *model = xmlGetProp(obj->nodesetval->nodeTab[i], BAD_CAST "model");
+        g_string_append_printf(out, "%s%s", i ? " " : "", (char *)model);
+        xmlFree(model);
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* pvpanic, so that a guest's kernel panic reaches libvirt: the ISA device on x86 whatever the
+ * libvirt; pvpanic-pci on aarch64 only where libvirt 9.1+ accepts it. */
+static void
+test_pvpanic(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *x86 = vs_domcase_xml_with("domains/user-slirp.yaml", libvirt_9_0, &error);
+    g_autofree char *arm_old =
+        vs_domcase_xml_with("domains/aarch64-cdrom.yaml", libvirt_9_0, &error);
+    g_autofree char *arm_new =
+        vs_domcase_xml_with("domains/aarch64-cdrom.yaml", libvirt_9_1, &error);
+
+    g_assert_no_error(error);
+    g_autofree char *x86_models = panic_models(x86);
+    g_autofree char *old_models = panic_models(arm_old);
+    g_autofree char *new_models = panic_models(arm_new);
+    g_assert_cmpstr(x86_models, ==, "isa");
+    g_assert_cmpstr(old_models, ==, "");
+    g_assert_cmpstr(new_models, ==, "pvpanic");
+    /* A crashed guest is powered off and kept defined. */
+    g_assert_nonnull(strstr(x86, "<on_crash>destroy</on_crash>"));
+}
+
+static void
 test_all_data_used(void)
 {
     vs_golden_assert_all_used("domains");
@@ -228,6 +280,7 @@ main(int argc, char **argv)
                     test_hostile_values_keep_structure);
     g_test_add_func("/domain-xml/names/invalid-refused", test_invalid_names_refused);
     g_test_add_func("/domain-xml/port-rewrite", test_port_rewrite);
+    g_test_add_func("/domain-xml/pvpanic", test_pvpanic);
     g_test_add_func("/domain-xml/zz-last/all-data-used", test_all_data_used);
     return g_test_run();
 }
