@@ -8,3 +8,12 @@
  * libvirt does not show NVIDIA's vendor-specific vGPU files, mdev type descriptions or
  * subsystem ids: framebuffers come from the type names. */
 VsGpuInventory *vs_gpu_inventory_from_nodedevs(GPtrArray *xmls, GError **error);
+
+/* Returns the node-device XML documents of a host (the caller's libvirt connection in @data). */
+typedef GPtrArray *(*VsNodedevXmlFunc)(void *data, GError **error);
+
+/* Returns the host's GPU inventory, the one place that decides where it comes from: its node
+ * devices (@nodedevs called with @data) when @from_libvirt — a remote host, or asked for —
+ * else sysfs under @sysfs_root (NULL: $VIRT_STATION_SYSFS_ROOT, else /sys). */
+VsGpuInventory *vs_gpu_host_inventory(gboolean from_libvirt, const char *sysfs_root,
+                                      VsNodedevXmlFunc nodedevs, void *data, GError **error);

@@ -32,6 +32,24 @@ vs_gpu_plan_free(VsGpuPlan *plan)
     g_free(plan);
 }
 
+VsGpuPlan *
+vs_gpu_plan_copy(const VsGpuPlan *plan)
+{
+    VsGpuPlan *copy = vs_gpu_plan_new(plan->mode);
+
+    copy->device = g_strdup(plan->device);
+    copy->vgpu_type = g_strdup(plan->vgpu_type);
+    copy->vgpu_kind = plan->vgpu_kind;
+    copy->render_node = g_strdup(plan->render_node);
+    copy->egl_headless = plan->egl_headless;
+    copy->mdev_uuid = g_strdup(plan->mdev_uuid);
+    for (guint i = 0; i < plan->functions->len; i++)
+        g_ptr_array_add(copy->functions, g_strdup(plan->functions->pdata[i]));
+    for (guint i = 0; i < plan->reasons->len; i++)
+        g_ptr_array_add(copy->reasons, g_strdup(plan->reasons->pdata[i]));
+    return copy;
+}
+
 gboolean
 vs_pci_address_parse(const char *str, guint *ret_domain, guint *ret_bus, guint *ret_slot,
                      guint *ret_function)

@@ -34,6 +34,8 @@ typedef struct {
 /* Returns a new plan of @mode with no device. */
 VsGpuPlan *vs_gpu_plan_new(VsGpuMode mode);
 void vs_gpu_plan_free(VsGpuPlan *plan);
+/* Returns a deep copy of @plan. */
+VsGpuPlan *vs_gpu_plan_copy(const VsGpuPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsGpuPlan, vs_gpu_plan_free)
 
 /* Returns the CLI/JSON spelling of @mode ("none", "virgl", ...). */

@@ -25,7 +25,7 @@ vs_cmd_adopt(VsCli *cli, int argc, char **argv)
                                    NULL,
                                    FALSE,
                                    NULL};
-    g_auto(VsTarget) t = {.lock = -1};
+    g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     g_autoptr(VsStation) copied = NULL;
     g_autoptr(VsStation) adopted = NULL;
@@ -60,8 +60,10 @@ vs_cmd_adopt(VsCli *cli, int argc, char **argv)
     if (old_port) {
         g_autoptr(GHashTable) used = vs_lifecycle_used_ports(t.conn, t.dom);
         if (g_hash_table_contains(used, GUINT_TO_POINTER(old_port))) {
-            t.lock = vs_ports_lock();
-            port = vs_target_free_port(t.conn, !vs_uri_is_local_qemu(t.uri), t.dom, &error);
+            t.port_lock = vs_lock_take(VS_LOCK_PORT, NULL, TRUE, &error);
+            port = t.port_lock
+                       ? vs_target_free_port(t.conn, !vs_uri_is_local_qemu(t.uri), 0, t.dom, &error)
+                       : 0;
             if (!port)
                 return vs_cli_fail(cli, "adopt", error);
         }

@@ -41,7 +41,7 @@ vs_cmd_console(VsCli *cli, int argc, char **argv)
     static const VsCommand self = {
         "console", "NAME", "Attach to a workstation's serial console; Ctrl-] leaves.",
         NULL,      FALSE,  NULL};
-    g_auto(VsTarget) t = {.lock = -1};
+    g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     g_autoptr(virStream) st = NULL;
     struct termios saved, raw;

@@ -20,7 +20,7 @@ vs_cmd_delete(VsCli *cli, int argc, char **argv)
                                    NULL,
                                    FALSE,
                                    NULL};
-    g_auto(VsTarget) t = {.lock = -1};
+    g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
     const char *name;
@@ -48,7 +48,7 @@ vs_cmd_xml(VsCli *cli, int argc, char **argv)
     };
     static const VsCommand self = {
         "xml", "NAME [--inactive]", "Print a workstation's libvirt domain XML.", NULL, FALSE, NULL};
-    g_auto(VsTarget) t = {.lock = -1};
+    g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     g_autofree char *xml = NULL;
     const char *name;

@@ -11,6 +11,13 @@
 #include "spec.h"
 #include "sshcmd.h"
 
+/* Returns the node-device XML of @data (a connection). */
+static GPtrArray *
+nodedev_xmls(void *data, GError **error)
+{
+    return vs_caps_nodedev_xmls(data, error);
+}
+
 int
 vs_cmd_gpu(VsCli *cli, int argc, char **argv)
 {
@@ -67,12 +74,7 @@ vs_cmd_gpu(VsCli *cli, int argc, char **argv)
             return vs_cli_fail(cli, "gpu", conn_error);
         else if (cli->debug)
             vs_cli_warn("%s: QEMU's version is unknown", conn_error->message);
-        if (use_libvirt) {
-            g_autoptr(GPtrArray) xmls = vs_caps_nodedev_xmls(conn, &error);
-            inv = xmls ? vs_gpu_inventory_from_nodedevs(xmls, &error) : NULL;
-        } else {
-            inv = vs_gpu_inventory_read(vs_gpu_sysfs_root(root_opt), &error);
-        }
+        inv = vs_gpu_host_inventory(use_libvirt, root_opt, nodedev_xmls, conn, &error);
     }
     if (!inv)
         return vs_cli_fail(cli, "gpu", error);

@@ -132,7 +132,7 @@ pool_name(const char *pool_opt, GError **error)
 static gboolean
 pull_volume(VsCli *cli, VsImage *image, const char *pool_opt, GError **error)
 {
-    g_auto(VsTarget) t = {.lock = -1};
+    g_auto(VsTarget) t = {0};
     g_autofree char *pool = image->pool ? g_strdup(image->pool) : pool_name(pool_opt, error);
     g_autofree char *partial = vs_cache_partial_dir();
     g_autofree char *part = NULL;
@@ -238,7 +238,7 @@ static int
 prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
 {
     g_autoptr(GError) error = NULL;
-    g_auto(VsTarget) t = {.lock = -1};
+    g_auto(VsTarget) t = {0};
     g_autoptr(GPtrArray) entries = vs_cache_list(&error);
     g_autoptr(GHashTable) backing = NULL;
     g_autoptr(GHashTable) users = NULL;

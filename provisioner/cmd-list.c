@@ -120,7 +120,7 @@ vs_cmd_list(VsCli *cli, int argc, char **argv)
     };
     static const VsCommand self = {"list", "[--all] [--json]", "List workstations.", NULL, TRUE,
                                    NULL};
-    g_auto(VsTarget) t = {.lock = -1};
+    g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
     virDomainPtr *doms = NULL;
@@ -197,7 +197,7 @@ vs_cmd_info(VsCli *cli, int argc, char **argv)
 {
     static const VsCommand self = {"info", "NAME [--json]", "Show a workstation.", NULL, TRUE,
                                    NULL};
-    g_auto(VsTarget) t = {.lock = -1};
+    g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     const char *name;
 

@@ -17,28 +17,27 @@
 static gboolean
 refresh_port(VsCli *cli, VsTarget *t, GError **error)
 {
+    g_autoptr(VsLock) lock = NULL;
     guint16 port;
     virDomainPtr dom;
-    int lock;
 
     if (!t->station->ssh_port || !vs_uri_is_local_qemu(t->uri) ||
         vs_ports_is_free_loopback((guint16)t->station->ssh_port))
         return TRUE;
-    lock = vs_ports_lock();
-    port = vs_target_free_port(t->conn, FALSE, NULL, error);
-    dom = port ? vs_lifecycle_set_port(t->dom, port, error) : NULL;
-    if (!dom) {
-        if (lock >= 0)
-            close(lock);
+    lock = vs_lock_take(VS_LOCK_PORT, NULL, TRUE, error);
+    if (!lock)
         return FALSE;
-    }
+    port = vs_target_free_port(t->conn, FALSE, 0, NULL, error);
+    dom = port ? vs_lifecycle_set_port(t->dom, port, error) : NULL;
+    if (!dom)
+        return FALSE;
     vs_cli_progress(cli, "port %u is taken now; %s forwards SSH from port %u instead",
                     t->station->ssh_port, virDomainGetName(dom), port);
     virDomainFree(t->dom);
     t->dom = dom;
     t->station->ssh_port = port;
     /* The lock is held until the domain runs and holds its port (see start_and_wait). */
-    t->lock = lock;
+    t->port_lock = g_steal_pointer(&lock);
     return TRUE;
 }
 
@@ -56,10 +55,7 @@ start_and_wait(VsCli *cli, const char *command, VsTarget *t, gboolean no_wait, g
             return vs_cli_fail(cli, command, error);
         vs_cli_progress(cli, "%s started", virDomainGetName(t->dom));
     }
-    if (t->lock >= 0) {
-        close(t->lock);
-        t->lock = -1;
-    }
+    g_clear_pointer(&t->port_lock, vs_lock_release);
     if (no_wait)
         return VS_EXIT_OK;
     if (!vs_ready_wait(cli, t->dom, t->station, t->uri, (const char *const *)identities, timeout_s,
@@ -96,7 +92,7 @@ start_like(VsCli *cli, const char *command, int argc, char **argv, gboolean rest
                             NULL,
                             FALSE,
                             NULL};
-    g_auto(VsTarget) t = {.lock = -1};
+    g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     const char *name;
 
@@ -146,7 +142,7 @@ vs_cmd_stop(VsCli *cli, int argc, char **argv)
         NULL,
         FALSE,
         NULL};
-    g_auto(VsTarget) t = {.lock = -1};
+    g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     const char *name;
 
@@ -186,7 +182,7 @@ vs_cmd_wait(VsCli *cli, int argc, char **argv)
                                    NULL,
                                    FALSE,
                                    NULL};
-    g_auto(VsTarget) t = {.lock = -1};
+    g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     const char *name;
 

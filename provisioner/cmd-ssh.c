@@ -31,7 +31,7 @@ run_ssh(VsCli *cli, const char *command, int argc, char **argv, gboolean exec_mo
                             NULL,
                             FALSE,
                             NULL};
-    g_auto(VsTarget) t = {.lock = -1};
+    g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     g_autoptr(VsSshTarget) ssh = NULL;
     g_autoptr(GPtrArray) args = NULL;

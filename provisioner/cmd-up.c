@@ -1,18 +1,18 @@
 /* virt-station up: a workstation from a cloud image. This file gathers the request (spec file,
- * then flags over it) and the host's facts, and builds the domain configuration; with --dry-run
- * it stops there and changes nothing. */
+ * then flags over it, then config.yaml's defaults) and hands it to the libvirt module's half
+ * (cmd-up-libvirt.c); a dry run on a host whose facts are cached is planned (up-plan.c) and
+ * printed here without loading libvirt at all. */
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
-#include "select.h"
 #include "defaults.h"
 #include "hostcache.h"
 #include "identity.h"
 #include "images/image.h"
-#include "kvm.h"
 #include "module.h"
-#include "ports.h"
+#include "nodedev.h"
+#include "cli-progress.h"
 #include "up.h"
 #include "uri.h"
 #include "request.h"
@@ -159,102 +159,6 @@ apply_config(VsSpec *spec, GError **error)
     return TRUE;
 }
 
-static char *
-random_mac(void)
-{
-    return g_strdup_printf("52:54:00:%02x:%02x:%02x", g_random_int_range(0, 256),
-                           g_random_int_range(0, 256), g_random_int_range(0, 256));
-}
-
-gboolean
-vs_up_needs_inventory(const VsSpec *spec)
-{
-    return g_strcmp0(spec->gpu, "none") != 0;
-}
-
-VsImage *
-vs_up_image(const VsSpec *spec, const VsCaps *caps, GError **error)
-{
-    if (!spec->image) {
-        g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
-                    "--image is needed: a catalog alias such as ubuntu:24.04 (`virt-station image "
-                    "list --catalog`), a qcow2 or raw file, a URL or vol:NAME");
-        return NULL;
-    }
-    return vs_image_parse(spec->image, spec->image_sha256,
-                          spec->arch ? spec->arch : vs_arch_to_string(caps->arch), error);
-}
-
-gboolean
-vs_up_decide_kvm(VsCli *cli, const VsSpec *spec, VsCaps *caps, gboolean reached, GError **error)
-{
-    int requested = spec->virt_type ? vs_virt_type_from_string(spec->virt_type) : VS_VIRT_TYPE_AUTO;
-    const char *root = g_getenv("VIRT_STATION_HOST_ROOT");
-    g_autoptr(VsKvmHost) host = NULL;
-    g_auto(VsKvmChoice) choice = {0};
-
-    if (requested < 0)
-        return vs_spec_fail(error, "virt-type: '%s' is not one of auto, kvm, qemu",
-                            spec->virt_type);
-    if (!reached) {
-        /* A dry run without libvirt: the domain type is what was asked for. */
-        caps->kvm = requested == VS_VIRT_TYPE_KVM;
-        return TRUE;
-    }
-    if (!caps->remote)
-        host = vs_kvm_host_read(root && *root ? root : "/", caps->session);
-    if (!vs_kvm_decide(requested, caps->remote, caps->kvm, host, &choice, error))
-        return FALSE;
-    if (choice.warning)
-        vs_cli_warn("%s", choice.warning);
-    if (choice.note)
-        vs_cli_progress(cli, "%s", choice.note);
-    caps->kvm = choice.kvm;
-    return TRUE;
-}
-
-gboolean
-vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolean reached,
-            const VsImage *image, const VsGpuInventory *inv, const GError *inv_error,
-            VsHostFacts *facts, GError **error)
-{
-    facts->kvm = caps->kvm;
-    facts->arch = caps->arch;
-    facts->passt = caps->passt;
-    facts->session = caps->session;
-    facts->libvirt_version = caps->libvirt_version;
-    /* Where libvirt keeps QEMU's logs: the serial console log goes beside them. */
-    facts->console_log_dir =
-        caps->session ? g_build_filename(g_get_user_cache_dir(), "libvirt", "qemu", "log", NULL)
-                      : g_strdup("/var/log/libvirt/qemu");
-    facts->mac = random_mac();
-    facts->uuid = g_uuid_string_random();
-    facts->default_user = vs_defaults_user();
-    facts->ssh_port = vs_ports_free_loopback(error);
-    if (!facts->ssh_port)
-        return FALSE;
-    facts->gpu = vs_gpu_plan_request(spec->gpu, spec->gpu_memory_bytes >> 20, inv, inv_error,
-                                     caps->qemu_version, error);
-    if (!facts->gpu)
-        return FALSE;
-
-    facts->image_alias =
-        image->kind == VS_IMAGE_FILE ? g_path_get_basename(image->ref) : g_strdup(image->ref);
-    facts->base_pool = g_strdup(image->pool ? image->pool : spec->pool ? spec->pool : "default");
-    if (image->volume) {
-        facts->base_volume = g_strdup(image->volume);
-    } else {
-        /* A dry run does not download: the name's hash part is known only afterwards. */
-        g_autofree char *name = vs_image_volume_name(image->label, "");
-        facts->base_volume = g_strconcat(name, "not-in-cache", NULL);
-        vs_cli_progress(cli, "  %s is not in the cache: `up` would %s %s first", image->ref,
-                        image->kind == VS_IMAGE_FILE ? "unpack" : "download", image->url);
-    }
-    if (image->entry && image->entry->os)
-        facts->os_id = g_strdup(image->entry->os);
-    return TRUE;
-}
-
 int
 vs_cmd_up(VsCli *cli, int argc, char **argv)
 {
@@ -329,8 +233,6 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
                                    FALSE,
                                    NULL};
     g_autoptr(VsSpec) spec = vs_spec_new();
-    g_autoptr(VsHostFacts) facts = vs_host_facts_new();
-    g_autoptr(VsDomainConfig) config = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *uri = NULL;
     VsUpFlags flags = {0};
@@ -371,22 +273,20 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
     if (!uri)
         return vs_cli_fail(cli, "up", error);
     if (o.dry_run && vs_hostcache_load(uri, &caps)) {
+        VsProgress progress = vs_cli_progress_reporter(cli);
+        g_autoptr(GError) inv_error = NULL;
+        g_autoptr(VsGpuInventory) inv = NULL;
+        g_autoptr(VsImage) image = NULL;
+        g_autoptr(VsUpPlan) plan = NULL;
         if (cli->debug)
             vs_cli_progress(cli, "host facts for %s from the cache", uri);
-        g_autoptr(GError) inv_error = NULL;
-        g_autoptr(VsGpuInventory) inv =
-            vs_up_needs_inventory(spec) ? vs_gpu_inventory_read(vs_gpu_sysfs_root(NULL), &inv_error)
-                                        : NULL;
-        g_autoptr(VsImage) image = NULL;
-        if (!vs_up_decide_kvm(cli, spec, &caps, TRUE, &error))
+        if (vs_up_needs_inventory(spec))
+            inv = vs_gpu_host_inventory(FALSE, NULL, NULL, NULL, &inv_error);
+        if (!vs_up_decide_kvm(spec, &caps, TRUE, &progress, &error) ||
+            !(image = vs_up_image(spec, &caps, &error)) ||
+            !(plan = vs_up_plan(spec, &caps, g_steal_pointer(&image), inv, inv_error, &error)))
             return vs_cli_fail(cli, "up", error);
-        image = vs_up_image(spec, &caps, &error);
-        if (!image || !vs_up_facts(cli, spec, &caps, TRUE, image, inv, inv_error, facts, &error))
-            return vs_cli_fail(cli, "up", error);
-        config = vs_request_config(spec, facts, &error);
-        if (!config)
-            return vs_cli_fail(cli, "up", error);
-        return vs_up_print_dry_run(cli, config, &flags);
+        return vs_up_print_dry_run(cli, plan, &flags);
     }
     module_up = (VsModuleUpFunc)vs_module_symbol("vs_module_up", &error);
     if (!module_up)
@@ -395,21 +295,24 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
 }
 
 int
-vs_up_print_dry_run(VsCli *cli, const VsDomainConfig *config, const VsUpFlags *flags)
+vs_up_print_dry_run(VsCli *cli, const VsUpPlan *plan, const VsUpFlags *flags)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *xml = vs_domain_xml(config, &error);
+    g_autofree char *xml = vs_domain_xml(plan->config, &error);
+    const VsDomainConfig *c = plan->config;
 
     if (!xml)
         return vs_cli_fail(cli, "up", error);
-    if (flags->print_xml)
+    if (flags->print_xml) {
         fputs(xml, stdout);
-    else
-        vs_cli_progress(cli,
-                        "dry run: would define %s (%u vCPUs, %" G_GUINT64_FORMAT
-                        " MiB, GPU %s, network %s); --print-xml shows the XML",
-                        config->name, config->vcpus, config->memory_mib,
-                        vs_gpu_mode_to_string(config->gpu->mode),
-                        vs_net_mode_to_string(config->net_mode));
+        return VS_EXIT_OK;
+    }
+    vs_cli_progress(cli,
+                    "dry run: would define %s (%u vCPUs, %" G_GUINT64_FORMAT
+                    " MiB, GPU %s, network %s); --print-xml shows the XML",
+                    c->name, c->vcpus, c->memory_mib, vs_gpu_mode_to_string(c->gpu->mode),
+                    vs_net_mode_to_string(c->net_mode));
+    for (guint i = 0; i < plan->steps->len; i++)
+        vs_cli_progress(cli, "  would %s", ((const VsUpStep *)plan->steps->pdata[i])->what);
     return VS_EXIT_OK;
 }

@@ -2,8 +2,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/file.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -41,20 +39,4 @@ vs_ports_is_free_loopback(guint16 port)
     ok = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
     close(fd);
     return ok;
-}
-
-int
-vs_ports_lock(void)
-{
-    g_autofree char *dir = g_build_filename(g_get_user_runtime_dir(), "virt-station", NULL);
-    g_autofree char *path = g_build_filename(dir, "ports.lock", NULL);
-    int fd;
-
-    g_mkdir_with_parents(dir, 0700);
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
 }

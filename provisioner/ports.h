@@ -6,9 +6,5 @@
 /* Returns a TCP port on 127.0.0.1 that nobody listens on at this moment, or 0 with @error. */
 guint16 vs_ports_free_loopback(GError **error);
 
-/* Takes the lock that serialises the choice of forwarded ports among virt-station processes of
- * this user (held until the domain runs and holds its port). Returns its fd, or -1. */
-int vs_ports_lock(void);
-
 /* Returns TRUE when nobody listens on 127.0.0.1:@port (it can be bound now). */
 gboolean vs_ports_is_free_loopback(guint16 port);

@@ -214,17 +214,7 @@ vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
     c->display = spec->display ? (VsDisplay)v : VS_DISPLAY_NONE;
     g_return_val_if_fail(facts->gpu != NULL, NULL);
     vs_gpu_plan_free(c->gpu);
-    c->gpu = vs_gpu_plan_new(facts->gpu->mode);
-    c->gpu->device = g_strdup(facts->gpu->device);
-    c->gpu->vgpu_type = g_strdup(facts->gpu->vgpu_type);
-    c->gpu->vgpu_kind = facts->gpu->vgpu_kind;
-    c->gpu->render_node = g_strdup(facts->gpu->render_node);
-    c->gpu->egl_headless = facts->gpu->egl_headless;
-    c->gpu->mdev_uuid = g_strdup(facts->gpu->mdev_uuid);
-    for (guint i = 0; i < facts->gpu->functions->len; i++)
-        g_ptr_array_add(c->gpu->functions, g_strdup(facts->gpu->functions->pdata[i]));
-    for (guint i = 0; i < facts->gpu->reasons->len; i++)
-        g_ptr_array_add(c->gpu->reasons, g_strdup(facts->gpu->reasons->pdata[i]));
+    c->gpu = vs_gpu_plan_copy(facts->gpu);
 
     c->ssh_user = g_strdup(spec->user ? spec->user : facts->default_user);
     if (c->ssh_user && !vs_cloudinit_check_user(c->ssh_user, error)) {

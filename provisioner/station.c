@@ -14,9 +14,7 @@ vs_target_clear(VsTarget *t)
     g_clear_pointer(&t->dom, virDomainFree);
     g_clear_pointer(&t->conn, virConnectClose);
     g_clear_pointer(&t->uri, g_free);
-    if (t->lock >= 0)
-        close(t->lock);
-    t->lock = -1;
+    g_clear_pointer(&t->port_lock, vs_lock_release);
 }
 
 gboolean
@@ -75,9 +73,14 @@ vs_target_begin(VsCli *cli, const VsCommand *cmd, const GOptionEntry *entries, i
 }
 
 guint16
-vs_target_free_port(virConnectPtr conn, gboolean remote, virDomainPtr except, GError **error)
+vs_target_free_port(virConnectPtr conn, gboolean remote, guint16 candidate, virDomainPtr except,
+                    GError **error)
 {
     g_autoptr(GHashTable) used = vs_lifecycle_used_ports(conn, except);
+
+    if (candidate && !g_hash_table_contains(used, GUINT_TO_POINTER(candidate)) &&
+        (remote || vs_ports_is_free_loopback(candidate)))
+        return candidate;
 
     for (int attempt = 0; attempt < 100; attempt++) {
         guint16 port =

@@ -3,13 +3,14 @@
 
 #include "cli.h"
 #include "lifecycle.h"
+#include "lock.h"
 
 typedef struct {
     char *uri;
     virConnectPtr conn;
     virDomainPtr dom;
     VsStation *station; /* NULL for a foreign domain when allowed */
-    int lock;           /* the port lock while a start needs it, else -1 */
+    VsLock *port_lock;  /* the port lock while a start needs it, else NULL */
 } VsTarget;
 
 void vs_target_clear(VsTarget *t);
@@ -21,10 +22,11 @@ gboolean vs_target_open(VsCli *cli, const char *name, gboolean allow_foreign, Vs
                         GError **error);
 
 /* Returns a 127.0.0.1 port that is free here (on a @remote host: a random one of 40000-59999)
- * and given to no domain of @conn carrying virt-station metadata but @except (may be NULL); 0
- * with @error set. The caller holds vs_ports_lock() until the domain runs and holds it. */
-guint16 vs_target_free_port(virConnectPtr conn, gboolean remote, virDomainPtr except,
-                            GError **error);
+ * and given to no domain of @conn carrying virt-station metadata but @except (may be NULL):
+ * @candidate when it still is (0: none), else another; 0 with @error set. The caller holds the
+ * port lock (lock.h, VS_LOCK_PORT) until the domain runs and holds the port itself. */
+guint16 vs_target_free_port(virConnectPtr conn, gboolean remote, guint16 candidate,
+                            virDomainPtr except, GError **error);
 
 /* Connects only. */
 gboolean vs_target_connect(VsCli *cli, VsTarget *t, GError **error);

@@ -1,7 +1,14 @@
-/* `up`, shared between the program (options, dry runs from cached facts) and the libvirt module
- * (everything that needs a connection). */
+/* `up`: one plan, one apply.
+ *
+ * The plan (up-plan.c, in the program: no libvirt calls) is computed from the spec, the host's
+ * capabilities, the GPU inventory and the image reference, and holds everything `up` will do:
+ * the domain configuration (name, volumes, GPU plan, MAC, UUID, candidate port) and the steps in
+ * order. A dry run prints it; the apply (up-apply.c, in the libvirt module) executes it. Both
+ * the dry run from cached host facts (cmd-up.c) and the run through libvirt (cmd-up-libvirt.c)
+ * make the plan with the same function. */
 #pragma once
 
+#include "base/progress.h"
 #include "cli.h"
 #include "images/image.h"
 #include "inventory.h"
@@ -15,17 +22,39 @@ typedef struct {
     const char *identity; /* --identity FILE, checked; NULL: the private halves of --ssh-key */
 } VsUpFlags;
 
-/* Fills @facts for @spec on a host with @caps (@reached: libvirt answered; otherwise @caps are
- * assumptions). The MAC and port are fresh; the base volume is named after the image's content. */
-gboolean vs_up_facts(VsCli *cli, const VsSpec *spec, const VsCaps *caps, gboolean reached,
-                     const VsImage *image, const VsGpuInventory *inv, const GError *inv_error,
-                     VsHostFacts *facts, GError **error);
+typedef enum {
+    VS_UP_STEP_POOL,    /* the storage pool, made when missing */
+    VS_UP_STEP_BASE,    /* the base image volume: imported unless there (or a vol: image) */
+    VS_UP_STEP_OVERLAY, /* the qcow2 overlay on the base */
+    VS_UP_STEP_SEED,    /* the NoCloud seed volume, uploaded */
+    VS_UP_STEP_DEFINE,  /* the domain defined */
+    VS_UP_STEP_START,   /* the domain started */
+    VS_UP_STEP_LAST,
+} VsUpStepKind;
+
+typedef struct {
+    VsUpStepKind kind;
+    char *what; /* what the step does, as "create the overlay ws1.qcow2 (20 GiB) on BASE" */
+} VsUpStep;
+
+typedef struct {
+    VsDomainConfig *config;  /* complete; the port is a candidate when port_candidate */
+    VsImage *image;          /* the base image; its path is known once fetched */
+    guint64 disk_bytes;      /* the overlay's virtual size */
+    gboolean port_candidate; /* user networking: the apply confirms the port under its lock */
+    gboolean remote;         /* the libvirt host is another machine */
+    GPtrArray *steps;        /* VsUpStep, in the order they run */
+} VsUpPlan;
+
+void vs_up_plan_free(VsUpPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsUpPlan, vs_up_plan_free)
 
 /* Decides between the domain types kvm and qemu for @spec's virt-type on the host of @caps
- * (@reached: libvirt answered) and sets @caps->kvm to the decision, saying why when `auto` falls
- * back to emulation. Errors: a bad value (exit status 2), an explicit kvm that cannot work (1). */
-gboolean vs_up_decide_kvm(VsCli *cli, const VsSpec *spec, VsCaps *caps, gboolean reached,
-                          GError **error);
+ * (@reached: libvirt answered) and sets @caps->kvm to the decision, saying why through
+ * @progress when `auto` falls back to emulation. Errors: a bad value (exit status 2), an
+ * explicit kvm that cannot work (1). */
+gboolean vs_up_decide_kvm(const VsSpec *spec, VsCaps *caps, gboolean reached,
+                          const VsProgress *progress, GError **error);
 
 /* Returns @spec's image, resolved as far as the disk allows (images/image.h): no download. */
 VsImage *vs_up_image(const VsSpec *spec, const VsCaps *caps, GError **error);
@@ -33,8 +62,15 @@ VsImage *vs_up_image(const VsSpec *spec, const VsCaps *caps, GError **error);
 /* Returns TRUE when @spec asks for a GPU mode that needs the host's GPU inventory. */
 gboolean vs_up_needs_inventory(const VsSpec *spec);
 
-/* Prints what a dry run of @config would do (the XML with --print-xml). */
-int vs_up_print_dry_run(VsCli *cli, const VsDomainConfig *config, const VsUpFlags *flags);
+/* Returns the plan for @spec on the host of @caps (@caps->kvm already decided) from @image
+ * (taken over) and the GPU inventory @inv (NULL with @inv_error when it could not be read), or
+ * NULL with @error set. Fresh MAC and UUID; a free 127.0.0.1 port as the candidate. */
+VsUpPlan *vs_up_plan(const VsSpec *spec, const VsCaps *caps, VsImage *image,
+                     const VsGpuInventory *inv, const GError *inv_error, GError **error);
 
-/* The module's `up` (up-create.c): connects, then does a dry run or creates the workstation. */
+/* Prints the dry run of @plan: what each step would do, or the domain XML with --print-xml. */
+int vs_up_print_dry_run(VsCli *cli, const VsUpPlan *plan, const VsUpFlags *flags);
+
+/* The libvirt module's half of `up` (cmd-up-libvirt.c): connects, plans, then prints the dry run
+ * or applies the plan and waits. */
 typedef int (*VsModuleUpFunc)(VsCli *cli, VsSpec *spec, const VsUpFlags *flags);

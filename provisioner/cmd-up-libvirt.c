@@ -1,0 +1,144 @@
+/* virt-station up, the half that needs libvirt (in the libvirt module): connects, reads the
+ * host's capabilities and GPUs, fetches the image, plans (up-plan.c), then prints the dry run or
+ * applies the plan (up-apply.c) and waits until the workstation is ready. */
+#include <stdio.h>
+
+#include "caps.h"
+#include "cli-progress.h"
+#include "connect.h"
+#include "hostcache.h"
+#include "identity.h"
+#include "images/fetch.h"
+#include "interrupt.h"
+#include "lifecycle.h"
+#include "nodedev.h"
+#include "ready.h"
+#include "up-apply.h"
+
+int vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags);
+
+/* Returns the node-device XML of @data (a connection). */
+static GPtrArray *
+nodedev_xmls(void *data, GError **error)
+{
+    return vs_caps_nodedev_xmls(data, error);
+}
+
+/* Returns the keys to log in with: --identity, else the private halves of the --ssh-key files
+ * that sit beside them; NULL for neither (the agent, ssh's defaults, virt-station's own key). */
+static char **
+login_identities(const VsSpec *spec, const VsUpFlags *flags)
+{
+    g_autoptr(GPtrArray) pubs = g_ptr_array_new();
+    g_auto(GStrv) halves = NULL;
+
+    if (flags->identity) {
+        g_autoptr(GError) error = NULL;
+        char **one = NULL;
+        /* Checked by the program already: this cannot fail but for a race. */
+        if (!vs_identity_resolve(flags->identity, NULL, NULL, &one, &error))
+            vs_cli_warn("%s", error->message);
+        return one;
+    }
+    for (guint i = 0; i < spec->ssh_keys->len; i++)
+        g_ptr_array_add(pubs, spec->ssh_keys->pdata[i]);
+    g_ptr_array_add(pubs, NULL);
+    halves = vs_identity_from_public((const char *const *)pubs->pdata);
+    return halves[0] ? g_steal_pointer(&halves) : NULL;
+}
+
+static void
+print_how_to_connect(const VsDomainConfig *config)
+{
+    printf("%s is ready. Log in with:\n  virt-station ssh %s\n", config->name, config->name);
+    if (config->net_mode == VS_NET_USER)
+        printf("(SSH goes to 127.0.0.1 port %u on the libvirt host, as %s; virt-station checks "
+               "the guest's host key)\n",
+               config->ssh_port, config->ssh_user);
+    fflush(stdout);
+}
+
+/* Returns the plan for @spec on @conn (NULL: libvirt is not reachable, a dry run assumes a
+ * host), fetching the image first unless @dry_run: a failed download leaves nothing. */
+static VsUpPlan *
+plan_on(VsCli *cli, virConnectPtr conn, const char *uri, const VsSpec *spec, gboolean dry_run,
+        const VsProgress *progress, GError **error)
+{
+    VsCaps caps = {.arch = VS_ARCH_X86_64};
+    g_autoptr(GError) inv_error = NULL;
+    g_autoptr(VsGpuInventory) inv = NULL;
+    g_autoptr(VsImage) image = NULL;
+
+    if (conn) {
+        if (!vs_caps_probe(conn, &caps, error))
+            return NULL;
+        vs_hostcache_store(uri, &caps);
+    }
+    /* Before any download: an explicit kvm that cannot work changes nothing at all. */
+    if (!vs_up_decide_kvm(spec, &caps, conn != NULL, progress, error))
+        return NULL;
+    if (vs_up_needs_inventory(spec))
+        inv = vs_gpu_host_inventory(conn && caps.remote, NULL, nodedev_xmls, conn, &inv_error);
+    image = vs_up_image(spec, &caps, error);
+    if (!image)
+        return NULL;
+    if (!dry_run && !vs_image_ready(image)) {
+        vs_cli_progress(cli, "fetching %s", image->ref);
+        if (!vs_image_fetch(image, progress, error))
+            return NULL;
+    }
+    return vs_up_plan(spec, &caps, g_steal_pointer(&image), inv, inv_error, error);
+}
+
+int
+vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
+{
+    g_autoptr(GError) error = NULL, conn_error = NULL;
+    g_autofree char *uri = vs_cli_uri(cli, &error);
+    g_autoptr(virConnect) conn = uri ? vs_connect_open(uri, &conn_error) : NULL;
+    VsProgress progress = vs_cli_progress_reporter(cli);
+    g_autoptr(VsUpPlan) plan = NULL;
+    g_autoptr(virDomain) dom = NULL;
+    g_autoptr(VsStation) station = NULL;
+    g_auto(GStrv) logins = NULL;
+
+    if (!uri)
+        return vs_cli_fail(cli, "up", error);
+    if (!conn && !flags->dry_run)
+        return vs_cli_fail(cli, "up", conn_error);
+    if (!conn)
+        vs_cli_warn("%s; assuming an x86_64 host without KVM (domain type qemu) and libvirt "
+                    "older than 9.2 for this dry run",
+                    conn_error->message);
+    vs_interrupt_catch();
+    plan = plan_on(cli, conn, uri, spec, flags->dry_run, &progress, &error);
+    if (!plan)
+        return vs_cli_fail(cli, "up", error);
+    if (flags->dry_run)
+        return vs_up_print_dry_run(cli, plan, flags);
+
+    logins = login_identities(spec, flags);
+    {
+        const VsUpApply ctx = {conn,     uri, plan->remote, spec, (const char *const *)logins,
+                               &progress};
+        dom = vs_up_apply(plan, &ctx, &error);
+    }
+    if (!dom)
+        return vs_cli_fail(cli, "up", error);
+    vs_cli_progress(cli, "  %s started (%u vCPUs, %" G_GUINT64_FORMAT " MiB, GPU %s)",
+                    plan->config->name, plan->config->vcpus, plan->config->memory_mib,
+                    vs_gpu_mode_to_string(plan->config->gpu->mode));
+
+    /* From here on the workstation is kept, whatever happens. */
+    if (flags->no_wait) {
+        printf("%s started; `virt-station wait %s` waits until it is ready\n", plan->config->name,
+               plan->config->name);
+        return VS_EXIT_OK;
+    }
+    station = vs_lifecycle_station(dom, &error);
+    if (!station || !vs_ready_wait(cli, dom, station, uri, (const char *const *)logins,
+                                   flags->timeout_s, &error))
+        return vs_cli_fail(cli, "up", error);
+    print_how_to_connect(plan->config);
+    return VS_EXIT_OK;
+}

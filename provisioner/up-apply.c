@@ -1,0 +1,338 @@
+/* The apply of `up`.
+ *
+ * Theory of operation: the plan (up-plan.c) decided everything it could without the host. Here
+ * the locks are taken in the order of lock.h — the name, the base volume, the port — and under
+ * them what other processes compete for is read again: a domain of that name appeared, a vol:
+ * base disappeared, the candidate port was taken (then another is chosen). Only then are the
+ * host key, the seed and the domain XML made, and the steps run in the plan's order: pool, base
+ * image, overlay, seed volume, define, start. Each step records what it created; a failure or
+ * Ctrl-C between steps removes exactly that, newest first (never a volume another domain's disks
+ * use: the rule `delete` follows), and says so. The base lock is let go once the overlay holds
+ * the base, the port lock once the domain runs and holds its port, the name lock at the end.
+ * Once the domain runs nothing is removed any more: waiting is the caller's business. */
+#include "up-apply.h"
+
+#include <string.h>
+
+#include "cloudinit.h"
+#include "defaults.h"
+#include "identity.h"
+#include "interrupt.h"
+#include "keys.h"
+#include "lifecycle.h"
+#include "lock.h"
+#include "seed.h"
+#include "station.h"
+#include "storage.h"
+#include "xml.h"
+
+typedef struct {
+    const VsUpApply *ctx;
+    VsUpPlan *plan;
+    GBytes *seed;
+    gboolean secret; /* the seed holds secrets: the volume is owner-only */
+    char *xml;
+    VsLock *name_lock, *base_lock, *port_lock;
+    /* What was created, for the rollback. */
+    virStoragePoolPtr pool;
+    virStorageVolPtr base;
+    gboolean base_created;
+    virStorageVolPtr overlay;
+    virStorageVolPtr seed_volume;
+    virDomainPtr dom;
+} Apply;
+
+static void
+apply_clear(Apply *a)
+{
+    g_clear_pointer(&a->seed, g_bytes_unref);
+    g_clear_pointer(&a->xml, g_free);
+    g_clear_pointer(&a->dom, virDomainFree);
+    g_clear_pointer(&a->seed_volume, virStorageVolFree);
+    g_clear_pointer(&a->overlay, virStorageVolFree);
+    g_clear_pointer(&a->base, virStorageVolFree);
+    g_clear_pointer(&a->pool, virStoragePoolFree);
+    g_clear_pointer(&a->port_lock, vs_lock_release);
+    g_clear_pointer(&a->base_lock, vs_lock_release);
+    g_clear_pointer(&a->name_lock, vs_lock_release);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Apply, apply_clear)
+
+/* Deletes the volume @vol that this run created, unless a domain in @users uses it as a disk
+ * (one defined meanwhile from a copy of our XML, say); appends what happened to @what. */
+static void
+remove_volume(const Apply *a, virStorageVolPtr vol, GHashTable *users, GString *what)
+{
+    const char *user = vs_lifecycle_volume_user(users, vol);
+
+    if (user)
+        vs_progress_warn(a->ctx->progress, "kept volume %s: %s uses it as a disk",
+                         virStorageVolGetName(vol), user);
+    else if (virStorageVolDelete(vol, 0) == 0)
+        g_string_append_printf(what, " volume %s,", virStorageVolGetName(vol));
+}
+
+/* Removes what @a records, newest first, and reports it. */
+static void
+rollback(Apply *a)
+{
+    g_autoptr(GString) what = g_string_new(NULL);
+    g_autoptr(GHashTable) users = NULL;
+
+    if (a->dom) {
+        /* The domain goes: so does what was remembered for its UUID. */
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        if (virDomainGetUUIDString(a->dom, uuid) == 0)
+            vs_identity_forget(a->ctx->uri, uuid);
+        if (virDomainIsActive(a->dom) == 1)
+            virDomainDestroy(a->dom);
+        virDomainUndefineFlags(a->dom, VIR_DOMAIN_UNDEFINE_NVRAM);
+        g_string_append_printf(what, " domain %s,", virDomainGetName(a->dom));
+    }
+    if (a->seed_volume || a->overlay || (a->base && a->base_created))
+        users = vs_lifecycle_disk_users(a->ctx->conn, a->dom);
+    if (a->seed_volume)
+        remove_volume(a, a->seed_volume, users, what);
+    if (a->overlay)
+        remove_volume(a, a->overlay, users, what);
+    if (a->base && a->base_created)
+        remove_volume(a, a->base, users, what);
+    if (what->len > 0) {
+        g_string_truncate(what, what->len - 1);
+        vs_progress_warn(a->ctx->progress, "removed what was created:%s", what->str);
+    } else {
+        vs_progress_warn(a->ctx->progress, "nothing had been created yet");
+    }
+}
+
+static gboolean
+read_optional(const char *path, GBytes **ret, GError **error)
+{
+    g_autofree char *data = NULL;
+    gsize len;
+
+    if (!path)
+        return TRUE;
+    if (!g_file_get_contents(path, &data, &len, error))
+        return FALSE;
+    *ret = g_bytes_new_take(g_steal_pointer(&data), len);
+    return TRUE;
+}
+
+/* Adds the SSH public keys the guest gets to @keys: the --ssh-key files, else the user's usual
+ * key and virt-station's own, so that `ssh`/`exec` always work. */
+static gboolean
+login_keys(const VsSpec *spec, GPtrArray *keys, GError **error)
+{
+    g_autofree char *key = NULL, *own = NULL, *own_pub = NULL;
+
+    if (spec->ssh_keys->len > 0) {
+        for (guint i = 0; i < spec->ssh_keys->len; i++)
+            if (!vs_cloudinit_read_ssh_keys(spec->ssh_keys->pdata[i], keys, error))
+                return FALSE;
+        return TRUE;
+    }
+    key = vs_defaults_ssh_key();
+    own = vs_keys_own_key(TRUE, error);
+    if (!own)
+        return FALSE;
+    own_pub = g_strconcat(own, ".pub", NULL);
+    return (!key || vs_cloudinit_read_ssh_keys(key, keys, error)) &&
+           vs_cloudinit_read_ssh_keys(own_pub, keys, error);
+}
+
+/* Makes the seed ISO for the plan's configuration: our user and keys, the user's own files,
+ * the host key. */
+static gboolean
+make_seed(Apply *a, VsHostKey *host_key, GError **error)
+{
+    const VsSpec *spec = a->ctx->spec;
+    const VsDomainConfig *config = a->plan->config;
+    g_auto(VsCloudInitSpec) ci = {0};
+    g_auto(VsSeedFiles) files = {0};
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+
+    ci.hostname = g_strdup(config->name);
+    ci.user = g_strdup(config->ssh_user);
+    ci.ssh_keys = g_ptr_array_new_with_free_func(g_free);
+    if (!login_keys(spec, ci.ssh_keys, error) ||
+        !read_optional(spec->user_data, &ci.user_data, error) ||
+        !read_optional(spec->network_config, &ci.network_config, error))
+        return FALSE;
+    ci.user_data_name = g_strdup(spec->user_data);
+    if (!spec->network_config)
+        ci.mac = g_strdup(config->mac);
+    ci.host_keys = g_ptr_array_new();
+    g_ptr_array_add(ci.host_keys, host_key);
+    if (!vs_cloudinit_compose(&ci, &files, warnings, error))
+        return FALSE;
+    for (guint i = 0; i < warnings->len; i++)
+        vs_progress_warn(a->ctx->progress, "%s", (char *)warnings->pdata[i]);
+    a->secret = files.has_secrets;
+    a->seed = vs_seed_build(&files, error);
+    return a->seed != NULL;
+}
+
+/* Takes the name lock and checks that no domain has the name (a foreign one included). */
+static gboolean
+confirm_name(Apply *a, GError **error)
+{
+    const char *name = a->plan->config->name;
+    g_autofree char *key = g_strdup_printf("%s %s", a->ctx->uri, name);
+    g_autoptr(GError) lookup_error = NULL;
+    g_autoptr(virDomain) existing = NULL;
+
+    a->name_lock = vs_lock_take(VS_LOCK_NAME, key, TRUE, error);
+    if (!a->name_lock)
+        return FALSE;
+    existing = vs_lifecycle_lookup(a->ctx->conn, name, NULL, &lookup_error);
+    if (existing) {
+        g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_EXISTS,
+                    "%s exists; use `virt-station start %s`", name, name);
+        return FALSE;
+    }
+    if (g_error_matches(lookup_error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FOREIGN)) {
+        /* Not ours at all, or a copy of a workstation (the message says which). */
+        g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_EXISTS,
+                    "a domain called %s exists: %s; choose another name", name,
+                    lookup_error->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Takes the base lock; a vol: base must exist. */
+static gboolean
+confirm_base(Apply *a, GError **error)
+{
+    const VsDomainConfig *c = a->plan->config;
+    g_autofree char *key = g_strdup_printf("%s %s/%s", a->ctx->uri, c->base_pool, c->base_volume);
+
+    a->base_lock = vs_lock_take(VS_LOCK_BASE, key, TRUE, error);
+    if (!a->base_lock)
+        return FALSE;
+    if (a->plan->image->kind == VS_IMAGE_VOLUME)
+        a->base = vs_storage_volume(a->ctx->conn, c->base_pool, c->base_volume, error);
+    return a->plan->image->kind != VS_IMAGE_VOLUME || a->base;
+}
+
+/* Takes the port lock and keeps the plan's candidate port when it is still free and no other
+ * workstation's, else chooses another. */
+static gboolean
+confirm_port(Apply *a, GError **error)
+{
+    VsDomainConfig *c = a->plan->config;
+    guint16 port;
+
+    if (!a->plan->port_candidate)
+        return TRUE;
+    a->port_lock = vs_lock_take(VS_LOCK_PORT, NULL, TRUE, error);
+    if (!a->port_lock)
+        return FALSE;
+    port = vs_target_free_port(a->ctx->conn, a->ctx->remote, c->ssh_port, NULL, error);
+    if (!port)
+        return FALSE;
+    c->ssh_port = port;
+    return TRUE;
+}
+
+/* Makes what the steps upload and define: the host key, the seed, the domain XML. */
+static gboolean
+make_documents(Apply *a, GError **error)
+{
+    VsDomainConfig *c = a->plan->config;
+    g_autoptr(VsHostKey) host_key = vs_keys_host_key(c->name, error);
+
+    if (!host_key)
+        return FALSE;
+    g_ptr_array_add(c->host_keys, g_strdup(host_key->public_key));
+    if (c->seed_volume && !make_seed(a, host_key, error))
+        return FALSE;
+    a->xml = vs_domain_xml(c, error);
+    return a->xml != NULL;
+}
+
+static gboolean
+upload_cancelled(void)
+{
+    return vs_interrupted();
+}
+
+/* Runs @step. */
+static gboolean
+run_step(Apply *a, const VsUpStep *step, GError **error)
+{
+    const VsDomainConfig *c = a->plan->config;
+
+    switch (step->kind) {
+    case VS_UP_STEP_POOL:
+        a->pool = vs_storage_pool_ensure(a->ctx->conn, c->pool, error);
+        return a->pool != NULL;
+    case VS_UP_STEP_BASE:
+        if (a->base)
+            return TRUE; /* a vol: image, confirmed under the lock */
+        vs_progress_step(a->ctx->progress,
+                         "base image %s in pool %s (imported from %s unless it is there)",
+                         c->base_volume, c->pool, a->plan->image->path);
+        a->base = vs_storage_import(a->pool, c->base_volume, a->plan->image->path, upload_cancelled,
+                                    &a->base_created, error);
+        return a->base != NULL;
+    case VS_UP_STEP_OVERLAY:
+        a->overlay =
+            vs_storage_overlay(a->pool, c->disk_volume, a->base, a->plan->disk_bytes, error);
+        /* The overlay holds the base now: prune keeps it. */
+        g_clear_pointer(&a->base_lock, vs_lock_release);
+        return a->overlay != NULL;
+    case VS_UP_STEP_SEED:
+        a->seed_volume =
+            vs_storage_upload_bytes(a->pool, c->seed_volume, a->seed, a->secret, error);
+        return a->seed_volume != NULL;
+    case VS_UP_STEP_DEFINE: {
+        g_autoptr(GError) remember_error = NULL;
+        a->dom = vs_lifecycle_define(a->ctx->conn, a->xml, error);
+        if (a->dom &&
+            !vs_target_remember_identities(a->ctx->uri, a->dom, a->ctx->logins, &remember_error))
+            vs_progress_warn(a->ctx->progress, "%s", remember_error->message);
+        return a->dom != NULL;
+    }
+    case VS_UP_STEP_START:
+        if (!vs_lifecycle_start(a->dom, error))
+            return FALSE;
+        /* The domain holds its port now. */
+        g_clear_pointer(&a->port_lock, vs_lock_release);
+        return TRUE;
+    case VS_UP_STEP_LAST:
+        break;
+    }
+    g_return_val_if_reached(FALSE);
+}
+
+/* The name the test hook VIRT_STATION_TEST_PAUSE knows each step by. */
+static const char *const step_names[VS_UP_STEP_LAST] = {"pool", "base",   "overlay",
+                                                        "seed", "define", "start"};
+
+virDomainPtr
+vs_up_apply(VsUpPlan *plan, const VsUpApply *ctx, GError **error)
+{
+    g_auto(Apply) a = {.ctx = ctx, .plan = plan};
+
+    if (!confirm_name(&a, error) || !confirm_base(&a, error) || !confirm_port(&a, error) ||
+        !make_documents(&a, error))
+        return NULL;
+    vs_progress_step(ctx->progress, "creating %s from %s", plan->config->name,
+                     plan->config->image_alias);
+    for (guint i = 0; i < plan->steps->len; i++) {
+        const VsUpStep *step = plan->steps->pdata[i];
+        vs_interrupt_test_pause(step_names[step->kind]);
+        if (vs_progress_cancelled(ctx->progress)) {
+            g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_CANCELLED,
+                        "interrupted before %s", step_names[step->kind]);
+        } else if (run_step(&a, step, error)) {
+            continue;
+        }
+        rollback(&a);
+        g_prefix_error(error, "creating %s: ", plan->config->name);
+        return NULL;
+    }
+    return g_steal_pointer(&a.dom);
+}

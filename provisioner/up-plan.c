@@ -1,0 +1,207 @@
+/* The plan of `up` (see up.h): decided before the host is touched, the same for a dry run and
+ * a real one.
+ *
+ * Theory of operation: the host's capabilities (probed, or cached for a dry run), the image
+ * reference and the GPU inventory become the inputs of vs_request_config() (request.h, pure),
+ * together with what is chosen here at random: the MAC, the UUID and a candidate port that is
+ * free on 127.0.0.1 right now. The configuration then names every volume, and the steps follow
+ * from it. Nothing here is final where other processes compete: the apply (up-apply.c) takes
+ * the locks of lock.h in their order, re-reads and confirms or re-chooses (the name is free, the
+ * base volume is complete, the port is no other workstation's), and only then creates. */
+#include "up.h"
+
+#include <string.h>
+
+#include "defaults.h"
+#include "kvm.h"
+#include "ports.h"
+#include "select.h"
+
+#define DEFAULT_DISK_BYTES (20ULL << 30)
+
+static void
+step_free(VsUpStep *step)
+{
+    g_free(step->what);
+    g_free(step);
+}
+
+void
+vs_up_plan_free(VsUpPlan *plan)
+{
+    if (!plan)
+        return;
+    vs_domain_config_free(plan->config);
+    vs_image_free(plan->image);
+    g_ptr_array_unref(plan->steps);
+    g_free(plan);
+}
+
+static char *
+random_mac(void)
+{
+    return g_strdup_printf("52:54:00:%02x:%02x:%02x", g_random_int_range(0, 256),
+                           g_random_int_range(0, 256), g_random_int_range(0, 256));
+}
+
+gboolean
+vs_up_needs_inventory(const VsSpec *spec)
+{
+    return g_strcmp0(spec->gpu, "none") != 0;
+}
+
+VsImage *
+vs_up_image(const VsSpec *spec, const VsCaps *caps, GError **error)
+{
+    if (!spec->image) {
+        g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
+                    "--image is needed: a catalog alias such as ubuntu:24.04 (`virt-station image "
+                    "list --catalog`), a qcow2 or raw file, a URL or vol:NAME");
+        return NULL;
+    }
+    return vs_image_parse(spec->image, spec->image_sha256,
+                          spec->arch ? spec->arch : vs_arch_to_string(caps->arch), error);
+}
+
+gboolean
+vs_up_decide_kvm(const VsSpec *spec, VsCaps *caps, gboolean reached, const VsProgress *progress,
+                 GError **error)
+{
+    int requested = spec->virt_type ? vs_virt_type_from_string(spec->virt_type) : VS_VIRT_TYPE_AUTO;
+    const char *root = g_getenv("VIRT_STATION_HOST_ROOT");
+    g_autoptr(VsKvmHost) host = NULL;
+    g_auto(VsKvmChoice) choice = {0};
+
+    if (requested < 0)
+        return vs_spec_fail(error, "virt-type: '%s' is not one of auto, kvm, qemu",
+                            spec->virt_type);
+    if (!reached) {
+        /* A dry run without libvirt: the domain type is what was asked for. */
+        caps->kvm = requested == VS_VIRT_TYPE_KVM;
+        return TRUE;
+    }
+    if (!caps->remote)
+        host = vs_kvm_host_read(root && *root ? root : "/", caps->session);
+    if (!vs_kvm_decide(requested, caps->remote, caps->kvm, host, &choice, error))
+        return FALSE;
+    if (choice.warning)
+        vs_progress_warn(progress, "%s", choice.warning);
+    if (choice.note)
+        vs_progress_step(progress, "%s", choice.note);
+    caps->kvm = choice.kvm;
+    return TRUE;
+}
+
+/* Returns the inputs of vs_request_config() for @spec on the host of @caps: its facts, the
+ * image's names, the GPU plan, and the random choices. */
+static VsHostFacts *
+plan_inputs(const VsSpec *spec, const VsCaps *caps, const VsImage *image, const VsGpuInventory *inv,
+            const GError *inv_error, GError **error)
+{
+    g_autoptr(VsHostFacts) facts = vs_host_facts_new();
+
+    facts->kvm = caps->kvm;
+    facts->arch = caps->arch;
+    facts->passt = caps->passt;
+    facts->session = caps->session;
+    facts->libvirt_version = caps->libvirt_version;
+    /* Where libvirt keeps QEMU's logs: the serial console log goes beside them. */
+    facts->console_log_dir =
+        caps->session ? g_build_filename(g_get_user_cache_dir(), "libvirt", "qemu", "log", NULL)
+                      : g_strdup("/var/log/libvirt/qemu");
+    facts->mac = random_mac();
+    facts->uuid = g_uuid_string_random();
+    facts->default_user = vs_defaults_user();
+    facts->ssh_port = vs_ports_free_loopback(error);
+    if (!facts->ssh_port)
+        return NULL;
+    facts->gpu = vs_gpu_plan_request(spec->gpu, spec->gpu_memory_bytes >> 20, inv, inv_error,
+                                     caps->qemu_version, error);
+    if (!facts->gpu)
+        return NULL;
+    facts->image_alias =
+        image->kind == VS_IMAGE_FILE ? g_path_get_basename(image->ref) : g_strdup(image->ref);
+    facts->base_pool = g_strdup(image->pool ? image->pool : spec->pool ? spec->pool : "default");
+    if (image->volume) {
+        facts->base_volume = g_strdup(image->volume);
+    } else {
+        /* Not fetched yet (a dry run): the name's hash part is known only afterwards. */
+        g_autofree char *name = vs_image_volume_name(image->label, "");
+        facts->base_volume = g_strconcat(name, "not-in-cache", NULL);
+    }
+    if (image->entry && image->entry->os)
+        facts->os_id = g_strdup(image->entry->os);
+    return g_steal_pointer(&facts);
+}
+
+static void add_step(VsUpPlan *plan, VsUpStepKind kind, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
+
+static void
+add_step(VsUpPlan *plan, VsUpStepKind kind, const char *format, ...)
+{
+    VsUpStep *step = g_new0(VsUpStep, 1);
+    va_list ap;
+
+    va_start(ap, format);
+    step->kind = kind;
+    step->what = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    g_ptr_array_add(plan->steps, step);
+}
+
+/* Adds @plan's steps, in the order the apply runs them. */
+static void
+add_steps(VsUpPlan *plan)
+{
+    const VsDomainConfig *c = plan->config;
+    const VsImage *image = plan->image;
+
+    add_step(plan, VS_UP_STEP_POOL,
+             "use the storage pool %s (a directory pool at libvirt's usual place when missing)",
+             c->pool);
+    if (image->kind == VS_IMAGE_VOLUME)
+        add_step(plan, VS_UP_STEP_BASE, "use the volume %s/%s as the base image", c->base_pool,
+                 c->base_volume);
+    else if (!image->path)
+        add_step(plan, VS_UP_STEP_BASE,
+                 "%s %s first, then import it as the base volume %s<12 hex> in pool %s unless it "
+                 "is there",
+                 image->kind == VS_IMAGE_FILE ? "unpack" : "download", image->url, image->label,
+                 c->pool);
+    else
+        add_step(plan, VS_UP_STEP_BASE,
+                 "import %s as the base volume %s in pool %s unless it is there", image->path,
+                 c->base_volume, c->pool);
+    add_step(plan, VS_UP_STEP_OVERLAY, "create the overlay %s (%" G_GUINT64_FORMAT " GiB) on %s",
+             c->disk_volume, plan->disk_bytes >> 30, c->base_volume);
+    if (c->seed_volume)
+        add_step(plan, VS_UP_STEP_SEED, "upload the cloud-init seed %s", c->seed_volume);
+    add_step(plan, VS_UP_STEP_DEFINE,
+             "define %s (%u vCPUs, %" G_GUINT64_FORMAT " MiB, GPU %s, network %s)", c->name,
+             c->vcpus, c->memory_mib, vs_gpu_mode_to_string(c->gpu->mode),
+             vs_net_mode_to_string(c->net_mode));
+    add_step(plan, VS_UP_STEP_START, "start %s", c->name);
+}
+
+VsUpPlan *
+vs_up_plan(const VsSpec *spec, const VsCaps *caps, VsImage *image, const VsGpuInventory *inv,
+           const GError *inv_error, GError **error)
+{
+    g_autoptr(VsUpPlan) plan = g_new0(VsUpPlan, 1);
+    g_autoptr(VsHostFacts) facts = NULL;
+
+    plan->image = image;
+    plan->steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_free);
+    facts = plan_inputs(spec, caps, image, inv, inv_error, error);
+    if (!facts)
+        return NULL;
+    plan->config = vs_request_config(spec, facts, error);
+    if (!plan->config)
+        return NULL;
+    plan->disk_bytes = spec->disk_bytes ? spec->disk_bytes : DEFAULT_DISK_BYTES;
+    plan->port_candidate = plan->config->net_mode == VS_NET_USER;
+    plan->remote = caps->remote;
+    add_steps(plan);
+    return g_steal_pointer(&plan);
+}
