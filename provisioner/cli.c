@@ -9,6 +9,7 @@
 #include "uri.h"
 #include "errors.h"
 #include "inventory.h"
+#include "ready-error.h"
 
 G_DEFINE_QUARK(vs - cli - error - quark, vs_cli_error)
 
@@ -100,6 +101,8 @@ vs_cli_exit_status(const GError *error)
             return VS_EXIT_CLOUD_INIT;
         }
     }
+    if (error->domain == VS_READY_ERROR)
+        return error->code == VS_READY_ERROR_CLOUD_INIT ? VS_EXIT_CLOUD_INIT : VS_EXIT_ERROR;
     if (error->domain == VS_SPEC_ERROR)
         return VS_EXIT_USAGE;
     if (error->domain == VS_GPU_ERROR)

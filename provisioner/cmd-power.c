@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "cli-progress.h"
 #include "commands.h"
 #include "interrupt.h"
 #include "ports.h"
@@ -58,8 +59,9 @@ start_and_wait(VsCli *cli, const char *command, VsTarget *t, gboolean no_wait, g
     g_clear_pointer(&t->port_lock, vs_lock_release);
     if (no_wait)
         return VS_EXIT_OK;
-    if (!vs_ready_wait(cli, t->dom, t->station, t->uri, (const char *const *)identities, timeout_s,
-                       &error))
+    VsProgress progress = vs_cli_progress_reporter(cli);
+    if (!vs_ready_wait(&progress, t->dom, t->station, t->uri, (const char *const *)identities,
+                       timeout_s, &error))
         return vs_cli_fail(cli, command, error);
     if (remember &&
         !vs_target_remember_identities(t->uri, t->dom, (const char *const *)identities, &error))
@@ -195,7 +197,8 @@ vs_cmd_wait(VsCli *cli, int argc, char **argv)
     if (!vs_target_identities(&t, identity, &identities, &error))
         return vs_cli_fail(cli, "wait", error);
     vs_interrupt_catch();
-    if (!vs_ready_wait(cli, t.dom, t.station, t.uri, (const char *const *)identities,
+    VsProgress progress = vs_cli_progress_reporter(cli);
+    if (!vs_ready_wait(&progress, t.dom, t.station, t.uri, (const char *const *)identities,
                        (guint)timeout, &error))
         return vs_cli_fail(cli, "wait", error);
     if (identity &&

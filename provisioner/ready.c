@@ -35,7 +35,7 @@
 #define TAIL_BYTES     (64 * 1024)
 
 typedef struct {
-    VsCli *cli;
+    const VsProgress *progress;
     gint64 start;
     gint64 deadline;
     guint timeout_s;
@@ -76,8 +76,8 @@ cancelled(const Wait *w, GError **error)
 static void
 done(const Wait *w, const char *step)
 {
-    vs_cli_progress(w->cli, "  %-24s ready after %lld s", step,
-                    (long long)((g_get_monotonic_time() - w->start) / G_USEC_PER_SEC));
+    vs_progress_step(w->progress, "  %-24s ready after %lld s", step,
+                     (long long)((g_get_monotonic_time() - w->start) / G_USEC_PER_SEC));
 }
 
 /* Returns TRUE while the domain may still become ready; FALSE once it will not (@w->stop). */
@@ -245,7 +245,7 @@ refused(const Wait *w, const VsSshTarget *target, const VsReadyRefusals *r, GErr
     g_autofree char *offered =
         vs_identity_describe((const char *const *)target->identities, defaults);
 
-    g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_FAILED,
+    g_set_error(error, VS_READY_ERROR, VS_READY_ERROR_REFUSED,
                 "sshd on %s refused every key offered, %u times over %lld s (\"Permission denied "
                 "(publickey)\"). Keys offered: %s. Give the private key whose public half %s was "
                 "given: `virt-station wait %s --identity FILE` (also on start, restart, ssh, exec; "
@@ -284,11 +284,11 @@ vs_ready_address(virDomainPtr dom, const VsStation *station)
 }
 
 gboolean
-vs_ready_wait(VsCli *cli, virDomainPtr dom, const VsStation *station, const char *uri,
-              const char *const *identities, guint timeout_s, GError **error)
+vs_ready_wait(const VsProgress *progress, virDomainPtr dom, const VsStation *station,
+              const char *uri, const char *const *identities, guint timeout_s, GError **error)
 {
     g_autoptr(VsWatch) watch = vs_watch_new(dom);
-    Wait w = {.cli = cli,
+    Wait w = {.progress = progress,
               .start = g_get_monotonic_time(),
               .timeout_s = timeout_s,
               .name = virDomainGetName(dom),
@@ -302,7 +302,7 @@ vs_ready_wait(VsCli *cli, virDomainPtr dom, const VsStation *station, const char
     VsReadyRefusals refusals = {0};
 
     w.deadline = w.start + (gint64)timeout_s * G_USEC_PER_SEC;
-    vs_cli_progress(cli, "waiting for %s (at most %u s):", w.name, timeout_s);
+    vs_progress_step(progress, "waiting for %s (at most %u s):", w.name, timeout_s);
 
     /* 1. The domain runs. */
     while (virDomainIsActive(dom) != 1) {
@@ -391,7 +391,7 @@ vs_ready_wait(VsCli *cli, virDomainPtr dom, const VsStation *station, const char
          * then fails (255) a moment before libvirt says so; give the watch that moment. */
         if (!(status == 255 ? nap(&w, 5 * G_USEC_PER_SEC) : going(&w)))
             return stopped(&w, "cloud-init to finish", error);
-        g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_CLOUD_INIT,
+        g_set_error(error, VS_READY_ERROR, VS_READY_ERROR_CLOUD_INIT,
                     "%s runs, but cloud-init finished with errors:\n%s", w.name,
                     out ? g_strstrip(out) : "(no output from cloud-init status)");
         return FALSE;

@@ -1,7 +1,8 @@
 /* Waiting for a workstation to be ready, step by step. */
 #pragma once
 
-#include "cli.h"
+#include "base/progress.h"
+#include "ready-error.h"
 #include "metadata.h"
 #include "vs-libvirt.h"
 #include "watch.h"
@@ -10,12 +11,14 @@
  * reporting each step as it completes, while watching the domain. Logs in with exactly
  * @identities when given (else the agent, ssh's defaults and virt-station's own key). Errors:
  * VS_DOMAINS_ERROR_STOPPED when the domain shuts off, crashes or pauses on an error (exit 1; the
- * message gives state, reason, console and QEMU log tails and a hint), VS_CLI_ERROR_FAILED when
- * sshd refuses every key offered (exit 1), VS_DOMAINS_ERROR_TIMEOUT naming the step (exit 4),
- * VS_CLI_ERROR_CLOUD_INIT when cloud-init finished with errors (printed), and
- * VS_DOMAINS_ERROR_CANCELLED on Ctrl-C. The workstation is kept in every case. */
-gboolean vs_ready_wait(VsCli *cli, virDomainPtr dom, const VsStation *station, const char *uri,
-                       const char *const *identities, guint timeout_s, GError **error);
+ * message gives state, reason, console and QEMU log tails and a hint), VS_READY_ERROR_REFUSED
+ * when sshd refuses every key offered (exit 1), VS_DOMAINS_ERROR_TIMEOUT naming the step (exit
+ * 4), VS_READY_ERROR_CLOUD_INIT when cloud-init finished with errors (in the message), and
+ * VS_DOMAINS_ERROR_CANCELLED on Ctrl-C. The workstation is kept in every case. Each step is
+ * reported through @progress as it completes. */
+gboolean vs_ready_wait(const VsProgress *progress, virDomainPtr dom, const VsStation *station,
+                       const char *uri, const char *const *identities, guint timeout_s,
+                       GError **error);
 
 /* Returns the guest's address for SSH: the metadata's forwarded host for user networking, else
  * the first IPv4 address from the DHCP lease or the guest agent; NULL when none is known. */
