@@ -3,12 +3,23 @@
 #include "enum.h"
 
 #include <string.h>
+#include <sys/utsname.h>
 
 VS_ENUM_IMPL(arch, VsArch, VS_ARCH_LAST, "x86_64", "aarch64")
 VS_ENUM_IMPL(firmware, VsFirmware, VS_FIRMWARE_LAST, "bios", "efi")
 VS_ENUM_IMPL(net_mode, VsNetMode, VS_NET_LAST, "network", "bridge", "user")
 VS_ENUM_IMPL(display, VsDisplay, VS_DISPLAY_LAST, "none", "vnc", "spice")
 VS_ENUM_IMPL(seed_device, VsSeedDevice, VS_SEED_LAST, "disk", "cdrom")
+
+char *
+vs_arch_local_name(void)
+{
+    struct utsname u;
+
+    if (uname(&u) < 0)
+        return g_strdup("x86_64");
+    return g_strdup(g_str_equal(u.machine, "arm64") ? "aarch64" : u.machine);
+}
 
 gboolean
 vs_domain_name_valid(const char *name)

@@ -81,5 +81,12 @@ int vs_display_from_string(const char *str);
 const char *vs_seed_device_to_string(VsSeedDevice device);
 int vs_seed_device_from_string(const char *str);
 
+/* The storage pool workstations and base images go to unless --pool says otherwise. */
+#define VS_DEFAULT_POOL "default"
+
+/* Returns the architecture this machine runs, as libvirt and the image catalog spell it
+ * ("x86_64", "aarch64"; another machine's name as uname gives it). */
+char *vs_arch_local_name(void);
+
 /* Returns TRUE when @name is a valid workstation name (a hostname label, shared/CLI.md). */
 gboolean vs_domain_name_valid(const char *name);

@@ -81,7 +81,7 @@ vs_storage_pool_ensure(virConnectPtr conn, const char *name, GError **error)
         g_autofree char *path = NULL, *xml = NULL;
         xmlNode *root, *target;
 
-        if (strcmp(name, "default") != 0) {
+        if (strcmp(name, VS_DEFAULT_POOL) != 0) {
             g_autofree char *what = g_strdup_printf("storage pool '%s'", name);
             vs_libvirt_error(error, what);
             return NULL;

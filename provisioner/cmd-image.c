@@ -5,26 +5,17 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "cli-progress.h"
 #include "commands.h"
 #include "images/fetch.h"
 #include "interrupt.h"
+#include "config.h"
 #include "json.h"
 #include "spec.h"
 #include "station.h"
 #include "storage.h"
-
-static char *
-host_arch(void)
-{
-    struct utsname u;
-    if (uname(&u) == 0 && g_str_equal(u.machine, "arm64"))
-        return g_strdup("aarch64");
-    return g_strdup(uname(&u) == 0 ? u.machine : "x86_64");
-}
 
 /* {"version":1,"KEY":[ ... ]} around the listings. */
 static void
@@ -115,7 +106,7 @@ list_cache(VsCli *cli)
     return VS_EXIT_OK;
 }
 
-/* Returns @pool_opt, else config.yaml's pool, else "default". */
+/* Returns @pool_opt, else config.yaml's pool, else the default pool. */
 static char *
 pool_name(const char *pool_opt, GError **error)
 {
@@ -125,7 +116,7 @@ pool_name(const char *pool_opt, GError **error)
         return g_strdup(pool_opt);
     if (!vs_spec_load_config(config, NULL, error))
         return NULL;
-    return g_strdup(config->pool ? config->pool : "default");
+    return g_strdup(config->pool ? config->pool : VS_DEFAULT_POOL);
 }
 
 /* Copies a pool volume (of this or a remote host) into the cache through libvirt. */
@@ -155,7 +146,7 @@ static int
 pull(VsCli *cli, const char *ref, const char *sha256, const char *arch, const char *pool)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *default_arch = host_arch();
+    g_autofree char *default_arch = vs_arch_local_name();
     g_autoptr(VsImage) image = vs_image_parse(ref, sha256, arch ? arch : default_arch, &error);
     VsProgress progress = vs_cli_progress_reporter(cli);
 

@@ -166,7 +166,7 @@ vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
     if (c->arch == VS_ARCH_AARCH64 && c->firmware == VS_FIRMWARE_BIOS)
         return vs_spec_fail(error, "firmware: aarch64 machines boot with efi only"), NULL;
 
-    c->pool = g_strdup(spec->pool ? spec->pool : "default");
+    c->pool = g_strdup(spec->pool ? spec->pool : VS_DEFAULT_POOL);
     c->disk_volume = g_strdup_printf("%s.qcow2", c->name);
     if (spec->seed_from) {
         if (!g_regex_match_simple("^https?://[^\\s;]+/$", spec->seed_from, 0, 0))

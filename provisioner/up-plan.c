@@ -121,7 +121,7 @@ plan_inputs(const VsSpec *spec, const VsCaps *caps, const VsImage *image, const 
         return NULL;
     facts->image_alias =
         image->kind == VS_IMAGE_FILE ? g_path_get_basename(image->ref) : g_strdup(image->ref);
-    facts->base_pool = g_strdup(image->pool ? image->pool : spec->pool ? spec->pool : "default");
+    facts->base_pool = g_strdup(image->pool ? image->pool : spec->pool ? spec->pool : VS_DEFAULT_POOL);
     if (image->volume) {
         facts->base_volume = g_strdup(image->volume);
     } else {
