@@ -171,75 +171,83 @@ qemu_user(const char *root, gboolean session)
 }
 
 #if defined(__x86_64__)
-/* Returns TRUE when a guest runs on @fd (an open /dev/kvm): in real mode at 0x1000 it writes
- * 0x42 to port 0x10 and halts. Otherwise FALSE with @ret_detail saying what went wrong. */
-static gboolean
-run_test_guest(int fd, char **ret_detail)
+/* The test guest: a VM with one page of memory at 0x1000 and one vCPU in real mode there. */
+typedef struct {
+    int vm, vcpu, run_size;
+    void *mem;
+    struct kvm_run *run;
+} TestGuest;
+
+#define TEST_GUEST_MEM 0x1000
+
+static void
+test_guest_clear(TestGuest *g)
+{
+    if (g->run != MAP_FAILED)
+        munmap(g->run, (size_t)g->run_size);
+    if (g->mem != MAP_FAILED)
+        munmap(g->mem, TEST_GUEST_MEM);
+    if (g->vcpu >= 0)
+        close(g->vcpu);
+    if (g->vm >= 0)
+        close(g->vm);
+}
+
+/* Makes the test guest on @fd, its code in place. Returns NULL, or the ioctl that failed. */
+static const char *
+test_guest_setup(TestGuest *g, int fd)
 {
     static const guint8 code[] = {
         0xb0, 0x42, /* mov al, 0x42 */
         0xe6, 0x10, /* out 0x10, al */
         0xf4,       /* hlt */
     };
-    const gsize mem_size = 0x1000;
-    int vm = -1, vcpu = -1, mmap_size;
-    void *mem = MAP_FAILED;
-    struct kvm_run *run = MAP_FAILED;
-    struct kvm_sregs sregs;
-    struct kvm_regs regs = {.rip = 0x1000, .rflags = 0x2};
     struct kvm_userspace_memory_region region = {
-        .slot = 0, .guest_phys_addr = 0x1000, .memory_size = mem_size};
-    gboolean wrote = FALSE, ok = FALSE;
-    const char *failed = NULL;
+        .slot = 0, .guest_phys_addr = 0x1000, .memory_size = TEST_GUEST_MEM};
+    struct kvm_regs regs = {.rip = 0x1000, .rflags = 0x2};
+    struct kvm_sregs sregs;
 
-    if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
-        failed = "KVM_GET_API_VERSION";
-        goto out;
-    }
-    vm = ioctl(fd, KVM_CREATE_VM, 0);
-    if (vm < 0) {
-        failed = "KVM_CREATE_VM";
-        goto out;
-    }
-    mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED) {
-        failed = "mmap";
-        goto out;
-    }
-    memcpy(mem, code, sizeof(code));
-    region.userspace_addr = (guint64)(guintptr)mem;
-    if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-        failed = "KVM_SET_USER_MEMORY_REGION";
-        goto out;
-    }
-    vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-    mmap_size = ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-    if (vcpu < 0 || mmap_size <= 0) {
-        failed = "KVM_CREATE_VCPU";
-        goto out;
-    }
-    run = mmap(NULL, (size_t)mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-    if (run == MAP_FAILED) {
-        failed = "mmap of the vCPU";
-        goto out;
-    }
-    if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0) {
-        failed = "KVM_GET_SREGS";
-        goto out;
-    }
+    if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
+        return "KVM_GET_API_VERSION";
+    if ((g->vm = ioctl(fd, KVM_CREATE_VM, 0)) < 0)
+        return "KVM_CREATE_VM";
+    g->mem = mmap(NULL, TEST_GUEST_MEM, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (g->mem == MAP_FAILED)
+        return "mmap";
+    memcpy(g->mem, code, sizeof(code));
+    region.userspace_addr = (guint64)(guintptr)g->mem;
+    if (ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+        return "KVM_SET_USER_MEMORY_REGION";
+    if ((g->vcpu = ioctl(g->vm, KVM_CREATE_VCPU, 0)) < 0 ||
+        (g->run_size = ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0)) <= 0)
+        return "KVM_CREATE_VCPU";
+    g->run = mmap(NULL, (size_t)g->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
+    if (g->run == MAP_FAILED)
+        return "mmap of the vCPU";
+    if (ioctl(g->vcpu, KVM_GET_SREGS, &sregs) < 0)
+        return "KVM_GET_SREGS";
     sregs.cs.base = 0;
     sregs.cs.selector = 0;
-    if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0 || ioctl(vcpu, KVM_SET_REGS, &regs) < 0) {
-        failed = "KVM_SET_REGS";
-        goto out;
-    }
+    if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs) < 0 || ioctl(g->vcpu, KVM_SET_REGS, &regs) < 0)
+        return "KVM_SET_REGS";
+    return NULL;
+}
+
+/* Runs the test guest until it halts. Returns NULL when it wrote 0x42 to port 0x10 and halted,
+ * else what went wrong. */
+static char *
+test_guest_run(TestGuest *g)
+{
+    gboolean wrote = FALSE;
+    struct kvm_run *run = g->run;
+
     /* Two exits are expected: the port write, then the halt. */
-    for (int i = 0; i < 4 && !ok && !failed; i++) {
-        if (ioctl(vcpu, KVM_RUN, 0) < 0) {
+    for (int i = 0; i < 4; i++) {
+        if (ioctl(g->vcpu, KVM_RUN, 0) < 0) {
             if (errno == EINTR)
                 continue;
-            failed = "KVM_RUN";
-            break;
+            return g_strdup_printf("a test guest could not run: KVM_RUN failed: %s",
+                                   g_strerror(errno));
         }
         switch (run->exit_reason) {
         case KVM_EXIT_IO:
@@ -247,45 +255,36 @@ run_test_guest(int fd, char **ret_detail)
                     *((guint8 *)run + run->io.data_offset) == 0x42;
             break;
         case KVM_EXIT_HLT:
-            ok = wrote;
-            if (!ok)
-                *ret_detail = g_strdup("a test guest halted without running its code");
-            i = 4;
-            break;
+            return wrote ? NULL : g_strdup("a test guest halted without running its code");
         case KVM_EXIT_INTERNAL_ERROR:
-            *ret_detail = g_strdup_printf("a test guest stopped with a KVM internal error "
-                                          "(suberror %u)",
-                                          run->internal.suberror);
-            i = 4;
-            break;
+            return g_strdup_printf("a test guest stopped with a KVM internal error (suberror %u)",
+                                   run->internal.suberror);
         case KVM_EXIT_FAIL_ENTRY:
-            *ret_detail =
-                g_strdup_printf("the CPU refused to enter a test guest (reason 0x%llx)",
-                                (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-            i = 4;
-            break;
+            return g_strdup_printf(
+                "the CPU refused to enter a test guest (reason 0x%llx)",
+                (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
         default:
-            *ret_detail =
-                g_strdup_printf("a test guest stopped unexpectedly (exit %u)", run->exit_reason);
-            i = 4;
-            break;
+            return g_strdup_printf("a test guest stopped unexpectedly (exit %u)", run->exit_reason);
         }
     }
-    if (!ok && !*ret_detail)
-        *ret_detail = g_strdup("a test guest did not finish");
-out:
+    return g_strdup("a test guest did not finish");
+}
+
+/* Returns TRUE when a guest runs on @fd (an open /dev/kvm): in real mode at 0x1000 it writes
+ * 0x42 to port 0x10 and halts. Otherwise FALSE with @ret_detail saying what went wrong. */
+static gboolean
+run_test_guest(int fd, char **ret_detail)
+{
+    TestGuest g = {.vm = -1, .vcpu = -1, .mem = MAP_FAILED, .run = MAP_FAILED};
+    const char *failed = test_guest_setup(&g, fd);
+
     if (failed)
         *ret_detail =
             g_strdup_printf("a test guest could not run: %s failed: %s", failed, g_strerror(errno));
-    if (run != MAP_FAILED)
-        munmap(run, (size_t)mmap_size);
-    if (mem != MAP_FAILED)
-        munmap(mem, mem_size);
-    if (vcpu >= 0)
-        close(vcpu);
-    if (vm >= 0)
-        close(vm);
-    return ok;
+    else
+        *ret_detail = test_guest_run(&g);
+    test_guest_clear(&g);
+    return *ret_detail == NULL;
 }
 #endif
 

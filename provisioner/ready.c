@@ -283,6 +283,120 @@ vs_ready_address(virDomainPtr dom, const VsStation *station)
     return NULL;
 }
 
+/* 1. The domain runs. */
+static gboolean
+wait_running(Wait *w, GError **error)
+{
+    while (virDomainIsActive(w->dom) != 1) {
+        if (cancelled(w, error))
+            return FALSE;
+        if (!going(w))
+            return stopped(w, "the domain to run", error);
+        if (g_get_monotonic_time() >= w->deadline)
+            return timed_out(w, "the domain to run", vs_lifecycle_state(w->dom), error);
+        g_usleep(G_USEC_PER_SEC / 4);
+    }
+    w->was_running = TRUE;
+    done(w, "domain running");
+    return TRUE;
+}
+
+/* 2. The network. Returns the guest's address for SSH. A forwarded port on a remote host's
+ * loopback is checked by SSH only. */
+static char *
+wait_network(Wait *w, const VsStation *station, GError **error)
+{
+    g_autofree char *remote = vs_ssh_jump_from_uri(w->uri);
+
+    for (;;) {
+        g_autofree char *address = NULL;
+        if (cancelled(w, error))
+            return NULL;
+        if (!going(w))
+            return stopped(w, "the guest's network", error), NULL;
+        address = vs_ready_address(w->dom, station);
+        if (address && (!station->ssh_port || remote || port_open(address, station->ssh_port))) {
+            done(w, station->ssh_port ? "forwarded SSH port open" : "guest address known");
+            return g_steal_pointer(&address);
+        }
+        if (g_get_monotonic_time() >= w->deadline)
+            return timed_out(w, "the guest's network",
+                             station->ssh_port ? "the forwarded port does not accept connections"
+                                               : "no DHCP lease or guest agent address",
+                             error),
+                   NULL;
+        if (!nap(w, G_USEC_PER_SEC / 2))
+            return stopped(w, "the guest's network", error), NULL;
+    }
+}
+
+/* 3. sshd lets us in, with the host key we gave the guest. */
+static gboolean
+wait_sshd(Wait *w, const VsSshTarget *target, GError **error)
+{
+    g_autofree char *last = NULL;
+    VsReadyRefusals refusals = {0};
+
+    for (;;) {
+        char *cmd[] = {(char *)"true", NULL};
+        g_autoptr(GPtrArray) argv = vs_ssh_argv(target, TRUE, FALSE, cmd);
+        g_autofree char *out = NULL;
+        int status = 255;
+        gint64 attempt = MIN(w->deadline, g_get_monotonic_time() + 20 * G_USEC_PER_SEC);
+        RunResult r = run_until(w, (char **)argv->pdata, attempt, &out, &status);
+        if (r == RUN_DONE && status == 0)
+            break;
+        if (r == RUN_STOPPED)
+            return stopped(w, "sshd to answer", error);
+        g_free(last);
+        last = g_strdup(out ? g_strstrip(out) : "no answer");
+        if (vs_ready_refusals_note(&refusals, r == RUN_DONE && vs_ready_is_refusal(out),
+                                   g_get_monotonic_time()))
+            return refused(w, target, &refusals, error);
+        if (cancelled(w, error))
+            return FALSE;
+        if (g_get_monotonic_time() >= w->deadline)
+            return timed_out(w, "sshd to answer", last, error);
+        if (!nap(w, 2 * G_USEC_PER_SEC))
+            return stopped(w, "sshd to answer", error);
+    }
+    done(w, "sshd answering");
+    return TRUE;
+}
+
+/* 4. cloud-init has finished. */
+static gboolean
+wait_cloud_init(Wait *w, const VsSshTarget *target, GError **error)
+{
+    char *cmd[] = {(char *)"sh", (char *)"-c",
+                   (char *)"cloud-init status --wait >/dev/null 2>&1; cloud-init status --long",
+                   NULL};
+    g_autoptr(GPtrArray) argv = vs_ssh_argv(target, TRUE, FALSE, cmd);
+    g_autofree char *out = NULL;
+    int status = 255;
+    RunResult r = run_until(w, (char **)argv->pdata, w->deadline, &out, &status);
+
+    if (r == RUN_STOPPED)
+        return stopped(w, "cloud-init to finish", error);
+    if (r != RUN_DONE) {
+        if (cancelled(w, error))
+            return FALSE;
+        return timed_out(w, "cloud-init to finish", NULL, error);
+    }
+    if (out && strstr(out, "status: done")) {
+        done(w, "cloud-init finished");
+        return TRUE;
+    }
+    /* The guest may have gone down under `cloud-init status` (a poweroff in runcmd): ssh then
+     * fails (255) a moment before libvirt says so; give the watch that moment. */
+    if (!(status == 255 ? nap(w, 5 * G_USEC_PER_SEC) : going(w)))
+        return stopped(w, "cloud-init to finish", error);
+    g_set_error(error, VS_READY_ERROR, VS_READY_ERROR_CLOUD_INIT,
+                "%s runs, but cloud-init finished with errors:\n%s", w->name,
+                out ? g_strstrip(out) : "(no output from cloud-init status)");
+    return FALSE;
+}
+
 gboolean
 vs_ready_wait(const VsProgress *progress, virDomainPtr dom, const VsStation *station,
               const char *uri, const char *const *identities, guint timeout_s, GError **error)
@@ -296,106 +410,15 @@ vs_ready_wait(const VsProgress *progress, virDomainPtr dom, const VsStation *sta
               .dom = dom,
               .watch = watch};
     g_autofree char *address = NULL;
-    g_autofree char *last = NULL;
     g_autoptr(VsSshTarget) target = NULL;
-    g_autofree char *remote = vs_ssh_jump_from_uri(uri);
-    VsReadyRefusals refusals = {0};
 
     w.deadline = w.start + (gint64)timeout_s * G_USEC_PER_SEC;
     vs_progress_step(progress, "waiting for %s (at most %u s):", w.name, timeout_s);
-
-    /* 1. The domain runs. */
-    while (virDomainIsActive(dom) != 1) {
-        if (cancelled(&w, error))
-            return FALSE;
-        if (!going(&w))
-            return stopped(&w, "the domain to run", error);
-        if (g_get_monotonic_time() >= w.deadline)
-            return timed_out(&w, "the domain to run", vs_lifecycle_state(dom), error);
-        g_usleep(G_USEC_PER_SEC / 4);
-    }
-    w.was_running = TRUE;
-    done(&w, "domain running");
-
-    /* 2. The network. A forwarded port on a remote host's loopback is checked by SSH only. */
-    for (;;) {
-        if (cancelled(&w, error))
-            return FALSE;
-        if (!going(&w))
-            return stopped(&w, "the guest's network", error);
-        address = vs_ready_address(dom, station);
-        if (address && (!station->ssh_port || remote || port_open(address, station->ssh_port)))
-            break;
-        g_clear_pointer(&address, g_free);
-        if (g_get_monotonic_time() >= w.deadline)
-            return timed_out(&w, "the guest's network",
-                             station->ssh_port ? "the forwarded port does not accept connections"
-                                               : "no DHCP lease or guest agent address",
-                             error);
-        if (!nap(&w, G_USEC_PER_SEC / 2))
-            return stopped(&w, "the guest's network", error);
-    }
-    done(&w, station->ssh_port ? "forwarded SSH port open" : "guest address known");
-
-    /* 3. sshd lets us in, with the host key we gave the guest. */
+    if (!wait_running(&w, error) || !(address = wait_network(&w, station, error)))
+        return FALSE;
     target = vs_ssh_target_new(uri, w.name, station, station->ssh_port ? NULL : address, identities,
                                error);
-    if (!target)
-        return FALSE;
-    for (;;) {
-        char *cmd[] = {(char *)"true", NULL};
-        g_autoptr(GPtrArray) argv = vs_ssh_argv(target, TRUE, FALSE, cmd);
-        g_autofree char *out = NULL;
-        int status = 255;
-        gint64 attempt = MIN(w.deadline, g_get_monotonic_time() + 20 * G_USEC_PER_SEC);
-        RunResult r = run_until(&w, (char **)argv->pdata, attempt, &out, &status);
-        if (r == RUN_DONE && status == 0)
-            break;
-        if (r == RUN_STOPPED)
-            return stopped(&w, "sshd to answer", error);
-        g_free(last);
-        last = g_strdup(out ? g_strstrip(out) : "no answer");
-        if (vs_ready_refusals_note(&refusals, r == RUN_DONE && vs_ready_is_refusal(out),
-                                   g_get_monotonic_time()))
-            return refused(&w, target, &refusals, error);
-        if (cancelled(&w, error))
-            return FALSE;
-        if (g_get_monotonic_time() >= w.deadline)
-            return timed_out(&w, "sshd to answer", last, error);
-        if (!nap(&w, 2 * G_USEC_PER_SEC))
-            return stopped(&w, "sshd to answer", error);
-    }
-    done(&w, "sshd answering");
-
-    /* 4. cloud-init has finished. */
-    {
-        char *cmd[] = {(char *)"sh", (char *)"-c",
-                       (char *)"cloud-init status --wait >/dev/null 2>&1; cloud-init status --long",
-                       NULL};
-        g_autoptr(GPtrArray) argv = vs_ssh_argv(target, TRUE, FALSE, cmd);
-        g_autofree char *out = NULL;
-        int status = 255;
-        RunResult r = run_until(&w, (char **)argv->pdata, w.deadline, &out, &status);
-        if (r == RUN_STOPPED)
-            return stopped(&w, "cloud-init to finish", error);
-        if (r != RUN_DONE) {
-            if (cancelled(&w, error))
-                return FALSE;
-            return timed_out(&w, "cloud-init to finish", NULL, error);
-        }
-        if (out && strstr(out, "status: done")) {
-            done(&w, "cloud-init finished");
-            return TRUE;
-        }
-        /* The guest may have gone down under `cloud-init status` (a poweroff in runcmd): ssh
-         * then fails (255) a moment before libvirt says so; give the watch that moment. */
-        if (!(status == 255 ? nap(&w, 5 * G_USEC_PER_SEC) : going(&w)))
-            return stopped(&w, "cloud-init to finish", error);
-        g_set_error(error, VS_READY_ERROR, VS_READY_ERROR_CLOUD_INIT,
-                    "%s runs, but cloud-init finished with errors:\n%s", w.name,
-                    out ? g_strstrip(out) : "(no output from cloud-init status)");
-        return FALSE;
-    }
+    return target && wait_sshd(&w, target, error) && wait_cloud_init(&w, target, error);
 }
 
 /* ---- the pure parts ---- */

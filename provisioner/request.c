@@ -111,30 +111,18 @@ parse_enum(const char *text, int (*from_string)(const char *), const char *what,
     return TRUE;
 }
 
-VsDomainConfig *
-vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
+/* Sets @c's size, architecture, domain type and firmware. */
+static gboolean
+machine(VsDomainConfig *c, const VsSpec *spec, const VsHostFacts *facts, GError **error)
 {
-    g_autoptr(VsDomainConfig) c = vs_domain_config_new();
     int v = 0;
-
-    if (!spec->name)
-        return vs_spec_fail(error, "a workstation NAME is needed"), NULL;
-    if (!vs_domain_name_valid(spec->name))
-        return vs_spec_fail(
-                   error,
-                   "invalid name '%s': use 1 to 63 lower-case letters, digits and '-', not "
-                   "starting or ending with '-'",
-                   spec->name),
-               NULL;
-    c->name = g_strdup(spec->name);
-    c->uuid = g_strdup(facts->uuid);
 
     /* Size: the shorthand first, then explicit values over it. */
     c->vcpus = DEFAULT_CPUS;
     c->memory_mib = DEFAULT_MEMORY_MIB;
     if (spec->instance_type &&
         !vs_spec_parse_instance_type(spec->instance_type, &c->vcpus, &c->memory_mib, error))
-        return NULL;
+        return FALSE;
     if (spec->cpus)
         c->vcpus = spec->cpus;
     if (spec->memory_mib)
@@ -144,7 +132,7 @@ vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
     c->arch = facts->arch;
     if (spec->arch &&
         !parse_enum(spec->arch, vs_arch_from_string, "arch", "x86_64, aarch64", &v, error))
-        return NULL;
+        return FALSE;
     if (spec->arch)
         c->arch = v;
     if (c->arch != facts->arch) {
@@ -153,18 +141,28 @@ vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
             return vs_spec_fail(error,
                                 "virt-type: kvm runs only guests of the host's architecture (%s); "
                                 "an %s guest needs qemu or auto",
-                                vs_arch_to_string(facts->arch), vs_arch_to_string(c->arch)),
-                   NULL;
+                                vs_arch_to_string(facts->arch), vs_arch_to_string(c->arch));
         c->kvm = FALSE;
     }
     c->firmware = c->arch == VS_ARCH_AARCH64 ? VS_FIRMWARE_EFI : VS_FIRMWARE_BIOS;
     if (spec->firmware &&
         !parse_enum(spec->firmware, vs_firmware_from_string, "firmware", "bios, efi", &v, error))
-        return NULL;
+        return FALSE;
     if (spec->firmware)
         c->firmware = v;
     if (c->arch == VS_ARCH_AARCH64 && c->firmware == VS_FIRMWARE_BIOS)
-        return vs_spec_fail(error, "firmware: aarch64 machines boot with efi only"), NULL;
+        return vs_spec_fail(error, "firmware: aarch64 machines boot with efi only");
+    /* A pvpanic device, so that a guest kernel panic reaches libvirt (the wait stops at once)
+     * rather than leaving a hung guest that only a timeout notices. */
+    c->pvpanic = c->arch == VS_ARCH_X86_64 || facts->libvirt_version >= VS_PVPANIC_AARCH64_LIBVIRT;
+    return TRUE;
+}
+
+/* Sets @c's volumes and seed. */
+static gboolean
+storage(VsDomainConfig *c, const VsSpec *spec, const VsHostFacts *facts, GError **error)
+{
+    int v = 0;
 
     c->pool = g_strdup(spec->pool ? spec->pool : VS_DEFAULT_POOL);
     c->disk_volume = g_strdup_printf("%s.qcow2", c->name);
@@ -173,20 +171,27 @@ vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
             return vs_spec_fail(error,
                                 "seed-from: '%s' must be an http:// or https:// URL ending in '/' "
                                 "(cloud-init appends user-data, meta-data to it)",
-                                spec->seed_from),
-                   NULL;
+                                spec->seed_from);
         c->seed_from = g_strdup(spec->seed_from);
     } else {
         c->seed_volume = g_strdup_printf("%s-seed.iso", c->name);
     }
     if (spec->seed_device && !parse_enum(spec->seed_device, vs_seed_device_from_string,
                                          "seed-device", "disk, cdrom", &v, error))
-        return NULL;
+        return FALSE;
     c->seed_device = spec->seed_device ? (VsSeedDevice)v : VS_SEED_DISK;
+    c->base_pool = g_strdup(facts->base_pool);
+    c->base_volume = g_strdup(facts->base_volume);
+    return TRUE;
+}
 
+/* Sets @c's network, MAC, forwarded port and console log. */
+static gboolean
+network(VsDomainConfig *c, const VsSpec *spec, const VsHostFacts *facts, GError **error)
+{
     if (spec->network) {
         if (!vs_request_parse_network(spec->network, &c->net_mode, &c->net_source, error))
-            return NULL;
+            return FALSE;
     } else if (facts->session) {
         c->net_mode = VS_NET_USER;
     } else {
@@ -199,34 +204,34 @@ vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
     if (!vs_cloudinit_check_mac(c->mac, error)) {
         g_clear_error(error);
         return vs_spec_fail(error, "mac: '%s' is not a unicast MAC address like 52:54:00:12:34:56",
-                            c->mac),
-               NULL;
+                            c->mac);
     }
     if (facts->console_log_dir)
         c->console_log = g_strdup_printf("%s/%s-console.log", facts->console_log_dir, c->name);
-    /* A pvpanic device, so that a guest kernel panic reaches libvirt (the wait stops at once)
-     * rather than leaving a hung guest that only a timeout notices. */
-    c->pvpanic = c->arch == VS_ARCH_X86_64 || facts->libvirt_version >= VS_PVPANIC_AARCH64_LIBVIRT;
+    return TRUE;
+}
+
+/* Sets @c's display, GPU plan, login user and what only the metadata holds. */
+static gboolean
+guest(VsDomainConfig *c, const VsSpec *spec, const VsHostFacts *facts, GError **error)
+{
+    int v = 0;
 
     if (spec->display && !parse_enum(spec->display, vs_display_from_string, "display",
                                      "none, vnc, spice", &v, error))
-        return NULL;
+        return FALSE;
     c->display = spec->display ? (VsDisplay)v : VS_DISPLAY_NONE;
-    g_return_val_if_fail(facts->gpu != NULL, NULL);
     vs_gpu_plan_free(c->gpu);
     c->gpu = vs_gpu_plan_copy(facts->gpu);
-
     c->ssh_user = g_strdup(spec->user ? spec->user : facts->default_user);
     if (c->ssh_user && !vs_cloudinit_check_user(c->ssh_user, error)) {
         g_autofree char *msg = g_strdup((*error)->message);
         g_clear_error(error);
-        return vs_spec_fail(error, "user: %s", msg), NULL;
+        return vs_spec_fail(error, "user: %s", msg);
     }
     c->image_alias = g_strdup(facts->image_alias);
-    c->base_pool = g_strdup(facts->base_pool);
-    c->base_volume = g_strdup(facts->base_volume);
     if (spec->osinfo && !vs_request_check_osinfo(spec->osinfo, error))
-        return NULL;
+        return FALSE;
     if (spec->osinfo)
         c->os_id = g_strdup(spec->osinfo);
     else if (facts->os_id)
@@ -238,5 +243,28 @@ vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
     c->title = g_strdup_printf("%s (virt-station)", c->name);
     c->description = g_strdup_printf("Workstation made by virt-station %s from %s", VS_VERSION,
                                      facts->image_alias ? facts->image_alias : "an image");
+    return TRUE;
+}
+
+VsDomainConfig *
+vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
+{
+    g_autoptr(VsDomainConfig) c = vs_domain_config_new();
+
+    g_return_val_if_fail(facts->gpu != NULL, NULL);
+    if (!spec->name)
+        return vs_spec_fail(error, "a workstation NAME is needed"), NULL;
+    if (!vs_domain_name_valid(spec->name))
+        return vs_spec_fail(
+                   error,
+                   "invalid name '%s': use 1 to 63 lower-case letters, digits and '-', not "
+                   "starting or ending with '-'",
+                   spec->name),
+               NULL;
+    c->name = g_strdup(spec->name);
+    c->uuid = g_strdup(facts->uuid);
+    if (!machine(c, spec, facts, error) || !storage(c, spec, facts, error) ||
+        !network(c, spec, facts, error) || !guest(c, spec, facts, error))
+        return NULL;
     return g_steal_pointer(&c);
 }
