@@ -231,22 +231,29 @@ prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
     g_autoptr(GError) error = NULL;
     g_auto(VsTarget) t = {0};
     g_autoptr(GPtrArray) entries = vs_cache_list(&error);
-    g_autoptr(GHashTable) backing = NULL;
-    g_autoptr(GHashTable) users = NULL;
     g_autofree char *pool = pool_name(pool_opt, &error);
 
     if (!entries || !pool || !vs_target_connect(cli, &t, &error))
         return vs_cli_fail(cli, "image", error);
-    backing = vs_storage_backing_paths(t.conn, &error);
-    if (!backing)
-        return vs_cli_fail(cli, "image", error);
-    users = vs_lifecycle_disk_users(t.conn, NULL);
     for (guint i = 0; i < entries->len; i++) {
         const VsCacheEntry *e = entries->pdata[i];
         g_autoptr(GError) lookup_error = NULL;
-        g_autoptr(virStorageVol) vol = vs_storage_volume(t.conn, pool, e->name, &lookup_error);
-        g_autofree char *path = vol ? virStorageVolGetPath(vol) : NULL;
-        const char *user = vol ? vs_lifecycle_volume_user(users, vol) : NULL;
+        g_autofree char *key = vs_lock_key_base(t.uri, pool, e->name);
+        /* Under the base lock no `up` is between importing this base and holding it with an
+         * overlay: what uses it is read again now. */
+        g_autoptr(VsLock) lock = vs_lock_take(VS_LOCK_BASE, key, TRUE, &error);
+        g_autoptr(GHashTable) backing = lock ? vs_storage_backing_paths(t.conn, &error) : NULL;
+        g_autoptr(GHashTable) users = NULL;
+        g_autoptr(virStorageVol) vol = NULL;
+        g_autofree char *path = NULL;
+        const char *user;
+
+        if (!backing)
+            return vs_cli_fail(cli, "image", error);
+        users = vs_lifecycle_disk_users(t.conn, NULL);
+        vol = vs_storage_volume(t.conn, pool, e->name, &lookup_error);
+        path = vol ? virStorageVolGetPath(vol) : NULL;
+        user = vol ? vs_lifecycle_volume_user(users, vol) : NULL;
 
         if (path && g_hash_table_contains(backing, path)) {
             vs_cli_progress(cli, "kept %s: volume %s/%s is the backing file of a volume", e->name,

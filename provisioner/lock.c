@@ -33,6 +33,18 @@ vs_lock_dir(void)
     return g_build_filename(g_get_user_runtime_dir(), "virt-station", NULL);
 }
 
+char *
+vs_lock_key_name(const char *uri, const char *name)
+{
+    return g_strdup_printf("%s %s", uri, name);
+}
+
+char *
+vs_lock_key_base(const char *uri, const char *pool, const char *volume)
+{
+    return g_strdup_printf("%s %s/%s", uri, pool, volume);
+}
+
 /* Aborts unless @kind/@key may be taken after the locks held now. */
 static void
 check_order(VsLockKind kind, const char *key)

@@ -44,5 +44,11 @@ VsLock *vs_lock_take(VsLockKind kind, const char *key, gboolean wait, GError **e
 void vs_lock_release(VsLock *lock);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsLock, vs_lock_release)
 
+/* Returns the key of the name lock of workstation @name on the connection @uri. */
+char *vs_lock_key_name(const char *uri, const char *name);
+
+/* Returns the key of the base lock of the volume @pool/@volume on the connection @uri. */
+char *vs_lock_key_base(const char *uri, const char *pool, const char *volume);
+
 /* Returns the folder the lock files are in ($VIRT_STATION_LOCK_DIR replaces it, for tests). */
 char *vs_lock_dir(void);

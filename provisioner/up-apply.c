@@ -178,7 +178,7 @@ static gboolean
 confirm_name(Apply *a, GError **error)
 {
     const char *name = a->plan->config->name;
-    g_autofree char *key = g_strdup_printf("%s %s", a->ctx->uri, name);
+    g_autofree char *key = vs_lock_key_name(a->ctx->uri, name);
     g_autoptr(GError) lookup_error = NULL;
     g_autoptr(virDomain) existing = NULL;
 
@@ -206,7 +206,7 @@ static gboolean
 confirm_base(Apply *a, GError **error)
 {
     const VsDomainConfig *c = a->plan->config;
-    g_autofree char *key = g_strdup_printf("%s %s/%s", a->ctx->uri, c->base_pool, c->base_volume);
+    g_autofree char *key = vs_lock_key_base(a->ctx->uri, c->base_pool, c->base_volume);
 
     a->base_lock = vs_lock_take(VS_LOCK_BASE, key, TRUE, error);
     if (!a->base_lock)
