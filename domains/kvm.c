@@ -171,6 +171,51 @@ qemu_user(const char *root, gboolean session)
 }
 
 #if defined(__x86_64__)
+/* Runs the test guest on @vcpu (its shared state in @run) until it halts. Returns TRUE when it
+ * wrote 0x42 to port 0x10 first; otherwise FALSE with @ret_detail set, or with @ret_failed
+ * naming the ioctl that failed (errno says why). */
+static gboolean
+run_until_halt(int vcpu, struct kvm_run *run, char **ret_detail, const char **ret_failed)
+{
+    gboolean wrote = FALSE;
+
+    /* Two exits are expected: the port write, then the halt. */
+    for (int i = 0; i < 4; i++) {
+        if (ioctl(vcpu, KVM_RUN, 0) < 0) {
+            if (errno == EINTR)
+                continue;
+            *ret_failed = "KVM_RUN";
+            return FALSE;
+        }
+        switch (run->exit_reason) {
+        case KVM_EXIT_IO:
+            wrote = run->io.direction == KVM_EXIT_IO_OUT && run->io.port == 0x10 &&
+                    *((guint8 *)run + run->io.data_offset) == 0x42;
+            break;
+        case KVM_EXIT_HLT:
+            if (!wrote)
+                *ret_detail = g_strdup("a test guest halted without running its code");
+            return wrote;
+        case KVM_EXIT_INTERNAL_ERROR:
+            *ret_detail = g_strdup_printf("a test guest stopped with a KVM internal error "
+                                          "(suberror %u)",
+                                          run->internal.suberror);
+            return FALSE;
+        case KVM_EXIT_FAIL_ENTRY:
+            *ret_detail =
+                g_strdup_printf("the CPU refused to enter a test guest (reason 0x%llx)",
+                                (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+            return FALSE;
+        default:
+            *ret_detail =
+                g_strdup_printf("a test guest stopped unexpectedly (exit %u)", run->exit_reason);
+            return FALSE;
+        }
+    }
+    *ret_detail = g_strdup("a test guest did not finish");
+    return FALSE;
+}
+
 /* Returns TRUE when a guest runs on @fd (an open /dev/kvm): in real mode at 0x1000 it writes
  * 0x42 to port 0x10 and halts. Otherwise FALSE with @ret_detail saying what went wrong. */
 static gboolean
@@ -189,7 +234,7 @@ run_test_guest(int fd, char **ret_detail)
     struct kvm_regs regs = {.rip = 0x1000, .rflags = 0x2};
     struct kvm_userspace_memory_region region = {
         .slot = 0, .guest_phys_addr = 0x1000, .memory_size = mem_size};
-    gboolean wrote = FALSE, ok = FALSE;
+    gboolean ok = FALSE;
     const char *failed = NULL;
 
     if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
@@ -233,46 +278,7 @@ run_test_guest(int fd, char **ret_detail)
         failed = "KVM_SET_REGS";
         goto out;
     }
-    /* Two exits are expected: the port write, then the halt. */
-    for (int i = 0; i < 4 && !ok && !failed; i++) {
-        if (ioctl(vcpu, KVM_RUN, 0) < 0) {
-            if (errno == EINTR)
-                continue;
-            failed = "KVM_RUN";
-            break;
-        }
-        switch (run->exit_reason) {
-        case KVM_EXIT_IO:
-            wrote = run->io.direction == KVM_EXIT_IO_OUT && run->io.port == 0x10 &&
-                    *((guint8 *)run + run->io.data_offset) == 0x42;
-            break;
-        case KVM_EXIT_HLT:
-            ok = wrote;
-            if (!ok)
-                *ret_detail = g_strdup("a test guest halted without running its code");
-            i = 4;
-            break;
-        case KVM_EXIT_INTERNAL_ERROR:
-            *ret_detail = g_strdup_printf("a test guest stopped with a KVM internal error "
-                                          "(suberror %u)",
-                                          run->internal.suberror);
-            i = 4;
-            break;
-        case KVM_EXIT_FAIL_ENTRY:
-            *ret_detail =
-                g_strdup_printf("the CPU refused to enter a test guest (reason 0x%llx)",
-                                (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-            i = 4;
-            break;
-        default:
-            *ret_detail =
-                g_strdup_printf("a test guest stopped unexpectedly (exit %u)", run->exit_reason);
-            i = 4;
-            break;
-        }
-    }
-    if (!ok && !*ret_detail)
-        *ret_detail = g_strdup("a test guest did not finish");
+    ok = run_until_halt(vcpu, run, ret_detail, &failed);
 out:
     if (failed)
         *ret_detail =
