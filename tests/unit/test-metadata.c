@@ -57,32 +57,19 @@ config_vgpu_user(void)
     return c;
 }
 
-/* Passthrough on a bridge: no seed volume (seed-from), no SSH port, no vGPU attributes. */
+/* The same on a bridge with passthrough and seed-from: the vGPU type and kind (still set) are
+ * not written for passthrough, nor the SSH host and port for a bridge, nor a seed volume. */
 static VsDomainConfig *
 config_passthrough_bridge(void)
 {
-    VsDomainConfig *c = vs_domain_config_new();
-    static const char *const functions[] = {"0000:02:00.0", "0000:02:00.1", NULL};
-    static const char *const reasons[] = {"passthrough of 0000:02:00.0 as asked", NULL};
-    static const char *const keys[] = {"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB host@pt", NULL};
+    VsDomainConfig *c = config_vgpu_user();
 
-    c->name = g_strdup("passthrough");
-    c->uuid = g_strdup("0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d");
-    c->pool = g_strdup("default");
-    c->disk_volume = g_strdup("passthrough.qcow2");
+    g_clear_pointer(&c->seed_volume, g_free);
     c->seed_from = g_strdup("http://192.0.2.1/seed/");
     c->net_mode = VS_NET_BRIDGE;
+    g_free(c->net_source);
     c->net_source = g_strdup("br0");
-    c->mac = g_strdup("52:54:00:ab:cd:ef");
-    c->image_alias = g_strdup("/srv/images/custom.qcow2");
-    c->base_pool = g_strdup("default");
-    c->base_volume = g_strdup("custom-ba5eba11c0de");
-    c->ssh_user = g_strdup("bob");
-    add_strings(c->host_keys, keys);
     c->gpu->mode = VS_GPU_MODE_PASSTHROUGH;
-    c->gpu->device = g_strdup("0000:02:00.0");
-    add_strings(c->gpu->functions, functions);
-    add_strings(c->gpu->reasons, reasons);
     return c;
 }
 
