@@ -2,7 +2,8 @@
  * in domains/metadata.c) agree: a domain config with every metadata field set is rendered with
  * vs_domain_xml, its <vs:station> element parsed back, and every field compared with what went
  * in. Then every attribute and every text the writer put in the element is changed in turn, and
- * the parsed station must change with it: an attribute the reader ignores fails the test. */
+ * every element in it removed in turn, and the parsed station must change with it: an attribute
+ * or element the reader ignores fails the test. */
 #include <libxml/xpathInternals.h>
 #include <string.h>
 
@@ -172,17 +173,22 @@ stations_equal(const VsStation *a, const VsStation *b)
            a->ssh_port == b->ssh_port && strings_equal(a->host_keys, b->host_keys);
 }
 
-/* A place where the writer put a value: an attribute, or the text of an element. */
+/* What the writer put in the element: an attribute, the text of an element, or an element. */
 typedef struct {
     xmlNode *element;
-    xmlAttr *attr; /* NULL: the element's text node @text */
-    xmlNode *text;
+    xmlAttr *attr; /* the attribute, or NULL */
+    xmlNode *text; /* without @attr: the element's text node, or NULL for the element itself */
 } VsWritten;
 
-/* Appends every value under @node (itself included) to @out, in document order. */
+/* Appends everything written under @node (itself too, but for the root) to @out, in document
+ * order. */
 static void
 collect_written(xmlNode *node, GArray *out)
 {
+    if (node->parent && node->parent->type == XML_ELEMENT_NODE) {
+        VsWritten w = {node, NULL, NULL};
+        g_array_append_val(out, w);
+    }
     for (xmlAttr *a = node->properties; a; a = a->next) {
         VsWritten w = {node, a, NULL};
         g_array_append_val(out, w);
@@ -197,8 +203,9 @@ collect_written(xmlNode *node, GArray *out)
     }
 }
 
-/* Returns the number of values in the station element @xml, and with @index < that number
- * changes the @index-th of them and returns the element then in @ret_changed (else NULL). */
+/* Returns how many things collect_written() finds in the station element @xml. With @index below
+ * that, the @index-th of them is changed (an element: removed), the station element then is
+ * returned in @ret_changed and what was changed in @ret_what; else @ret_changed is NULL. */
 static guint
 change_written(const char *xml, guint index, char **ret_changed, char **ret_what)
 {
@@ -214,9 +221,13 @@ change_written(const char *xml, guint index, char **ret_changed, char **ret_what
     if (w->attr) {
         *ret_what = g_strdup_printf("attribute %s of <%s>", w->attr->name, w->element->name);
         xmlSetProp(w->element, w->attr->name, BAD_CAST CHANGED);
-    } else {
+    } else if (w->text) {
         *ret_what = g_strdup_printf("the text of <%s>", w->element->name);
         xmlNodeSetContent(w->text, BAD_CAST CHANGED);
+    } else {
+        *ret_what = g_strdup_printf("the element <%s>", w->element->name);
+        xmlUnlinkNode(w->element);
+        xmlFreeNode(w->element);
     }
     xmlBuffer *buf = xmlBufferCreate();
     xmlNodeDump(buf, doc, xmlDocGetRootElement(doc), 0, 0);
@@ -225,8 +236,8 @@ change_written(const char *xml, guint index, char **ret_changed, char **ret_what
     return written->len;
 }
 
-/* Every value the writer put in @station_xml is read: changing it changes the parsed station
- * (or makes the metadata unreadable, as the version does). */
+/* Everything the writer put in @station_xml is read: changing or removing it changes the parsed
+ * station (or makes the metadata unreadable, as the version does). */
 static void
 assert_every_value_read(const char *station_xml, const VsStation *original)
 {
