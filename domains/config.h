@@ -68,8 +68,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsDomainConfig, vs_domain_config_free)
  * aarch64 `virt` machines; x86 machines have long had the ISA device, <panic model='isa'/>. */
 #define VS_PVPANIC_AARCH64_LIBVIRT 9001000UL
 
-/* Enum <-> string tables, the spellings of shared/CLI.md. The from_string functions return -1
- * for unknown strings. */
+/* Enum <-> string tables: the spellings the command line, spec files and metadata use (README,
+ * "Commands"). The from_string functions return -1 for unknown strings. */
 const char *vs_arch_to_string(VsArch arch);
 int vs_arch_from_string(const char *str);
 const char *vs_firmware_to_string(VsFirmware firmware);
@@ -88,5 +88,6 @@ int vs_seed_device_from_string(const char *str);
  * ("x86_64", "aarch64"; another machine's name as uname gives it). */
 char *vs_arch_local_name(void);
 
-/* Returns TRUE when @name is a valid workstation name (a hostname label, shared/CLI.md). */
+/* Returns TRUE when @name is a valid workstation name: a hostname label (lower-case letters,
+ * digits and '-', 1 to 63 of them, no '-' at either end). */
 gboolean vs_domain_name_valid(const char *name);

@@ -36,11 +36,11 @@ vs_station_free(VsStation *s)
     g_free(s->image_alias);
     g_free(s->base_pool);
     g_free(s->base_volume);
-    g_free(s->gpu_mode);
     g_free(s->gpu_device);
     g_free(s->gpu_vgpu_type);
     g_free(s->gpu_render_node);
     g_free(s->gpu_mdev_uuid);
+    g_ptr_array_unref(s->gpu_functions);
     g_ptr_array_unref(s->gpu_reasons);
     g_ptr_array_unref(s->volumes);
     g_free(s->net_mode);
@@ -80,17 +80,100 @@ replace(char **field, char *value)
     *field = value;
 }
 
+/* Returns the text of @node, or NULL when it has none. */
+static char *
+content(xmlNode *node)
+{
+    xmlChar *text = xmlNodeGetContent(node);
+    char *ret = text ? g_strdup((const char *)text) : NULL;
+    xmlFree(text);
+    return ret;
+}
+
+/* Reads <vs:gpu> (@n) into @s: the plan's attributes, its functions and its reasons. */
+static void
+parse_gpu(VsStation *s, xmlNode *n)
+{
+    g_autofree char *mode = prop(n, "mode");
+    g_autofree char *kind = prop(n, "vgpu-kind");
+    int value;
+
+    value = vs_gpu_mode_from_string(mode);
+    s->gpu_mode = value >= 0 ? (VsGpuMode)value : VS_GPU_MODE_LAST;
+    value = kind ? vs_vgpu_kind_from_string(kind) : VS_VGPU_KIND_MDEV;
+    s->gpu_vgpu_kind = value >= 0 ? (VsVgpuKind)value : VS_VGPU_KIND_LAST;
+    replace(&s->gpu_device, prop(n, "device"));
+    replace(&s->gpu_vgpu_type, prop(n, "vgpu-type"));
+    replace(&s->gpu_render_node, prop(n, "render-node"));
+    replace(&s->gpu_mdev_uuid, prop(n, "mdev-uuid"));
+    g_ptr_array_set_size(s->gpu_functions, 0);
+    g_ptr_array_set_size(s->gpu_reasons, 0);
+    for (xmlNode *c = n->children; c; c = c->next) {
+        if (is(c, "function")) {
+            char *address = prop(c, "address");
+            if (address)
+                g_ptr_array_add(s->gpu_functions, address);
+        } else if (is(c, "reason")) {
+            g_ptr_array_add(s->gpu_reasons, content(c));
+        }
+    }
+}
+
+/* Reads the child element @n of <vs:station> into @s; elements it does not know are skipped. */
+static void
+parse_element(VsStation *s, xmlNode *n)
+{
+    if (is(n, "image")) {
+        replace(&s->image_alias, prop(n, "alias"));
+        replace(&s->base_pool, prop(n, "pool"));
+        replace(&s->base_volume, prop(n, "volume"));
+    } else if (is(n, "gpu")) {
+        parse_gpu(s, n);
+    } else if (is(n, "volume")) {
+        VsOwnedVolume *v = g_new0(VsOwnedVolume, 1);
+        v->role = prop(n, "role");
+        v->pool = prop(n, "pool");
+        v->name = prop(n, "name");
+        if (v->pool && v->name)
+            g_ptr_array_add(s->volumes, v);
+        else
+            vs_owned_volume_free(v);
+    } else if (is(n, "network")) {
+        replace(&s->net_mode, prop(n, "mode"));
+        replace(&s->net_source, prop(n, "source"));
+        replace(&s->mac, prop(n, "mac"));
+    } else if (is(n, "ssh")) {
+        g_autofree char *port = prop(n, "port");
+        replace(&s->ssh_user, prop(n, "user"));
+        replace(&s->ssh_host, prop(n, "host"));
+        s->ssh_port = port ? (guint)g_ascii_strtoull(port, NULL, 10) : 0;
+    } else if (is(n, "host-key")) {
+        g_ptr_array_add(s->host_keys, g_strstrip(content(n)));
+    }
+}
+
+/* Returns a station with nothing recorded yet. */
+static VsStation *
+station_new(void)
+{
+    VsStation *s = g_new0(VsStation, 1);
+
+    s->gpu_mode = VS_GPU_MODE_LAST;
+    s->volumes = g_ptr_array_new_with_free_func((GDestroyNotify)vs_owned_volume_free);
+    s->host_keys = g_ptr_array_new_with_free_func(g_free);
+    s->gpu_functions = g_ptr_array_new_with_free_func(g_free);
+    s->gpu_reasons = g_ptr_array_new_with_free_func(g_free);
+    return s;
+}
+
 VsStation *
 vs_station_parse(const char *xml, GError **error)
 {
     g_autoptr(xmlDoc) doc = NULL;
-    g_autoptr(VsStation) s = g_new0(VsStation, 1);
+    g_autoptr(VsStation) s = station_new();
     xmlNode *root;
     g_autofree char *version = NULL;
 
-    s->volumes = g_ptr_array_new_with_free_func((GDestroyNotify)vs_owned_volume_free);
-    s->host_keys = g_ptr_array_new_with_free_func(g_free);
-    s->gpu_reasons = g_ptr_array_new_with_free_func(g_free);
     doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "metadata.xml", NULL,
                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
               : NULL;
@@ -112,50 +195,15 @@ vs_station_parse(const char *xml, GError **error)
         g_autofree char *lower = g_ascii_strdown(s->uuid, -1);
         replace(&s->uuid, g_steal_pointer(&lower));
     }
-    for (xmlNode *n = root->children; n; n = n->next) {
-        if (is(n, "image")) {
-            replace(&s->image_alias, prop(n, "alias"));
-            replace(&s->base_pool, prop(n, "pool"));
-            replace(&s->base_volume, prop(n, "volume"));
-        } else if (is(n, "gpu")) {
-            replace(&s->gpu_mode, prop(n, "mode"));
-            replace(&s->gpu_device, prop(n, "device"));
-            replace(&s->gpu_vgpu_type, prop(n, "vgpu-type"));
-            replace(&s->gpu_render_node, prop(n, "render-node"));
-            replace(&s->gpu_mdev_uuid, prop(n, "mdev-uuid"));
-            g_ptr_array_set_size(s->gpu_reasons, 0);
-            for (xmlNode *r = n->children; r; r = r->next) {
-                if (!is(r, "reason"))
-                    continue;
-                xmlChar *text = xmlNodeGetContent(r);
-                g_ptr_array_add(s->gpu_reasons, g_strdup((const char *)text));
-                xmlFree(text);
-            }
-        } else if (is(n, "volume")) {
-            VsOwnedVolume *v = g_new0(VsOwnedVolume, 1);
-            v->role = prop(n, "role");
-            v->pool = prop(n, "pool");
-            v->name = prop(n, "name");
-            if (v->pool && v->name)
-                g_ptr_array_add(s->volumes, v);
-            else
-                vs_owned_volume_free(v);
-        } else if (is(n, "network")) {
-            replace(&s->net_mode, prop(n, "mode"));
-            replace(&s->net_source, prop(n, "source"));
-            replace(&s->mac, prop(n, "mac"));
-        } else if (is(n, "ssh")) {
-            g_autofree char *port = prop(n, "port");
-            replace(&s->ssh_user, prop(n, "user"));
-            replace(&s->ssh_host, prop(n, "host"));
-            s->ssh_port = port ? (guint)g_ascii_strtoull(port, NULL, 10) : 0;
-        } else if (is(n, "host-key")) {
-            xmlChar *text = xmlNodeGetContent(n);
-            g_ptr_array_add(s->host_keys, g_strstrip(g_strdup((const char *)text)));
-            xmlFree(text);
-        }
-    }
+    for (xmlNode *n = root->children; n; n = n->next)
+        parse_element(s, n);
     return g_steal_pointer(&s);
+}
+
+const char *
+vs_station_gpu_mode(const VsStation *station)
+{
+    return station->gpu_mode < VS_GPU_MODE_LAST ? vs_gpu_mode_to_string(station->gpu_mode) : NULL;
 }
 
 char *

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "plan.h"
+
 typedef struct {
     char *role; /* "disk" or "seed" */
     char *pool;
@@ -15,13 +17,16 @@ typedef struct {
     char *image_alias;
     char *base_pool;
     char *base_volume;
-    char *gpu_mode;
+    VsGpuMode gpu_mode; /* VS_GPU_MODE_LAST when the metadata names no mode this version knows */
     char *gpu_device;
     char *gpu_vgpu_type;
+    VsVgpuKind gpu_vgpu_kind; /* VS_VGPU_KIND_MDEV where none is recorded (every mode but vgpu,
+                               * and metadata from before it was); VS_VGPU_KIND_LAST unknown */
     char *gpu_render_node;
     char *gpu_mdev_uuid;
-    GPtrArray *gpu_reasons; /* the plan's sentences */
-    GPtrArray *volumes;     /* VsOwnedVolume */
+    GPtrArray *gpu_functions; /* passthrough: every PCI function address (char *) */
+    GPtrArray *gpu_reasons;   /* the plan's sentences */
+    GPtrArray *volumes;       /* VsOwnedVolume */
     char *net_mode;
     char *net_source;
     char *mac;
@@ -33,6 +38,10 @@ typedef struct {
 
 void vs_station_free(VsStation *station);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsStation, vs_station_free)
+
+/* Returns the spelling of @station's GPU mode ("virgl", ...), or NULL when it names none this
+ * version knows. */
+const char *vs_station_gpu_mode(const VsStation *station);
 
 /* Returns the station parsed from the <vs:station> element @xml (as virDomainGetMetadata gives
  * it), or NULL with @error set when it is not virt-station metadata of a known version. */

@@ -318,6 +318,68 @@ add_pci_hostdev(VsNode *devices, const char *address, gboolean managed, GError *
     return TRUE;
 }
 
+/* Graphics and video for virgl: 3D rendered on the host's render node. */
+static gboolean
+add_virgl(VsNode *devices, const VsDomainConfig *c, GError **error)
+{
+    const VsGpuPlan *gpu = c->gpu;
+    VsNode *graphics, *gl;
+
+    if (!gpu->render_node)
+        return invalid(error, "the virgl plan names no render node");
+    if (gpu->egl_headless || c->display == VS_DISPLAY_VNC) {
+        /* Rendering on the host's GPU, the picture shown through VNC (or nothing). */
+        graphics = el(devices, "graphics");
+        attr(graphics, "type", "egl-headless");
+        gl = el(graphics, "gl");
+        attr(gl, "rendernode", gpu->render_node);
+        if (c->display != VS_DISPLAY_NONE)
+            add_remote_display(devices, c->display);
+    } else {
+        /* SPICE GL shares the rendered frames through local file descriptors only. */
+        graphics = el(devices, "graphics");
+        attr(graphics, "type", "spice");
+        attr(el(graphics, "listen"), "type", "none");
+        gl = el(graphics, "gl");
+        attr(gl, "enable", "yes");
+        attr(gl, "rendernode", gpu->render_node);
+    }
+    add_video(devices, "virtio", TRUE);
+    return TRUE;
+}
+
+/* The display, no emulated video, and the vGPU: NVIDIA's VF as a PCI host device, or the
+ * mediated device. */
+static gboolean
+add_vgpu(VsNode *devices, const VsDomainConfig *c, GError **error)
+{
+    const VsGpuPlan *gpu = c->gpu;
+    VsNode *hostdev;
+
+    if (c->display != VS_DISPLAY_NONE)
+        add_remote_display(devices, c->display);
+    add_video(devices, "none", FALSE);
+    if (gpu->vgpu_kind == VS_VGPU_KIND_VENDOR_VFIO) {
+        /* The VF stays bound to NVIDIA's driver: libvirt must not rebind it. */
+        if (!gpu->device)
+            return invalid(error, "the vGPU plan names no virtual function");
+        return add_pci_hostdev(devices, gpu->device, FALSE, error);
+    }
+    if (!gpu->mdev_uuid)
+        return invalid(error, "the vGPU plan names no mediated device");
+    hostdev = el(devices, "hostdev");
+    attr(hostdev, "mode", "subsystem");
+    attr(hostdev, "type", "mdev");
+    attr(hostdev, "model", "vfio-pci");
+    /* The vGPU's own display, and ramfb for the boot screen, only when a display was asked for:
+     * both need a VNC or SPICE server, and ramfb makes the device impossible to unplug. */
+    attr(hostdev, "display", c->display != VS_DISPLAY_NONE ? "on" : "off");
+    if (c->display != VS_DISPLAY_NONE)
+        attr(hostdev, "ramfb", "on");
+    attr(el(el(hostdev, "source"), "address"), "uuid", gpu->mdev_uuid);
+    return TRUE;
+}
+
 /* Graphics, video and host devices for the GPU plan and the display the user asked for. */
 static gboolean
 add_gpu(VsNode *devices, const VsDomainConfig *c, GError **error)
@@ -336,57 +398,11 @@ add_gpu(VsNode *devices, const VsDomainConfig *c, GError **error)
         }
         return TRUE;
 
-    case VS_GPU_MODE_VIRGL: {
-        VsNode *graphics, *gl;
-        if (!gpu->render_node)
-            return invalid(error, "the virgl plan names no render node");
-        if (gpu->egl_headless || c->display == VS_DISPLAY_VNC) {
-            /* Rendering on the host's GPU, the picture shown through VNC (or nothing). */
-            graphics = el(devices, "graphics");
-            attr(graphics, "type", "egl-headless");
-            gl = el(graphics, "gl");
-            attr(gl, "rendernode", gpu->render_node);
-            if (c->display != VS_DISPLAY_NONE)
-                add_remote_display(devices, c->display);
-        } else {
-            /* SPICE GL shares the rendered frames through local file descriptors only. */
-            graphics = el(devices, "graphics");
-            attr(graphics, "type", "spice");
-            attr(el(graphics, "listen"), "type", "none");
-            gl = el(graphics, "gl");
-            attr(gl, "enable", "yes");
-            attr(gl, "rendernode", gpu->render_node);
-        }
-        add_video(devices, "virtio", TRUE);
-        return TRUE;
-    }
+    case VS_GPU_MODE_VIRGL:
+        return add_virgl(devices, c, error);
 
     case VS_GPU_MODE_VGPU:
-        if (c->display != VS_DISPLAY_NONE)
-            add_remote_display(devices, c->display);
-        add_video(devices, "none", FALSE);
-        if (gpu->vgpu_kind == VS_VGPU_KIND_VENDOR_VFIO) {
-            /* The VF stays bound to NVIDIA's driver: libvirt must not rebind it. */
-            if (!gpu->device)
-                return invalid(error, "the vGPU plan names no virtual function");
-            return add_pci_hostdev(devices, gpu->device, FALSE, error);
-        }
-        if (!gpu->mdev_uuid)
-            return invalid(error, "the vGPU plan names no mediated device");
-        {
-            VsNode *hostdev = el(devices, "hostdev");
-            attr(hostdev, "mode", "subsystem");
-            attr(hostdev, "type", "mdev");
-            attr(hostdev, "model", "vfio-pci");
-            /* The vGPU's own display, and ramfb for the boot screen, only when a display was
-             * asked for: both need a VNC or SPICE server, and ramfb makes the device
-             * impossible to unplug. */
-            attr(hostdev, "display", c->display != VS_DISPLAY_NONE ? "on" : "off");
-            if (c->display != VS_DISPLAY_NONE)
-                attr(hostdev, "ramfb", "on");
-            attr(el(el(hostdev, "source"), "address"), "uuid", gpu->mdev_uuid);
-        }
-        return TRUE;
+        return add_vgpu(devices, c, error);
 
     case VS_GPU_MODE_PASSTHROUGH:
         if (gpu->functions->len == 0)

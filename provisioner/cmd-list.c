@@ -60,7 +60,7 @@ write_workstation(VsJson *j, const char *key, virDomainPtr dom, const VsStation 
     vs_json_end_object(j);
     vs_json_string(j, "ssh_user", s->ssh_user);
     vs_json_begin_object(j, "gpu");
-    vs_json_string(j, "mode", s->gpu_mode);
+    vs_json_string(j, "mode", vs_station_gpu_mode(s));
     vs_json_string(j, "device", s->gpu_device);
     vs_json_string(j, "vgpu_type", s->gpu_vgpu_type);
     vs_json_string(j, "render_node", s->gpu_render_node);
@@ -242,8 +242,8 @@ vs_cmd_info(VsCli *cli, int argc, char **argv)
                t.station->ssh_port);
     else
         printf("ssh:      %s\n", t.station->ssh_user);
-    printf("gpu:      %s%s%s\n", t.station->gpu_mode, t.station->gpu_device ? " on " : "",
-           t.station->gpu_device ? t.station->gpu_device : "");
+    printf("gpu:      %s%s%s\n", vs_station_gpu_mode(t.station),
+           t.station->gpu_device ? " on " : "", t.station->gpu_device ? t.station->gpu_device : "");
     for (guint i = 0; i < t.station->volumes->len; i++) {
         const VsOwnedVolume *v = t.station->volumes->pdata[i];
         printf("volume:   %s/%s (%s)\n", v->pool, v->name, v->role);

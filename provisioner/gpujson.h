@@ -1,4 +1,6 @@
-/* `gpu probe --json` and the GPU part of `info --json`, as shared/CLI.md defines them. */
+/* `gpu probe --json` and the GPU part of `info --json`. Every object carries "version": 1 at
+ * its top level and an absent value is null, never left out. The plan P: mode, device,
+ * vgpu_type, render_node, reasons (a list of sentences). */
 #pragma once
 
 #include "inventory.h"

@@ -1,5 +1,5 @@
-/* Spec files: one YAML mapping whose keys are the long flag names (shared/CLI.md). Unknown keys,
- * wrong types and malformed values are errors that name the key and its line. */
+/* Spec files: one YAML mapping whose keys are the long flag names (README, "Spec files"). Unknown
+ * keys, wrong types and malformed values are errors that name the key and its line. */
 #include "spec.h"
 
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* What the user asked for: the spec file's keys and the command line's flags (shared/CLI.md). */
+/* What the user asked for: the spec file's keys and the command line's flags (README, "Commands"
+ * and "Spec files"). */
 #pragma once
 
 #include <glib.h>

@@ -99,6 +99,54 @@ vs_ssh_target_new(const char *uri, const char *name, const VsStation *station, c
     return g_steal_pointer(&t);
 }
 
+/* Returns the command that reaches the target through its jump host @t->jump (ssh -W), with
+ * the URI's port, key file, host key checks and user. */
+static char *
+proxy_command(const VsSshTarget *t, gboolean batch)
+{
+    g_autofree char *jump_uri = g_strconcat("ssh://", t->jump, NULL);
+    g_autoptr(GUri) jump = g_uri_parse(jump_uri, G_URI_FLAGS_NONE, NULL);
+    GString *proxy = g_string_new("ssh -W %h:%p");
+
+    if (jump && g_uri_get_port(jump) > 0)
+        g_string_append_printf(proxy, " -p %d", g_uri_get_port(jump));
+    if (t->jump_key) {
+        g_autofree char *q = g_shell_quote(t->jump_key);
+        g_string_append_printf(proxy, " -i %s", q);
+    }
+    if (t->jump_no_verify)
+        g_string_append(proxy, " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null");
+    else if (t->jump_known_hosts) {
+        g_autofree char *q = g_shell_quote(t->jump_known_hosts);
+        g_string_append_printf(proxy, " -o UserKnownHostsFile=%s", q);
+    }
+    if (batch)
+        g_string_append(proxy, " -o BatchMode=yes");
+    if (jump && g_uri_get_userinfo(jump)) {
+        g_autofree char *q = g_shell_quote(g_uri_get_userinfo(jump));
+        g_string_append_printf(proxy, " -l %s", q);
+    }
+    g_autofree char *host = g_shell_quote(jump ? g_uri_get_host(jump) : t->jump);
+    g_string_append_printf(proxy, " %s", host);
+    return g_string_free(proxy, FALSE);
+}
+
+/* Returns @command as one line for the remote shell. ssh joins its arguments with spaces: each
+ * one is quoted so that the command runs with exactly these arguments. */
+static char *
+remote_command(char **command)
+{
+    GString *line = g_string_new(NULL);
+
+    for (guint i = 0; command[i]; i++) {
+        g_autofree char *q = g_shell_quote(command[i]);
+        if (i)
+            g_string_append_c(line, ' ');
+        g_string_append(line, q);
+    }
+    return g_string_free(line, FALSE);
+}
+
 GPtrArray *
 vs_ssh_argv(const VsSshTarget *t, gboolean batch, gboolean tty, char **command)
 {
@@ -137,47 +185,15 @@ vs_ssh_argv(const VsSshTarget *t, gboolean batch, gboolean tty, char **command)
     if (t->jump) {
         /* A ProxyCommand rather than -J: the jump needs the URI's key file and checks, which
          * -J would not pass on. */
-        g_autofree char *jump_uri = g_strconcat("ssh://", t->jump, NULL);
-        g_autoptr(GUri) jump = g_uri_parse(jump_uri, G_URI_FLAGS_NONE, NULL);
-        GString *proxy = g_string_new("ssh -W %h:%p");
-        if (jump && g_uri_get_port(jump) > 0)
-            g_string_append_printf(proxy, " -p %d", g_uri_get_port(jump));
-        if (t->jump_key) {
-            g_autofree char *q = g_shell_quote(t->jump_key);
-            g_string_append_printf(proxy, " -i %s", q);
-        }
-        if (t->jump_no_verify)
-            g_string_append(proxy, " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null");
-        else if (t->jump_known_hosts) {
-            g_autofree char *q = g_shell_quote(t->jump_known_hosts);
-            g_string_append_printf(proxy, " -o UserKnownHostsFile=%s", q);
-        }
-        if (batch)
-            g_string_append(proxy, " -o BatchMode=yes");
-        if (jump && g_uri_get_userinfo(jump)) {
-            g_autofree char *q = g_shell_quote(g_uri_get_userinfo(jump));
-            g_string_append_printf(proxy, " -l %s", q);
-        }
-        g_autofree char *host = g_shell_quote(jump ? g_uri_get_host(jump) : t->jump);
-        g_string_append_printf(proxy, " %s", host);
+        g_autofree char *proxy = proxy_command(t, batch);
         g_ptr_array_add(argv, g_strdup("-o"));
-        g_ptr_array_add(argv, g_strdup_printf("ProxyCommand=%s", proxy->str));
-        g_string_free(proxy, TRUE);
+        g_ptr_array_add(argv, g_strdup_printf("ProxyCommand=%s", proxy));
     }
     g_ptr_array_add(argv, g_strdup(tty ? "-t" : "-T"));
     g_ptr_array_add(argv, g_strdup_printf("%s@%s", t->user, t->host));
     if (command && command[0]) {
-        /* ssh joins its arguments with spaces for the remote shell: quote each one so that the
-         * command runs with exactly these arguments. */
         g_ptr_array_add(argv, g_strdup("--"));
-        GString *line = g_string_new(NULL);
-        for (guint i = 0; command[i]; i++) {
-            g_autofree char *q = g_shell_quote(command[i]);
-            if (i)
-                g_string_append_c(line, ' ');
-            g_string_append(line, q);
-        }
-        g_ptr_array_add(argv, g_string_free(line, FALSE));
+        g_ptr_array_add(argv, remote_command(command));
     }
     g_ptr_array_add(argv, NULL);
     return argv;

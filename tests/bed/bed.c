@@ -99,7 +99,7 @@ vs_bed_assert_loopback(const char *host)
 {
     if (!vs_bed_is_loopback(host))
         g_error("test tried to connect to %s, which is not loopback: tests may connect only to "
-                "127.0.0.0/8 and ::1 (shared/TESTBED.md)",
+                "127.0.0.0/8 and ::1 (README, Development)",
                 host);
 }
 

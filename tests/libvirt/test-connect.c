@@ -1,4 +1,5 @@
-/* Connections: the default URI rules of shared/CLI.md, libvirt's test driver in-process, the
+/* Connections: the default URI rules (-c, else LIBVIRT_DEFAULT_URI, else the config file, else
+ * qemu:///system for root and qemu:///session for others), libvirt's test driver in-process, the
  * real libvirtd, and a clear error for a URI nobody answers. */
 #include <string.h>
 #include <unistd.h>

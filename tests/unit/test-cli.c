@@ -1,4 +1,4 @@
-/* The command-line contract of shared/CLI.md: --version, --help listing only commands that
+/* The command-line contract (README, "Commands"): --version, --help listing only commands that
  * exist, global options before and after the command, and exit statuses. Runs the built
  * binary. */
 #include <glib/gstdio.h>

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the fake sysfs trees under tests/data/sysfs/<host>/ that the GPU inventory tests read.
 
-Each tree reproduces what Linux shows for a kind of host (shared/GPU-FACTS.md): per PCI device
+Each tree reproduces what Linux shows for a kind of host: per PCI device
 the files vendor, device, class, subsystem_*, numa_node and a 64-byte config-space header (so
 that `lspci -A linux-sysfs` reads it too), the driver and iommu_group links, SR-IOV
 physfn/virtfnN links, drm/renderD*, NVIDIA's mdev_supported_types and vendor-specific nvidia/
