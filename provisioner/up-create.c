@@ -19,6 +19,7 @@
 #include "interrupt.h"
 #include "keys.h"
 #include "lifecycle.h"
+#include "module.h"
 #include "ports.h"
 #include "ready.h"
 #include "seed.h"
@@ -32,8 +33,6 @@
 #include "xml.h"
 
 #define DEFAULT_DISK_BYTES (20ULL << 30)
-
-int vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags);
 
 typedef struct {
     virConnectPtr conn;
