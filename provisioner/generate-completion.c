@@ -505,7 +505,9 @@ fish_command(GString *out, const VsCommand *cmd)
         g_string_append(out, "'\n");
     }
     if (cmd && cmd->operand) {
-        g_string_append_printf(out, "complete -c virt-station %s", using);
+        /* After the subcommand, if any. */
+        g_string_append_printf(out, "complete -c virt-station -n '__virt_station_using %s%s'",
+                               cmd->name, cmd->subcommands ? "; and test $__vs_nargs -gt 0" : "");
         fish_append_value(out, cmd->operand, NULL);
         g_string_append_c(out, '\n');
     }
