@@ -126,13 +126,60 @@ static int run_list(VsCli *cli, int argc, char **argv);
 
 const VsCommand vs_command_list = {
     .name = "list",
-    .args = "[--all] [--json]",
+    .args = "[--all] [--json | --names]",
     .summary = "List workstations (--all: foreign domains too)",
     .description = "List workstations.",
     .options = list_options,
     .run = run_list,
     .json = TRUE,
 };
+
+/* Prints {"version":1,"workstations":[...]} for @rows. */
+static int
+print_json(const GPtrArray *rows)
+{
+    VsJson j;
+
+    vs_json_init(&j);
+    vs_json_begin_object(&j, NULL);
+    vs_json_int(&j, "version", 1);
+    vs_json_begin_array(&j, "workstations");
+    for (guint i = 0; i < rows->len; i++) {
+        Entry *e = rows->pdata[i];
+        write_workstation(&j, NULL, e->dom, e->station);
+    }
+    vs_json_end_array(&j);
+    vs_json_end_object(&j);
+    g_autofree char *out = vs_json_finish(&j);
+    fputs(out, stdout);
+    return VS_EXIT_OK;
+}
+
+/* Prints the table of @rows. */
+static int
+print_table(const GPtrArray *rows)
+{
+    printf("%-24s %-12s %5s %8s  %s\n", "NAME", "STATE", "VCPUS", "MEMORY", "SSH");
+    for (guint i = 0; i < rows->len; i++) {
+        Entry *e = rows->pdata[i];
+        virDomainInfo info = {0};
+        g_autofree char *ssh = NULL;
+        virDomainGetInfo(e->dom, &info);
+        if (!e->station && e->reason)
+            ssh = g_strdup_printf("(foreign: %s)", e->reason);
+        else if (!e->station)
+            ssh = g_strdup("(foreign: not virt-station's)");
+        else if (e->station->ssh_port)
+            ssh = g_strdup_printf("%s@%s:%u", e->station->ssh_user, e->station->ssh_host,
+                                  e->station->ssh_port);
+        else
+            ssh = g_strdup_printf("%s@(%s)", e->station->ssh_user, e->station->net_mode);
+        printf("%-24s %-12s %5u %6lluMi  %s\n", virDomainGetName(e->dom),
+               vs_lifecycle_state(e->dom), info.nrVirtCpu, (unsigned long long)(info.maxMem / 1024),
+               ssh);
+    }
+    return VS_EXIT_OK;
+}
 
 /* Prints the names of @rows, one per line. */
 static int
@@ -187,43 +234,7 @@ run_list(VsCli *cli, int argc, char **argv)
     g_ptr_array_sort(rows, compare_entries);
     if (o.names)
         return print_names(rows);
-
-    if (cli->json) {
-        VsJson j;
-        vs_json_init(&j);
-        vs_json_begin_object(&j, NULL);
-        vs_json_int(&j, "version", 1);
-        vs_json_begin_array(&j, "workstations");
-        for (guint i = 0; i < rows->len; i++) {
-            Entry *e = rows->pdata[i];
-            write_workstation(&j, NULL, e->dom, e->station);
-        }
-        vs_json_end_array(&j);
-        vs_json_end_object(&j);
-        g_autofree char *out = vs_json_finish(&j);
-        fputs(out, stdout);
-        return VS_EXIT_OK;
-    }
-    printf("%-24s %-12s %5s %8s  %s\n", "NAME", "STATE", "VCPUS", "MEMORY", "SSH");
-    for (guint i = 0; i < rows->len; i++) {
-        Entry *e = rows->pdata[i];
-        virDomainInfo info = {0};
-        g_autofree char *ssh = NULL;
-        virDomainGetInfo(e->dom, &info);
-        if (!e->station && e->reason)
-            ssh = g_strdup_printf("(foreign: %s)", e->reason);
-        else if (!e->station)
-            ssh = g_strdup("(foreign: not virt-station's)");
-        else if (e->station->ssh_port)
-            ssh = g_strdup_printf("%s@%s:%u", e->station->ssh_user, e->station->ssh_host,
-                                  e->station->ssh_port);
-        else
-            ssh = g_strdup_printf("%s@(%s)", e->station->ssh_user, e->station->net_mode);
-        printf("%-24s %-12s %5u %6lluMi  %s\n", virDomainGetName(e->dom),
-               vs_lifecycle_state(e->dom), info.nrVirtCpu, (unsigned long long)(info.maxMem / 1024),
-               ssh);
-    }
-    return VS_EXIT_OK;
+    return cli->json ? print_json(rows) : print_table(rows);
 }
 
 static int run_info(VsCli *cli, int argc, char **argv);

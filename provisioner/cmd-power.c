@@ -81,22 +81,16 @@ typedef struct {
 } StartOptions;
 
 /* start and restart share their options; start accepts --force without showing it. */
+// clang-format off
 #define START_OPTIONS(force_flags)                                                                 \
     {"no-wait", 0, 0, VS_FLAG(StartOptions, no_wait), "Do not wait until it is ready"},            \
-        {"timeout", 0, 0, VS_INT(StartOptions, timeout), "Seconds to wait for readiness (600)",    \
-         "S"},                                                                                     \
-        {"identity",                                                                               \
-         0,                                                                                        \
-         0,                                                                                        \
-         VS_FILENAME(StartOptions, identity),                                                      \
-         "The private key to log in with (remembered once it works)",                              \
-         "FILE",                                                                                   \
-         VS_COMPLETE_FILE},                                                                        \
-        {"force", 0, force_flags, VS_FLAG(StartOptions, force),                                    \
-         "Power off instead of shutting down (restart)"},                                          \
-    {                                                                                              \
-        NULL                                                                                       \
-    }
+    {"timeout", 0, 0, VS_INT(StartOptions, timeout), "Seconds to wait for readiness (600)", "S"},  \
+    {"identity", 0, 0, VS_FILENAME(StartOptions, identity),                                       \
+     "The private key to log in with (remembered once it works)", "FILE", VS_COMPLETE_FILE},      \
+    {"force", 0, force_flags, VS_FLAG(StartOptions, force),                                        \
+     "Power off instead of shutting down (restart)"},                                              \
+    {NULL}
+// clang-format on
 
 static const VsOption start_options[] = {START_OPTIONS(G_OPTION_FLAG_HIDDEN)};
 static const VsOption restart_options[] = {START_OPTIONS(0)};

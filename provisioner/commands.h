@@ -28,8 +28,7 @@ typedef enum {
     VS_COMPLETE_NONE,        /* a free value: nothing is offered */
     VS_COMPLETE_FILE,        /* a file name */
     VS_COMPLETE_DIRECTORY,   /* a directory name */
-    VS_COMPLETE_WORKSTATION, /* the name of a workstation (`virt-station __complete workstations`)
-                              */
+    VS_COMPLETE_WORKSTATION, /* the name of a workstation (`__complete workstations`) */
     VS_COMPLETE_DOMAIN,      /* the name of any domain, foreign ones too (`__complete domains`) */
     VS_COMPLETE_IMAGE,       /* an alias of the image catalog (`__complete images`), or a file */
     VS_COMPLETE_WORDS,       /* one of the fixed words of VsOption.words */
@@ -49,9 +48,11 @@ typedef struct {
 } VsOption;
 
 /* The offset of @field in @type, which must be a @ctype: anything else fails to compile. */
+// clang-format off
 #define VS_OPTION_FIELD(type, field, ctype)                                                        \
-    (offsetof(type, field) + 0 * sizeof(char[_Generic(((type *)0)->field, ctype : 1, default       \
-                                                      : -1)]))
+    (offsetof(type, field) +                                                                       \
+     0 * sizeof(char[_Generic(((type *)0)->field, ctype: 1, default: -1)]))
+// clang-format on
 
 #define VS_FLAG(type, field)      G_OPTION_ARG_NONE, VS_OPTION_FIELD(type, field, gboolean)
 #define VS_INT(type, field)       G_OPTION_ARG_INT, VS_OPTION_FIELD(type, field, int)
