@@ -52,7 +52,8 @@ append_quoted(GString *out, const char *text, gboolean fish)
     g_string_append_c(out, '\'');
 }
 
-/* Appends " -f --file" for each option of @options that is visible (all: that takes a value). */
+/* Appends " -f --file" for each visible option of @options (@taking_value: for each that takes
+ * a value, hidden ones too). */
 static void
 append_flags(GString *out, const GPtrArray *options, gboolean taking_value)
 {
