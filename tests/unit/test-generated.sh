@@ -60,6 +60,15 @@ test_bash() {
     # Bash split ubuntu:2 at the colon and replaces only what follows it.
     complete_bash virt-station up --image ubuntu : 2
     ok "--image ubuntu:2 completes after the colon" has 24.04 "${reply[@]}"
+    # Names come from libvirt, on the connection typed: test:///default has one domain, "test",
+    # which virt-station did not create: info and adopt offer it, xml (workstations only) not.
+    complete_bash virt-station -c test:///default info ""
+    ok "info: domain names on -c URI" [ "${reply[*]}" = "test" ]
+    # As bash splits --connect=test:///default at = and :.
+    complete_bash virt-station --connect = test : ///default adopt t
+    ok "adopt: domain names on --connect=URI" [ "${reply[*]}" = "test" ]
+    complete_bash virt-station -c test:///default xml ""
+    ok "xml: workstation names only" [ ${#reply[@]} = 0 ]
     complete_bash virt-station image ""
     ok "image subcommands" [ "${reply[*]}" = "list pull rm prune" ]
     complete_bash virt-station exec ws1 -- ""
