@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cloudinit.h"
+#include "commands.h"
 #include "spec.h"
 #include "uri.h"
 #include "errors.h"
@@ -13,37 +14,40 @@
 
 G_DEFINE_QUARK(vs - cli - error - quark, vs_cli_error)
 
+const VsOption vs_cli_global_options[] = {
+    {"connect", 'c', 0, VS_STRING(VsCli, uri),
+     "libvirt connection URI (default: LIBVIRT_DEFAULT_URI, qemu:///system for root, "
+     "qemu:///session otherwise)",
+     "URI"},
+    {"quiet", 'q', 0, VS_FLAG(VsCli, quiet), "Print no progress"},
+    {"debug", 0, 0, VS_FLAG(VsCli, debug), "Print debugging detail"},
+    {"json", 0, 0, VS_FLAG(VsCli, json), "Machine-readable output, where supported"},
+    {"help", 'h', 0, VS_FLAG(VsCli, help), "Show help"},
+    {NULL},
+};
+
 GOptionGroup *
 vs_cli_global_group(VsCli *cli)
 {
-    const GOptionEntry entries[] = {
-        {"connect", 'c', 0, G_OPTION_ARG_STRING, &cli->uri,
-         "libvirt connection URI (default: LIBVIRT_DEFAULT_URI, qemu:///system for root, "
-         "qemu:///session otherwise)",
-         "URI"},
-        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &cli->quiet, "Print no progress", NULL},
-        {"debug", 0, 0, G_OPTION_ARG_NONE, &cli->debug, "Print debugging detail", NULL},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &cli->json, "Machine-readable output, where supported",
-         NULL},
-        {"help", 'h', 0, G_OPTION_ARG_NONE, &cli->help, "Show help", NULL},
-        G_OPTION_ENTRY_NULL,
-    };
+    g_autofree GOptionEntry *entries = vs_options_bind(vs_cli_global_options, cli);
     GOptionGroup *group =
         g_option_group_new("global", "Global options:", "Show the global options", cli, NULL);
+
     g_option_group_add_entries(group, entries);
     return group;
 }
 
 gboolean
-vs_cli_parse(VsCli *cli, const VsCommand *cmd, const GOptionEntry *entries, int *argc, char ***argv,
+vs_cli_parse(VsCli *cli, const VsCommand *cmd, void *options, int *argc, char ***argv,
              GError **error)
 {
     g_autoptr(GOptionContext) ctx = g_option_context_new(cmd->args);
+    g_autofree GOptionEntry *entries = vs_options_bind(cmd->options, options);
 
-    g_option_context_set_summary(ctx, cmd->summary);
+    g_assert(options || !cmd->options);
+    g_option_context_set_summary(ctx, cmd->description);
     g_option_context_set_help_enabled(ctx, FALSE);
-    if (entries)
-        g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_add_group(ctx, vs_cli_global_group(cli));
     if (!g_option_context_parse(ctx, argc, argv, error)) {
         g_prefix_error(error, "%s: ", cmd->name);
@@ -80,6 +84,21 @@ vs_cli_uri(const VsCli *cli, GError **error)
     if (!g_getenv("LIBVIRT_DEFAULT_URI") && !vs_spec_load_config(unused, &configured, error))
         return NULL;
     return vs_uri_default(configured);
+}
+
+/* Indexed by status: a status added after the last fails to compile until it has its words. */
+static const char *const exit_meanings[] = {
+    [VS_EXIT_OK] = "success",        [VS_EXIT_ERROR] = "error",
+    [VS_EXIT_USAGE] = "bad usage",   [VS_EXIT_REFUSED] = "refused or not found",
+    [VS_EXIT_TIMEOUT] = "timed out", [VS_EXIT_CLOUD_INIT] = "cloud-init finished with errors",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(exit_meanings) == VS_EXIT_COUNT);
+
+const char *
+vs_cli_exit_meaning(VsExit status)
+{
+    g_assert(status < VS_EXIT_COUNT && exit_meanings[status]);
+    return exit_meanings[status];
 }
 
 VsExit

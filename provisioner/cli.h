@@ -12,6 +12,11 @@ typedef enum {
     VS_EXIT_CLOUD_INIT = 5,
 } VsExit;
 
+#define VS_EXIT_COUNT (VS_EXIT_CLOUD_INIT + 1)
+
+/* Returns what @status means, in a few words ("refused or not found"). */
+const char *vs_cli_exit_meaning(VsExit status);
+
 #define VS_CLI_ERROR (vs_cli_error_quark())
 GQuark vs_cli_error_quark(void);
 
@@ -23,6 +28,7 @@ typedef enum {
     VS_CLI_ERROR_CLOUD_INIT, /* exit 5: the workstation runs, cloud-init reported errors */
 } VsCliError;
 
+/* The global options. */
 typedef struct {
     char *uri; /* -c/--connect, NULL when not given */
     gboolean quiet;
@@ -31,27 +37,17 @@ typedef struct {
     gboolean help; /* -h/--help */
 } VsCli;
 
-typedef int (*VsCommandFunc)(VsCli *cli, int argc, char **argv);
-
-typedef struct {
-    const char *name;
-    const char *args;    /* parameter string shown in usage, after the name */
-    const char *summary; /* one line for `virt-station --help` */
-    VsCommandFunc run;   /* NULL: the command lives in the libvirt module */
-    gboolean json;       /* the command supports --json */
-    const char *symbol;  /* the command's function in the libvirt module */
-} VsCommand;
-
-/* Returns the command table, terminated by an entry with a NULL name. */
-const VsCommand *vs_cli_commands(void);
+/* A command's table entry (commands.h). */
+typedef struct VsCommand VsCommand;
 
 /* Returns the option group for the global options, bound to @cli. */
 GOptionGroup *vs_cli_global_group(VsCli *cli);
 
-/* Parses a command's options (its @entries plus the global ones) from @argc/@argv, leaving the
- * positional arguments. --help prints and exits 0. Returns FALSE with @error set on bad usage. */
-gboolean vs_cli_parse(VsCli *cli, const VsCommand *cmd, const GOptionEntry *entries, int *argc,
-                      char ***argv, GError **error);
+/* Parses @cmd's options (its table's, into @options, the struct their offsets refer to, plus the
+ * global ones into @cli) from @argc/@argv, leaving the positional arguments. --help prints and
+ * exits 0. Returns FALSE with @error set on bad usage. */
+gboolean vs_cli_parse(VsCli *cli, const VsCommand *cmd, void *options, int *argc, char ***argv,
+                      GError **error);
 
 /* Returns the libvirt URI to use: -c, else LIBVIRT_DEFAULT_URI, else config.yaml's connect, else
  * qemu:///system for root and qemu:///session for others. NULL with @error for a bad config. */

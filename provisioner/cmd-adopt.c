@@ -14,17 +14,22 @@
 #include "station.h"
 #include "uri.h"
 
-int
-vs_cmd_adopt(VsCli *cli, int argc, char **argv)
+static int run_adopt(VsCli *cli, int argc, char **argv);
+
+const VsCommand vs_command_adopt = {
+    .name = "adopt",
+    .args = "NAME",
+    .summary = "Take over a copy of a workstation (virt-clone, virt-manager's Clone)",
+    .description = "Take over a copy of a workstation (made by virt-clone or virt-manager's "
+                   "Clone): its metadata is rewritten to its own UUID, disks, MAC and forwarded "
+                   "port.",
+    .operand = VS_COMPLETE_DOMAIN,
+    .run = run_adopt,
+};
+
+static int
+run_adopt(VsCli *cli, int argc, char **argv)
 {
-    static const VsCommand self = {"adopt",
-                                   "NAME",
-                                   "Take over a copy of a workstation (made by virt-clone or "
-                                   "virt-manager's Clone): its metadata is rewritten to its own "
-                                   "UUID, disks, MAC and forwarded port.",
-                                   NULL,
-                                   FALSE,
-                                   NULL};
     g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     g_autoptr(VsStation) copied = NULL;
@@ -35,7 +40,7 @@ vs_cmd_adopt(VsCli *cli, int argc, char **argv)
     const char *name;
     guint port = 0, old_port;
 
-    if (!vs_target_begin(cli, &self, NULL, &argc, &argv, TRUE, &t, &name, &error))
+    if (!vs_target_begin(cli, &vs_command_adopt, NULL, &argc, &argv, TRUE, &t, &name, &error))
         return vs_cli_fail(cli, "adopt", error);
     if (t.station) {
         vs_cli_progress(cli, "%s is a workstation already; nothing changed", name);

@@ -35,12 +35,20 @@ read_console(gpointer data)
     return NULL;
 }
 
-int
-vs_cmd_console(VsCli *cli, int argc, char **argv)
+static int run_console(VsCli *cli, int argc, char **argv);
+
+const VsCommand vs_command_console = {
+    .name = "console",
+    .args = "NAME",
+    .summary = "Attach to a workstation's serial console (Ctrl-] leaves)",
+    .description = "Attach to a workstation's serial console; Ctrl-] leaves.",
+    .operand = VS_COMPLETE_WORKSTATION,
+    .run = run_console,
+};
+
+static int
+run_console(VsCli *cli, int argc, char **argv)
 {
-    static const VsCommand self = {
-        "console", "NAME", "Attach to a workstation's serial console; Ctrl-] leaves.",
-        NULL,      FALSE,  NULL};
     g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     g_autoptr(virStream) st = NULL;
@@ -50,7 +58,7 @@ vs_cmd_console(VsCli *cli, int argc, char **argv)
     GThread *reader;
     const char *name;
 
-    if (!vs_target_begin(cli, &self, NULL, &argc, &argv, FALSE, &t, &name, &error))
+    if (!vs_target_begin(cli, &vs_command_console, NULL, &argc, &argv, FALSE, &t, &name, &error))
         return vs_cli_fail(cli, "console", error);
     /* A blocking stream read by a thread of its own: simpler than a non-blocking stream with
      * callbacks on libvirt's event loop (domains/connect.c runs one for domain events). */

@@ -18,27 +18,47 @@ nodedev_xmls(void *data, GError **error)
     return vs_caps_nodedev_xmls(data, error);
 }
 
-int
-vs_cmd_gpu(VsCli *cli, int argc, char **argv)
+typedef struct {
+    char *sysfs_root;
+    char *from;
+    char *gpu_memory;
+} GpuOptions;
+
+static const char *const from_words[] = {"sysfs", "libvirt", NULL};
+
+static const VsOption gpu_options[] = {
+    {"sysfs-root", 0, 0, VS_FILENAME(GpuOptions, sysfs_root),
+     "Read sysfs from DIR instead of /sys ($VIRT_STATION_SYSFS_ROOT)", "DIR",
+     VS_COMPLETE_DIRECTORY},
+    {"from", 0, 0, VS_STRING(GpuOptions, from),
+     "Where the inventory comes from: sysfs (default for a local libvirt) or libvirt (its "
+     "node devices; default for a remote one)",
+     "SOURCE", VS_COMPLETE_WORDS, from_words},
+    {"gpu-memory", 0, 0, VS_STRING(GpuOptions, gpu_memory),
+     "Smallest vGPU framebuffer to plan for (4G)", "SIZE"},
+    {NULL},
+};
+VS_OPTIONS_AUTO_CLEAR(GpuOptions, gpu_options)
+
+static const char *const gpu_subcommands[] = {"probe", NULL};
+
+static int run_gpu(VsCli *cli, int argc, char **argv);
+
+const VsCommand vs_command_gpu = {
+    .name = "gpu",
+    .args = "probe [--json] [--sysfs-root DIR]",
+    .summary = "Show the host's GPUs and the plan --gpu auto would make",
+    .description = "Show the host's GPUs and the plan --gpu auto would make.",
+    .options = gpu_options,
+    .subcommands = gpu_subcommands,
+    .run = run_gpu,
+    .json = TRUE,
+};
+
+static int
+run_gpu(VsCli *cli, int argc, char **argv)
 {
-    g_autofree char *root_opt = NULL, *memory = NULL, *from = NULL;
-    const GOptionEntry entries[] = {
-        {"sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &root_opt,
-         "Read sysfs from DIR instead of /sys ($VIRT_STATION_SYSFS_ROOT)", "DIR"},
-        {"from", 0, 0, G_OPTION_ARG_STRING, &from,
-         "Where the inventory comes from: sysfs (default for a local libvirt) or libvirt (its "
-         "node devices; default for a remote one)",
-         "SOURCE"},
-        {"gpu-memory", 0, 0, G_OPTION_ARG_STRING, &memory,
-         "Smallest vGPU framebuffer to plan for (4G)", "SIZE"},
-        G_OPTION_ENTRY_NULL,
-    };
-    static const VsCommand self = {"gpu",
-                                   "probe [--json] [--sysfs-root DIR]",
-                                   "Show the host's GPUs and the plan --gpu auto would make.",
-                                   NULL,
-                                   TRUE,
-                                   NULL};
+    g_auto(GpuOptions) o = {0};
     g_autoptr(GError) error = NULL;
     g_autoptr(VsGpuInventory) inv = NULL;
     g_autoptr(VsGpuPlan) plan = NULL;
@@ -46,35 +66,36 @@ vs_cmd_gpu(VsCli *cli, int argc, char **argv)
     unsigned long qemu = 0;
     guint64 bytes = 4096ULL << 20;
 
-    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error))
+    if (!vs_cli_parse(cli, &vs_command_gpu, &o, &argc, &argv, &error))
         return vs_cli_fail(cli, "gpu", error);
     if (argc != 2 || strcmp(argv[1], "probe") != 0) {
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "gpu: the command is `gpu probe`");
         return vs_cli_fail(cli, "gpu", error);
     }
-    if (memory && !vs_spec_parse_size(memory, 1ULL << 20, "--gpu-memory", &bytes, &error))
+    if (o.gpu_memory &&
+        !vs_spec_parse_size(o.gpu_memory, 1ULL << 20, "--gpu-memory", &bytes, &error))
         return vs_cli_fail(cli, "gpu", error);
     uri = vs_cli_uri(cli, &error);
     if (!uri)
         return vs_cli_fail(cli, "gpu", error);
     jump = vs_ssh_jump_from_uri(uri);
-    if (from && strcmp(from, "sysfs") != 0 && strcmp(from, "libvirt") != 0) {
+    if (o.from && strcmp(o.from, "sysfs") != 0 && strcmp(o.from, "libvirt") != 0) {
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
-                    "gpu probe: --from is sysfs or libvirt, not '%s'", from);
+                    "gpu probe: --from is sysfs or libvirt, not '%s'", o.from);
         return vs_cli_fail(cli, "gpu", error);
     }
     {
         /* The hypervisor's version decides virgl; without libvirt it is taken as new enough. */
         g_autoptr(GError) conn_error = NULL;
         g_autoptr(virConnect) conn = vs_connect_open(uri, &conn_error);
-        gboolean use_libvirt = from ? strcmp(from, "libvirt") == 0 : (jump && !root_opt);
+        gboolean use_libvirt = o.from ? strcmp(o.from, "libvirt") == 0 : (jump && !o.sysfs_root);
         if (conn)
             virConnectGetVersion(conn, &qemu);
         else if (use_libvirt)
             return vs_cli_fail(cli, "gpu", conn_error);
         else if (cli->debug)
             vs_cli_warn("%s: QEMU's version is unknown", conn_error->message);
-        inv = vs_gpu_host_inventory(use_libvirt, root_opt, nodedev_xmls, conn, &error);
+        inv = vs_gpu_host_inventory(use_libvirt, o.sysfs_root, nodedev_xmls, conn, &error);
     }
     if (!inv)
         return vs_cli_fail(cli, "gpu", error);

@@ -281,48 +281,68 @@ prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
     return VS_EXIT_OK;
 }
 
-int
-vs_cmd_image(VsCli *cli, int argc, char **argv)
+typedef struct {
+    gboolean catalog;
+    char *image_sha256;
+    char *arch;
+    char *pool;
+    gboolean dry_run;
+} ImageOptions;
+
+static const char *const arch_words[] = {"x86_64", "aarch64", NULL};
+
+static const VsOption image_options[] = {
+    {"catalog", 0, 0, VS_FLAG(ImageOptions, catalog), "list: the catalog's aliases"},
+    {"image-sha256", 0, 0, VS_STRING(ImageOptions, image_sha256),
+     "pull: the SHA-256 of a URL's file", "HEX"},
+    {"arch", 0, 0, VS_STRING(ImageOptions, arch), "pull: the architecture (default: the host's)",
+     "ARCH", VS_COMPLETE_WORDS, arch_words},
+    {"pool", 0, 0, VS_STRING(ImageOptions, pool),
+     "prune: the pool of the base volumes; pull: the pool of a vol:NAME (default: default)",
+     "POOL"},
+    {"dry-run", 'n', 0, VS_FLAG(ImageOptions, dry_run), "prune: say what would be removed"},
+    {NULL},
+};
+VS_OPTIONS_AUTO_CLEAR(ImageOptions, image_options)
+
+static const char *const image_subcommands[] = {"list", "pull", "rm", "prune", NULL};
+
+static int run_image(VsCli *cli, int argc, char **argv);
+
+const VsCommand vs_command_image = {
+    .name = "image",
+    .args = "list [--catalog] | pull ALIAS|URL|FILE|vol:[POOL/]NAME | rm NAME|ALIAS... | prune",
+    .summary = "Cloud images: the catalog, the download cache, pruning",
+    .description = "Cloud images: `list` shows the cache (--catalog: the aliases), `pull` "
+                   "downloads and verifies an image into the cache (a local file or a pool "
+                   "volume is copied there), `rm` removes cached images, `prune` removes cached "
+                   "images and their base volumes in the pool unless a volume is backed by them, "
+                   "and partial downloads.",
+    .options = image_options,
+    .subcommands = image_subcommands,
+    .operand = VS_COMPLETE_IMAGE,
+    .run = run_image,
+    .json = TRUE,
+};
+
+static int
+run_image(VsCli *cli, int argc, char **argv)
 {
-    g_autofree char *sha256 = NULL, *arch = NULL, *pool = NULL;
-    gboolean catalog = FALSE, dry_run = FALSE;
-    const GOptionEntry entries[] = {
-        {"catalog", 0, 0, G_OPTION_ARG_NONE, &catalog, "list: the catalog's aliases", NULL},
-        {"image-sha256", 0, 0, G_OPTION_ARG_STRING, &sha256, "pull: the SHA-256 of a URL's file",
-         "HEX"},
-        {"arch", 0, 0, G_OPTION_ARG_STRING, &arch, "pull: the architecture (default: the host's)",
-         "ARCH"},
-        {"pool", 0, 0, G_OPTION_ARG_STRING, &pool,
-         "prune: the pool of the base volumes; pull: the pool of a vol:NAME (default: default)",
-         "POOL"},
-        {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "prune: say what would be removed", NULL},
-        G_OPTION_ENTRY_NULL,
-    };
-    static const VsCommand self = {
-        "image",
-        "list [--catalog] | pull ALIAS|URL|FILE|vol:[POOL/]NAME | rm NAME|ALIAS... | prune",
-        "Cloud images: `list` shows the cache (--catalog: the aliases), `pull` downloads and "
-        "verifies an image into the cache (a local file or a pool volume is copied there), `rm` "
-        "removes cached images, `prune` removes cached "
-        "images and their base volumes in the pool unless a volume is backed by them, and "
-        "partial downloads.",
-        NULL,
-        TRUE,
-        NULL};
+    g_auto(ImageOptions) o = {0};
     g_autoptr(GError) error = NULL;
     const char *sub;
 
-    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error))
+    if (!vs_cli_parse(cli, &vs_command_image, &o, &argc, &argv, &error))
         return vs_cli_fail(cli, "image", error);
     sub = argc >= 2 ? argv[1] : NULL;
     if (g_strcmp0(sub, "list") == 0 && argc == 2)
-        return catalog ? list_catalog(cli) : list_cache(cli);
+        return o.catalog ? list_catalog(cli) : list_cache(cli);
     if (g_strcmp0(sub, "pull") == 0 && argc == 3)
-        return pull(cli, argv[2], sha256, arch, pool);
+        return pull(cli, argv[2], o.image_sha256, o.arch, o.pool);
     if (g_strcmp0(sub, "rm") == 0)
         return rm(cli, argc, argv);
     if (g_strcmp0(sub, "prune") == 0 && argc == 2)
-        return prune(cli, pool, dry_run);
+        return prune(cli, o.pool, o.dry_run);
     g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
                 "image: the commands are `image list [--catalog]`, `image pull IMAGE`, "
                 "`image rm NAME|ALIAS...` and `image prune`");

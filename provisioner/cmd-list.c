@@ -109,67 +109,56 @@ entry_free(Entry *e)
     g_free(e);
 }
 
-int
-vs_cmd_list(VsCli *cli, int argc, char **argv)
+typedef struct {
+    gboolean all;
+    gboolean names;
+} ListOptions;
+
+static const VsOption list_options[] = {
+    {"all", 'a', 0, VS_FLAG(ListOptions, all),
+     "Also list domains virt-station did not create (marked foreign)"},
+    {"names", 0, 0, VS_FLAG(ListOptions, names),
+     "Print only the names, one per line (for scripts and shell completion)"},
+    {NULL},
+};
+
+static int run_list(VsCli *cli, int argc, char **argv);
+
+const VsCommand vs_command_list = {
+    .name = "list",
+    .args = "[--all] [--json | --names]",
+    .summary = "List workstations (--all: foreign domains too)",
+    .description = "List workstations.",
+    .options = list_options,
+    .run = run_list,
+    .json = TRUE,
+};
+
+/* Prints {"version":1,"workstations":[...]} for @rows. */
+static int
+print_json(const GPtrArray *rows)
 {
-    gboolean all = FALSE;
-    const GOptionEntry entries[] = {
-        {"all", 'a', 0, G_OPTION_ARG_NONE, &all,
-         "Also list domains virt-station did not create (marked foreign)", NULL},
-        G_OPTION_ENTRY_NULL,
-    };
-    static const VsCommand self = {"list", "[--all] [--json]", "List workstations.", NULL, TRUE,
-                                   NULL};
-    g_auto(VsTarget) t = {0};
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
-    virDomainPtr *doms = NULL;
-    int n;
+    VsJson j;
 
-    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error))
-        return vs_cli_fail(cli, "list", error);
-    if (argc > 1) {
-        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "list: unexpected argument '%s'",
-                    argv[1]);
-        return vs_cli_fail(cli, "list", error);
+    vs_json_init(&j);
+    vs_json_begin_object(&j, NULL);
+    vs_json_int(&j, "version", 1);
+    vs_json_begin_array(&j, "workstations");
+    for (guint i = 0; i < rows->len; i++) {
+        Entry *e = rows->pdata[i];
+        write_workstation(&j, NULL, e->dom, e->station);
     }
-    if (!vs_target_connect(cli, &t, &error))
-        return vs_cli_fail(cli, "list", error);
-    n = virConnectListAllDomains(t.conn, &doms, 0);
-    if (n < 0) {
-        vs_libvirt_error(&error, "listing domains");
-        return vs_cli_fail(cli, "list", error);
-    }
-    for (int i = 0; i < n; i++) {
-        Entry *e = g_new0(Entry, 1);
-        e->dom = doms[i];
-        e->station = vs_lifecycle_station(doms[i], NULL);
-        if (!e->station && all)
-            e->reason = foreign_reason(doms[i]);
-        if (e->station || all)
-            g_ptr_array_add(rows, e);
-        else
-            entry_free(e);
-    }
-    free(doms);
-    g_ptr_array_sort(rows, compare_entries);
+    vs_json_end_array(&j);
+    vs_json_end_object(&j);
+    g_autofree char *out = vs_json_finish(&j);
+    fputs(out, stdout);
+    return VS_EXIT_OK;
+}
 
-    if (cli->json) {
-        VsJson j;
-        vs_json_init(&j);
-        vs_json_begin_object(&j, NULL);
-        vs_json_int(&j, "version", 1);
-        vs_json_begin_array(&j, "workstations");
-        for (guint i = 0; i < rows->len; i++) {
-            Entry *e = rows->pdata[i];
-            write_workstation(&j, NULL, e->dom, e->station);
-        }
-        vs_json_end_array(&j);
-        vs_json_end_object(&j);
-        g_autofree char *out = vs_json_finish(&j);
-        fputs(out, stdout);
-        return VS_EXIT_OK;
-    }
+/* Prints the table of @rows. */
+static int
+print_table(const GPtrArray *rows)
+{
     printf("%-24s %-12s %5s %8s  %s\n", "NAME", "STATE", "VCPUS", "MEMORY", "SSH");
     for (guint i = 0; i < rows->len; i++) {
         Entry *e = rows->pdata[i];
@@ -192,16 +181,82 @@ vs_cmd_list(VsCli *cli, int argc, char **argv)
     return VS_EXIT_OK;
 }
 
-int
-vs_cmd_info(VsCli *cli, int argc, char **argv)
+/* Prints the names of @rows, one per line. */
+static int
+print_names(const GPtrArray *rows)
 {
-    static const VsCommand self = {"info", "NAME [--json]", "Show a workstation.", NULL, TRUE,
-                                   NULL};
+    for (guint i = 0; i < rows->len; i++)
+        printf("%s\n", virDomainGetName(((Entry *)rows->pdata[i])->dom));
+    return VS_EXIT_OK;
+}
+
+static int
+run_list(VsCli *cli, int argc, char **argv)
+{
+    ListOptions o = {0};
+    g_auto(VsTarget) t = {0};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
+    virDomainPtr *doms = NULL;
+    int n;
+
+    if (!vs_cli_parse(cli, &vs_command_list, &o, &argc, &argv, &error))
+        return vs_cli_fail(cli, "list", error);
+    if (argc > 1) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "list: unexpected argument '%s'",
+                    argv[1]);
+        return vs_cli_fail(cli, "list", error);
+    }
+    if (o.names && cli->json) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
+                    "list: --names and --json exclude each other");
+        return vs_cli_fail(cli, "list", error);
+    }
+    if (!vs_target_connect(cli, &t, &error))
+        return vs_cli_fail(cli, "list", error);
+    n = virConnectListAllDomains(t.conn, &doms, 0);
+    if (n < 0) {
+        vs_libvirt_error(&error, "listing domains");
+        return vs_cli_fail(cli, "list", error);
+    }
+    for (int i = 0; i < n; i++) {
+        Entry *e = g_new0(Entry, 1);
+        e->dom = doms[i];
+        e->station = vs_lifecycle_station(doms[i], NULL);
+        if (!e->station && o.all && !o.names)
+            e->reason = foreign_reason(doms[i]);
+        if (e->station || o.all)
+            g_ptr_array_add(rows, e);
+        else
+            entry_free(e);
+    }
+    free(doms);
+    g_ptr_array_sort(rows, compare_entries);
+    if (o.names)
+        return print_names(rows);
+    return cli->json ? print_json(rows) : print_table(rows);
+}
+
+static int run_info(VsCli *cli, int argc, char **argv);
+
+const VsCommand vs_command_info = {
+    .name = "info",
+    .args = "NAME [--json]",
+    .summary = "Show a workstation",
+    .description = "Show a workstation.",
+    .operand = VS_COMPLETE_DOMAIN,
+    .run = run_info,
+    .json = TRUE,
+};
+
+static int
+run_info(VsCli *cli, int argc, char **argv)
+{
     g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     const char *name;
 
-    if (!vs_target_begin(cli, &self, NULL, &argc, &argv, TRUE, &t, &name, &error))
+    if (!vs_target_begin(cli, &vs_command_info, NULL, &argc, &argv, TRUE, &t, &name, &error))
         return vs_cli_fail(cli, "info", error);
     if (cli->json) {
         VsJson j;

@@ -71,86 +71,126 @@ start_and_wait(VsCli *cli, const char *command, VsTarget *t, gboolean no_wait, g
     return VS_EXIT_OK;
 }
 
+typedef struct {
+    gboolean no_wait;
+    int timeout;
+    char *identity;
+    gboolean force;
+} StartOptions;
+
+/* start and restart share their options; start accepts --force without showing it. */
+// clang-format off
+#define START_OPTIONS(force_flags)                                                                 \
+    {"no-wait", 0, 0, VS_FLAG(StartOptions, no_wait), "Do not wait until it is ready"},            \
+    {"timeout", 0, 0, VS_INT(StartOptions, timeout), "Seconds to wait for readiness (600)", "S"},  \
+    {"identity", 0, 0, VS_FILENAME(StartOptions, identity),                                       \
+     "The private key to log in with (remembered once it works)", "FILE", VS_COMPLETE_FILE},      \
+    {"force", 0, force_flags, VS_FLAG(StartOptions, force),                                        \
+     "Power off instead of shutting down (restart)"},                                              \
+    {NULL}
+// clang-format on
+
+static const VsOption start_options[] = {START_OPTIONS(G_OPTION_FLAG_HIDDEN)};
+static const VsOption restart_options[] = {START_OPTIONS(0)};
+VS_OPTIONS_AUTO_CLEAR(StartOptions, start_options)
+
+static int run_start(VsCli *cli, int argc, char **argv);
+static int run_restart(VsCli *cli, int argc, char **argv);
+
+const VsCommand vs_command_start = {
+    .name = "start",
+    .args = "NAME [--no-wait] [--timeout S] [--identity FILE]",
+    .summary = "Start a workstation and wait until ready",
+    .description = "Start a workstation and wait until it is ready.",
+    .options = start_options,
+    .operand = VS_COMPLETE_WORKSTATION,
+    .run = run_start,
+};
+
+const VsCommand vs_command_restart = {
+    .name = "restart",
+    .args = "NAME [--no-wait] [--timeout S] [--identity FILE]",
+    .summary = "Shut down, start and wait until ready",
+    .description = "Shut a workstation down, start it and wait until ready.",
+    .options = restart_options,
+    .operand = VS_COMPLETE_WORKSTATION,
+    .run = run_restart,
+};
+
 static int
-start_like(VsCli *cli, const char *command, int argc, char **argv, gboolean restart)
+start_like(VsCli *cli, const VsCommand *cmd, int argc, char **argv, gboolean restart)
 {
-    gboolean no_wait = FALSE, force = FALSE;
-    int timeout = DEFAULT_WAIT_TIMEOUT;
-    g_autofree char *identity = NULL;
+    const char *command = cmd->name;
+    g_auto(StartOptions) o = {.timeout = DEFAULT_WAIT_TIMEOUT};
     g_auto(GStrv) identities = NULL;
-    const GOptionEntry entries[] = {
-        {"no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait, "Do not wait until it is ready", NULL},
-        {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Seconds to wait for readiness (600)", "S"},
-        {"identity", 0, 0, G_OPTION_ARG_FILENAME, &identity,
-         "The private key to log in with (remembered once it works)", "FILE"},
-        {"force", 0, restart ? 0 : G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &force,
-         "Power off instead of shutting down (restart)", NULL},
-        G_OPTION_ENTRY_NULL,
-    };
-    const VsCommand self = {command,
-                            "NAME [--no-wait] [--timeout S] [--identity FILE]",
-                            restart ? "Shut a workstation down, start it and wait until ready."
-                                    : "Start a workstation and wait until it is ready.",
-                            NULL,
-                            FALSE,
-                            NULL};
     g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     const char *name;
 
-    if (!vs_target_begin(cli, &self, entries, &argc, &argv, FALSE, &t, &name, &error))
+    if (!vs_target_begin(cli, cmd, &o, &argc, &argv, FALSE, &t, &name, &error))
         return vs_cli_fail(cli, command, error);
-    if (timeout < 1) {
+    if (o.timeout < 1) {
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "%s: --timeout must be positive",
                     command);
         return vs_cli_fail(cli, command, error);
     }
     /* A bad --identity is refused before the workstation is touched. */
-    if (!vs_target_identities(&t, identity, &identities, &error))
+    if (!vs_target_identities(&t, o.identity, &identities, &error))
         return vs_cli_fail(cli, command, error);
-    if (restart && !vs_lifecycle_stop(t.dom, force, DEFAULT_STOP_TIMEOUT, &error))
+    if (restart && !vs_lifecycle_stop(t.dom, o.force, DEFAULT_STOP_TIMEOUT, &error))
         return vs_cli_fail(cli, command, error);
-    return start_and_wait(cli, command, &t, no_wait, (guint)timeout, identities, identity != NULL);
+    return start_and_wait(cli, command, &t, o.no_wait, (guint)o.timeout, identities,
+                          o.identity != NULL);
 }
 
-int
-vs_cmd_start(VsCli *cli, int argc, char **argv)
+static int
+run_start(VsCli *cli, int argc, char **argv)
 {
-    return start_like(cli, "start", argc, argv, FALSE);
+    return start_like(cli, &vs_command_start, argc, argv, FALSE);
 }
 
-int
-vs_cmd_restart(VsCli *cli, int argc, char **argv)
+static int
+run_restart(VsCli *cli, int argc, char **argv)
 {
-    return start_like(cli, "restart", argc, argv, TRUE);
+    return start_like(cli, &vs_command_restart, argc, argv, TRUE);
 }
 
-int
-vs_cmd_stop(VsCli *cli, int argc, char **argv)
+typedef struct {
+    gboolean force;
+    int timeout;
+} StopOptions;
+
+static const VsOption stop_options[] = {
+    {"force", 0, 0, VS_FLAG(StopOptions, force), "Power off at once"},
+    {"timeout", 0, 0, VS_INT(StopOptions, timeout),
+     "Seconds to wait for the guest to shut down before powering it off (60)", "S"},
+    {NULL},
+};
+
+static int run_stop(VsCli *cli, int argc, char **argv);
+
+const VsCommand vs_command_stop = {
+    .name = "stop",
+    .args = "NAME [--force] [--timeout S]",
+    .summary = "Shut a workstation down",
+    .description = "Shut a workstation down (guest agent, else ACPI), powering it off after the "
+                   "timeout.",
+    .options = stop_options,
+    .operand = VS_COMPLETE_WORKSTATION,
+    .run = run_stop,
+};
+
+static int
+run_stop(VsCli *cli, int argc, char **argv)
 {
-    gboolean force = FALSE;
-    int timeout = DEFAULT_STOP_TIMEOUT;
-    const GOptionEntry entries[] = {
-        {"force", 0, 0, G_OPTION_ARG_NONE, &force, "Power off at once", NULL},
-        {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
-         "Seconds to wait for the guest to shut down before powering it off (60)", "S"},
-        G_OPTION_ENTRY_NULL,
-    };
-    static const VsCommand self = {
-        "stop",
-        "NAME [--force] [--timeout S]",
-        "Shut a workstation down (guest agent, else ACPI), powering it off after the "
-        "timeout.",
-        NULL,
-        FALSE,
-        NULL};
+    StopOptions o = {.timeout = DEFAULT_STOP_TIMEOUT};
     g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     const char *name;
 
-    if (!vs_target_begin(cli, &self, entries, &argc, &argv, FALSE, &t, &name, &error))
+    if (!vs_target_begin(cli, &vs_command_stop, &o, &argc, &argv, FALSE, &t, &name, &error))
         return vs_cli_fail(cli, "stop", error);
-    if (timeout < 0) {
+    if (o.timeout < 0) {
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
                     "stop: --timeout must not be negative");
         return vs_cli_fail(cli, "stop", error);
@@ -159,49 +199,61 @@ vs_cmd_stop(VsCli *cli, int argc, char **argv)
         vs_cli_progress(cli, "%s is not running", name);
         return VS_EXIT_OK;
     }
-    if (!vs_lifecycle_stop(t.dom, force, (guint)timeout, &error))
+    if (!vs_lifecycle_stop(t.dom, o.force, (guint)o.timeout, &error))
         return vs_cli_fail(cli, "stop", error);
     vs_cli_progress(cli, "%s stopped", name);
     return VS_EXIT_OK;
 }
 
-int
-vs_cmd_wait(VsCli *cli, int argc, char **argv)
+typedef struct {
+    int timeout;
+    char *identity;
+} WaitOptions;
+
+static const VsOption wait_options[] = {
+    {"timeout", 0, 0, VS_INT(WaitOptions, timeout), "Seconds to wait (600)", "S"},
+    {"identity", 0, 0, VS_FILENAME(WaitOptions, identity),
+     "The private key to log in with (remembered once it works)", "FILE", VS_COMPLETE_FILE},
+    {NULL},
+};
+VS_OPTIONS_AUTO_CLEAR(WaitOptions, wait_options)
+
+static int run_wait(VsCli *cli, int argc, char **argv);
+
+const VsCommand vs_command_wait = {
+    .name = "wait",
+    .args = "NAME [--timeout S] [--identity FILE]",
+    .summary = "Wait until a workstation is ready",
+    .description = "Wait until a workstation is ready (running, network, sshd, cloud-init "
+                   "finished).",
+    .options = wait_options,
+    .operand = VS_COMPLETE_WORKSTATION,
+    .run = run_wait,
+};
+
+static int
+run_wait(VsCli *cli, int argc, char **argv)
 {
-    int timeout = DEFAULT_WAIT_TIMEOUT;
-    g_autofree char *identity = NULL;
+    g_auto(WaitOptions) o = {.timeout = DEFAULT_WAIT_TIMEOUT};
     g_auto(GStrv) identities = NULL;
-    const GOptionEntry entries[] = {
-        {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Seconds to wait (600)", "S"},
-        {"identity", 0, 0, G_OPTION_ARG_FILENAME, &identity,
-         "The private key to log in with (remembered once it works)", "FILE"},
-        G_OPTION_ENTRY_NULL,
-    };
-    static const VsCommand self = {"wait",
-                                   "NAME [--timeout S] [--identity FILE]",
-                                   "Wait until a workstation is ready (running, network, sshd, "
-                                   "cloud-init finished).",
-                                   NULL,
-                                   FALSE,
-                                   NULL};
     g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     const char *name;
 
-    if (!vs_target_begin(cli, &self, entries, &argc, &argv, FALSE, &t, &name, &error))
+    if (!vs_target_begin(cli, &vs_command_wait, &o, &argc, &argv, FALSE, &t, &name, &error))
         return vs_cli_fail(cli, "wait", error);
-    if (timeout < 1) {
+    if (o.timeout < 1) {
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "wait: --timeout must be positive");
         return vs_cli_fail(cli, "wait", error);
     }
-    if (!vs_target_identities(&t, identity, &identities, &error))
+    if (!vs_target_identities(&t, o.identity, &identities, &error))
         return vs_cli_fail(cli, "wait", error);
     vs_interrupt_catch();
     VsProgress progress = vs_cli_progress_reporter(cli);
     if (!vs_ready_wait(&progress, t.dom, t.station, t.uri, (const char *const *)identities,
-                       (guint)timeout, &error))
+                       (guint)o.timeout, &error))
         return vs_cli_fail(cli, "wait", error);
-    if (identity &&
+    if (o.identity &&
         !vs_target_remember_identities(t.uri, t.dom, (const char *const *)identities, &error))
         vs_cli_warn("%s", error->message);
     printf("%s is ready: virt-station ssh %s\n", name, name);

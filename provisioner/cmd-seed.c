@@ -24,68 +24,85 @@ usage_error(VsCli *cli, const char *message)
     return vs_cli_fail(cli, "seed", error);
 }
 
-int
-vs_cmd_seed(VsCli *cli, int argc, char **argv)
+typedef struct {
+    char *output;
+    char *user_data;
+    char **ssh_keys;
+    char *hostname;
+    char *user;
+    char *mac;
+    char *network_config;
+    char *password_hash;
+    char *vendor_data;
+    char *instance_id;
+} SeedOptions;
+
+static const VsOption seed_options[] = {
+    {"output", 'o', 0, VS_FILENAME(SeedOptions, output), "Write the ISO to FILE (required)", "FILE",
+     VS_COMPLETE_FILE},
+    {"user-data", 0, 0, VS_FILENAME(SeedOptions, user_data),
+     "Merge this user-data (cloud-config, script, include, MIME, ...)", "FILE", VS_COMPLETE_FILE},
+    {"ssh-key", 0, 0, VS_FILENAMES(SeedOptions, ssh_keys),
+     "Authorize this public key for the user (repeatable; default ~/.ssh/id_ed25519.pub, "
+     "id_ecdsa.pub or id_rsa.pub)",
+     "FILE.pub", VS_COMPLETE_FILE},
+    {"hostname", 0, 0, VS_STRING(SeedOptions, hostname), "Guest hostname (default: station)",
+     "NAME"},
+    {"user", 0, 0, VS_STRING(SeedOptions, user),
+     "Login to create, with sudo (default: your login name, or station for root)", "NAME"},
+    {"mac", 0, 0, VS_STRING(SeedOptions, mac),
+     "Write a network-config that enables DHCP on the NIC with this MAC", "MAC"},
+    {"network-config", 0, 0, VS_FILENAME(SeedOptions, network_config),
+     "Use this network-config file", "FILE", VS_COMPLETE_FILE},
+    {"password-hash", 0, 0, VS_STRING(SeedOptions, password_hash),
+     "Give the user this crypt(3) password hash (mkpasswd -m sha-512)", "HASH"},
+    {"vendor-data", 0, 0, VS_FILENAME(SeedOptions, vendor_data), "Add this vendor-data file",
+     "FILE", VS_COMPLETE_FILE},
+    {"instance-id", 0, 0, VS_STRING(SeedOptions, instance_id),
+     "meta-data instance-id (default: a new random one)", "ID"},
+    {NULL},
+};
+VS_OPTIONS_AUTO_CLEAR(SeedOptions, seed_options)
+
+static int run_seed(VsCli *cli, int argc, char **argv);
+
+const VsCommand vs_command_seed = {
+    .name = "seed",
+    .args = "-o FILE",
+    .summary = "Write a cloud-init NoCloud seed ISO (like cloud-localds)",
+    .description = "Write a cloud-init NoCloud seed ISO (label cidata) holding user-data, "
+                   "meta-data and, when asked, network-config.",
+    .options = seed_options,
+    .run = run_seed,
+};
+
+static int
+run_seed(VsCli *cli, int argc, char **argv)
 {
-    g_autofree char *output = NULL, *user_data = NULL, *hostname = NULL, *user = NULL;
-    g_autofree char *mac = NULL, *network_config = NULL, *password_hash = NULL;
-    g_autofree char *vendor_data = NULL, *instance_id = NULL;
-    g_auto(GStrv) ssh_keys = NULL;
-    const GOptionEntry entries[] = {
-        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the ISO to FILE (required)",
-         "FILE"},
-        {"user-data", 0, 0, G_OPTION_ARG_FILENAME, &user_data,
-         "Merge this user-data (cloud-config, script, include, MIME, ...)", "FILE"},
-        {"ssh-key", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ssh_keys,
-         "Authorize this public key for the user (repeatable; default ~/.ssh/id_ed25519.pub, "
-         "id_ecdsa.pub or id_rsa.pub)",
-         "FILE.pub"},
-        {"hostname", 0, 0, G_OPTION_ARG_STRING, &hostname, "Guest hostname (default: station)",
-         "NAME"},
-        {"user", 0, 0, G_OPTION_ARG_STRING, &user,
-         "Login to create, with sudo (default: your login name, or station for root)", "NAME"},
-        {"mac", 0, 0, G_OPTION_ARG_STRING, &mac,
-         "Write a network-config that enables DHCP on the NIC with this MAC", "MAC"},
-        {"network-config", 0, 0, G_OPTION_ARG_FILENAME, &network_config,
-         "Use this network-config file", "FILE"},
-        {"password-hash", 0, 0, G_OPTION_ARG_STRING, &password_hash,
-         "Give the user this crypt(3) password hash (mkpasswd -m sha-512)", "HASH"},
-        {"vendor-data", 0, 0, G_OPTION_ARG_FILENAME, &vendor_data, "Add this vendor-data file",
-         "FILE"},
-        {"instance-id", 0, 0, G_OPTION_ARG_STRING, &instance_id,
-         "meta-data instance-id (default: a new random one)", "ID"},
-        G_OPTION_ENTRY_NULL,
-    };
-    static const VsCommand self = {"seed",
-                                   "-o FILE",
-                                   "Write a cloud-init NoCloud seed ISO (label cidata) holding "
-                                   "user-data, meta-data and, when asked, network-config.",
-                                   NULL,
-                                   FALSE,
-                                   NULL};
+    g_auto(SeedOptions) o = {0};
     g_auto(VsCloudInitSpec) spec = {0};
     g_auto(VsSeedFiles) files = {0};
     g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) error = NULL;
 
-    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error))
+    if (!vs_cli_parse(cli, &vs_command_seed, &o, &argc, &argv, &error))
         return vs_cli_fail(cli, "seed", error);
     if (argc > 1)
         return usage_error(cli, "unexpected argument; all inputs are given with options");
-    if (!output)
+    if (!o.output)
         return usage_error(cli, "-o/--output FILE is required");
-    if (mac && network_config)
+    if (o.mac && o.network_config)
         return usage_error(cli, "--mac and --network-config exclude each other");
 
-    spec.hostname = g_strdup(hostname ? hostname : "station");
-    spec.user = user ? g_strdup(user) : vs_defaults_user();
-    spec.mac = g_steal_pointer(&mac);
-    spec.password_hash = g_steal_pointer(&password_hash);
-    spec.instance_id = g_steal_pointer(&instance_id);
+    spec.hostname = g_strdup(o.hostname ? o.hostname : "station");
+    spec.user = o.user ? g_strdup(o.user) : vs_defaults_user();
+    spec.mac = g_steal_pointer(&o.mac);
+    spec.password_hash = g_steal_pointer(&o.password_hash);
+    spec.instance_id = g_steal_pointer(&o.instance_id);
     spec.ssh_keys = g_ptr_array_new_with_free_func(g_free);
-    if (ssh_keys) {
-        for (guint i = 0; ssh_keys[i]; i++)
-            if (!vs_cloudinit_read_ssh_keys(ssh_keys[i], spec.ssh_keys, &error))
+    if (o.ssh_keys) {
+        for (guint i = 0; o.ssh_keys[i]; i++)
+            if (!vs_cloudinit_read_ssh_keys(o.ssh_keys[i], spec.ssh_keys, &error))
                 return vs_cli_fail(cli, "seed", error);
     } else {
         g_autofree char *key = vs_defaults_ssh_key();
@@ -96,22 +113,22 @@ vs_cmd_seed(VsCli *cli, int argc, char **argv)
                         "the user-data",
                         spec.user);
     }
-    if (user_data) {
-        spec.user_data_name = g_strdup(user_data);
-        if (!read_file(user_data, &spec.user_data, &error))
+    if (o.user_data) {
+        spec.user_data_name = g_strdup(o.user_data);
+        if (!read_file(o.user_data, &spec.user_data, &error))
             return vs_cli_fail(cli, "seed", error);
     }
-    if (network_config && !read_file(network_config, &spec.network_config, &error))
+    if (o.network_config && !read_file(o.network_config, &spec.network_config, &error))
         return vs_cli_fail(cli, "seed", error);
-    if (vendor_data && !read_file(vendor_data, &spec.vendor_data, &error))
+    if (o.vendor_data && !read_file(o.vendor_data, &spec.vendor_data, &error))
         return vs_cli_fail(cli, "seed", error);
 
     if (!vs_cloudinit_compose(&spec, &files, warnings, &error))
         return vs_cli_fail(cli, "seed", error);
     for (guint i = 0; i < warnings->len; i++)
         vs_cli_warn("%s", (char *)warnings->pdata[i]);
-    if (!vs_seed_write(&files, output, &error))
+    if (!vs_seed_write(&files, o.output, &error))
         return vs_cli_fail(cli, "seed", error);
-    vs_cli_progress(cli, "wrote %s", output);
+    vs_cli_progress(cli, "wrote %s", o.output);
     return VS_EXIT_OK;
 }

@@ -12,25 +12,50 @@
 
 #define EXIT_NOT_RUN 125
 
+typedef struct {
+    gboolean tty;
+    char *identity;
+} SshOptions;
+
+/* ssh and exec share their options. */
+static const VsOption ssh_options[] = {
+    {"tty", 't', 0, VS_FLAG(SshOptions, tty), "Give the command a terminal"},
+    {"identity", 0, 0, VS_FILENAME(SshOptions, identity),
+     "The private key to log in with (this time; else the one remembered)", "FILE",
+     VS_COMPLETE_FILE},
+    {NULL},
+};
+VS_OPTIONS_AUTO_CLEAR(SshOptions, ssh_options)
+
+static int run_ssh(VsCli *cli, int argc, char **argv);
+static int run_exec(VsCli *cli, int argc, char **argv);
+
+const VsCommand vs_command_ssh = {
+    .name = "ssh",
+    .args = "NAME [-- COMMAND]",
+    .summary = "Log in to a workstation over SSH",
+    .description = "Open a shell in a workstation (or run a command).",
+    .options = ssh_options,
+    .operand = VS_COMPLETE_WORKSTATION,
+    .run = run_ssh,
+};
+
+const VsCommand vs_command_exec = {
+    .name = "exec",
+    .args = "NAME -- COMMAND [ARGS...]",
+    .summary = "Run a command in a workstation; exit with its status",
+    .description = "Run a command in a workstation; exit with its status.",
+    .options = ssh_options,
+    .operand = VS_COMPLETE_WORKSTATION,
+    .run = run_exec,
+};
+
 static int
-run_ssh(VsCli *cli, const char *command, int argc, char **argv, gboolean exec_mode)
+ssh_like(VsCli *cli, const VsCommand *cmd, int argc, char **argv, gboolean exec_mode)
 {
-    gboolean tty = FALSE;
-    g_autofree char *identity = NULL;
+    const char *command = cmd->name;
+    g_auto(SshOptions) o = {0};
     g_auto(GStrv) identities = NULL;
-    const GOptionEntry entries[] = {
-        {"tty", 't', 0, G_OPTION_ARG_NONE, &tty, "Give the command a terminal", NULL},
-        {"identity", 0, 0, G_OPTION_ARG_FILENAME, &identity,
-         "The private key to log in with (this time; else the one remembered)", "FILE"},
-        G_OPTION_ENTRY_NULL,
-    };
-    const VsCommand self = {command,
-                            exec_mode ? "NAME -- COMMAND [ARGS...]" : "NAME [-- COMMAND]",
-                            exec_mode ? "Run a command in a workstation; exit with its status."
-                                      : "Open a shell in a workstation (or run a command).",
-                            NULL,
-                            FALSE,
-                            NULL};
     g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
     g_autoptr(VsSshTarget) ssh = NULL;
@@ -50,7 +75,7 @@ run_ssh(VsCli *cli, const char *command, int argc, char **argv, gboolean exec_mo
         remote = argv + dashdash + 1;
         argc = dashdash;
     }
-    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error))
+    if (!vs_cli_parse(cli, cmd, &o, &argc, &argv, &error))
         return vs_cli_fail(cli, command, error), EXIT_NOT_RUN;
     if (exec_mode && (!remote || !remote[0])) {
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
@@ -74,7 +99,7 @@ run_ssh(VsCli *cli, const char *command, int argc, char **argv, gboolean exec_mo
                     "%s has no address yet (no DHCP lease, no guest agent answer)", name);
         return vs_cli_fail(cli, command, error), exec_mode ? EXIT_NOT_RUN : VS_EXIT_ERROR;
     }
-    if (!vs_target_identities(&t, identity, &identities, &error)) {
+    if (!vs_target_identities(&t, o.identity, &identities, &error)) {
         int status = vs_cli_fail(cli, command, error);
         return exec_mode ? EXIT_NOT_RUN : status;
     }
@@ -82,7 +107,7 @@ run_ssh(VsCli *cli, const char *command, int argc, char **argv, gboolean exec_mo
         vs_ssh_target_new(t.uri, name, t.station, address, (const char *const *)identities, &error);
     if (!ssh)
         return vs_cli_fail(cli, command, error), exec_mode ? EXIT_NOT_RUN : VS_EXIT_ERROR;
-    args = vs_ssh_argv(ssh, exec_mode && !tty, tty || (!exec_mode && !remote), remote);
+    args = vs_ssh_argv(ssh, exec_mode && !o.tty, o.tty || (!exec_mode && !remote), remote);
     fflush(stdout);
     fflush(stderr);
     execvp("ssh", (char **)args->pdata);
@@ -90,14 +115,14 @@ run_ssh(VsCli *cli, const char *command, int argc, char **argv, gboolean exec_mo
     return EXIT_NOT_RUN;
 }
 
-int
-vs_cmd_ssh(VsCli *cli, int argc, char **argv)
+static int
+run_ssh(VsCli *cli, int argc, char **argv)
 {
-    return run_ssh(cli, "ssh", argc, argv, FALSE);
+    return ssh_like(cli, &vs_command_ssh, argc, argv, FALSE);
 }
 
-int
-vs_cmd_exec(VsCli *cli, int argc, char **argv)
+static int
+run_exec(VsCli *cli, int argc, char **argv)
 {
-    return run_ssh(cli, "exec", argc, argv, TRUE);
+    return ssh_like(cli, &vs_command_exec, argc, argv, TRUE);
 }

@@ -11,11 +11,10 @@
 #include "images/fetch.h"
 #include "interrupt.h"
 #include "lifecycle.h"
+#include "module.h"
 #include "nodedev.h"
 #include "ready.h"
 #include "up-apply.h"
-
-int vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags);
 
 /* Returns the node-device XML of @data (a connection). */
 static GPtrArray *

@@ -159,87 +159,97 @@ apply_config(VsSpec *spec, GError **error)
     return TRUE;
 }
 
-int
-vs_cmd_up(VsCli *cli, int argc, char **argv)
+static const char *const gpu_words[] = {"auto",  "none",         "virgl", "vgpu",
+                                        "vgpu:", "passthrough:", NULL};
+static const char *const network_words[] = {"user", "bridge:", "network:", NULL};
+static const char *const display_words[] = {"none", "vnc", "spice", NULL};
+static const char *const seed_device_words[] = {"disk", "cdrom", NULL};
+static const char *const arch_words[] = {"x86_64", "aarch64", NULL};
+static const char *const firmware_words[] = {"bios", "efi", NULL};
+static const char *const virt_type_words[] = {"auto", "kvm", "qemu", NULL};
+
+static const VsOption up_options[] = {
+    {"file", 'f', 0, VS_FILENAME(UpOptions, spec_file), "Read the request from a spec file",
+     "SPEC.yaml", VS_COMPLETE_FILE},
+    {"image", 0, 0, VS_FILENAME(UpOptions, image),
+     "The cloud image: a catalog alias (ubuntu:24.04), a qcow2 or raw file, an http(s) URL, "
+     "or a pool volume (vol:[POOL/]NAME)",
+     "IMAGE", VS_COMPLETE_IMAGE},
+    {"image-sha256", 0, 0, VS_STRING(UpOptions, image_sha256),
+     "The SHA-256 of an image given by URL", "HEX"},
+    {"cpus", 0, 0, VS_STRING(UpOptions, cpus), "vCPUs (default 2)", "N"},
+    {"memory", 0, 0, VS_STRING(UpOptions, memory), "Memory; a bare number is MiB (4096)", "SIZE"},
+    {"disk", 0, 0, VS_STRING(UpOptions, disk), "System disk; a bare number is GiB (20)", "SIZE"},
+    {"instance-type", 't', 0, VS_STRING(UpOptions, instance_type),
+     "vCPUs and MiB at once, like c4m8192", "cNmM"},
+    {"network", 0, 0, VS_STRING(UpOptions, network),
+     "user, bridge:BR or network:NAME (default network:default, user on session)", "NET",
+     VS_COMPLETE_WORDS, network_words},
+    {"gpu", 0, 0, VS_STRING(UpOptions, gpu), "auto, none, virgl, vgpu[:TYPE], passthrough:ADDR",
+     "MODE", VS_COMPLETE_WORDS, gpu_words},
+    {"gpu-memory", 0, 0, VS_STRING(UpOptions, gpu_memory), "Smallest vGPU framebuffer (4G)",
+     "SIZE"},
+    {"display", 0, 0, VS_STRING(UpOptions, display), "none, vnc or spice (default none)", "HOW",
+     VS_COMPLETE_WORDS, display_words},
+    {"user", 0, 0, VS_STRING(UpOptions, user), "The login to create in the guest", "NAME"},
+    {"ssh-key", 0, 0, VS_FILENAMES(UpOptions, ssh_keys),
+     "Public key to authorize (repeatable); its private half FILE, when beside it, is the "
+     "key virt-station logs in with",
+     "FILE.pub", VS_COMPLETE_FILE},
+    {"identity", 0, 0, VS_FILENAME(UpOptions, identity),
+     "The private key to log in with (remembered for the workstation)", "FILE", VS_COMPLETE_FILE},
+    {"user-data", 0, 0, VS_FILENAME(UpOptions, user_data), "Your own user-data, merged", "FILE",
+     VS_COMPLETE_FILE},
+    {"network-config", 0, 0, VS_FILENAME(UpOptions, network_config), "Your own network-config",
+     "FILE", VS_COMPLETE_FILE},
+    {"seed-device", 0, 0, VS_STRING(UpOptions, seed_device), "disk or cdrom (default disk)", "DEV",
+     VS_COMPLETE_WORDS, seed_device_words},
+    {"seed-from", 0, 0, VS_STRING(UpOptions, seed_from),
+     "Let cloud-init fetch its seed from this URL instead", "URL"},
+    {"arch", 0, 0, VS_STRING(UpOptions, arch), "x86_64 or aarch64 (default: the host's)", "ARCH",
+     VS_COMPLETE_WORDS, arch_words},
+    {"firmware", 0, 0, VS_STRING(UpOptions, firmware), "bios or efi", "FW", VS_COMPLETE_WORDS,
+     firmware_words},
+    {"virt-type", 0, 0, VS_STRING(UpOptions, virt_type),
+     "auto (kvm where it can run a guest, else qemu), kvm or qemu (software emulation)", "TYPE",
+     VS_COMPLETE_WORDS, virt_type_words},
+    {"mac", 0, 0, VS_STRING(UpOptions, mac), "The NIC's MAC address (default: random)", "MAC"},
+    {"pool", 0, 0, VS_STRING(UpOptions, pool), "Storage pool (default: default)", "POOL"},
+    {"osinfo", 0, 0, VS_STRING(UpOptions, osinfo),
+     "The libosinfo id for the domain's metadata, like http://debian.org/debian/12 (default: "
+     "from a catalog alias)",
+     "ID"},
+    {"dry-run", 'n', 0, VS_FLAG(UpOptions, dry_run), "Change nothing; say what would be done"},
+    {"print-xml", 0, 0, VS_FLAG(UpOptions, print_xml), "Print the domain XML"},
+    {"no-wait", 0, 0, VS_FLAG(UpOptions, no_wait), "Do not wait for the guest to be ready"},
+    {"timeout", 0, 0, VS_INT(UpOptions, timeout), "Seconds to wait for readiness (600)", "S"},
+    {NULL},
+};
+
+static int run_up(VsCli *cli, int argc, char **argv);
+
+const VsCommand vs_command_up = {
+    .name = "up",
+    .args = "NAME",
+    .summary = "Create a workstation from a cloud image and wait until ready",
+    .description = "Create and start a workstation from a cloud image, wait until it is ready, "
+                   "and say how to reach it.",
+    .options = up_options,
+    .run = run_up,
+};
+
+static int
+run_up(VsCli *cli, int argc, char **argv)
 {
     g_auto(UpOptions) o = {.timeout = 600};
-    const GOptionEntry entries[] = {
-        {"file", 'f', 0, G_OPTION_ARG_FILENAME, &o.spec_file, "Read the request from a spec file",
-         "SPEC.yaml"},
-        {"image", 0, 0, G_OPTION_ARG_FILENAME, &o.image,
-         "The cloud image: a catalog alias (ubuntu:24.04), a qcow2 or raw file, an http(s) URL, "
-         "or a pool volume (vol:[POOL/]NAME)",
-         "IMAGE"},
-        {"image-sha256", 0, 0, G_OPTION_ARG_STRING, &o.image_sha256,
-         "The SHA-256 of an image given by URL", "HEX"},
-        {"cpus", 0, 0, G_OPTION_ARG_STRING, &o.cpus, "vCPUs (default 2)", "N"},
-        {"memory", 0, 0, G_OPTION_ARG_STRING, &o.memory, "Memory; a bare number is MiB (4096)",
-         "SIZE"},
-        {"disk", 0, 0, G_OPTION_ARG_STRING, &o.disk, "System disk; a bare number is GiB (20)",
-         "SIZE"},
-        {"instance-type", 't', 0, G_OPTION_ARG_STRING, &o.instance_type,
-         "vCPUs and MiB at once, like c4m8192", "cNmM"},
-        {"network", 0, 0, G_OPTION_ARG_STRING, &o.network,
-         "user, bridge:BR or network:NAME (default network:default, user on session)", "NET"},
-        {"gpu", 0, 0, G_OPTION_ARG_STRING, &o.gpu,
-         "auto, none, virgl, vgpu[:TYPE], "
-         "passthrough:ADDR",
-         "MODE"},
-        {"gpu-memory", 0, 0, G_OPTION_ARG_STRING, &o.gpu_memory, "Smallest vGPU framebuffer (4G)",
-         "SIZE"},
-        {"display", 0, 0, G_OPTION_ARG_STRING, &o.display, "none, vnc or spice (default none)",
-         "HOW"},
-        {"user", 0, 0, G_OPTION_ARG_STRING, &o.user, "The login to create in the guest", "NAME"},
-        {"ssh-key", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.ssh_keys,
-         "Public key to authorize (repeatable); its private half FILE, when beside it, is the "
-         "key virt-station logs in with",
-         "FILE.pub"},
-        {"identity", 0, 0, G_OPTION_ARG_FILENAME, &o.identity,
-         "The private key to log in with (remembered for the workstation)", "FILE"},
-        {"user-data", 0, 0, G_OPTION_ARG_FILENAME, &o.user_data, "Your own user-data, merged",
-         "FILE"},
-        {"network-config", 0, 0, G_OPTION_ARG_FILENAME, &o.network_config,
-         "Your own network-config", "FILE"},
-        {"seed-device", 0, 0, G_OPTION_ARG_STRING, &o.seed_device, "disk or cdrom (default disk)",
-         "DEV"},
-        {"seed-from", 0, 0, G_OPTION_ARG_STRING, &o.seed_from,
-         "Let cloud-init fetch its seed from this URL instead", "URL"},
-        {"arch", 0, 0, G_OPTION_ARG_STRING, &o.arch, "x86_64 or aarch64 (default: the host's)",
-         "ARCH"},
-        {"firmware", 0, 0, G_OPTION_ARG_STRING, &o.firmware, "bios or efi", "FW"},
-        {"virt-type", 0, 0, G_OPTION_ARG_STRING, &o.virt_type,
-         "auto (kvm where it can run a guest, else qemu), kvm or qemu (software emulation)",
-         "TYPE"},
-        {"mac", 0, 0, G_OPTION_ARG_STRING, &o.mac, "The NIC's MAC address (default: random)",
-         "MAC"},
-        {"pool", 0, 0, G_OPTION_ARG_STRING, &o.pool, "Storage pool (default: default)", "POOL"},
-        {"osinfo", 0, 0, G_OPTION_ARG_STRING, &o.osinfo,
-         "The libosinfo id for the domain's metadata, like http://debian.org/debian/12 (default: "
-         "from a catalog alias)",
-         "ID"},
-        {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &o.dry_run, "Change nothing; say what would be done",
-         NULL},
-        {"print-xml", 0, 0, G_OPTION_ARG_NONE, &o.print_xml, "Print the domain XML", NULL},
-        {"no-wait", 0, 0, G_OPTION_ARG_NONE, &o.no_wait, "Do not wait for the guest to be ready",
-         NULL},
-        {"timeout", 0, 0, G_OPTION_ARG_INT, &o.timeout, "Seconds to wait for readiness (600)", "S"},
-        G_OPTION_ENTRY_NULL,
-    };
-    static const VsCommand self = {"up",
-                                   "NAME",
-                                   "Create and start a workstation from a cloud image, wait "
-                                   "until it is ready, and say how to reach it.",
-                                   NULL,
-                                   FALSE,
-                                   NULL};
     g_autoptr(VsSpec) spec = vs_spec_new();
     g_autoptr(GError) error = NULL;
     g_autofree char *uri = NULL;
     VsUpFlags flags = {0};
     VsCaps caps;
-    VsModuleUpFunc module_up;
+    const VsModuleTable *module;
 
-    if (!vs_cli_parse(cli, &self, entries, &argc, &argv, &error))
+    if (!vs_cli_parse(cli, &vs_command_up, &o, &argc, &argv, &error))
         return vs_cli_fail(cli, "up", error);
     if (argc > 2) {
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "up: unexpected argument '%s'",
@@ -288,10 +298,10 @@ vs_cmd_up(VsCli *cli, int argc, char **argv)
             return vs_cli_fail(cli, "up", error);
         return vs_up_print_dry_run(cli, plan, &flags);
     }
-    module_up = (VsModuleUpFunc)vs_module_symbol("vs_module_up", &error);
-    if (!module_up)
+    module = vs_module_load(&error);
+    if (!module)
         return vs_cli_fail(cli, "up", error);
-    return module_up(cli, spec, &flags);
+    return module->up(cli, spec, &flags);
 }
 
 int

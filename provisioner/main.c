@@ -1,76 +1,90 @@
-/* The virt-station command: global options, then one command from the table in commands.c.
+/* The virt-station command: global options, then one command of the table (commands.h).
  *
  * The program itself links only GLib, libyaml and libarchive. Commands that talk to libvirt live
  * in the module virt-station-libvirt.so (module.c), loaded when a command first needs libvirt:
  * libvirt and its 56 libraries take longer to load (about 30 ms) than `seed` takes to do all
  * its work, or `up --dry-run` with known host facts, so commands that do not need them do not
- * pay for them. A command either lives in the module as a whole (a symbol in the table) or
- * calls into it for its libvirt steps. */
+ * pay for them. A command either lives in the module as a whole (its entry is in the module's
+ * table) or calls into it for its libvirt steps (up: the table's `up`). Listing every command
+ * (--help, --generate) loads the module; running one of the program's does not. */
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "module.h"
+#include "commands.h"
+#include "generate.h"
 #include "vs-config.h"
 
-static void
-print_help(FILE *out)
-{
-    fprintf(out, "Usage: virt-station [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
-                 "Provision and manage GPU-capable workstation VMs on libvirt.\n\n"
-                 "Commands:\n");
-    for (const VsCommand *cmd = vs_cli_commands(); cmd->name; cmd++)
-        fprintf(out, "  %-10s %s\n", cmd->name, cmd->summary);
-    fprintf(out, "\nGlobal options (also accepted after the command):\n"
-                 "  -c, --connect URI   libvirt connection URI (default: LIBVIRT_DEFAULT_URI,\n"
-                 "                      qemu:///system for root, qemu:///session otherwise)\n"
-                 "  -q, --quiet         print no progress\n"
-                 "      --debug         print debugging detail\n"
-                 "      --json          machine-readable output, where the command supports it\n"
-                 "  -h, --help          show this help; COMMAND --help shows a command's\n"
-                 "      --version       show the version\n\n"
-                 "Exit status: 0 success, 1 error, 2 bad usage, 3 refused or not found,\n"
-                 "4 timed out, 5 cloud-init finished with errors.\n");
-}
-
-/* Returns the function of @cmd, loading the libvirt module when it lives there. */
-static VsCommandFunc
-command_function(const VsCommand *cmd)
+/* Prints `virt-station --help` on @out, which lists every command: that loads the module. Returns
+ * @status, or VS_EXIT_ERROR without the module. */
+static int
+print_help(FILE *out, int status)
 {
     g_autoptr(GError) error = NULL;
-    VsCommandFunc func;
+    g_autoptr(GPtrArray) commands = vs_commands_all(&error);
+    g_autofree char *usage = NULL;
 
-    if (cmd->run)
-        return cmd->run;
-    func = (VsCommandFunc)vs_module_symbol(cmd->symbol, &error);
-    if (!func)
+    if (!commands) {
         fprintf(stderr, "virt-station: %s\n", error->message);
-    return func;
+        return VS_EXIT_ERROR;
+    }
+    usage = vs_commands_usage(commands);
+    fputs(usage, out);
+    return status;
 }
 
-static const VsCommand *
-find_command(const char *name)
+/* Prints the man page or a shell's completion script (--generate FORMAT). */
+static int
+generate(const char *format)
 {
-    for (const VsCommand *cmd = vs_cli_commands(); cmd->name; cmd++) {
-        if (strcmp(cmd->name, name) == 0)
-            return cmd;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) commands = vs_commands_all(&error);
+    g_autofree char *text = commands ? vs_generate(format, commands, &error) : NULL;
+
+    if (!text) {
+        fprintf(stderr, "virt-station: %s\n", error->message);
+        return vs_cli_exit_status(error);
     }
-    return NULL;
+    fputs(text, stdout);
+    return VS_EXIT_OK;
+}
+
+/* Runs the command argv[1] (`help CMD` is `CMD --help`). */
+static int
+run_command(VsCli *cli, int argc, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    const VsCommand *cmd;
+
+    if (strcmp(argv[1], "help") == 0) {
+        if (argc < 3)
+            return print_help(stdout, VS_EXIT_OK);
+        argv[1] = argv[2];
+        argv[2] = (char *)"--help";
+        argc = 3;
+    }
+    cmd = vs_commands_find(argv[1], &error);
+    if (error) {
+        fprintf(stderr, "virt-station: %s\n", error->message);
+        return VS_EXIT_ERROR;
+    }
+    if (!cmd) {
+        fprintf(stderr, "virt-station: unknown command '%s'\nTry 'virt-station --help'.\n",
+                argv[1]);
+        return VS_EXIT_USAGE;
+    }
+    return cmd->run(cli, argc - 1, argv + 1);
 }
 
 int
 main(int argc, char **argv)
 {
     VsCli cli = {0};
-    gboolean version = FALSE;
-    const GOptionEntry entries[] = {
-        {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Show the version", NULL},
-        G_OPTION_ENTRY_NULL,
-    };
+    VsMainOptions o = {0};
+    g_autofree GOptionEntry *entries = vs_options_bind(vs_main_options, &o);
     g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [ARGS]");
     g_autoptr(GError) error = NULL;
-    const VsCommand *cmd;
+    int status;
 
     setlocale(LC_ALL, "");
     /* Global options stop at the first non-option: the command name. */
@@ -83,36 +97,17 @@ main(int argc, char **argv)
         return vs_cli_fail(&cli, NULL, error) == VS_EXIT_USAGE
                    ? (fprintf(stderr, "Try 'virt-station --help'.\n"), VS_EXIT_USAGE)
                    : VS_EXIT_ERROR;
-    if (version) {
+    if (o.version) {
         printf("virt-station %s\n", VS_VERSION);
-        return VS_EXIT_OK;
+        status = VS_EXIT_OK;
+    } else if (o.generate) {
+        status = generate(o.generate);
+    } else if (argc < 2) {
+        status = cli.help ? print_help(stdout, VS_EXIT_OK) : print_help(stderr, VS_EXIT_USAGE);
+    } else {
+        status = run_command(&cli, argc, argv);
     }
-    if (cli.help && argc < 2) {
-        print_help(stdout);
-        return VS_EXIT_OK;
-    }
-    if (argc < 2) {
-        print_help(stderr);
-        return VS_EXIT_USAGE;
-    }
-    if (strcmp(argv[1], "help") == 0) {
-        if (argc < 3) {
-            print_help(stdout);
-            return VS_EXIT_OK;
-        }
-        /* `help CMD` is `CMD --help`. */
-        argv[1] = argv[2];
-        argv[2] = (char *)"--help";
-        argc = 3;
-    }
-    cmd = find_command(argv[1]);
-    if (!cmd) {
-        fprintf(stderr, "virt-station: unknown command '%s'\nTry 'virt-station --help'.\n",
-                argv[1]);
-        return VS_EXIT_USAGE;
-    }
-    VsCommandFunc run = command_function(cmd);
-    int status = run ? run(&cli, argc - 1, argv + 1) : VS_EXIT_ERROR;
-    g_free(cli.uri);
+    vs_options_clear(vs_cli_global_options, &cli);
+    vs_options_clear(vs_main_options, &o);
     return status;
 }

@@ -1,14 +1,18 @@
-/* The libvirt module's exported functions (see module.h). Only this module links libvirt. */
-#include "caps.h"
-#include "connect.h"
+/* The libvirt module's one exported symbol (see module.h). Only this module links libvirt. */
 #include "module.h"
+#include "vs-config.h"
 
-gboolean vs_module_probe(const char *uri, VsCaps *ret_caps, GError **error);
+/* In the order `virt-station --help` lists them. */
+static const VsCommand *const commands[] = {
+    &vs_command_list,   &vs_command_info,    &vs_command_ssh,
+    &vs_command_exec,   &vs_command_console, &vs_command_start,
+    &vs_command_stop,   &vs_command_restart, &vs_command_wait,
+    &vs_command_delete, &vs_command_adopt,   &vs_command_xml,
+    &vs_command_gpu,    &vs_command_image,   NULL,
+};
 
-gboolean
-vs_module_probe(const char *uri, VsCaps *ret_caps, GError **error)
-{
-    g_autoptr(virConnect) conn = vs_connect_open(uri, error);
-
-    return conn && vs_caps_probe(conn, ret_caps, error);
-}
+const VsModuleTable vs_module_table = {
+    .version = VS_VERSION,
+    .commands = commands,
+    .up = vs_module_up,
+};

@@ -25,25 +25,34 @@ module_path(void)
     return g_build_filename(VS_MODULE_DIR, MODULE_NAME, NULL);
 }
 
-void *
-vs_module_symbol(const char *symbol, GError **error)
+const VsModuleTable *
+vs_module_load(GError **error)
 {
-    static void *module;
-    void *func;
+    static const VsModuleTable *loaded;
+    const VsModuleTable *table;
+    g_autofree char *path = NULL;
+    void *module;
 
+    if (loaded)
+        return loaded;
+    path = module_path();
+    module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!module) {
-        g_autofree char *path = module_path();
-        module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (!module) {
-            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                        "cannot load the libvirt module %s: %s", path, dlerror());
-            return NULL;
-        }
-    }
-    func = dlsym(module, symbol);
-    if (!func)
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                    "the libvirt module has no %s: %s (a module from another version?)", symbol,
-                    dlerror());
-    return func;
+                    "cannot load the libvirt module %s: %s", path, dlerror());
+        return NULL;
+    }
+    /* The one lookup between the program and the module. */
+    table = dlsym(module, "vs_module_table");
+    if (table && g_strcmp0(table->version, VS_VERSION) == 0)
+        return loaded = table;
+    if (table)
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                    "the libvirt module %s is virt-station %s's, not %s's", path, table->version,
+                    VS_VERSION);
+    else
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                    "%s is no libvirt module of virt-station: %s", path, dlerror());
+    dlclose(module);
+    return NULL;
 }

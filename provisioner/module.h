@@ -1,16 +1,26 @@
 /* The libvirt module (virt-station-libvirt.so): everything that calls libvirt, loaded only when
- * a command needs it (see main.c for why). */
+ * a command needs it (see main.c for why).
+ *
+ * The module exports exactly one symbol, its table, vs_module_table (module-entry.c): the program
+ * reaches the module through that table only, and looks up nothing else in it. */
 #pragma once
 
 #include <glib.h>
 
-#include "config.h"
+#include "commands.h"
+#include "up.h"
 
-/* Returns the address of @symbol in the libvirt module, loading it on first use, or NULL with
- * @error set. */
-void *vs_module_symbol(const char *symbol, GError **error);
+typedef struct {
+    const char *version;              /* VS_VERSION of its build: the program refuses another */
+    const VsCommand *const *commands; /* the commands that live in the module, NULL-terminated */
+    VsModuleUpFunc up;                /* the module's half of `up` (up.h) */
+} VsModuleTable;
 
-/* What the module exports (module-entry.c), by the names vs_module_symbol() looks up: */
+/* The table's symbol: defined in the module, and in the tests, which link its code directly. */
+extern const VsModuleTable vs_module_table;
 
-/* Probes the libvirt host at @uri. */
-typedef gboolean (*VsModuleProbeFunc)(const char *uri, VsCaps *ret_caps, GError **error);
+/* The module's half of `up`, in its table (up-create.c). */
+int vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags);
+
+/* Returns the libvirt module's table, loading the module on first use, or NULL with @error set. */
+const VsModuleTable *vs_module_load(GError **error);

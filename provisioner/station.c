@@ -63,11 +63,10 @@ vs_target_name(const char *command, int argc, char **argv, const char **ret_name
 }
 
 gboolean
-vs_target_begin(VsCli *cli, const VsCommand *cmd, const GOptionEntry *entries, int *argc,
-                char ***argv, gboolean allow_foreign, VsTarget *t, const char **ret_name,
-                GError **error)
+vs_target_begin(VsCli *cli, const VsCommand *cmd, void *options, int *argc, char ***argv,
+                gboolean allow_foreign, VsTarget *t, const char **ret_name, GError **error)
 {
-    return vs_cli_parse(cli, cmd, entries, argc, argv, error) &&
+    return vs_cli_parse(cli, cmd, options, argc, argv, error) &&
            vs_target_name(cmd->name, *argc, *argv, ret_name, error) &&
            vs_target_open(cli, *ret_name, allow_foreign, t, error);
 }

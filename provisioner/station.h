@@ -1,7 +1,7 @@
 /* The libvirt module's commands: reaching a workstation by name. */
 #pragma once
 
-#include "cli.h"
+#include "commands.h"
 #include "lifecycle.h"
 #include "lock.h"
 
@@ -31,10 +31,11 @@ guint16 vs_target_free_port(virConnectPtr conn, gboolean remote, guint16 candida
 /* Connects only. */
 gboolean vs_target_connect(VsCli *cli, VsTarget *t, GError **error);
 
-/* The start of every command on one workstation: parses @cmd's options (@entries and the global
- * ones), takes NAME, connects and looks it up (see vs_target_open). Sets @ret_name to NAME. */
-gboolean vs_target_begin(VsCli *cli, const VsCommand *cmd, const GOptionEntry *entries, int *argc,
-                         char ***argv, gboolean allow_foreign, VsTarget *t, const char **ret_name,
+/* The start of every command on one workstation: parses @cmd's options (into @options, see
+ * vs_cli_parse), takes NAME, connects and looks it up (see vs_target_open). Sets @ret_name to
+ * NAME. */
+gboolean vs_target_begin(VsCli *cli, const VsCommand *cmd, void *options, int *argc, char ***argv,
+                         gboolean allow_foreign, VsTarget *t, const char **ret_name,
                          GError **error);
 
 /* Sets @ret_identities to the private keys to log in to @t with: @identity when given (checked:

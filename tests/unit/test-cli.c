@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bed.h"
+#include "commands.h"
 #include "vs-config.h"
 
 /* Runs virt-station with the arguments up to NULL. */
@@ -48,6 +49,91 @@ test_help_lists_existing_commands(void)
     g_assert_cmpint(h.status, ==, 0);
     g_assert_nonnull(strstr(h.out, "--output=FILE"));
     g_assert_nonnull(strstr(h.out, "--ssh-key=FILE.pub"));
+}
+
+/* Returns the long names of the options in @section ("Application Options:") of @help. */
+static GPtrArray *
+options_in_help(const char *help, const char *section)
+{
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    const char *at = strstr(help, section);
+    g_auto(GStrv) lines = g_strsplit(at ? at + strlen(section) + 1 : "", "\n", -1);
+    g_autoptr(GRegex) re = g_regex_new("^  (?:-., )?--([a-z0-9-]+)", 0, 0, NULL);
+
+    for (guint i = 0; lines[i] && lines[i][0]; i++) {
+        g_autoptr(GMatchInfo) m = NULL;
+        g_assert_true(g_regex_match(re, lines[i], 0, &m));
+        g_ptr_array_add(names, g_match_info_fetch(m, 1));
+    }
+    return names;
+}
+
+/* Checks that @help lists exactly the visible options of @options in @section, each with its
+ * help text, short name and argument name. */
+static void
+assert_help_lists(const char *command, const char *help, const char *section,
+                  const VsOption *options)
+{
+    g_autoptr(GPtrArray) listed = options_in_help(help, section);
+    guint visible = 0;
+
+    for (const VsOption *o = options; o && o->long_name; o++) {
+        g_autofree char *line = NULL;
+        guint index;
+        if (!vs_option_visible(o)) {
+            g_assert_false(
+                g_ptr_array_find_with_equal_func(listed, o->long_name, g_str_equal, NULL));
+            continue;
+        }
+        visible++;
+        if (!g_ptr_array_find_with_equal_func(listed, o->long_name, g_str_equal, &index))
+            g_error("'%s --help' does not list --%s:\n%s", command, o->long_name, help);
+        line = g_strdup_printf("--%s%s%s ", o->long_name, o->arg_name ? "=" : "",
+                               o->arg_name ? o->arg_name : "");
+        g_assert_nonnull(strstr(help, line));
+        g_assert_nonnull(strstr(help, o->help));
+        if (o->short_name) {
+            g_autofree char *both = g_strdup_printf("-%c, --%s", o->short_name, o->long_name);
+            g_assert_nonnull(strstr(help, both));
+        }
+    }
+    /* ...and nothing the table does not have. */
+    g_assert_cmpuint(listed->len, ==, visible);
+}
+
+/* Every command of the table (the program's and the module's) answers --help with its own
+ * synopsis, description and options, all of them and no others. */
+static void
+test_help_matches_table(void)
+{
+    g_autofree char *program = g_find_program_in_path("virt-station");
+    g_autofree char *dir = g_path_get_dirname(program);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) commands = NULL;
+    guint checked = 0;
+
+    /* The table as the program sees it: the module beside the program, loaded. */
+    g_setenv("VIRT_STATION_MODULE_DIR", dir, TRUE);
+    commands = vs_commands_all(&error);
+    g_assert_no_error(error);
+    for (guint i = 0; i < commands->len; i++) {
+        const VsCommand *cmd = commands->pdata[i];
+        g_auto(VsBedRun) r = run(cmd->name, "--help", NULL);
+        g_autofree char *usage =
+            g_strdup_printf("virt-station %s [OPTION…] %s\n", cmd->name, cmd->args);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_nonnull(strstr(r.out, usage));
+        g_assert_nonnull(strstr(r.out, cmd->description));
+        assert_help_lists(cmd->name, r.out, "Application Options:", cmd->options);
+        assert_help_lists(cmd->name, r.out, "Global options:", vs_cli_global_options);
+        checked++;
+    }
+    g_assert_cmpuint(checked, ==, 17);
+    /* The program's commands are its own entries; the module's come from the module's table (a
+     * copy of the entries this test links, so equal but not the same). */
+    g_assert_cmpstr(vs_commands_find("xml", NULL)->args, ==, vs_command_xml.args);
+    g_assert_true(vs_commands_find("seed", NULL) == &vs_command_seed);
+    g_unsetenv("VIRT_STATION_MODULE_DIR");
 }
 
 static void
@@ -276,6 +362,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/cli/version", test_version);
     g_test_add_func("/cli/help-lists-existing-commands", test_help_lists_existing_commands);
+    g_test_add_func("/cli/help-matches-table", test_help_matches_table);
     g_test_add_func("/cli/usage-errors-exit-2", test_usage_errors_exit_2);
     g_test_add_func("/cli/global-options-either-side", test_global_options_either_side);
     g_test_add_func("/cli/bad-input-leaves-no-file", test_bad_input_leaves_no_file);
