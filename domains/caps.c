@@ -1,4 +1,4 @@
-#include "caps.h"
+#include "domains/caps.h"
 
 #include <libxml/parser.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* What the connected libvirt host can do, for the facts a domain is built from. */
 #pragma once
 
-#include "config.h"
-#include "vs-libvirt.h"
+#include "domains/config.h"
+#include "domains/vs-libvirt.h"
 
 /* The first libvirt release that accepts passt with <portForward>: 9.0.0 rejects
  * <backend type='passt'/> ("Invalid value for attribute 'type' in element 'backend'"), and

@@ -1,6 +1,6 @@
-#include "config.h"
+#include "domains/config.h"
 
-#include "enum.h"
+#include "common/vs-enum.h"
 
 #include <string.h>
 #include <sys/utsname.h>

@@ -4,7 +4,7 @@
 
 #include <glib.h>
 
-#include "plan.h"
+#include "gpu/plan.h"
 
 typedef enum { VS_ARCH_X86_64, VS_ARCH_AARCH64, VS_ARCH_LAST } VsArch;
 typedef enum { VS_FIRMWARE_BIOS, VS_FIRMWARE_EFI, VS_FIRMWARE_LAST } VsFirmware;

@@ -1,4 +1,4 @@
-#include "connect.h"
+#include "domains/connect.h"
 
 #include <signal.h>
 

@@ -1,8 +1,8 @@
 /* Opening the libvirt connection a command works on. */
 #pragma once
 
-#include "uri.h"
-#include "vs-libvirt.h"
+#include "domains/uri.h"
+#include "domains/vs-libvirt.h"
 
 /* Returns a connection to @uri (NULL: the default), or NULL with @error set. The first call
  * starts libvirt's event loop in a thread of its own, so that domain events reach the caller. */

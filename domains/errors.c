@@ -1,3 +1,3 @@
-#include "errors.h"
+#include "domains/errors.h"
 
 G_DEFINE_QUARK(vs - domains - error - quark, vs_domains_error)

@@ -1,12 +1,12 @@
-#include "inspect.h"
+#include "domains/inspect.h"
 
 #include <libxml/parser.h>
 #include <libxml/xpathInternals.h>
 #include <string.h>
 
-#include "errors.h"
-#include "vs-xml.h"
-#include "xml.h"
+#include "domains/errors.h"
+#include "domains/vs-xml.h"
+#include "domains/xml.h"
 
 void
 vs_disk_source_free(VsDiskSource *d)

@@ -11,7 +11,7 @@
  * this process may open the device: a guest of five instructions run with KVM_RUN must write a
  * byte to an I/O port and halt. Where it may not (a user who is not in group kvm), the CPU's
  * vmx/svm flag stands in for it. vs_kvm_decide() is a pure function of these observations. */
-#include "kvm.h"
+#include "domains/kvm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,8 +26,8 @@
 #include <linux/kvm.h>
 #endif
 
-#include "enum.h"
-#include "errors.h"
+#include "common/vs-enum.h"
+#include "domains/errors.h"
 
 VS_ENUM_IMPL(virt_type, VsVirtType, VS_VIRT_TYPE_LAST, "auto", "kvm", "qemu")
 

@@ -1,13 +1,13 @@
-#include "lifecycle.h"
+#include "domains/lifecycle.h"
 
 #include <libxml/parser.h>
 #include <libxml/xpathInternals.h>
 #include <libxml/xmlsave.h>
 #include <string.h>
 
-#include "inspect.h"
-#include "storage.h"
-#include "xml.h"
+#include "domains/inspect.h"
+#include "domains/storage.h"
+#include "domains/xml.h"
 
 const char *
 vs_lifecycle_state(virDomainPtr dom)
@@ -36,7 +36,7 @@ vs_lifecycle_state(virDomainPtr dom)
     }
 }
 
-VsStation *
+VsMetadata *
 vs_lifecycle_metadata(virDomainPtr dom, GError **error)
 {
     g_autofree char *xml = NULL;
@@ -51,11 +51,11 @@ vs_lifecycle_metadata(virDomainPtr dom, GError **error)
                     "%s was not created by virt-station; it is left alone", virDomainGetName(dom));
         return NULL;
     }
-    return vs_station_parse(xml, error);
+    return vs_metadata_parse(xml, error);
 }
 
 char *
-vs_lifecycle_clone_reason(virDomainPtr dom, const VsStation *station)
+vs_lifecycle_clone_reason(virDomainPtr dom, const VsMetadata *station)
 {
     char uuid[VIR_UUID_STRING_BUFLEN];
     g_autoptr(virDomain) original = NULL;
@@ -67,13 +67,13 @@ vs_lifecycle_clone_reason(virDomainPtr dom, const VsStation *station)
     if (g_ascii_strcasecmp(uuid, station->uuid) == 0)
         return NULL;
     original = virDomainLookupByUUIDString(virDomainGetConnect(dom), station->uuid);
-    return vs_station_clone_reason(station, uuid, original ? virDomainGetName(original) : NULL);
+    return vs_metadata_clone_reason(station, uuid, original ? virDomainGetName(original) : NULL);
 }
 
-VsStation *
-vs_lifecycle_station(virDomainPtr dom, GError **error)
+VsMetadata *
+vs_lifecycle_owned(virDomainPtr dom, GError **error)
 {
-    g_autoptr(VsStation) station = vs_lifecycle_metadata(dom, error);
+    g_autoptr(VsMetadata) station = vs_lifecycle_metadata(dom, error);
     g_autofree char *reason = NULL;
 
     if (!station)
@@ -194,10 +194,10 @@ vs_lifecycle_volume_user(GHashTable *users, virStorageVolPtr vol)
 }
 
 virDomainPtr
-vs_lifecycle_lookup(virConnectPtr conn, const char *name, VsStation **ret_station, GError **error)
+vs_lifecycle_lookup(virConnectPtr conn, const char *name, VsMetadata **ret_station, GError **error)
 {
     g_autoptr(virDomain) dom = virDomainLookupByName(conn, name);
-    VsStation *station;
+    VsMetadata *station;
 
     if (!dom) {
         virErrorPtr err = virGetLastError();
@@ -208,13 +208,13 @@ vs_lifecycle_lookup(virConnectPtr conn, const char *name, VsStation **ret_statio
             vs_libvirt_error(error, "looking up the domain");
         return NULL;
     }
-    station = vs_lifecycle_station(dom, error);
+    station = vs_lifecycle_owned(dom, error);
     if (!station)
         return NULL;
     if (ret_station)
         *ret_station = station;
     else
-        vs_station_free(station);
+        vs_metadata_free(station);
     return g_steal_pointer(&dom);
 }
 
@@ -288,7 +288,7 @@ undefine(virDomainPtr dom)
 }
 
 gboolean
-vs_lifecycle_delete(virDomainPtr dom, const VsStation *station, gboolean keep_disk, GPtrArray *kept,
+vs_lifecycle_delete(virDomainPtr dom, const VsMetadata *station, gboolean keep_disk, GPtrArray *kept,
                     GError **error)
 {
     virConnectPtr conn = virDomainGetConnect(dom);
@@ -422,7 +422,7 @@ vs_lifecycle_used_ports(virConnectPtr conn, virDomainPtr except)
 
     for (int i = 0; i < n; i++) {
         /* Copies too: a clone of a workstation asks QEMU for the same port. */
-        g_autoptr(VsStation) s =
+        g_autoptr(VsMetadata) s =
             same_domain(doms[i], except) ? NULL : vs_lifecycle_metadata(doms[i], NULL);
         if (s && s->ssh_port)
             g_hash_table_add(ports, GUINT_TO_POINTER(s->ssh_port));
@@ -444,7 +444,7 @@ vs_lifecycle_forwarded_port(virDomainPtr dom)
  * with the role the old metadata @old gave that volume, else "seed" for a read-only disk and
  * "disk" otherwise. NULL when no pool holds the source. */
 static VsOwnedVolume *
-owned_for(virConnectPtr conn, const VsDiskSource *disk, const VsStation *old)
+owned_for(virConnectPtr conn, const VsDiskSource *disk, const VsMetadata *old)
 {
     g_autofree char *pool_name = g_strdup(disk->pool);
     g_autofree char *vol_name = g_strdup(disk->volume);
@@ -482,14 +482,14 @@ rewritten_metadata(virDomainPtr dom, unsigned int flags, GPtrArray *volumes, GEr
     if (!meta || !xml || virDomainGetUUIDString(dom, uuid) < 0)
         return vs_libvirt_error(error, "reading the domain"), NULL;
     mac = vs_inspect_mac(xml);
-    return vs_station_rewrite(meta, uuid, volumes, mac, vs_inspect_port(xml), error);
+    return vs_metadata_rewrite(meta, uuid, volumes, mac, vs_inspect_port(xml), error);
 }
 
 virDomainPtr
 vs_lifecycle_adopt(virDomainPtr dom, guint port, GPtrArray *notes, GError **error)
 {
     virConnectPtr conn = virDomainGetConnect(dom);
-    g_autoptr(VsStation) old = vs_lifecycle_metadata(dom, error);
+    g_autoptr(VsMetadata) old = vs_lifecycle_metadata(dom, error);
     g_autofree char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
     g_autoptr(GPtrArray) disks = NULL;
     g_autoptr(GPtrArray) volumes =

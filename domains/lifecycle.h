@@ -1,8 +1,8 @@
 /* Workstations as libvirt domains: ownership, define and start, stop, delete, list. */
 #pragma once
 
-#include "metadata.h"
-#include "vs-libvirt.h"
+#include "domains/metadata.h"
+#include "domains/vs-libvirt.h"
 
 /* Returns the state of @dom as virsh spells it ("running", "shut off", ...). */
 const char *vs_lifecycle_state(virDomainPtr dom);
@@ -11,16 +11,16 @@ const char *vs_lifecycle_state(virDomainPtr dom);
  * the domain has none: virt-station does not touch it; and when the metadata was written for
  * another domain, i.e. @dom is a copy such as virt-clone makes: the message gives the reason
  * and names `virt-station adopt`). */
-VsStation *vs_lifecycle_station(virDomainPtr dom, GError **error);
+VsMetadata *vs_lifecycle_owned(virDomainPtr dom, GError **error);
 
 /* Returns the virt-station metadata @dom carries, whichever domain it was written for (see
- * vs_lifecycle_clone_reason), or NULL with @error set as vs_lifecycle_station does. */
-VsStation *vs_lifecycle_metadata(virDomainPtr dom, GError **error);
+ * vs_lifecycle_clone_reason), or NULL with @error set as vs_lifecycle_owned does. */
+VsMetadata *vs_lifecycle_metadata(virDomainPtr dom, GError **error);
 
 /* Returns NULL when @station (read from @dom) was written for @dom; otherwise why @dom is not
  * its workstation: "cloned from NAME" when the domain with the recorded UUID exists on the same
  * connection, else "copied from another workstation (UUID ...)". */
-char *vs_lifecycle_clone_reason(virDomainPtr dom, const VsStation *station);
+char *vs_lifecycle_clone_reason(virDomainPtr dom, const VsMetadata *station);
 
 /* Returns the set of what @dom's disks use (its persistent and, when running, its live
  * definition): each source's path ("/var/lib/libvirt/images/a.qcow2", volumes resolved through
@@ -37,7 +37,7 @@ const char *vs_lifecycle_volume_user(GHashTable *users, virStorageVolPtr vol);
 
 /* Returns the domain @name with its metadata in @ret_station. Errors: NOT_FOUND, FOREIGN (the
  * domain exists but is not virt-station's; @ret_station is left alone). */
-virDomainPtr vs_lifecycle_lookup(virConnectPtr conn, const char *name, VsStation **ret_station,
+virDomainPtr vs_lifecycle_lookup(virConnectPtr conn, const char *name, VsMetadata **ret_station,
                                  GError **error);
 
 /* Defines the domain @xml. Returns it, or NULL with @error set. */
@@ -55,7 +55,7 @@ gboolean vs_lifecycle_stop(virDomainPtr dom, gboolean force, guint timeout_s, GE
  * named volume that is not deleted for that reason (or no longer exists) adds a sentence to
  * @kept ("kept volume default/a.qcow2: b uses it as a disk"). Returns FALSE with @error set;
  * what could be removed is. */
-gboolean vs_lifecycle_delete(virDomainPtr dom, const VsStation *station, gboolean keep_disk,
+gboolean vs_lifecycle_delete(virDomainPtr dom, const VsMetadata *station, gboolean keep_disk,
                              GPtrArray *kept, GError **error);
 
 /* Takes over @dom, a domain carrying virt-station metadata written for another (a clone): the

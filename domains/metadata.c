@@ -1,11 +1,11 @@
-#include "metadata.h"
+#include "domains/metadata.h"
 
 #include <libxml/parser.h>
 #include <string.h>
 
-#include "errors.h"
-#include "vs-xml.h"
-#include "xml.h"
+#include "domains/errors.h"
+#include "domains/vs-xml.h"
+#include "domains/xml.h"
 
 VsOwnedVolume *
 vs_owned_volume_new(const char *role, const char *pool, const char *name)
@@ -28,7 +28,7 @@ vs_owned_volume_free(VsOwnedVolume *v)
 }
 
 void
-vs_station_free(VsStation *s)
+vs_metadata_free(VsMetadata *s)
 {
     if (!s)
         return;
@@ -92,7 +92,7 @@ content(xmlNode *node)
 
 /* Reads <vs:gpu> (@n) into @s: the plan's attributes, its functions and its reasons. */
 static void
-parse_gpu(VsStation *s, xmlNode *n)
+parse_gpu(VsMetadata *s, xmlNode *n)
 {
     g_autofree char *mode = prop(n, "mode");
     g_autofree char *kind = prop(n, "vgpu-kind");
@@ -121,7 +121,7 @@ parse_gpu(VsStation *s, xmlNode *n)
 
 /* Reads the child element @n of <vs:station> into @s; elements it does not know are skipped. */
 static void
-parse_element(VsStation *s, xmlNode *n)
+parse_element(VsMetadata *s, xmlNode *n)
 {
     if (is(n, "image")) {
         replace(&s->image_alias, prop(n, "alias"));
@@ -153,10 +153,10 @@ parse_element(VsStation *s, xmlNode *n)
 }
 
 /* Returns a station with nothing recorded yet. */
-static VsStation *
+static VsMetadata *
 station_new(void)
 {
-    VsStation *s = g_new0(VsStation, 1);
+    VsMetadata *s = g_new0(VsMetadata, 1);
 
     s->gpu_mode = VS_GPU_MODE_LAST;
     s->volumes = g_ptr_array_new_with_free_func((GDestroyNotify)vs_owned_volume_free);
@@ -166,11 +166,11 @@ station_new(void)
     return s;
 }
 
-VsStation *
-vs_station_parse(const char *xml, GError **error)
+VsMetadata *
+vs_metadata_parse(const char *xml, GError **error)
 {
     g_autoptr(xmlDoc) doc = NULL;
-    g_autoptr(VsStation) s = station_new();
+    g_autoptr(VsMetadata) s = station_new();
     xmlNode *root;
     g_autofree char *version = NULL;
 
@@ -201,13 +201,13 @@ vs_station_parse(const char *xml, GError **error)
 }
 
 const char *
-vs_station_gpu_mode(const VsStation *station)
+vs_metadata_gpu_mode(const VsMetadata *station)
 {
     return station->gpu_mode < VS_GPU_MODE_LAST ? vs_gpu_mode_to_string(station->gpu_mode) : NULL;
 }
 
 char *
-vs_station_known_hosts(const VsStation *station, const char *alias)
+vs_metadata_known_hosts(const VsMetadata *station, const char *alias)
 {
     GString *out = g_string_new(NULL);
 
@@ -222,7 +222,7 @@ vs_station_known_hosts(const VsStation *station, const char *alias)
 }
 
 char *
-vs_station_clone_reason(const VsStation *station, const char *uuid, const char *original_name)
+vs_metadata_clone_reason(const VsMetadata *station, const char *uuid, const char *original_name)
 {
     if (!station->uuid || (uuid && g_ascii_strcasecmp(station->uuid, uuid) == 0))
         return NULL;
@@ -242,7 +242,7 @@ first_child(xmlNode *parent, const char *name)
 }
 
 char *
-vs_station_rewrite(const char *xml, const char *uuid, GPtrArray *volumes, const char *mac,
+vs_metadata_rewrite(const char *xml, const char *uuid, GPtrArray *volumes, const char *mac,
                    guint port, GError **error)
 {
     g_autoptr(xmlDoc) doc = NULL;

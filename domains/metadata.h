@@ -3,7 +3,7 @@
 
 #include <glib.h>
 
-#include "plan.h"
+#include "gpu/plan.h"
 
 typedef struct {
     char *role; /* "disk" or "seed" */
@@ -34,24 +34,24 @@ typedef struct {
     char *ssh_host; /* NULL unless user networking */
     guint ssh_port; /* 0 unless user networking */
     GPtrArray *host_keys;
-} VsStation;
+} VsMetadata;
 
-void vs_station_free(VsStation *station);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsStation, vs_station_free)
+void vs_metadata_free(VsMetadata *station);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsMetadata, vs_metadata_free)
 
 /* Returns the spelling of @station's GPU mode ("virgl", ...), or NULL when it names none this
  * version knows. */
-const char *vs_station_gpu_mode(const VsStation *station);
+const char *vs_metadata_gpu_mode(const VsMetadata *station);
 
 /* Returns the station parsed from the <vs:station> element @xml (as virDomainGetMetadata gives
  * it), or NULL with @error set when it is not virt-station metadata of a known version. */
-VsStation *vs_station_parse(const char *xml, GError **error);
+VsMetadata *vs_metadata_parse(const char *xml, GError **error);
 
 /* Returns NULL when @station belongs to the domain whose UUID is @uuid (or records no UUID:
  * metadata of older versions is trusted as before); otherwise why it does not, for messages:
  * "cloned from @original_name" when the domain it was written for is known by that name, else
  * "copied from another workstation (UUID ...)". */
-char *vs_station_clone_reason(const VsStation *station, const char *uuid,
+char *vs_metadata_clone_reason(const VsMetadata *station, const char *uuid,
                               const char *original_name);
 
 /* Returns the <station> element @xml (as virDomainGetMetadata gives it) rewritten for the domain
@@ -59,7 +59,7 @@ char *vs_station_clone_reason(const VsStation *station, const char *uuid,
  * the network's MAC set to @mac (when not NULL) and the SSH port to @port (when not 0);
  * everything else (image, GPU, user, host keys) is kept as it is. NULL with @error set when
  * @xml is not virt-station metadata. */
-char *vs_station_rewrite(const char *xml, const char *uuid, GPtrArray *volumes, const char *mac,
+char *vs_metadata_rewrite(const char *xml, const char *uuid, GPtrArray *volumes, const char *mac,
                          guint port, GError **error);
 
 /* Returns a new owned volume record. */
@@ -67,4 +67,4 @@ VsOwnedVolume *vs_owned_volume_new(const char *role, const char *pool, const cha
 void vs_owned_volume_free(VsOwnedVolume *volume);
 
 /* Returns the known_hosts text for @station's host keys under the name @alias. */
-char *vs_station_known_hosts(const VsStation *station, const char *alias);
+char *vs_metadata_known_hosts(const VsMetadata *station, const char *alias);

@@ -1,4 +1,4 @@
-#include "storage.h"
+#include "domains/storage.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 
-#include "xml.h"
+#include "domains/xml.h"
 
 static char *
 render(xmlDoc *doc)

@@ -2,7 +2,7 @@
  * the storage API (volumes created and filled by upload streams) so remote hosts work alike. */
 #pragma once
 
-#include "vs-libvirt.h"
+#include "domains/vs-libvirt.h"
 
 /* Returns the pool @name, started. The pool "default" is created when missing, as a directory
  * pool at libvirt's usual place for the connection. Returns NULL with @error set. */

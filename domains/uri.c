@@ -1,4 +1,4 @@
-#include "uri.h"
+#include "domains/uri.h"
 
 #include <string.h>
 #include <unistd.h>

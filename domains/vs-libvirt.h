@@ -5,8 +5,8 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
-#include "errors.h"
-#include "vs-xml.h"
+#include "domains/errors.h"
+#include "domains/vs-xml.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virConnect, virConnectClose)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)

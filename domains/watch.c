@@ -6,7 +6,7 @@
  * state and reason into a verdict. The flag lives in a reference-counted box that libvirt holds
  * a reference to, because its callback may still run after we deregister it. */
 #define VIR_ENUM_SENTINELS /* the _LAST values that size the name tables */
-#include "watch.h"
+#include "domains/watch.h"
 
 #include <libxml/parser.h>
 #include <string.h>

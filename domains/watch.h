@@ -3,7 +3,7 @@
  * (no event loop, a lost event, a remote daemon that drops them). */
 #pragma once
 
-#include "vs-libvirt.h"
+#include "domains/vs-libvirt.h"
 
 /* What the wait should do about a domain in a given state. */
 typedef enum {

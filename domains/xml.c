@@ -4,13 +4,13 @@
  * made valid UTF-8 without control characters: no name, path or key can change the structure
  * of the document. The element order follows what `virsh dumpxml` prints, so that the XML a
  * user sees with --print-xml reads like the one libvirt keeps. */
-#include "xml.h"
+#include "domains/xml.h"
 
 #include <libxml/xmlsave.h>
 #include <string.h>
 
-#include "errors.h"
-#include "vs-xml.h"
+#include "domains/errors.h"
+#include "domains/vs-xml.h"
 #include "vs-config.h"
 
 typedef xmlNode VsNode;

@@ -1,7 +1,7 @@
 /* The libvirt domain XML of a workstation: a pure function of its configuration. */
 #pragma once
 
-#include "config.h"
+#include "domains/config.h"
 
 #define VS_STATION_NS     "urn:virt-station:domain:1"
 #define VS_STATION_PREFIX "vs"

@@ -6,7 +6,7 @@
  * here and becomes an error naming the problem. What libpci does not know is read from the same
  * tree directly: physfn links, drm/renderD*, mdev_supported_types and NVIDIA's nvidia/ files.
  * A part of a device that cannot be read (a type without a count) is skipped with a warning. */
-#include "inventory.h"
+#include "gpu/inventory.h"
 
 #include <errno.h>
 #include <pci/pci.h>

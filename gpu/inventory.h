@@ -5,7 +5,7 @@
 
 #include <glib.h>
 
-#include "plan.h"
+#include "gpu/plan.h"
 
 #define VS_GPU_ERROR (vs_gpu_error_quark())
 GQuark vs_gpu_error_quark(void);

@@ -1,4 +1,4 @@
-#include "nodedev.h"
+#include "gpu/nodedev.h"
 
 #include <libxml/parser.h>
 #include <libxml/xpath.h>

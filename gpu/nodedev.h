@@ -1,7 +1,7 @@
 /* The GPU inventory of a host that libvirt reaches over the network, from its node devices. */
 #pragma once
 
-#include "inventory.h"
+#include "gpu/inventory.h"
 
 /* Returns the inventory described by @xmls (one libvirt node-device XML document each: PCI and
  * DRM devices; others are ignored), or NULL with @error set when a document does not parse.

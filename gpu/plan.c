@@ -1,6 +1,6 @@
-#include "plan.h"
+#include "gpu/plan.h"
 
-#include "enum.h"
+#include "common/vs-enum.h"
 
 #include <stdio.h>
 

@@ -8,7 +8,7 @@
  * when QEMU is 6.1 or newer. Otherwise none. Explicit modes are checked the same way and fail
  * with what is available. Every plan carries sentences saying what was chosen and why each
  * other device or mode was not. */
-#include "select.h"
+#include "gpu/select.h"
 
 #include <string.h>
 

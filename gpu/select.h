@@ -1,7 +1,7 @@
 /* Choosing the GPU mode of a workstation from the host's inventory. */
 #pragma once
 
-#include "inventory.h"
+#include "gpu/inventory.h"
 
 typedef struct {
     VsGpuMode mode;     /* what was asked: auto, none, virgl, vgpu, passthrough */

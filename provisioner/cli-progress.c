@@ -1,9 +1,9 @@
-#include "cli-progress.h"
+#include "provisioner/cli-progress.h"
 
 #include <stdio.h>
 #include <unistd.h>
 
-#include "interrupt.h"
+#include "provisioner/interrupt.h"
 
 #define MIB (1024.0 * 1024.0)
 

@@ -2,8 +2,8 @@
  * the way every command prints it. */
 #pragma once
 
-#include "base/progress.h"
-#include "cli.h"
+#include "provisioner/base/progress.h"
+#include "provisioner/cli.h"
 
 /* Returns callbacks that print for @cli on stderr: steps as indented progress lines unless
  * --quiet, warnings always, a transfer's bytes as a progress bar redrawn in place when stderr is

@@ -1,16 +1,16 @@
-#include "cli.h"
+#include "provisioner/cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cloudinit.h"
-#include "commands.h"
-#include "spec.h"
-#include "uri.h"
-#include "errors.h"
-#include "inventory.h"
-#include "ready-error.h"
+#include "provisioner/cloudinit.h"
+#include "provisioner/commands.h"
+#include "provisioner/spec.h"
+#include "domains/uri.h"
+#include "domains/errors.h"
+#include "gpu/inventory.h"
+#include "provisioner/ready-error.h"
 
 G_DEFINE_QUARK(vs - cli - error - quark, vs_cli_error)
 

@@ -1,6 +1,6 @@
 /* The checks of what users give: login and host names, MAC addresses, SSH public keys and
  * password hashes. */
-#include "cloudinit-internal.h"
+#include "provisioner/cloudinit-internal.h"
 
 #include <string.h>
 

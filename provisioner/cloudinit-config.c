@@ -1,6 +1,6 @@
 /* Our cloud-config: the login user, its SSH keys and the guest's host keys, written into a
  * cloud-config document of our own or merged into the user's. */
-#include "cloudinit-internal.h"
+#include "provisioner/cloudinit-internal.h"
 
 #include <string.h>
 

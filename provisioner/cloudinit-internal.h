@@ -5,8 +5,8 @@
 #include <glib.h>
 #include <yaml.h>
 
-#include "base/yaml-load.h"
-#include "cloudinit.h"
+#include "provisioner/base/yaml-load.h"
+#include "provisioner/cloudinit.h"
 
 /* Sets @error to VS_CLOUDINIT_ERROR @code with the formatted message. Returns FALSE. */
 gboolean vs_cloudinit_invalid(GError **error, int code, const char *format, ...)

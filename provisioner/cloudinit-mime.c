@@ -1,5 +1,5 @@
 /* MIME multipart user-data: our cloud-config and the user's part in one document. */
-#include "cloudinit-internal.h"
+#include "provisioner/cloudinit-internal.h"
 
 #include <string.h>
 

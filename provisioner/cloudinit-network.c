@@ -1,5 +1,5 @@
 /* network-config: the user's own (checked, then passed on as it is) or ours for the MAC. */
-#include "cloudinit-internal.h"
+#include "provisioner/cloudinit-internal.h"
 
 GBytes *
 vs_cloudinit_network_compose(const VsCloudInitSpec *spec, GError **error)

@@ -1,5 +1,5 @@
 /* The user's own user-data: what kind it is, and how ours joins it. */
-#include "cloudinit-internal.h"
+#include "provisioner/cloudinit-internal.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -1,5 +1,5 @@
 /* Building and emitting cloud-init's YAML documents with libyaml. */
-#include "cloudinit-internal.h"
+#include "provisioner/cloudinit-internal.h"
 
 #include <string.h>
 

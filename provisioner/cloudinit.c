@@ -21,7 +21,7 @@
  *   - cloudinit-mime.c: the MIME multipart document.
  *   - cloudinit-network.c: network-config, the user's (checked) or ours for the MAC.
  *   - cloudinit-yaml.c: building, parsing and emitting libyaml documents. */
-#include "cloudinit-internal.h"
+#include "provisioner/cloudinit-internal.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
 
 #include <glib.h>
 
-#include "seed.h"
+#include "provisioner/seed.h"
 
 #define VS_CLOUDINIT_ERROR (vs_cloudinit_error_quark())
 GQuark vs_cloudinit_error_quark(void);

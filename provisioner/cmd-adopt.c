@@ -9,10 +9,10 @@
  * adopt takes over copies of workstations, it does not make workstations of other domains. */
 #include <stdio.h>
 
-#include "commands.h"
-#include "ports.h"
-#include "station.h"
-#include "uri.h"
+#include "provisioner/commands.h"
+#include "provisioner/ports.h"
+#include "provisioner/target.h"
+#include "domains/uri.h"
 
 static int run_adopt(VsCli *cli, int argc, char **argv);
 
@@ -32,8 +32,8 @@ run_adopt(VsCli *cli, int argc, char **argv)
 {
     g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
-    g_autoptr(VsStation) copied = NULL;
-    g_autoptr(VsStation) adopted = NULL;
+    g_autoptr(VsMetadata) copied = NULL;
+    g_autoptr(VsMetadata) adopted = NULL;
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     g_autofree char *reason = NULL;
     virDomainPtr dom;
@@ -81,7 +81,7 @@ run_adopt(VsCli *cli, int argc, char **argv)
     for (guint i = 0; i < notes->len; i++)
         vs_cli_warn("%s", (const char *)notes->pdata[i]);
 
-    adopted = vs_lifecycle_station(t.dom, &error);
+    adopted = vs_lifecycle_owned(t.dom, &error);
     if (!adopted)
         return vs_cli_fail(cli, "adopt", error);
     printf("%s adopted (it was %s); it owns:", name, reason ? reason : "a copy");

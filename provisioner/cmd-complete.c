@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
-#include "images/catalog.h"
+#include "provisioner/commands.h"
+#include "provisioner/images/catalog.h"
 
 static const char *const complete_subcommands[] = {"workstations", "domains", "images", NULL};
 

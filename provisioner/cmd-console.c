@@ -6,9 +6,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "interrupt.h"
-#include "station.h"
+#include "provisioner/commands.h"
+#include "provisioner/interrupt.h"
+#include "provisioner/target.h"
 
 #define ESCAPE 0x1d /* Ctrl-] */
 

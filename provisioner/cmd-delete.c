@@ -1,8 +1,8 @@
 /* virt-station delete / xml. */
 #include <stdio.h>
 
-#include "commands.h"
-#include "station.h"
+#include "provisioner/commands.h"
+#include "provisioner/target.h"
 
 typedef struct {
     gboolean keep_disk;

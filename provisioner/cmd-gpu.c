@@ -2,14 +2,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
-#include "caps.h"
-#include "connect.h"
-#include "nodedev.h"
-#include "gpujson.h"
-#include "select.h"
-#include "spec.h"
-#include "sshcmd.h"
+#include "provisioner/commands.h"
+#include "domains/caps.h"
+#include "domains/connect.h"
+#include "gpu/nodedev.h"
+#include "provisioner/gpujson.h"
+#include "gpu/select.h"
+#include "provisioner/spec.h"
+#include "provisioner/sshcmd.h"
 
 /* Returns the node-device XML of @data (a connection). */
 static GPtrArray *

@@ -7,15 +7,15 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "cli-progress.h"
-#include "commands.h"
-#include "images/fetch.h"
-#include "interrupt.h"
-#include "config.h"
-#include "json.h"
-#include "spec.h"
-#include "station.h"
-#include "storage.h"
+#include "provisioner/cli-progress.h"
+#include "provisioner/commands.h"
+#include "provisioner/images/fetch.h"
+#include "provisioner/interrupt.h"
+#include "domains/config.h"
+#include "provisioner/json.h"
+#include "provisioner/spec.h"
+#include "provisioner/target.h"
+#include "domains/storage.h"
 
 /* {"version":1,"KEY":[ ... ]} around the listings. */
 static void

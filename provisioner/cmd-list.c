@@ -2,14 +2,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
-#include "json.h"
-#include "ready.h"
-#include "station.h"
+#include "provisioner/commands.h"
+#include "provisioner/json.h"
+#include "provisioner/ready.h"
+#include "provisioner/target.h"
 
 typedef struct {
     virDomainPtr dom;
-    VsStation *station; /* NULL: foreign */
+    VsMetadata *station; /* NULL: foreign */
     char *reason;       /* why a foreign domain carrying virt-station metadata is not ours */
 } Entry;
 
@@ -18,13 +18,13 @@ typedef struct {
 static char *
 foreign_reason(virDomainPtr dom)
 {
-    g_autoptr(VsStation) copied = vs_lifecycle_metadata(dom, NULL);
+    g_autoptr(VsMetadata) copied = vs_lifecycle_metadata(dom, NULL);
 
     return copied ? vs_lifecycle_clone_reason(dom, copied) : NULL;
 }
 
 static void
-write_workstation(VsJson *j, const char *key, virDomainPtr dom, const VsStation *s)
+write_workstation(VsJson *j, const char *key, virDomainPtr dom, const VsMetadata *s)
 {
     virDomainInfo info = {0};
 
@@ -60,7 +60,7 @@ write_workstation(VsJson *j, const char *key, virDomainPtr dom, const VsStation 
     vs_json_end_object(j);
     vs_json_string(j, "ssh_user", s->ssh_user);
     vs_json_begin_object(j, "gpu");
-    vs_json_string(j, "mode", vs_station_gpu_mode(s));
+    vs_json_string(j, "mode", vs_metadata_gpu_mode(s));
     vs_json_string(j, "device", s->gpu_device);
     vs_json_string(j, "vgpu_type", s->gpu_vgpu_type);
     vs_json_string(j, "render_node", s->gpu_render_node);
@@ -104,7 +104,7 @@ static void
 entry_free(Entry *e)
 {
     virDomainFree(e->dom);
-    vs_station_free(e->station);
+    vs_metadata_free(e->station);
     g_free(e->reason);
     g_free(e);
 }
@@ -222,7 +222,7 @@ run_list(VsCli *cli, int argc, char **argv)
     for (int i = 0; i < n; i++) {
         Entry *e = g_new0(Entry, 1);
         e->dom = doms[i];
-        e->station = vs_lifecycle_station(doms[i], NULL);
+        e->station = vs_lifecycle_owned(doms[i], NULL);
         if (!e->station && o.all && !o.names)
             e->reason = foreign_reason(doms[i]);
         if (e->station || o.all)
@@ -297,7 +297,7 @@ run_info(VsCli *cli, int argc, char **argv)
                t.station->ssh_port);
     else
         printf("ssh:      %s\n", t.station->ssh_user);
-    printf("gpu:      %s%s%s\n", vs_station_gpu_mode(t.station),
+    printf("gpu:      %s%s%s\n", vs_metadata_gpu_mode(t.station),
            t.station->gpu_device ? " on " : "", t.station->gpu_device ? t.station->gpu_device : "");
     for (guint i = 0; i < t.station->volumes->len; i++) {
         const VsOwnedVolume *v = t.station->volumes->pdata[i];

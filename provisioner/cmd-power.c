@@ -2,13 +2,13 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "cli-progress.h"
-#include "commands.h"
-#include "interrupt.h"
-#include "ports.h"
-#include "ready.h"
-#include "station.h"
-#include "uri.h"
+#include "provisioner/cli-progress.h"
+#include "provisioner/commands.h"
+#include "provisioner/interrupt.h"
+#include "provisioner/ports.h"
+#include "provisioner/ready.h"
+#include "provisioner/target.h"
+#include "domains/uri.h"
 
 #define DEFAULT_STOP_TIMEOUT 60
 #define DEFAULT_WAIT_TIMEOUT 600

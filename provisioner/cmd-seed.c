@@ -1,9 +1,9 @@
 /* virt-station seed: the standalone NoCloud seed builder. */
 #include <stdio.h>
 
-#include "cloudinit.h"
-#include "commands.h"
-#include "defaults.h"
+#include "provisioner/cloudinit.h"
+#include "provisioner/commands.h"
+#include "provisioner/defaults.h"
 
 static gboolean
 read_file(const char *path, GBytes **ret, GError **error)

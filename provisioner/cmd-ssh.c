@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "ready.h"
-#include "sshcmd.h"
-#include "station.h"
+#include "provisioner/commands.h"
+#include "provisioner/ready.h"
+#include "provisioner/sshcmd.h"
+#include "provisioner/target.h"
 
 #define EXIT_NOT_RUN 125
 

@@ -3,18 +3,18 @@
  * applies the plan (up-apply.c) and waits until the workstation is ready. */
 #include <stdio.h>
 
-#include "caps.h"
-#include "cli-progress.h"
-#include "connect.h"
-#include "hostcache.h"
-#include "identity.h"
-#include "images/fetch.h"
-#include "interrupt.h"
-#include "lifecycle.h"
-#include "module.h"
-#include "nodedev.h"
-#include "ready.h"
-#include "up-apply.h"
+#include "domains/caps.h"
+#include "provisioner/cli-progress.h"
+#include "domains/connect.h"
+#include "provisioner/hostcache.h"
+#include "provisioner/identity.h"
+#include "provisioner/images/fetch.h"
+#include "provisioner/interrupt.h"
+#include "domains/lifecycle.h"
+#include "provisioner/module.h"
+#include "gpu/nodedev.h"
+#include "provisioner/ready.h"
+#include "provisioner/up-apply.h"
 
 /* Returns the node-device XML of @data (a connection). */
 static GPtrArray *
@@ -98,7 +98,7 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
     VsProgress progress = vs_cli_progress_reporter(cli);
     g_autoptr(VsUpPlan) plan = NULL;
     g_autoptr(virDomain) dom = NULL;
-    g_autoptr(VsStation) station = NULL;
+    g_autoptr(VsMetadata) station = NULL;
     g_auto(GStrv) logins = NULL;
 
     if (!uri)
@@ -134,7 +134,7 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
                plan->config->name);
         return VS_EXIT_OK;
     }
-    station = vs_lifecycle_station(dom, &error);
+    station = vs_lifecycle_owned(dom, &error);
     if (!station || !vs_ready_wait(&progress, dom, station, uri, (const char *const *)logins,
                                    flags->timeout_s, &error))
         return vs_cli_fail(cli, "up", error);

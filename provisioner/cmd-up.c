@@ -5,18 +5,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
-#include "defaults.h"
-#include "hostcache.h"
-#include "identity.h"
-#include "images/image.h"
-#include "module.h"
-#include "nodedev.h"
-#include "cli-progress.h"
-#include "up.h"
-#include "uri.h"
-#include "request.h"
-#include "xml.h"
+#include "provisioner/commands.h"
+#include "provisioner/defaults.h"
+#include "provisioner/hostcache.h"
+#include "provisioner/identity.h"
+#include "provisioner/images/image.h"
+#include "provisioner/module.h"
+#include "gpu/nodedev.h"
+#include "provisioner/cli-progress.h"
+#include "provisioner/up.h"
+#include "domains/uri.h"
+#include "provisioner/request.h"
+#include "domains/xml.h"
 
 typedef struct {
     char *spec_file;

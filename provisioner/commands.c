@@ -1,8 +1,8 @@
-#include "commands.h"
+#include "provisioner/commands.h"
 
 #include <string.h>
 
-#include "module.h"
+#include "provisioner/module.h"
 
 /* Stands for the libvirt module's commands in the table below: they are listed there. */
 static const VsCommand module_commands = {"(the libvirt module's commands)"};

@@ -21,7 +21,7 @@
 
 #include <stddef.h>
 
-#include "cli.h"
+#include "provisioner/cli.h"
 
 /* What completes a value: an option's argument or a command's positional argument. */
 typedef enum {

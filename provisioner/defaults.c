@@ -1,4 +1,4 @@
-#include "defaults.h"
+#include "provisioner/defaults.h"
 
 #include <unistd.h>
 

@@ -3,7 +3,7 @@
  * changes: `virt-station __complete workstations|domains|images` (cmd-complete.c). */
 #include <string.h>
 
-#include "generate.h"
+#include "provisioner/generate.h"
 
 /* Returns how the scripts name what completes a value ("" for nothing). */
 static const char *

@@ -2,7 +2,7 @@
  * global options and the exit statuses. */
 #include <string.h>
 
-#include "generate.h"
+#include "provisioner/generate.h"
 #include "vs-config.h"
 
 /* Appends @text escaped for roff: backslashes, minus signs (options are typed with them), and

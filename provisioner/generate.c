@@ -1,4 +1,4 @@
-#include "generate.h"
+#include "provisioner/generate.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * exactly what the commands accept. Text in, text out: nothing here prints. */
 #pragma once
 
-#include "commands.h"
+#include "provisioner/commands.h"
 
 /* Returns the file @format (man, bash, zsh or fish) describing @commands (as vs_commands_all()
  * lists them), or NULL with @error set (VS_CLI_ERROR_USAGE) for another format. */

@@ -1,4 +1,4 @@
-#include "gpujson.h"
+#include "provisioner/gpujson.h"
 
 static void
 hex4(VsJson *j, const char *key, guint value)

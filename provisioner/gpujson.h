@@ -3,8 +3,8 @@
  * vgpu_type, render_node, reasons (a list of sentences). */
 #pragma once
 
-#include "inventory.h"
-#include "json.h"
+#include "gpu/inventory.h"
+#include "provisioner/json.h"
 
 /* Writes the plan P under @key. */
 void vs_gpujson_plan(VsJson *j, const char *key, const VsGpuPlan *plan);

@@ -1,10 +1,10 @@
-#include "hostcache.h"
+#include "provisioner/hostcache.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "uri.h"
+#include "domains/uri.h"
 
 #define MAX_AGE_SECONDS (24 * 3600)
 

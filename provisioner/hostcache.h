@@ -2,7 +2,7 @@
  * libvirt at all (loading it takes longer than everything else a dry run does). */
 #pragma once
 
-#include "config.h"
+#include "domains/config.h"
 
 /* Returns TRUE and fills @ret_caps when facts for @uri are cached and still describe the host:
  * only local qemu:/// URIs are cached, for a day at most, and only while the fingerprint of the

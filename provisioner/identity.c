@@ -1,11 +1,11 @@
-#include "identity.h"
+#include "provisioner/identity.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "provisioner/cli.h"
 
 #define GROUP "identity"
 

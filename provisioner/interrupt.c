@@ -1,4 +1,4 @@
-#include "interrupt.h"
+#include "provisioner/interrupt.h"
 
 #include <signal.h>
 #include <stdio.h>

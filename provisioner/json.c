@@ -1,4 +1,4 @@
-#include "json.h"
+#include "provisioner/json.h"
 
 void
 vs_json_init(VsJson *j)

@@ -1,4 +1,4 @@
-#include "keys.h"
+#include "provisioner/keys.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>

@@ -2,7 +2,7 @@
  * and the key the user logs in with. */
 #pragma once
 
-#include "cloudinit.h"
+#include "provisioner/cloudinit.h"
 
 /* Returns a new ed25519 host key pair for the guest @name (ssh-keygen), or NULL with @error. */
 VsHostKey *vs_keys_host_key(const char *name, GError **error);

@@ -1,11 +1,11 @@
-#include "lock.h"
+#include "provisioner/lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "enum.h"
+#include "common/vs-enum.h"
 
 VS_ENUM_IMPL(lock_kind, VsLockKind, VS_LOCK_LAST, "name", "base", "port", "gpu")
 

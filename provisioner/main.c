@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
-#include "generate.h"
+#include "provisioner/commands.h"
+#include "provisioner/generate.h"
 #include "vs-config.h"
 
 /* Prints `virt-station --help` on @out, which lists every command: that loads the module. Returns

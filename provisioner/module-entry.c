@@ -1,5 +1,5 @@
 /* The libvirt module's one exported symbol (see module.h). Only this module links libvirt. */
-#include "module.h"
+#include "provisioner/module.h"
 #include "vs-config.h"
 
 /* In the order `virt-station --help` lists them. */

@@ -1,4 +1,4 @@
-#include "module.h"
+#include "provisioner/module.h"
 
 #include <dlfcn.h>
 

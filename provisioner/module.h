@@ -7,8 +7,8 @@
 
 #include <glib.h>
 
-#include "commands.h"
-#include "up.h"
+#include "provisioner/commands.h"
+#include "provisioner/up.h"
 
 typedef struct {
     const char *version;              /* VS_VERSION of its build: the program refuses another */

@@ -1,4 +1,4 @@
-#include "ports.h"
+#include "provisioner/ports.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

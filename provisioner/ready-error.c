@@ -1,3 +1,3 @@
-#include "ready-error.h"
+#include "provisioner/ready-error.h"
 
 G_DEFINE_QUARK(vs - ready - error - quark, vs_ready_error)

@@ -12,7 +12,7 @@
  * never starts working, but sshd may answer a moment before cloud-init has written the keys.
  * cloud-init finishing with errors is reported with its own words and exit status 5. In every
  * case, Ctrl-C included, the workstation is kept for the user to look at. */
-#include "ready.h"
+#include "provisioner/ready.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,11 +24,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "identity.h"
-#include "interrupt.h"
-#include "lifecycle.h"
-#include "sshcmd.h"
-#include "uri.h"
+#include "provisioner/identity.h"
+#include "provisioner/interrupt.h"
+#include "domains/lifecycle.h"
+#include "provisioner/sshcmd.h"
+#include "domains/uri.h"
 
 #define CONSOLE_LINES  20
 #define QEMU_LOG_LINES 10
@@ -257,7 +257,7 @@ refused(const Wait *w, const VsSshTarget *target, const VsReadyRefusals *r, GErr
 }
 
 char *
-vs_ready_address(virDomainPtr dom, const VsStation *station)
+vs_ready_address(virDomainPtr dom, const VsMetadata *station)
 {
     static const unsigned int sources[] = {VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
                                            VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT};
@@ -304,7 +304,7 @@ wait_running(Wait *w, GError **error)
 /* 2. The network. Returns the guest's address for SSH. A forwarded port on a remote host's
  * loopback is checked by SSH only. */
 static char *
-wait_network(Wait *w, const VsStation *station, GError **error)
+wait_network(Wait *w, const VsMetadata *station, GError **error)
 {
     g_autofree char *remote = vs_ssh_jump_from_uri(w->uri);
 
@@ -398,7 +398,7 @@ wait_cloud_init(Wait *w, const VsSshTarget *target, GError **error)
 }
 
 gboolean
-vs_ready_wait(const VsProgress *progress, virDomainPtr dom, const VsStation *station,
+vs_ready_wait(const VsProgress *progress, virDomainPtr dom, const VsMetadata *station,
               const char *uri, const char *const *identities, guint timeout_s, GError **error)
 {
     g_autoptr(VsWatch) watch = vs_watch_new(dom);

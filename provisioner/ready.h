@@ -1,11 +1,11 @@
 /* Waiting for a workstation to be ready, step by step. */
 #pragma once
 
-#include "base/progress.h"
-#include "ready-error.h"
-#include "metadata.h"
-#include "vs-libvirt.h"
-#include "watch.h"
+#include "provisioner/base/progress.h"
+#include "provisioner/ready-error.h"
+#include "domains/metadata.h"
+#include "domains/vs-libvirt.h"
+#include "domains/watch.h"
 
 /* Waits until @dom runs, its network is up, sshd lets us in and cloud-init has finished,
  * reporting each step as it completes, while watching the domain. Logs in with exactly
@@ -16,13 +16,13 @@
  * 4), VS_READY_ERROR_CLOUD_INIT when cloud-init finished with errors (in the message), and
  * VS_DOMAINS_ERROR_CANCELLED on Ctrl-C. The workstation is kept in every case. Each step is
  * reported through @progress as it completes. */
-gboolean vs_ready_wait(const VsProgress *progress, virDomainPtr dom, const VsStation *station,
+gboolean vs_ready_wait(const VsProgress *progress, virDomainPtr dom, const VsMetadata *station,
                        const char *uri, const char *const *identities, guint timeout_s,
                        GError **error);
 
 /* Returns the guest's address for SSH: the metadata's forwarded host for user networking, else
  * the first IPv4 address from the DHCP lease or the guest agent; NULL when none is known. */
-char *vs_ready_address(virDomainPtr dom, const VsStation *station);
+char *vs_ready_address(virDomainPtr dom, const VsMetadata *station);
 
 /* The pure parts of the wait, apart so that tests can feed them. */
 

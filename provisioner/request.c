@@ -1,24 +1,24 @@
-#include "request.h"
+#include "provisioner/request.h"
 
 #include <string.h>
 
-#include "cloudinit.h"
+#include "provisioner/cloudinit.h"
 #include "vs-config.h"
 
 #define DEFAULT_CPUS       2
 #define DEFAULT_MEMORY_MIB 4096
 #define VS_OSINFO_MAX      200
 
-VsHostFacts *
-vs_host_facts_new(void)
+VsPlanInputs *
+vs_plan_inputs_new(void)
 {
-    VsHostFacts *f = g_new0(VsHostFacts, 1);
+    VsPlanInputs *f = g_new0(VsPlanInputs, 1);
     f->host_keys = g_ptr_array_new_with_free_func(g_free);
     return f;
 }
 
 void
-vs_host_facts_free(VsHostFacts *f)
+vs_plan_inputs_free(VsPlanInputs *f)
 {
     if (!f)
         return;
@@ -113,7 +113,7 @@ parse_enum(const char *text, int (*from_string)(const char *), const char *what,
 
 /* Sets @c's size, architecture, domain type and firmware. */
 static gboolean
-machine(VsDomainConfig *c, const VsSpec *spec, const VsHostFacts *facts, GError **error)
+machine(VsDomainConfig *c, const VsSpec *spec, const VsPlanInputs *facts, GError **error)
 {
     int v = 0;
 
@@ -160,7 +160,7 @@ machine(VsDomainConfig *c, const VsSpec *spec, const VsHostFacts *facts, GError 
 
 /* Sets @c's volumes and seed. */
 static gboolean
-storage(VsDomainConfig *c, const VsSpec *spec, const VsHostFacts *facts, GError **error)
+storage(VsDomainConfig *c, const VsSpec *spec, const VsPlanInputs *facts, GError **error)
 {
     int v = 0;
 
@@ -187,7 +187,7 @@ storage(VsDomainConfig *c, const VsSpec *spec, const VsHostFacts *facts, GError 
 
 /* Sets @c's network, MAC, forwarded port and console log. */
 static gboolean
-network(VsDomainConfig *c, const VsSpec *spec, const VsHostFacts *facts, GError **error)
+network(VsDomainConfig *c, const VsSpec *spec, const VsPlanInputs *facts, GError **error)
 {
     if (spec->network) {
         if (!vs_request_parse_network(spec->network, &c->net_mode, &c->net_source, error))
@@ -213,7 +213,7 @@ network(VsDomainConfig *c, const VsSpec *spec, const VsHostFacts *facts, GError 
 
 /* Sets @c's display, GPU plan, login user and what only the metadata holds. */
 static gboolean
-guest(VsDomainConfig *c, const VsSpec *spec, const VsHostFacts *facts, GError **error)
+guest(VsDomainConfig *c, const VsSpec *spec, const VsPlanInputs *facts, GError **error)
 {
     int v = 0;
 
@@ -247,7 +247,7 @@ guest(VsDomainConfig *c, const VsSpec *spec, const VsHostFacts *facts, GError **
 }
 
 VsDomainConfig *
-vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error)
+vs_request_config(const VsSpec *spec, const VsPlanInputs *facts, GError **error)
 {
     g_autoptr(VsDomainConfig) c = vs_domain_config_new();
 

@@ -1,9 +1,9 @@
-/* Turning what the user asked for (VsSpec) and what the host is (VsHostFacts) into a domain
+/* Turning what the user asked for (VsSpec) and what the host is (VsPlanInputs) into a domain
  * configuration. Pure: no libvirt, no files, no randomness (facts carry the MAC and port). */
 #pragma once
 
-#include "config.h"
-#include "spec.h"
+#include "domains/config.h"
+#include "provisioner/spec.h"
 
 typedef struct {
     gboolean kvm;          /* the domain type kvm (vs_up_decide_kvm decided it) */
@@ -22,11 +22,11 @@ typedef struct {
     char *default_user;   /* used when the spec gives none */
     VsGpuPlan *gpu;       /* the resolved GPU plan (owned) */
     GPtrArray *host_keys; /* the guest's SSH host public keys */
-} VsHostFacts;
+} VsPlanInputs;
 
-VsHostFacts *vs_host_facts_new(void);
-void vs_host_facts_free(VsHostFacts *facts);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsHostFacts, vs_host_facts_free)
+VsPlanInputs *vs_plan_inputs_new(void);
+void vs_plan_inputs_free(VsPlanInputs *facts);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsPlanInputs, vs_plan_inputs_free)
 
 /* Returns the libosinfo id for an image alias such as "debian:12", or NULL. */
 char *vs_request_os_id(const char *alias);
@@ -41,4 +41,4 @@ gboolean vs_request_parse_network(const char *text, VsNetMode *ret_mode, char **
 
 /* Returns the domain configuration for @spec on the host described by @facts, or NULL with
  * @error set (VS_SPEC_ERROR for bad values: exit status 2). */
-VsDomainConfig *vs_request_config(const VsSpec *spec, const VsHostFacts *facts, GError **error);
+VsDomainConfig *vs_request_config(const VsSpec *spec, const VsPlanInputs *facts, GError **error);

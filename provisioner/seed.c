@@ -4,7 +4,7 @@
  * files user-data and meta-data at its root, network-config and vendor-data optionally. Rock
  * Ridge gives the guest the real lower-case names and modes; Joliet the same names to Windows
  * guests and cloudbase-init. The volume identifier keeps its lower case, as cloud-localds does. */
-#include "seed.h"
+#include "provisioner/seed.h"
 
 #include <archive.h>
 #include <archive_entry.h>

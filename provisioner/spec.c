@@ -1,12 +1,12 @@
 /* Spec files: one YAML mapping whose keys are the long flag names (README, "Spec files"). Unknown
  * keys, wrong types and malformed values are errors that name the key and its line. */
-#include "spec.h"
+#include "provisioner/spec.h"
 
 #include <errno.h>
 #include <string.h>
 #include <yaml.h>
 
-#include "base/yaml-load.h"
+#include "provisioner/base/yaml-load.h"
 
 VsSpec *
 vs_spec_new(void)

@@ -4,7 +4,7 @@
 
 #include <glib.h>
 
-#include "base/spec-error.h"
+#include "provisioner/base/spec-error.h"
 
 typedef struct {
     char *name;

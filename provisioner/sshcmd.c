@@ -1,10 +1,10 @@
-#include "sshcmd.h"
+#include "provisioner/sshcmd.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "keys.h"
+#include "provisioner/keys.h"
 
 void
 vs_ssh_target_free(VsSshTarget *t)
@@ -53,7 +53,7 @@ vs_ssh_uri_param(const char *uri, const char *name)
 }
 
 VsSshTarget *
-vs_ssh_target_new(const char *uri, const char *name, const VsStation *station, const char *host,
+vs_ssh_target_new(const char *uri, const char *name, const VsMetadata *station, const char *host,
                   const char *const *identities, GError **error)
 {
     g_autoptr(VsSshTarget) t = g_new0(VsSshTarget, 1);
@@ -87,7 +87,7 @@ vs_ssh_target_new(const char *uri, const char *name, const VsStation *station, c
     else
         t->identity = vs_keys_own_key(FALSE, NULL);
     /* known_hosts is rewritten from the metadata each time: it holds public keys only. */
-    text = vs_station_known_hosts(station, t->alias);
+    text = vs_metadata_known_hosts(station, t->alias);
     if (g_mkdir_with_parents(dir, 0700) < 0) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "creating %s: %s", dir,
                     g_strerror(errno));

@@ -4,7 +4,7 @@
 
 #include <glib.h>
 
-#include "metadata.h"
+#include "domains/metadata.h"
 
 typedef struct {
     char *user;
@@ -26,7 +26,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsSshTarget, vs_ssh_target_free)
 /* Returns the target for workstation @name reached at @host (NULL: the metadata's host) through
  * the libvirt connection @uri, logging in with exactly @identities (private key files) when
  * given, else with the agent, ssh's defaults and virt-station's own key; or NULL with @error. */
-VsSshTarget *vs_ssh_target_new(const char *uri, const char *name, const VsStation *station,
+VsSshTarget *vs_ssh_target_new(const char *uri, const char *name, const VsMetadata *station,
                                const char *host, const char *const *identities, GError **error);
 
 /* Returns the ssh argv (NULL-terminated) to run @command (NULL: a login shell). @batch: no

@@ -10,21 +10,21 @@
  * use: the rule `delete` follows), and says so. The base lock is let go once the overlay holds
  * the base, the port lock once the domain runs and holds its port, the name lock at the end.
  * Once the domain runs nothing is removed any more: waiting is the caller's business. */
-#include "up-apply.h"
+#include "provisioner/up-apply.h"
 
 #include <string.h>
 
-#include "cloudinit.h"
-#include "defaults.h"
-#include "identity.h"
-#include "interrupt.h"
-#include "keys.h"
-#include "lifecycle.h"
-#include "lock.h"
-#include "seed.h"
-#include "station.h"
-#include "storage.h"
-#include "xml.h"
+#include "provisioner/cloudinit.h"
+#include "provisioner/defaults.h"
+#include "provisioner/identity.h"
+#include "provisioner/interrupt.h"
+#include "provisioner/keys.h"
+#include "domains/lifecycle.h"
+#include "provisioner/lock.h"
+#include "provisioner/seed.h"
+#include "provisioner/target.h"
+#include "domains/storage.h"
+#include "domains/xml.h"
 
 typedef struct {
     const VsUpApply *ctx;

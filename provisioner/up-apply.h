@@ -1,8 +1,8 @@
 /* The apply of `up` (libvirt module): executes a plan (up.h) with its rollbacks. */
 #pragma once
 
-#include "up.h"
-#include "vs-libvirt.h"
+#include "provisioner/up.h"
+#include "domains/vs-libvirt.h"
 
 typedef struct {
     virConnectPtr conn;

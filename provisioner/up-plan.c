@@ -8,14 +8,14 @@
  * from it. Nothing here is final where other processes compete: the apply (up-apply.c) takes
  * the locks of lock.h in their order, re-reads and confirms or re-chooses (the name is free, the
  * base volume is complete, the port is no other workstation's), and only then creates. */
-#include "up.h"
+#include "provisioner/up.h"
 
 #include <string.h>
 
-#include "defaults.h"
-#include "kvm.h"
-#include "ports.h"
-#include "select.h"
+#include "provisioner/defaults.h"
+#include "domains/kvm.h"
+#include "provisioner/ports.h"
+#include "gpu/select.h"
 
 #define DEFAULT_DISK_BYTES (20ULL << 30)
 
@@ -94,11 +94,11 @@ vs_up_decide_kvm(const VsSpec *spec, VsCaps *caps, gboolean reached, const VsPro
 
 /* Returns the inputs of vs_request_config() for @spec on the host of @caps: its facts, the
  * image's names, the GPU plan, and the random choices. */
-static VsHostFacts *
+static VsPlanInputs *
 plan_inputs(const VsSpec *spec, const VsCaps *caps, const VsImage *image, const VsGpuInventory *inv,
             const GError *inv_error, GError **error)
 {
-    g_autoptr(VsHostFacts) facts = vs_host_facts_new();
+    g_autoptr(VsPlanInputs) facts = vs_plan_inputs_new();
 
     facts->kvm = caps->kvm;
     facts->arch = caps->arch;
@@ -189,7 +189,7 @@ vs_up_plan(const VsSpec *spec, const VsCaps *caps, VsImage *image, const VsGpuIn
            const GError *inv_error, GError **error)
 {
     g_autoptr(VsUpPlan) plan = g_new0(VsUpPlan, 1);
-    g_autoptr(VsHostFacts) facts = NULL;
+    g_autoptr(VsPlanInputs) facts = NULL;
 
     plan->image = image;
     plan->steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_free);

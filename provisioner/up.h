@@ -8,11 +8,11 @@
  * make the plan with the same function. */
 #pragma once
 
-#include "base/progress.h"
-#include "cli.h"
-#include "images/image.h"
-#include "inventory.h"
-#include "request.h"
+#include "provisioner/base/progress.h"
+#include "provisioner/cli.h"
+#include "provisioner/images/image.h"
+#include "gpu/inventory.h"
+#include "provisioner/request.h"
 
 typedef struct {
     gboolean dry_run;

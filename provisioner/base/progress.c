@@ -1,4 +1,4 @@
-#include "base/progress.h"
+#include "provisioner/base/progress.h"
 
 void
 vs_progress_say(const VsProgress *progress, VsProgressKind kind, const char *format, ...)

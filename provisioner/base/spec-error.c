@@ -1,4 +1,4 @@
-#include "base/spec-error.h"
+#include "provisioner/base/spec-error.h"
 
 G_DEFINE_QUARK(vs - spec - error - quark, vs_spec_error)
 

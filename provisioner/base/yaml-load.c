@@ -1,6 +1,6 @@
-#include "base/yaml-load.h"
+#include "provisioner/base/yaml-load.h"
 
-#include "base/spec-error.h"
+#include "provisioner/base/spec-error.h"
 
 gboolean
 vs_yaml_load(const char *data, gsize len, const char *what, VsYamlFlags flags,

@@ -1,10 +1,10 @@
-#include "images/cache.h"
+#include "provisioner/images/cache.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "images/image.h"
+#include "provisioner/images/image.h"
 
 void
 vs_cache_entry_free(VsCacheEntry *entry)

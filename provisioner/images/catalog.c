@@ -1,10 +1,10 @@
-#include "images/catalog.h"
+#include "provisioner/images/catalog.h"
 
 #include <string.h>
 #include <yaml.h>
 
-#include "base/spec-error.h"
-#include "base/yaml-load.h"
+#include "provisioner/base/spec-error.h"
+#include "provisioner/base/yaml-load.h"
 #include "vs-config.h"
 
 static const char *const arches[] = {"x86_64", "aarch64", NULL}; /* for g_strv_contains */

@@ -4,7 +4,7 @@
 
 #include <glib.h>
 
-#include "images/checksums.h"
+#include "provisioner/images/checksums.h"
 
 typedef enum {
     VS_SIGNATURE_NONE,

@@ -1,8 +1,8 @@
-#include "images/checksums.h"
+#include "provisioner/images/checksums.h"
 
 #include <string.h>
 
-#include "base/spec-error.h"
+#include "provisioner/base/spec-error.h"
 
 const char *
 vs_checksums_type_name(GChecksumType type)

@@ -1,7 +1,7 @@
 /* HTTP downloads with libcurl: small files into memory (conditional requests with ETag and
  * Last-Modified), images into a part file that a later attempt resumes (Range with If-Range),
  * with retries when a transfer breaks off. Progress and cancellation go through VsProgress. */
-#include "images/download.h"
+#include "provisioner/images/download.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "images/image-error.h"
+#include "provisioner/images/image-error.h"
 #include "vs-config.h"
 
 #define MIB      (1024.0 * 1024.0)

@@ -4,7 +4,7 @@
 
 #include <glib.h>
 
-#include "base/progress.h"
+#include "provisioner/base/progress.h"
 
 /* Fetches the small file at @url into memory. When @cached_etag or @cached_modified is given
  * the request is conditional and *@ret_unchanged tells that the server has nothing newer; the

@@ -18,7 +18,7 @@
  * A failure at any step leaves nothing in the cache but, for a transfer that broke off or was
  * interrupted, the part to resume. Nothing here prints: steps, warnings and the bytes of a
  * transfer go to the caller's VsProgress, which also says when Ctrl-C asks to stop. */
-#include "images/fetch.h"
+#include "provisioner/images/fetch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,10 +28,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "images/download.h"
-#include "images/hash.h"
-#include "images/unpack.h"
-#include "images/verify.h"
+#include "provisioner/images/download.h"
+#include "provisioner/images/hash.h"
+#include "provisioner/images/unpack.h"
+#include "provisioner/images/verify.h"
 
 /* The last verified copy of a checksum list, with the tags of the response it came from. */
 typedef struct {

@@ -3,8 +3,8 @@
  * libvirt module only (libcurl, gpgme). */
 #pragma once
 
-#include "base/progress.h"
-#include "images/image.h"
+#include "provisioner/base/progress.h"
+#include "provisioner/images/image.h"
 
 /* Brings @image (ALIAS, URL or FILE) into the cache unless it is there, and fills its path,
  * sha256 and volume. An alias's checksum list is asked for again (a conditional request: an

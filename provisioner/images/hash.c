@@ -1,4 +1,4 @@
-#include "images/hash.h"
+#include "provisioner/images/hash.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,10 +1,10 @@
-#include "images/image.h"
+#include "provisioner/images/image.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "base/spec-error.h"
-#include "images/hash.h"
+#include "provisioner/base/spec-error.h"
+#include "provisioner/images/hash.h"
 
 void
 vs_image_free(VsImage *image)

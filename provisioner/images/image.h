@@ -9,9 +9,9 @@
 
 #include <glib.h>
 
-#include "images/cache.h"
-#include "images/catalog.h"
-#include "images/image-error.h"
+#include "provisioner/images/cache.h"
+#include "provisioner/images/catalog.h"
+#include "provisioner/images/image-error.h"
 
 typedef enum {
     VS_IMAGE_ALIAS,

@@ -1,4 +1,4 @@
-#include "images/unpack.h"
+#include "provisioner/images/unpack.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -7,7 +7,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
-#include "images/image-error.h"
+#include "provisioner/images/image-error.h"
 
 #define CHUNK ((guint64)1 << 20)
 

@@ -1,9 +1,9 @@
-#include "images/verify.h"
+#include "provisioner/images/verify.h"
 
 #include <glib/gstdio.h>
 #include <gpgme.h>
 
-#include "images/image-error.h"
+#include "provisioner/images/image-error.h"
 
 static void
 rm_rf(const char *path)

@@ -1,4 +1,4 @@
-#include "bed.h"
+#include "tests/bed/bed.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>

@@ -1,12 +1,12 @@
 /* Domain XML test cases: tests/data/domains/<case>.yaml holds a spec (the user's format), then
  * a line "---" and the host facts with a hand-built GPU plan. */
-#include "domcase.h"
+#include "tests/bed/domcase.h"
 
 #include <string.h>
 #include <yaml.h>
 
-#include "golden.h"
-#include "xml.h"
+#include "tests/bed/golden.h"
+#include "domains/xml.h"
 
 /* ---- host facts, the second YAML document of a case ---- */
 
@@ -45,12 +45,12 @@ strings(yaml_document_t *doc, yaml_node_t *seq, GPtrArray *out)
         g_ptr_array_add(out, g_strdup((char *)yaml_document_get_node(doc, *it)->data.scalar.value));
 }
 
-VsHostFacts *
+VsPlanInputs *
 vs_domcase_parse_facts(const char *text)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
-    VsHostFacts *f = vs_host_facts_new();
+    VsPlanInputs *f = vs_plan_inputs_new();
     yaml_node_t *root, *gpu;
 
     yaml_parser_initialize(&parser);
@@ -92,13 +92,13 @@ vs_domcase_parse_facts(const char *text)
 }
 
 char *
-vs_domcase_xml_with(const char *rel, void (*adjust)(VsHostFacts *facts), GError **error)
+vs_domcase_xml_with(const char *rel, void (*adjust)(VsPlanInputs *facts), GError **error)
 {
     g_autoptr(GBytes) data = vs_golden_read(rel);
     g_autofree char *text = g_strndup(g_bytes_get_data(data, NULL), g_bytes_get_size(data));
     char *facts_text = strstr(text, "\n---\n");
     g_autoptr(VsSpec) spec = vs_spec_new();
-    g_autoptr(VsHostFacts) facts = NULL;
+    g_autoptr(VsPlanInputs) facts = NULL;
     g_autoptr(VsDomainConfig) config = NULL;
 
     g_assert_nonnull(facts_text);

@@ -1,4 +1,4 @@
-#include "golden.h"
+#include "tests/bed/golden.h"
 
 #include <string.h>
 

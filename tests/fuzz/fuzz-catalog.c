@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "images/catalog.h"
+#include "provisioner/images/catalog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cloudinit.h"
+#include "provisioner/cloudinit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

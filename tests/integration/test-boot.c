@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bed.h"
-#include "cloudinit.h"
-#include "seed.h"
+#include "tests/bed/bed.h"
+#include "provisioner/cloudinit.h"
+#include "provisioner/seed.h"
 
 #define GUEST_USER "tester"
 

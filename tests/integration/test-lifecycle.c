@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bed.h"
+#include "tests/bed/bed.h"
 
 /* Runs virt-station on qemu:///system with the arguments up to NULL. */
 #define vs(...) vs_bed_run_vsv("qemu:///system", __VA_ARGS__)

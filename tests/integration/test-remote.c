@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bed.h"
+#include "tests/bed/bed.h"
 
 /* Runs virt-station through @uri; returns its exit status, its output in @ret_out. */
 #define vs(uri, ret_out, ...)                                                                      \

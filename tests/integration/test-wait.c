@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bed.h"
-#include "defaults.h"
-#include "identity.h"
+#include "tests/bed/bed.h"
+#include "provisioner/defaults.h"
+#include "provisioner/identity.h"
 
 #define URI "qemu:///system"
 

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bed.h"
-#include "connect.h"
+#include "tests/bed/bed.h"
+#include "domains/connect.h"
 
 static void
 test_default_uri(void)

@@ -12,15 +12,15 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "bed.h"
-#include "domcase.h"
-#include "golden.h"
+#include "tests/bed/bed.h"
+#include "tests/bed/domcase.h"
+#include "tests/bed/golden.h"
 #include "vs-config.h"
 
 static gboolean host_has_passt, host_has_kvm;
 
 static void
-as_this_host(VsHostFacts *facts)
+as_this_host(VsPlanInputs *facts)
 {
     facts->passt = facts->passt && host_has_passt;
     facts->kvm = facts->kvm && host_has_kvm;

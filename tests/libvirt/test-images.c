@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bed.h"
-#include "storage.h"
-#include "vs-libvirt.h"
+#include "tests/bed/bed.h"
+#include "domains/storage.h"
+#include "domains/vs-libvirt.h"
 
 typedef struct {
     char *dir;   /* everything of this test */

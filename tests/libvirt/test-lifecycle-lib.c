@@ -4,8 +4,8 @@
 #include <libvirt/virterror.h>
 #include <string.h>
 
-#include "lifecycle.h"
-#include "xml.h"
+#include "domains/lifecycle.h"
+#include "domains/xml.h"
 
 static void
 ignore_error(void *opaque, virErrorPtr err)
@@ -80,7 +80,7 @@ test_lifecycle_on_test_driver(void)
     virStoragePoolPtr pool = virStoragePoolLookupByName(conn, "default-pool");
     g_autofree char *xml = station_xml("ws1", 40022);
     g_autoptr(GError) error = NULL;
-    g_autoptr(VsStation) station = NULL;
+    g_autoptr(VsMetadata) station = NULL;
     virDomainPtr dom, moved;
 
     g_assert_nonnull(conn);
@@ -127,7 +127,7 @@ test_lifecycle_on_test_driver(void)
      * test-domain-xml checks those). */
     moved = vs_lifecycle_set_port(dom, 40100, &error);
     g_assert_no_error(error);
-    g_autoptr(VsStation) after = vs_lifecycle_station(moved, &error);
+    g_autoptr(VsMetadata) after = vs_lifecycle_owned(moved, &error);
     g_assert_cmpuint(after->ssh_port, ==, 40100);
 
     /* delete: the domain and the volumes the metadata names, nothing else. */
@@ -155,7 +155,7 @@ test_delete_keep_disk(void)
     virStoragePoolPtr pool = virStoragePoolLookupByName(conn, "default-pool");
     g_autofree char *xml = station_xml("ws2", 40023);
     g_autoptr(GError) error = NULL;
-    g_autoptr(VsStation) station = NULL;
+    g_autoptr(VsMetadata) station = NULL;
     virDomainPtr dom;
 
     make_volume(pool, "ws2.qcow2");
@@ -187,9 +187,9 @@ test_clone_adopt_delete(void)
         station_xml_uuid("orig", 0, "0b5e3c2a-7f1d-4e8a-9c6b-0000000000a1", TRUE);
     g_autoptr(GString) clone = g_string_new(xml);
     g_autoptr(GError) error = NULL;
-    g_autoptr(VsStation) orig_station = NULL;
-    g_autoptr(VsStation) copied = NULL;
-    g_autoptr(VsStation) adopted = NULL;
+    g_autoptr(VsMetadata) orig_station = NULL;
+    g_autoptr(VsMetadata) copied = NULL;
+    g_autoptr(VsMetadata) adopted = NULL;
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
     g_autofree char *reason = NULL;
@@ -238,12 +238,12 @@ test_clone_adopt_delete(void)
     g_assert_cmpuint(notes->len, ==, 0);
     g_autofree char *live = virDomainGetMetadata(taken, VIR_DOMAIN_METADATA_ELEMENT, VS_STATION_NS,
                                                  VIR_DOMAIN_AFFECT_LIVE);
-    g_autoptr(VsStation) live_station = vs_station_parse(live, &error);
+    g_autoptr(VsMetadata) live_station = vs_metadata_parse(live, &error);
     g_assert_no_error(error);
     g_assert_cmpstr(live_station->uuid, ==, "0b5e3c2a-7f1d-4e8a-9c6b-0000000000a2");
     g_assert_cmpstr(live_station->mac, ==, "52:54:00:00:00:02");
     g_assert_cmpuint(live_station->volumes->len, ==, 2);
-    adopted = vs_lifecycle_station(taken, &error);
+    adopted = vs_lifecycle_owned(taken, &error);
     g_assert_no_error(error);
     g_assert_cmpstr(adopted->uuid, ==, "0b5e3c2a-7f1d-4e8a-9c6b-0000000000a2");
     g_assert_cmpuint(adopted->volumes->len, ==, 2);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bed.h"
+#include "tests/bed/bed.h"
 
 static char *
 dumpxml(virConnectPtr conn, const char *name)

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bed.h"
+#include "tests/bed/bed.h"
 
 typedef struct {
     virConnectPtr conn;

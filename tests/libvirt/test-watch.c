@@ -5,8 +5,8 @@
 #include <libvirt/virterror.h>
 #include <string.h>
 
-#include "connect.h"
-#include "watch.h"
+#include "domains/connect.h"
+#include "domains/watch.h"
 
 #define DOMAIN_XML                                                                                 \
     "<domain type='test'><name>%s</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"            \

@@ -3,7 +3,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "bed.h"
+#include "tests/bed/bed.h"
 
 static void
 test_loopback(void)

@@ -4,8 +4,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "bed.h"
-#include "commands.h"
+#include "tests/bed/bed.h"
+#include "provisioner/commands.h"
 #include "vs-config.h"
 
 /* Runs virt-station with the arguments up to NULL. */

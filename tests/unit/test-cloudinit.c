@@ -3,8 +3,8 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "cloudinit.h"
-#include "golden.h"
+#include "provisioner/cloudinit.h"
+#include "tests/bed/golden.h"
 
 typedef struct {
     const char *name;

@@ -6,13 +6,13 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "domcase.h"
-#include "golden.h"
-#include "lifecycle.h"
-#include "metadata.h"
-#include "request.h"
-#include "vs-xml.h"
-#include "xml.h"
+#include "tests/bed/domcase.h"
+#include "tests/bed/golden.h"
+#include "domains/lifecycle.h"
+#include "domains/metadata.h"
+#include "provisioner/request.h"
+#include "domains/vs-xml.h"
+#include "domains/xml.h"
 
 #define SCHEMA "/usr/share/libvirt/schemas/domain.rng"
 
@@ -120,8 +120,8 @@ test_hostile_values_keep_structure(void)
         g_assert_cmpint(res->nodesetval->nodeNr, ==, 1);
         xmlBuffer *buf = xmlBufferCreate();
         xmlNodeDump(buf, doc, res->nodesetval->nodeTab[0], 0, 0);
-        g_autoptr(VsStation) station =
-            vs_station_parse((const char *)xmlBufferContent(buf), &error);
+        g_autoptr(VsMetadata) station =
+            vs_metadata_parse((const char *)xmlBufferContent(buf), &error);
         g_assert_no_error(error);
         g_assert_cmpuint(station->gpu_reasons->len, ==, 1);
         g_assert_cmpstr(station->gpu_reasons->pdata[0], ==, reason);
@@ -148,7 +148,7 @@ test_invalid_names_refused(void)
                            "",
                            "a&amp;b",
                            "0123456789012345678901234567890123456789012345678901234567890123"};
-    g_autoptr(VsHostFacts) facts =
+    g_autoptr(VsPlanInputs) facts =
         vs_domcase_parse_facts("kvm: false\narch: x86_64\nssh-port: 1\n"
                                "mac: 52:54:00:00:00:01\ngpu: {mode: none}\n");
 
@@ -201,13 +201,13 @@ compare_names(gconstpointer a, gconstpointer b)
 }
 
 static void
-libvirt_9_0(VsHostFacts *facts)
+libvirt_9_0(VsPlanInputs *facts)
 {
     facts->libvirt_version = 9000000;
 }
 
 static void
-libvirt_9_1(VsHostFacts *facts)
+libvirt_9_1(VsPlanInputs *facts)
 {
     facts->libvirt_version = 9001000;
 }

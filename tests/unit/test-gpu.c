@@ -3,10 +3,10 @@
  * `gpu probe --json` output is a golden file; explicit modes and their errors are asserted. */
 #include <string.h>
 
-#include "golden.h"
-#include "gpujson.h"
-#include "nodedev.h"
-#include "select.h"
+#include "tests/bed/golden.h"
+#include "provisioner/gpujson.h"
+#include "gpu/nodedev.h"
+#include "gpu/select.h"
 
 #define QEMU_7_2 7002000UL
 

@@ -4,10 +4,10 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "images/catalog.h"
-#include "images/fetch.h"
-#include "images/image.h"
-#include "spec.h"
+#include "provisioner/images/catalog.h"
+#include "provisioner/images/fetch.h"
+#include "provisioner/images/image.h"
+#include "provisioner/spec.h"
 
 static const char *const required[] = {"ubuntu:24.04",
                                        "ubuntu:22.04",

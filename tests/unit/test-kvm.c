@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "errors.h"
-#include "kvm.h"
+#include "domains/errors.h"
+#include "domains/kvm.h"
 
 typedef enum { ABSENT, DENIED, BROKEN, WORKS } Device;
 

@@ -5,7 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lock.h"
+#include "provisioner/lock.h"
 
 static void
 test_order_kept(void)

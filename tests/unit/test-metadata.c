@@ -1,4 +1,4 @@
-/* The ownership metadata's writer (add_metadata in domains/xml.c) and reader (vs_station_parse
+/* The ownership metadata's writer (add_metadata in domains/xml.c) and reader (vs_metadata_parse
  * in domains/metadata.c) agree: a domain config with every metadata field set is rendered with
  * vs_domain_xml, its <vs:station> element parsed back, and every field compared with what went
  * in. Then every attribute and every text the writer put in the element is changed in turn, and
@@ -7,10 +7,10 @@
 #include <libxml/xpathInternals.h>
 #include <string.h>
 
-#include "config.h"
-#include "metadata.h"
-#include "vs-xml.h"
-#include "xml.h"
+#include "domains/config.h"
+#include "domains/metadata.h"
+#include "domains/vs-xml.h"
+#include "domains/xml.h"
 
 #define CHANGED "x-changed"
 
@@ -104,7 +104,7 @@ assert_strings(GPtrArray *got, GPtrArray *want)
 
 /* Asserts that @s holds every metadata field of @c, as add_metadata writes it. */
 static void
-assert_station_is_config(const VsStation *s, const VsDomainConfig *c)
+assert_station_is_config(const VsMetadata *s, const VsDomainConfig *c)
 {
     gboolean vgpu = c->gpu->mode == VS_GPU_MODE_VGPU;
     gboolean user = c->net_mode == VS_NET_USER;
@@ -148,9 +148,9 @@ strings_equal(GPtrArray *a, GPtrArray *b)
     return TRUE;
 }
 
-/* Returns TRUE when @a and @b hold the same in every field of VsStation. */
+/* Returns TRUE when @a and @b hold the same in every field of VsMetadata. */
 static gboolean
-stations_equal(const VsStation *a, const VsStation *b)
+stations_equal(const VsMetadata *a, const VsMetadata *b)
 {
     if (a->volumes->len != b->volumes->len)
         return FALSE;
@@ -239,7 +239,7 @@ change_written(const char *xml, guint index, char **ret_changed, char **ret_what
 /* Everything the writer put in @station_xml is read: changing or removing it changes the parsed
  * station (or makes the metadata unreadable, as the version does). */
 static void
-assert_every_value_read(const char *station_xml, const VsStation *original)
+assert_every_value_read(const char *station_xml, const VsMetadata *original)
 {
     guint n = 0;
 
@@ -250,9 +250,9 @@ assert_every_value_read(const char *station_xml, const VsStation *original)
         n = change_written(station_xml, i, &changed, &what);
         if (!changed)
             break;
-        g_autoptr(VsStation) s = vs_station_parse(changed, &error);
+        g_autoptr(VsMetadata) s = vs_metadata_parse(changed, &error);
         if (s && stations_equal(s, original))
-            g_error("vs_station_parse ignores %s, which add_metadata writes", what);
+            g_error("vs_metadata_parse ignores %s, which add_metadata writes", what);
     }
     g_assert_cmpuint(n, >, 15); /* the walk saw the values: there are more than that */
 }
@@ -276,7 +276,7 @@ test_round_trip(gconstpointer data)
     g_autofree char *xml = vs_domain_xml(c, &error);
     g_assert_no_error(error);
     g_autofree char *station_xml = station_element(xml);
-    g_autoptr(VsStation) s = vs_station_parse(station_xml, &error);
+    g_autoptr(VsMetadata) s = vs_metadata_parse(station_xml, &error);
 
     g_assert_no_error(error);
     assert_station_is_config(s, c);

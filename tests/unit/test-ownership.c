@@ -3,11 +3,11 @@
  * its disks, MAC and port, and the --osinfo check. */
 #include <string.h>
 
-#include "domcase.h"
-#include "errors.h"
-#include "inspect.h"
-#include "metadata.h"
-#include "request.h"
+#include "tests/bed/domcase.h"
+#include "domains/errors.h"
+#include "domains/inspect.h"
+#include "domains/metadata.h"
+#include "provisioner/request.h"
 
 #define META_HEAD "<station version=\"1\""
 #define META_BODY                                                                                  \
@@ -23,9 +23,9 @@ static void
 test_uuid_parsed(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VsStation) with = vs_station_parse(
+    g_autoptr(VsMetadata) with = vs_metadata_parse(
         META_HEAD " uuid=\"0B5E3C2A-7F1D-4E8A-9C6B-000000000001\">" META_BODY, &error);
-    g_autoptr(VsStation) without = vs_station_parse(META_HEAD ">" META_BODY, &error);
+    g_autoptr(VsMetadata) without = vs_metadata_parse(META_HEAD ">" META_BODY, &error);
 
     g_assert_no_error(error);
     /* Lower case, as libvirt gives a domain's UUID. */
@@ -37,20 +37,20 @@ test_uuid_parsed(void)
 static void
 test_clone_reason(void)
 {
-    g_autoptr(VsStation) s = vs_station_parse(
+    g_autoptr(VsMetadata) s = vs_metadata_parse(
         META_HEAD " uuid=\"0b5e3c2a-7f1d-4e8a-9c6b-000000000001\">" META_BODY, NULL);
-    g_autoptr(VsStation) old = vs_station_parse(META_HEAD ">" META_BODY, NULL);
+    g_autoptr(VsMetadata) old = vs_metadata_parse(META_HEAD ">" META_BODY, NULL);
     g_autofree char *cloned = NULL, *copied = NULL;
 
     /* The domain it was written for: ours, whatever the case of the UUID. */
-    g_assert_null(vs_station_clone_reason(s, "0b5e3c2a-7f1d-4e8a-9c6b-000000000001", NULL));
-    g_assert_null(vs_station_clone_reason(s, "0B5E3C2A-7F1D-4E8A-9C6B-000000000001", "x"));
+    g_assert_null(vs_metadata_clone_reason(s, "0b5e3c2a-7f1d-4e8a-9c6b-000000000001", NULL));
+    g_assert_null(vs_metadata_clone_reason(s, "0B5E3C2A-7F1D-4E8A-9C6B-000000000001", "x"));
     /* Metadata without a UUID (older versions) stays the domain's own. */
-    g_assert_null(vs_station_clone_reason(old, "0b5e3c2a-7f1d-4e8a-9c6b-000000000099", NULL));
+    g_assert_null(vs_metadata_clone_reason(old, "0b5e3c2a-7f1d-4e8a-9c6b-000000000099", NULL));
     /* Another domain: a copy, named after its original when that one is known. */
-    cloned = vs_station_clone_reason(s, "0b5e3c2a-7f1d-4e8a-9c6b-000000000002", "orig1");
+    cloned = vs_metadata_clone_reason(s, "0b5e3c2a-7f1d-4e8a-9c6b-000000000002", "orig1");
     g_assert_cmpstr(cloned, ==, "cloned from orig1");
-    copied = vs_station_clone_reason(s, "0b5e3c2a-7f1d-4e8a-9c6b-000000000002", NULL);
+    copied = vs_metadata_clone_reason(s, "0b5e3c2a-7f1d-4e8a-9c6b-000000000002", NULL);
     g_assert_cmpstr(copied, ==,
                     "copied from another workstation (UUID 0b5e3c2a-7f1d-4e8a-9c6b-000000000001)");
 }
@@ -62,17 +62,17 @@ test_rewrite(void)
     g_autoptr(GPtrArray) volumes =
         g_ptr_array_new_with_free_func((GDestroyNotify)vs_owned_volume_free);
     g_autofree char *xml = NULL;
-    g_autoptr(VsStation) s = NULL;
+    g_autoptr(VsMetadata) s = NULL;
     const VsOwnedVolume *v;
 
     g_ptr_array_add(volumes, vs_owned_volume_new("disk", "default", "clone1.qcow2"));
     g_ptr_array_add(volumes, vs_owned_volume_new("seed", "default", "orig1-seed.iso"));
-    xml = vs_station_rewrite(META_HEAD " uuid=\"0b5e3c2a-7f1d-4e8a-9c6b-000000000001\">" META_BODY,
+    xml = vs_metadata_rewrite(META_HEAD " uuid=\"0b5e3c2a-7f1d-4e8a-9c6b-000000000001\">" META_BODY,
                              "0b5e3c2a-7f1d-4e8a-9c6b-000000000002", volumes, "52:54:00:aa:bb:cc",
                              40100, &error);
     g_assert_no_error(error);
     g_assert_true(g_str_has_prefix(xml, "<station "));
-    s = vs_station_parse(xml, &error);
+    s = vs_metadata_parse(xml, &error);
     g_assert_no_error(error);
     g_assert_cmpstr(s->uuid, ==, "0b5e3c2a-7f1d-4e8a-9c6b-000000000002");
     g_assert_cmpuint(s->volumes->len, ==, 2);
@@ -96,14 +96,14 @@ test_rewrite(void)
     /* No volume left, no port: the port stays, the volumes go. */
     g_ptr_array_set_size(volumes, 0);
     g_autofree char *none =
-        vs_station_rewrite(META_HEAD ">" META_BODY, "u2", volumes, NULL, 0, &error);
-    g_autoptr(VsStation) n = vs_station_parse(none, &error);
+        vs_metadata_rewrite(META_HEAD ">" META_BODY, "u2", volumes, NULL, 0, &error);
+    g_autoptr(VsMetadata) n = vs_metadata_parse(none, &error);
     g_assert_no_error(error);
     g_assert_cmpuint(n->volumes->len, ==, 0);
     g_assert_cmpuint(n->ssh_port, ==, 40022);
     g_assert_cmpstr(n->mac, ==, "52:54:00:00:00:01");
 
-    g_assert_null(vs_station_rewrite("<domain/>", "u", volumes, NULL, 0, &error));
+    g_assert_null(vs_metadata_rewrite("<domain/>", "u", volumes, NULL, 0, &error));
     g_assert_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FOREIGN);
 }
 
@@ -211,7 +211,7 @@ test_osinfo(void)
     g_assert_false(vs_request_check_osinfo(id->str, NULL));
 
     /* The spec's id wins over the catalog's; a bad one refuses the request (exit 2). */
-    g_autoptr(VsHostFacts) facts =
+    g_autoptr(VsPlanInputs) facts =
         vs_domcase_parse_facts("kvm: false\narch: x86_64\nssh-port: 1\nimage-alias: debian:12\n"
                                "mac: 52:54:00:00:00:01\ngpu: {mode: none}\n");
     g_autoptr(VsSpec) spec = vs_spec_new();

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "seed.h"
+#include "provisioner/seed.h"
 
 typedef struct {
     char *name;

@@ -3,8 +3,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "golden.h"
-#include "spec.h"
+#include "tests/bed/golden.h"
+#include "provisioner/spec.h"
 
 static void
 test_sizes(void)

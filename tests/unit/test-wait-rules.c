@@ -8,12 +8,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bed.h"
-#include "cli.h"
-#include "identity.h"
-#include "ready.h"
-#include "sshcmd.h"
-#include "watch.h"
+#include "tests/bed/bed.h"
+#include "provisioner/cli.h"
+#include "provisioner/identity.h"
+#include "provisioner/ready.h"
+#include "provisioner/sshcmd.h"
+#include "domains/watch.h"
 
 static char *tmp; /* this run's temporary directory, XDG_DATA_HOME under it */
 
@@ -379,7 +379,7 @@ static void
 test_ssh_target_takes_identities(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VsStation) station = vs_station_parse(
+    g_autoptr(VsMetadata) station = vs_metadata_parse(
         "<vs:station xmlns:vs='urn:virt-station:domain:1' version='1'>"
         "<vs:ssh user='station' host='127.0.0.1' port='40022'/>"
         "<vs:host-key>ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKey root@ws</vs:host-key>"

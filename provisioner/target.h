@@ -1,15 +1,15 @@
 /* The libvirt module's commands: reaching a workstation by name. */
 #pragma once
 
-#include "commands.h"
-#include "lifecycle.h"
-#include "lock.h"
+#include "provisioner/commands.h"
+#include "domains/lifecycle.h"
+#include "provisioner/lock.h"
 
 typedef struct {
     char *uri;
     virConnectPtr conn;
     virDomainPtr dom;
-    VsStation *station; /* NULL for a foreign domain when allowed */
+    VsMetadata *station; /* NULL for a foreign domain when allowed */
     VsLock *port_lock;  /* the port lock while a start needs it, else NULL */
 } VsTarget;
 

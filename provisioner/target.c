@@ -1,16 +1,16 @@
-#include "station.h"
+#include "provisioner/target.h"
 
 #include <unistd.h>
 
-#include "connect.h"
-#include "identity.h"
-#include "ports.h"
-#include "uri.h"
+#include "domains/connect.h"
+#include "provisioner/identity.h"
+#include "provisioner/ports.h"
+#include "domains/uri.h"
 
 void
 vs_target_clear(VsTarget *t)
 {
-    g_clear_pointer(&t->station, vs_station_free);
+    g_clear_pointer(&t->station, vs_metadata_free);
     g_clear_pointer(&t->dom, virDomainFree);
     g_clear_pointer(&t->conn, virConnectClose);
     g_clear_pointer(&t->uri, g_free);
