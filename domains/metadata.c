@@ -153,6 +153,26 @@ parse_element(VsMetadata *s, xmlNode *n)
 }
 
 /* Returns a station with nothing recorded yet. */
+/* Returns the document of the <vs:station> element @xml (as virDomainGetMetadata gives it) and
+ * its root in @ret_root, or NULL with @error set (VS_DOMAINS_ERROR_FOREIGN) when it is none. */
+static xmlDoc *
+read_station(const char *xml, xmlNode **ret_root, GError **error)
+{
+    xmlDoc *doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "metadata.xml", NULL,
+                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+                      : NULL;
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+
+    if (!root || !is(root, "station")) {
+        if (doc)
+            xmlFreeDoc(doc);
+        g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FOREIGN, "no virt-station metadata");
+        return NULL;
+    }
+    *ret_root = root;
+    return doc;
+}
+
 static VsMetadata *
 station_new(void)
 {
@@ -174,14 +194,9 @@ vs_metadata_parse(const char *xml, GError **error)
     xmlNode *root;
     g_autofree char *version = NULL;
 
-    doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "metadata.xml", NULL,
-                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
-              : NULL;
-    root = doc ? xmlDocGetRootElement(doc) : NULL;
-    if (!root || !is(root, "station")) {
-        g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FOREIGN, "no virt-station metadata");
+    doc = read_station(xml, &root, error);
+    if (!doc)
         return NULL;
-    }
     version = prop(root, "version");
     if (g_strcmp0(version, "1") != 0) {
         g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FAILED,
@@ -243,21 +258,16 @@ first_child(xmlNode *parent, const char *name)
 
 char *
 vs_metadata_rewrite(const char *xml, const char *uuid, GPtrArray *volumes, const char *mac,
-                   guint port, GError **error)
+                    guint port, GError **error)
 {
     g_autoptr(xmlDoc) doc = NULL;
     xmlNode *root, *n, *next, *anchor = NULL, *net, *ssh;
     xmlBuffer *buf;
     char *out;
 
-    doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "metadata.xml", NULL,
-                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
-              : NULL;
-    root = doc ? xmlDocGetRootElement(doc) : NULL;
-    if (!root || !is(root, "station")) {
-        g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FOREIGN, "no virt-station metadata");
+    doc = read_station(xml, &root, error);
+    if (!doc)
         return NULL;
-    }
     xmlSetProp(root, BAD_CAST "uuid", BAD_CAST uuid);
     /* The new volumes go where the old ones were (after the GPU element otherwise). */
     for (n = root->children; n; n = next) {

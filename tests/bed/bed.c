@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libvirt/virterror.h>
+
 #include "vs-config.h"
 
 static char *
@@ -422,4 +424,65 @@ vs_bed_pool_volumes(virConnectPtr conn, const char *pool_name)
     g_ptr_array_sort(names, by_string);
     g_ptr_array_add(names, NULL);
     return g_strjoinv(" ", (char **)names->pdata);
+}
+
+static void
+ignore_libvirt_error(void *opaque, virErrorPtr err)
+{
+}
+
+void
+vs_bed_world_setup(VsBedWorld *bed, const char *dir_prefix, const char *pool_prefix)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = NULL;
+    virStoragePoolPtr pool;
+
+    bed->image = vs_bed_image(&error);
+    g_assert_no_error(error);
+    bed->dir = vs_bed_tmpdir(dir_prefix);
+    bed->pool_dir = vs_bed_tmpdir("vs-pool");
+    bed->pool = g_strdup_printf("%s-%d", pool_prefix, (int)getpid());
+    for (const char *const *v = (const char *const[]){"XDG_DATA_HOME", "XDG_CACHE_HOME",
+                                                      "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", NULL};
+         *v; v++) {
+        g_autofree char *path = g_build_filename(bed->dir, *v, NULL);
+        g_mkdir_with_parents(path, 0700);
+        g_setenv(*v, path, TRUE);
+    }
+    virSetErrorFunc(NULL, ignore_libvirt_error);
+    bed->conn = virConnectOpen("qemu:///system");
+    g_assert_nonnull(bed->conn);
+    xml = g_markup_printf_escaped("<pool type='dir'><name>%s</name><target><path>%s</path>"
+                                  "</target></pool>",
+                                  bed->pool, bed->pool_dir);
+    pool = virStoragePoolCreateXML(bed->conn, xml, 0);
+    if (!pool)
+        g_error("creating the test pool: %s", virGetLastErrorMessage());
+    virStoragePoolFree(pool);
+}
+
+void
+vs_bed_world_teardown(VsBedWorld *bed)
+{
+    virStoragePoolPtr pool = virStoragePoolLookupByName(bed->conn, bed->pool);
+
+    if (pool) {
+        virStorageVolPtr *vols = NULL;
+        int n = virStoragePoolListAllVolumes(pool, &vols, 0);
+        for (int i = 0; i < n; i++) {
+            virStorageVolDelete(vols[i], 0);
+            virStorageVolFree(vols[i]);
+        }
+        free(vols);
+        virStoragePoolDestroy(pool);
+        virStoragePoolFree(pool);
+    }
+    virConnectClose(bed->conn);
+    vs_bed_rmtree(bed->dir);
+    vs_bed_rmtree(bed->pool_dir);
+    g_free(bed->dir);
+    g_free(bed->pool_dir);
+    g_free(bed->pool);
+    g_free(bed->image);
 }

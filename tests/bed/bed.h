@@ -91,3 +91,20 @@ char *vs_bed_http_requests(const VsBedHttp *http, const char *name);
 /* Returns the names of the volumes in the pool @pool_name of @conn (refreshed first), sorted,
  * joined by spaces; "" for none. Aborts the test when the pool does not exist. */
 char *vs_bed_pool_volumes(virConnectPtr conn, const char *pool_name);
+
+/* A test's own world on qemu:///system: XDG homes under a temporary folder (virt-station's own
+ * key, caches, identities, config), a temporary directory pool, the test image, a connection. */
+typedef struct {
+    char *dir;      /* the XDG homes */
+    char *pool_dir; /* the temporary pool's directory */
+    char *pool;     /* its name, PREFIX-PID (the sweeper of ensure-bed.sh knows the prefixes) */
+    char *image;    /* the cached test image */
+    virConnectPtr conn;
+} VsBedWorld;
+
+/* Makes @bed: the pool is named @pool_prefix-PID, the folders start with @dir_prefix. Aborts
+ * the test on failure. */
+void vs_bed_world_setup(VsBedWorld *bed, const char *dir_prefix, const char *pool_prefix);
+
+/* Removes the pool with every volume in it, the folders and the connection. */
+void vs_bed_world_teardown(VsBedWorld *bed);

@@ -22,73 +22,18 @@
 /* Runs virt-station on qemu:///system with the arguments up to NULL. */
 #define vs(...) vs_bed_run_vsv(URI, __VA_ARGS__)
 
-typedef struct {
-    char *dir;      /* XDG homes for this test: virt-station's own key, caches, identities */
-    char *pool_dir; /* the temporary pool's directory */
-    char *pool;
-    char *image;
-    virConnectPtr conn;
-} Bed;
-
-static void
-ignore_error(void *opaque, virErrorPtr err)
-{
-}
+typedef VsBedWorld Bed;
 
 static void
 bed_setup(Bed *bed)
 {
-    g_autoptr(GError) error = NULL;
-    g_autofree char *xml = NULL;
-    virStoragePoolPtr pool;
-
-    bed->image = vs_bed_image(&error);
-    g_assert_no_error(error);
-    bed->dir = vs_bed_tmpdir("vs-wait");
-    bed->pool_dir = vs_bed_tmpdir("vs-pool");
-    bed->pool = g_strdup_printf("vs-int-wait-%d", (int)getpid());
-    for (const char *const *v = (const char *const[]){"XDG_DATA_HOME", "XDG_CACHE_HOME",
-                                                      "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", NULL};
-         *v; v++) {
-        g_autofree char *path = g_build_filename(bed->dir, *v, NULL);
-        g_mkdir_with_parents(path, 0700);
-        g_setenv(*v, path, TRUE);
-    }
-    virSetErrorFunc(NULL, ignore_error);
-    bed->conn = virConnectOpen(URI);
-    g_assert_nonnull(bed->conn);
-    xml = g_markup_printf_escaped("<pool type='dir'><name>%s</name><target><path>%s</path>"
-                                  "</target></pool>",
-                                  bed->pool, bed->pool_dir);
-    pool = virStoragePoolCreateXML(bed->conn, xml, 0);
-    if (!pool)
-        g_error("creating the test pool: %s", virGetLastErrorMessage());
-    virStoragePoolFree(pool);
+    vs_bed_world_setup(bed, "vs-wait", "vs-int-wait");
 }
 
 static void
 bed_teardown(Bed *bed)
 {
-    virStoragePoolPtr pool = virStoragePoolLookupByName(bed->conn, bed->pool);
-
-    if (pool) {
-        virStorageVolPtr *vols = NULL;
-        int n = virStoragePoolListAllVolumes(pool, &vols, 0);
-        for (int i = 0; i < n; i++) {
-            virStorageVolDelete(vols[i], 0);
-            virStorageVolFree(vols[i]);
-        }
-        free(vols);
-        virStoragePoolDestroy(pool);
-        virStoragePoolFree(pool);
-    }
-    virConnectClose(bed->conn);
-    vs_bed_rmtree(bed->dir);
-    vs_bed_rmtree(bed->pool_dir);
-    g_free(bed->dir);
-    g_free(bed->pool_dir);
-    g_free(bed->pool);
-    g_free(bed->image);
+    vs_bed_world_teardown(bed);
 }
 
 /* Returns "absent", or the domain's state and reason as "STATE/REASON" in libvirt's numbers. */
