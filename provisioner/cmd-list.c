@@ -1,4 +1,5 @@
-/* virt-station list / info: workstations and their details, as text or JSON (shared/CLI.md). */
+/* virt-station list / info: workstations and their details, as text or JSON (every object with
+ * "version": 1, absent values null; the README's Commands section). */
 #include <stdio.h>
 #include <string.h>
 
