@@ -148,11 +148,15 @@ same_domain(virDomainPtr a, virDomainPtr b)
 }
 
 GHashTable *
-vs_lifecycle_disk_users(virConnectPtr conn, virDomainPtr except)
+vs_lifecycle_disk_users(virConnectPtr conn, virDomainPtr except, GError **error)
 {
-    GHashTable *users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    GHashTable *users;
     virDomainPtr *doms = NULL;
     int n = virConnectListAllDomains(conn, &doms, 0);
+
+    if (n < 0)
+        return vs_libvirt_error(error, "listing the domains"), NULL;
+    users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
     for (int i = 0; i < n; i++) {
         if (!same_domain(doms[i], except)) {
@@ -266,8 +270,8 @@ vs_lifecycle_stop(virDomainPtr dom, gboolean force, guint timeout_s, GError **er
 
 /* Undefines @dom with its NVRAM, managed save and snapshot metadata; drivers that do not know
  * some of these flags get fewer. */
-static gboolean
-undefine(virDomainPtr dom)
+gboolean
+vs_lifecycle_undefine(virDomainPtr dom)
 {
     static const unsigned int attempts[] = {
         VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
@@ -288,19 +292,24 @@ undefine(virDomainPtr dom)
 }
 
 gboolean
-vs_lifecycle_delete(virDomainPtr dom, const VsMetadata *station, gboolean keep_disk, GPtrArray *kept,
-                    GError **error)
+vs_lifecycle_delete(virDomainPtr dom, const VsMetadata *station, gboolean keep_disk,
+                    GPtrArray *kept, GError **error)
 {
     virConnectPtr conn = virDomainGetConnect(dom);
     g_autofree char *name = g_strdup(virDomainGetName(dom));
     /* Read before the domain goes: what its disks use, and what every other domain's use. */
     g_autoptr(GHashTable) own = vs_lifecycle_disk_sources(dom);
-    g_autoptr(GHashTable) users = vs_lifecycle_disk_users(conn, dom);
+    g_autoptr(GHashTable) users = vs_lifecycle_disk_users(conn, dom, error);
+    /* And what any volume is built on (an overlay made from `--image vol:NAME`, say). */
+    g_autoptr(GHashTable) backing = users ? vs_storage_backing_paths(conn, error) : NULL;
     gboolean ok = TRUE;
+
+    if (!backing)
+        return FALSE;
 
     if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0)
         return vs_libvirt_error(error, "stopping the domain");
-    if (virDomainIsPersistent(dom) == 1 && !undefine(dom))
+    if (virDomainIsPersistent(dom) == 1 && !vs_lifecycle_undefine(dom))
         return vs_libvirt_error(error, "undefining the domain");
     /* Only the volumes the metadata names and the domain's disks use, never the base image,
      * never what another domain's disks use. */
@@ -322,6 +331,10 @@ vs_lifecycle_delete(virDomainPtr dom, const VsMetadata *station, gboolean keep_d
         } else if ((user = vs_lifecycle_volume_user(users, vol))) {
             g_ptr_array_add(kept, g_strdup_printf("kept volume %s/%s: %s uses it as a disk",
                                                   v->pool, v->name, user));
+        } else if (vs_storage_volume_is_backing(backing, vol)) {
+            g_ptr_array_add(kept, g_strdup_printf("kept volume %s/%s: another volume is built on "
+                                                  "it (its backing file)",
+                                                  v->pool, v->name));
         } else if (virStorageVolDelete(vol, 0) < 0) {
             g_autoptr(GError) vol_error = NULL;
             vs_libvirt_error(&vol_error, "deleting a volume");
@@ -414,11 +427,15 @@ vs_lifecycle_set_port(virDomainPtr dom, guint port, GError **error)
 }
 
 GHashTable *
-vs_lifecycle_used_ports(virConnectPtr conn, virDomainPtr except)
+vs_lifecycle_used_ports(virConnectPtr conn, virDomainPtr except, GError **error)
 {
-    GHashTable *ports = g_hash_table_new(g_direct_hash, g_direct_equal);
+    GHashTable *ports;
     virDomainPtr *doms = NULL;
     int n = virConnectListAllDomains(conn, &doms, 0);
+
+    if (n < 0)
+        return vs_libvirt_error(error, "listing the domains"), NULL;
+    ports = g_hash_table_new(g_direct_hash, g_direct_equal);
 
     for (int i = 0; i < n; i++) {
         /* Copies too: a clone of a workstation asks QEMU for the same port. */

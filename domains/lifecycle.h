@@ -28,8 +28,9 @@ char *vs_lifecycle_clone_reason(virDomainPtr dom, const VsMetadata *station);
 GHashTable *vs_lifecycle_disk_sources(virDomainPtr dom);
 
 /* Returns what the disks of every domain of @conn but @except (may be NULL) use, as in
- * vs_lifecycle_disk_sources, mapped to the name of a domain using it. */
-GHashTable *vs_lifecycle_disk_users(virConnectPtr conn, virDomainPtr except);
+ * vs_lifecycle_disk_sources, mapped to the name of a domain using it; NULL with @error set when
+ * the domains cannot be listed (then nothing may be deleted). */
+GHashTable *vs_lifecycle_disk_users(virConnectPtr conn, virDomainPtr except, GError **error);
 
 /* Returns the name of a domain other than @except (see vs_lifecycle_disk_users) whose disks
  * use the volume @vol (by its path or pool and name), or NULL. Borrowed from @users. */
@@ -49,6 +50,10 @@ gboolean vs_lifecycle_start(virDomainPtr dom, GError **error);
 /* Shuts @dom down (guest agent, else ACPI) and waits up to @timeout_s seconds, then powers it
  * off; with @force it is powered off at once. */
 gboolean vs_lifecycle_stop(virDomainPtr dom, gboolean force, guint timeout_s, GError **error);
+
+/* Undefines @dom with its NVRAM, managed save and snapshot metadata (fewer where the driver does
+ * not know those flags). Returns FALSE with libvirt's error left for vs_libvirt_error(). */
+gboolean vs_lifecycle_undefine(virDomainPtr dom);
 
 /* Destroys @dom if it runs, undefines it with its NVRAM, and deletes the volumes @station names
  * (but the disk with @keep_disk) that are also @dom's disks and no other domain's disks. Each
@@ -76,7 +81,7 @@ char *vs_lifecycle_xml_with_port(const char *xml, guint port, GError **error);
 
 /* Returns the TCP ports on 127.0.0.1 that domains of @conn carrying virt-station metadata
  * (copies included) have been given, but @except's (may be NULL). */
-GHashTable *vs_lifecycle_used_ports(virConnectPtr conn, virDomainPtr except);
+GHashTable *vs_lifecycle_used_ports(virConnectPtr conn, virDomainPtr except, GError **error);
 
 /* Returns the 127.0.0.1 port forwarded to @dom's SSH port in its persistent definition, or 0. */
 guint vs_lifecycle_forwarded_port(virDomainPtr dom);

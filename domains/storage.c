@@ -451,3 +451,11 @@ vs_storage_download(virStorageVolPtr vol, const char *path, GError **error)
         unlink(path);
     return ok;
 }
+
+gboolean
+vs_storage_volume_is_backing(GHashTable *backing, virStorageVolPtr vol)
+{
+    g_autofree char *path = virStorageVolGetPath(vol);
+
+    return path && g_hash_table_contains(backing, path);
+}

@@ -39,6 +39,9 @@ virStorageVolPtr vs_storage_volume(virConnectPtr conn, const char *pool_name, co
 /* Returns the set of paths that volumes in the active pools use as their backing file. */
 GHashTable *vs_storage_backing_paths(virConnectPtr conn, GError **error);
 
+/* Returns TRUE when the volume @vol is in @backing (from vs_storage_backing_paths). */
+gboolean vs_storage_volume_is_backing(GHashTable *backing, virStorageVolPtr vol);
+
 /* Copies the content of @vol into the local file @path through a download stream (so a remote
  * host's volume comes too). Nothing is left at @path on failure. */
 gboolean vs_storage_download(virStorageVolPtr vol, const char *path, GError **error);

@@ -40,7 +40,8 @@ run_adopt(VsCli *cli, int argc, char **argv)
     const char *name;
     guint port = 0, old_port;
 
-    if (!vs_target_begin(cli, &vs_command_adopt, NULL, &argc, &argv, TRUE, &t, &name, &error))
+    if (!vs_target_begin(cli, &vs_command_adopt, NULL, &argc, &argv, TRUE, &t, &name, &error) ||
+        !vs_target_lock(&t, FALSE, &error))
         return vs_cli_fail(cli, "adopt", error);
     if (t.station) {
         vs_cli_progress(cli, "%s is a workstation already; nothing changed", name);
@@ -63,12 +64,14 @@ run_adopt(VsCli *cli, int argc, char **argv)
     /* A copy made from our XML asks QEMU for the original's port: it gets one of its own. */
     old_port = vs_lifecycle_forwarded_port(t.dom);
     if (old_port) {
-        g_autoptr(GHashTable) used = vs_lifecycle_used_ports(t.conn, t.dom);
+        g_autoptr(GHashTable) used = NULL;
+        /* Under the port lock: no other command chooses a port meanwhile. */
+        t.port_lock = vs_lock_take(VS_LOCK_PORT, NULL, TRUE, &error);
+        used = t.port_lock ? vs_lifecycle_used_ports(t.conn, t.dom, &error) : NULL;
+        if (!used)
+            return vs_cli_fail(cli, "adopt", error);
         if (g_hash_table_contains(used, GUINT_TO_POINTER(old_port))) {
-            t.port_lock = vs_lock_take(VS_LOCK_PORT, NULL, TRUE, &error);
-            port = t.port_lock
-                       ? vs_target_free_port(t.conn, !vs_uri_is_local_qemu(t.uri), 0, t.dom, &error)
-                       : 0;
+            port = vs_target_free_port(t.conn, !vs_uri_is_local_qemu(t.uri), 0, t.dom, &error);
             if (!port)
                 return vs_cli_fail(cli, "adopt", error);
         }

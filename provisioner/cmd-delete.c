@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "provisioner/commands.h"
+#include "provisioner/identity.h"
 #include "provisioner/target.h"
 
 typedef struct {
@@ -37,9 +38,15 @@ run_delete(VsCli *cli, int argc, char **argv)
     const char *name;
     gboolean ok;
 
-    if (!vs_target_begin(cli, &vs_command_delete, &o, &argc, &argv, FALSE, &t, &name, &error))
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+
+    if (!vs_target_begin(cli, &vs_command_delete, &o, &argc, &argv, FALSE, &t, &name, &error) ||
+        !vs_target_lock(&t, TRUE, &error))
         return vs_cli_fail(cli, "delete", error);
+    virDomainGetUUIDString(t.dom, uuid);
     ok = vs_lifecycle_delete(t.dom, t.station, o.keep_disk, kept, &error);
+    if (ok && uuid[0])
+        vs_identity_forget(t.uri, uuid); /* the key remembered for it has no use any more */
     for (guint i = 0; i < kept->len; i++)
         vs_cli_warn("%s", (const char *)kept->pdata[i]);
     if (!ok)

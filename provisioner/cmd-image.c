@@ -238,7 +238,8 @@ prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
     for (guint i = 0; i < entries->len; i++) {
         const VsCacheEntry *e = entries->pdata[i];
         g_autoptr(GError) lookup_error = NULL;
-        g_autofree char *key = vs_lock_key_base(t.uri, pool, e->name);
+        g_autofree char *host = vs_target_host_uri(t.conn, t.uri);
+        g_autofree char *key = vs_lock_key_base(host, pool, e->name);
         /* Under the base lock no `up` is between importing this base and holding it with an
          * overlay: what uses it is read again now. */
         g_autoptr(VsLock) lock = vs_lock_take(VS_LOCK_BASE, key, TRUE, &error);
@@ -250,7 +251,9 @@ prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
 
         if (!backing)
             return vs_cli_fail(cli, "image", error);
-        users = vs_lifecycle_disk_users(t.conn, NULL);
+        users = vs_lifecycle_disk_users(t.conn, NULL, &error);
+        if (!users)
+            return vs_cli_fail(cli, "image", error);
         vol = vs_storage_volume(t.conn, pool, e->name, &lookup_error);
         path = vol ? virStorageVolGetPath(vol) : NULL;
         user = vol ? vs_lifecycle_volume_user(users, vol) : NULL;

@@ -22,12 +22,17 @@ refresh_port(VsCli *cli, VsTarget *t, GError **error)
     guint16 port;
     virDomainPtr dom;
 
-    if (!t->station->ssh_port || !vs_uri_is_local_qemu(t->uri) ||
-        vs_ports_is_free_loopback((guint16)t->station->ssh_port))
+    if (!t->station->ssh_port || !vs_uri_is_local_qemu(t->uri))
         return TRUE;
+    /* Checked under the lock, held until the domain runs and holds its port (start_and_wait):
+     * no other virt-station takes the port in between. */
     lock = vs_lock_take(VS_LOCK_PORT, NULL, TRUE, error);
     if (!lock)
         return FALSE;
+    if (vs_ports_is_free_loopback((guint16)t->station->ssh_port)) {
+        t->port_lock = g_steal_pointer(&lock);
+        return TRUE;
+    }
     port = vs_target_free_port(t->conn, FALSE, 0, NULL, error);
     dom = port ? vs_lifecycle_set_port(t->dom, port, error) : NULL;
     if (!dom)
@@ -37,7 +42,6 @@ refresh_port(VsCli *cli, VsTarget *t, GError **error)
     virDomainFree(t->dom);
     t->dom = dom;
     t->station->ssh_port = port;
-    /* The lock is held until the domain runs and holds its port (see start_and_wait). */
     t->port_lock = g_steal_pointer(&lock);
     return TRUE;
 }

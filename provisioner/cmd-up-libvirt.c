@@ -60,33 +60,18 @@ print_how_to_connect(const VsDomainConfig *config)
 /* Returns the plan for @spec on @conn (NULL: libvirt is not reachable, a dry run assumes a
  * host), fetching the image first unless @dry_run: a failed download leaves nothing. */
 static VsUpPlan *
-plan_on(VsCli *cli, virConnectPtr conn, const char *uri, const VsSpec *spec, gboolean dry_run,
+plan_on(virConnectPtr conn, const char *uri, const VsSpec *spec, gboolean dry_run,
         const VsProgress *progress, GError **error)
 {
     VsCaps caps = {.arch = VS_ARCH_X86_64};
-    g_autoptr(GError) inv_error = NULL;
-    g_autoptr(VsGpuInventory) inv = NULL;
-    g_autoptr(VsImage) image = NULL;
+    const VsUpHost host = {nodedev_xmls, conn, dry_run ? NULL : vs_image_fetch};
 
     if (conn) {
         if (!vs_caps_probe(conn, &caps, error))
             return NULL;
         vs_hostcache_store(uri, &caps);
     }
-    /* Before any download: an explicit kvm that cannot work changes nothing at all. */
-    if (!vs_up_decide_kvm(spec, &caps, conn != NULL, progress, error))
-        return NULL;
-    if (vs_up_needs_inventory(spec))
-        inv = vs_gpu_host_inventory(conn && caps.remote, NULL, nodedev_xmls, conn, &inv_error);
-    image = vs_up_image(spec, &caps, error);
-    if (!image)
-        return NULL;
-    if (!dry_run && !vs_image_ready(image)) {
-        vs_cli_progress(cli, "fetching %s", image->ref);
-        if (!vs_image_fetch(image, progress, error))
-            return NULL;
-    }
-    return vs_up_plan(spec, &caps, g_steal_pointer(&image), inv, inv_error, error);
+    return vs_up_prepare(spec, &caps, conn != NULL, &host, progress, error);
 }
 
 int
@@ -110,7 +95,7 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
                     "older than 9.2 for this dry run",
                     conn_error->message);
     vs_interrupt_catch();
-    plan = plan_on(cli, conn, uri, spec, flags->dry_run, &progress, &error);
+    plan = plan_on(conn, uri, spec, flags->dry_run, &progress, &error);
     if (!plan)
         return vs_cli_fail(cli, "up", error);
     if (flags->dry_run)

@@ -284,17 +284,12 @@ run_up(VsCli *cli, int argc, char **argv)
         return vs_cli_fail(cli, "up", error);
     if (o.dry_run && vs_hostcache_load(uri, &caps)) {
         VsProgress progress = vs_cli_progress_reporter(cli);
-        g_autoptr(GError) inv_error = NULL;
-        g_autoptr(VsGpuInventory) inv = NULL;
-        g_autoptr(VsImage) image = NULL;
+        const VsUpHost host = {NULL, NULL, NULL}; /* a local host, and nothing is fetched */
         g_autoptr(VsUpPlan) plan = NULL;
         if (cli->debug)
             vs_cli_progress(cli, "host facts for %s from the cache", uri);
-        if (vs_up_needs_inventory(spec))
-            inv = vs_gpu_host_inventory(FALSE, NULL, NULL, NULL, &inv_error);
-        if (!vs_up_decide_kvm(spec, &caps, TRUE, &progress, &error) ||
-            !(image = vs_up_image(spec, &caps, &error)) ||
-            !(plan = vs_up_plan(spec, &caps, g_steal_pointer(&image), inv, inv_error, &error)))
+        plan = vs_up_prepare(spec, &caps, TRUE, &host, &progress, &error);
+        if (!plan)
             return vs_cli_fail(cli, "up", error);
         return vs_up_print_dry_run(cli, plan, &flags);
     }

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "provisioner/cli.h"
+#include "provisioner/base/spec-error.h"
 
 #define GROUP "identity"
 
@@ -15,18 +15,18 @@ vs_identity_check(const char *path, GError **error)
     GStatBuf st;
 
     if (g_stat(path, &st) < 0) {
-        g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "--identity %s: %s", path,
+        g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID, "--identity %s: %s", path,
                     g_strerror(errno));
         return FALSE;
     }
     if (!S_ISREG(st.st_mode)) {
-        g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
+        g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
                     "--identity %s: not a regular file (give the private key, as for ssh -i)",
                     path);
         return FALSE;
     }
     if (access(path, R_OK) < 0) {
-        g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "--identity %s: %s", path,
+        g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID, "--identity %s: %s", path,
                     g_strerror(errno));
         return FALSE;
     }

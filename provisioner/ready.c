@@ -593,12 +593,14 @@ vs_ready_tail(const char *path, guint lines, char **ret_panic, GError **error)
         lseek(fd, 0, SEEK_SET);
     buf = g_malloc(TAIL_BYTES + 1);
     n = read(fd, buf, TAIL_BYTES);
-    close(fd);
     if (n < 0) {
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", path,
-                    g_strerror(errno));
+        int saved = errno;
+        close(fd);
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "%s: %s", path,
+                    g_strerror(saved));
         return NULL;
     }
+    close(fd);
     buf[n] = '\0';
     /* Terminal escapes (ESC [ ... final byte) and control characters go; \r\n becomes \n. */
     clean = g_string_sized_new((gsize)n);

@@ -1,5 +1,6 @@
 #include "provisioner/target.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #include "domains/connect.h"
@@ -15,6 +16,57 @@ vs_target_clear(VsTarget *t)
     g_clear_pointer(&t->conn, virConnectClose);
     g_clear_pointer(&t->uri, g_free);
     g_clear_pointer(&t->port_lock, vs_lock_release);
+    g_clear_pointer(&t->base_locks, g_ptr_array_unref);
+    g_clear_pointer(&t->name_lock, vs_lock_release);
+}
+
+char *
+vs_target_host_uri(virConnectPtr conn, const char *given)
+{
+    char *uri = virConnectGetURI(conn);
+    char *ret = g_strdup(uri ? uri : given);
+
+    free(uri);
+    return ret;
+}
+
+static int
+compare_keys(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+gboolean
+vs_target_lock(VsTarget *t, gboolean volumes, GError **error)
+{
+    g_autofree char *uri = vs_target_host_uri(t->conn, t->uri);
+    g_autofree char *key = vs_lock_key_name(uri, virDomainGetName(t->dom));
+    g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+
+    t->name_lock = vs_lock_take(VS_LOCK_NAME, key, TRUE, error);
+    if (!t->name_lock)
+        return FALSE;
+    if (t->station) {
+        g_clear_pointer(&t->station, vs_metadata_free);
+        t->station = vs_lifecycle_owned(t->dom, error);
+        if (!t->station)
+            return FALSE;
+    }
+    if (!volumes || !t->station)
+        return TRUE;
+    for (guint i = 0; i < t->station->volumes->len; i++) {
+        const VsOwnedVolume *v = t->station->volumes->pdata[i];
+        g_ptr_array_add(keys, vs_lock_key_base(uri, v->pool, v->name));
+    }
+    g_ptr_array_sort(keys, compare_keys);
+    t->base_locks = g_ptr_array_new_with_free_func((GDestroyNotify)vs_lock_release);
+    for (guint i = 0; i < keys->len; i++) {
+        VsLock *lock = vs_lock_take(VS_LOCK_BASE, keys->pdata[i], TRUE, error);
+        if (!lock)
+            return FALSE;
+        g_ptr_array_add(t->base_locks, lock);
+    }
+    return TRUE;
 }
 
 gboolean
@@ -75,7 +127,10 @@ guint16
 vs_target_free_port(virConnectPtr conn, gboolean remote, guint16 candidate, virDomainPtr except,
                     GError **error)
 {
-    g_autoptr(GHashTable) used = vs_lifecycle_used_ports(conn, except);
+    g_autoptr(GHashTable) used = vs_lifecycle_used_ports(conn, except, error);
+
+    if (!used)
+        return 0;
 
     if (candidate && !g_hash_table_contains(used, GUINT_TO_POINTER(candidate)) &&
         (remote || vs_ports_is_free_loopback(candidate)))

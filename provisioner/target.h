@@ -9,8 +9,10 @@ typedef struct {
     char *uri;
     virConnectPtr conn;
     virDomainPtr dom;
-    VsMetadata *station; /* NULL for a foreign domain when allowed */
-    VsLock *port_lock;  /* the port lock while a start needs it, else NULL */
+    VsMetadata *station;   /* NULL for a foreign domain when allowed */
+    VsLock *port_lock;     /* the port lock while a start needs it, else NULL */
+    VsLock *name_lock;     /* see vs_target_lock */
+    GPtrArray *base_locks; /* VsLock: the base locks of its volumes (vs_target_lock) */
 } VsTarget;
 
 void vs_target_clear(VsTarget *t);
@@ -27,6 +29,15 @@ gboolean vs_target_open(VsCli *cli, const char *name, gboolean allow_foreign, Vs
  * port lock (lock.h, VS_LOCK_PORT) until the domain runs and holds the port itself. */
 guint16 vs_target_free_port(virConnectPtr conn, gboolean remote, guint16 candidate,
                             virDomainPtr except, GError **error);
+
+/* Returns the connection's own spelling of its URI (two spellings of one host give one), for
+ * lock keys. */
+char *vs_target_host_uri(virConnectPtr conn, const char *given);
+
+/* Takes @t's name lock and reads its metadata again under it (another command may have changed
+ * or removed the domain meanwhile); with @volumes also the base locks of the volumes the
+ * metadata names (keys in ascending order), so that no `up --image vol:` builds on them. */
+gboolean vs_target_lock(VsTarget *t, gboolean volumes, GError **error);
 
 /* Connects only. */
 gboolean vs_target_connect(VsCli *cli, VsTarget *t, GError **error);

@@ -6,10 +6,11 @@
  * base disappeared, the candidate port was taken (then another is chosen). Only then are the
  * host key, the seed and the domain XML made, and the steps run in the plan's order: pool, base
  * image, overlay, seed volume, define, start. Each step records what it created; a failure or
- * Ctrl-C between steps removes exactly that, newest first (never a volume another domain's disks
- * use: the rule `delete` follows), and says so. The base lock is let go once the overlay holds
- * the base, the port lock once the domain runs and holds its port, the name lock at the end.
- * Once the domain runs nothing is removed any more: waiting is the caller's business. */
+ * Ctrl-C between steps removes exactly that, newest first, and says so: never a volume another
+ * domain's disks use, nor a base another volume is built on (the rule `delete` follows), and
+ * nothing at all while the domain could not be undefined. The locks are held to the end, the
+ * domain running: by then it holds its port and its overlay the base. Once the domain runs
+ * nothing is removed any more: waiting is the caller's business. */
 #include "provisioner/up-apply.h"
 
 #include <string.h>
@@ -59,48 +60,82 @@ apply_clear(Apply *a)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Apply, apply_clear)
 
 /* Deletes the volume @vol that this run created, unless a domain in @users uses it as a disk
- * (one defined meanwhile from a copy of our XML, say); appends what happened to @what. */
+ * (one defined meanwhile from a copy of our XML, say) or, with @backing, another volume is
+ * built on it; appends what was removed to @what and reports what was kept. */
 static void
-remove_volume(const Apply *a, virStorageVolPtr vol, GHashTable *users, GString *what)
+remove_volume(const Apply *a, virStorageVolPtr vol, GHashTable *users, GHashTable *backing,
+              GString *what)
 {
-    const char *user = vs_lifecycle_volume_user(users, vol);
+    const char *user = users ? vs_lifecycle_volume_user(users, vol) : NULL;
 
-    if (user)
+    if (!users)
+        vs_progress_warn(a->ctx->progress,
+                         "kept volume %s: the domains using volumes could not "
+                         "be listed",
+                         virStorageVolGetName(vol));
+    else if (user)
         vs_progress_warn(a->ctx->progress, "kept volume %s: %s uses it as a disk",
                          virStorageVolGetName(vol), user);
+    else if (backing && vs_storage_volume_is_backing(backing, vol))
+        vs_progress_warn(a->ctx->progress, "kept volume %s: another volume is built on it",
+                         virStorageVolGetName(vol));
     else if (virStorageVolDelete(vol, 0) == 0)
         g_string_append_printf(what, " volume %s,", virStorageVolGetName(vol));
+    else
+        vs_progress_warn(a->ctx->progress, "could not delete volume %s: %s",
+                         virStorageVolGetName(vol), virGetLastErrorMessage());
 }
 
-/* Removes what @a records, newest first, and reports it. */
+/* Removes the domain this run defined; FALSE when it could not be (its volumes then stay). */
+static gboolean
+remove_domain(const Apply *a, GString *what)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    /* The domain goes: so does what was remembered for its UUID. */
+    if (virDomainGetUUIDString(a->dom, uuid) == 0)
+        vs_identity_forget(a->ctx->uri, uuid);
+    if (virDomainIsActive(a->dom) == 1)
+        virDomainDestroy(a->dom);
+    if (!vs_lifecycle_undefine(a->dom)) {
+        vs_progress_warn(a->ctx->progress,
+                         "could not undefine %s (%s): it and its volumes are "
+                         "kept; `virt-station delete %s` removes them",
+                         virDomainGetName(a->dom), virGetLastErrorMessage(),
+                         virDomainGetName(a->dom));
+        return FALSE;
+    }
+    g_string_append_printf(what, " domain %s,", virDomainGetName(a->dom));
+    return TRUE;
+}
+
+/* Removes what @a records, newest first, and reports it. The base lock is still held: no other
+ * `up` can have built on a base this run imported, but other tools may have. */
 static void
 rollback(Apply *a)
 {
     g_autoptr(GString) what = g_string_new(NULL);
     g_autoptr(GHashTable) users = NULL;
+    g_autoptr(GHashTable) backing = NULL;
+    g_autoptr(GError) error = NULL;
 
-    if (a->dom) {
-        /* The domain goes: so does what was remembered for its UUID. */
-        char uuid[VIR_UUID_STRING_BUFLEN];
-        if (virDomainGetUUIDString(a->dom, uuid) == 0)
-            vs_identity_forget(a->ctx->uri, uuid);
-        if (virDomainIsActive(a->dom) == 1)
-            virDomainDestroy(a->dom);
-        virDomainUndefineFlags(a->dom, VIR_DOMAIN_UNDEFINE_NVRAM);
-        g_string_append_printf(what, " domain %s,", virDomainGetName(a->dom));
-    }
+    if (a->dom && !remove_domain(a, what))
+        return;
     if (a->seed_volume || a->overlay || (a->base && a->base_created))
-        users = vs_lifecycle_disk_users(a->ctx->conn, a->dom);
+        users = vs_lifecycle_disk_users(a->ctx->conn, a->dom, &error);
     if (a->seed_volume)
-        remove_volume(a, a->seed_volume, users, what);
+        remove_volume(a, a->seed_volume, users, NULL, what);
     if (a->overlay)
-        remove_volume(a, a->overlay, users, what);
-    if (a->base && a->base_created)
-        remove_volume(a, a->base, users, what);
+        remove_volume(a, a->overlay, users, NULL, what);
+    if (a->base && a->base_created) {
+        /* Read now that our own overlay is gone. */
+        backing = vs_storage_backing_paths(a->ctx->conn, NULL);
+        remove_volume(a, a->base, backing ? users : NULL, backing, what);
+    }
     if (what->len > 0) {
         g_string_truncate(what, what->len - 1);
         vs_progress_warn(a->ctx->progress, "removed what was created:%s", what->str);
-    } else {
+    } else if (!a->seed_volume && !a->overlay && !(a->base && a->base_created)) {
         vs_progress_warn(a->ctx->progress, "nothing had been created yet");
     }
 }
@@ -178,7 +213,8 @@ static gboolean
 confirm_name(Apply *a, GError **error)
 {
     const char *name = a->plan->config->name;
-    g_autofree char *key = vs_lock_key_name(a->ctx->uri, name);
+    g_autofree char *uri = vs_target_host_uri(a->ctx->conn, a->ctx->uri);
+    g_autofree char *key = vs_lock_key_name(uri, name);
     g_autoptr(GError) lookup_error = NULL;
     g_autoptr(virDomain) existing = NULL;
 
@@ -206,7 +242,8 @@ static gboolean
 confirm_base(Apply *a, GError **error)
 {
     const VsDomainConfig *c = a->plan->config;
-    g_autofree char *key = vs_lock_key_base(a->ctx->uri, c->base_pool, c->base_volume);
+    g_autofree char *uri = vs_target_host_uri(a->ctx->conn, a->ctx->uri);
+    g_autofree char *key = vs_lock_key_base(uri, c->base_pool, c->base_volume);
 
     a->base_lock = vs_lock_take(VS_LOCK_BASE, key, TRUE, error);
     if (!a->base_lock)
@@ -280,8 +317,6 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
     case VS_UP_STEP_OVERLAY:
         a->overlay =
             vs_storage_overlay(a->pool, c->disk_volume, a->base, a->plan->disk_bytes, error);
-        /* The overlay holds the base now: prune keeps it. */
-        g_clear_pointer(&a->base_lock, vs_lock_release);
         return a->overlay != NULL;
     case VS_UP_STEP_SEED:
         a->seed_volume =
@@ -296,11 +331,9 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
         return a->dom != NULL;
     }
     case VS_UP_STEP_START:
-        if (!vs_lifecycle_start(a->dom, error))
-            return FALSE;
-        /* The domain holds its port now. */
-        g_clear_pointer(&a->port_lock, vs_lock_release);
-        return TRUE;
+        /* Once the domain runs it holds its port, and its overlay the base: the locks go with
+         * the apply (apply_clear). */
+        return vs_lifecycle_start(a->dom, error);
     case VS_UP_STEP_LAST:
         break;
     }

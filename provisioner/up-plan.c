@@ -44,14 +44,16 @@ random_mac(void)
                            g_random_int_range(0, 256), g_random_int_range(0, 256));
 }
 
-gboolean
-vs_up_needs_inventory(const VsSpec *spec)
+/* Returns TRUE when @spec asks for a GPU mode that needs the host's GPU inventory. */
+static gboolean
+needs_inventory(const VsSpec *spec)
 {
     return g_strcmp0(spec->gpu, "none") != 0;
 }
 
-VsImage *
-vs_up_image(const VsSpec *spec, const VsCaps *caps, GError **error)
+/* Returns @spec's image, resolved as far as the disk allows (images/image.h): no download. */
+static VsImage *
+spec_image(const VsSpec *spec, const VsCaps *caps, GError **error)
 {
     if (!spec->image) {
         g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
@@ -63,9 +65,13 @@ vs_up_image(const VsSpec *spec, const VsCaps *caps, GError **error)
                           spec->arch ? spec->arch : vs_arch_to_string(caps->arch), error);
 }
 
-gboolean
-vs_up_decide_kvm(const VsSpec *spec, VsCaps *caps, gboolean reached, const VsProgress *progress,
-                 GError **error)
+/* Decides between the domain types kvm and qemu for @spec's virt-type on the host of @caps
+ * (@reached: libvirt answered) and sets @caps->kvm to the decision, saying why through
+ * @progress when `auto` falls back to emulation. Errors: a bad value (exit status 2), an
+ * explicit kvm that cannot work (1). */
+static gboolean
+decide_kvm(const VsSpec *spec, VsCaps *caps, gboolean reached, const VsProgress *progress,
+           GError **error)
 {
     int requested = spec->virt_type ? vs_virt_type_from_string(spec->virt_type) : VS_VIRT_TYPE_AUTO;
     const char *root = g_getenv("VIRT_STATION_HOST_ROOT");
@@ -121,7 +127,9 @@ plan_inputs(const VsSpec *spec, const VsCaps *caps, const VsImage *image, const 
         return NULL;
     facts->image_alias =
         image->kind == VS_IMAGE_FILE ? g_path_get_basename(image->ref) : g_strdup(image->ref);
-    facts->base_pool = g_strdup(image->pool ? image->pool : spec->pool ? spec->pool : VS_DEFAULT_POOL);
+    facts->base_pool = g_strdup(image->pool  ? image->pool
+                                : spec->pool ? spec->pool
+                                             : VS_DEFAULT_POOL);
     if (image->volume) {
         facts->base_volume = g_strdup(image->volume);
     } else {
@@ -184,9 +192,12 @@ add_steps(VsUpPlan *plan)
     add_step(plan, VS_UP_STEP_START, "start %s", c->name);
 }
 
-VsUpPlan *
-vs_up_plan(const VsSpec *spec, const VsCaps *caps, VsImage *image, const VsGpuInventory *inv,
-           const GError *inv_error, GError **error)
+/* Returns the plan for @spec on the host of @caps (@caps->kvm already decided) from @image
+ * (taken over) and the GPU inventory @inv (NULL with @inv_error when it could not be read), or
+ * NULL with @error set. Fresh MAC and UUID; a free 127.0.0.1 port as the candidate. */
+static VsUpPlan *
+make_plan(const VsSpec *spec, const VsCaps *caps, VsImage *image, const VsGpuInventory *inv,
+          const GError *inv_error, GError **error)
 {
     g_autoptr(VsUpPlan) plan = g_new0(VsUpPlan, 1);
     g_autoptr(VsPlanInputs) facts = NULL;
@@ -204,4 +215,29 @@ vs_up_plan(const VsSpec *spec, const VsCaps *caps, VsImage *image, const VsGpuIn
     plan->remote = caps->remote;
     add_steps(plan);
     return g_steal_pointer(&plan);
+}
+
+VsUpPlan *
+vs_up_prepare(const VsSpec *spec, VsCaps *caps, gboolean reached, const VsUpHost *host,
+              const VsProgress *progress, GError **error)
+{
+    g_autoptr(GError) inv_error = NULL;
+    g_autoptr(VsGpuInventory) inv = NULL;
+    g_autoptr(VsImage) image = NULL;
+
+    /* Before any download: an explicit kvm that cannot work changes nothing at all. */
+    if (!decide_kvm(spec, caps, reached, progress, error))
+        return NULL;
+    if (needs_inventory(spec))
+        inv = vs_gpu_host_inventory(reached && caps->remote, NULL, host->nodedevs, host->data,
+                                    &inv_error);
+    image = spec_image(spec, caps, error);
+    if (!image)
+        return NULL;
+    if (host->fetch && !vs_image_ready(image)) {
+        vs_progress_step(progress, "fetching %s", image->ref);
+        if (!host->fetch(image, progress, error))
+            return NULL;
+    }
+    return make_plan(spec, caps, g_steal_pointer(&image), inv, inv_error, error);
 }

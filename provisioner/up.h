@@ -12,6 +12,7 @@
 #include "provisioner/cli.h"
 #include "provisioner/images/image.h"
 #include "gpu/inventory.h"
+#include "gpu/nodedev.h"
 #include "provisioner/request.h"
 
 typedef struct {
@@ -49,24 +50,22 @@ typedef struct {
 void vs_up_plan_free(VsUpPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsUpPlan, vs_up_plan_free)
 
-/* Decides between the domain types kvm and qemu for @spec's virt-type on the host of @caps
- * (@reached: libvirt answered) and sets @caps->kvm to the decision, saying why through
- * @progress when `auto` falls back to emulation. Errors: a bad value (exit status 2), an
- * explicit kvm that cannot work (1). */
-gboolean vs_up_decide_kvm(const VsSpec *spec, VsCaps *caps, gboolean reached,
-                          const VsProgress *progress, GError **error);
+/* What vs_up_prepare() needs from the libvirt module, which the program does not link. */
+typedef struct {
+    VsNodedevXmlFunc nodedevs; /* a remote host's node devices (called with @data), or NULL */
+    void *data;
+    /* Brings an image into the cache (images/fetch.h); NULL for a dry run: nothing downloads. */
+    gboolean (*fetch)(VsImage *image, const VsProgress *progress, GError **error);
+} VsUpHost;
 
-/* Returns @spec's image, resolved as far as the disk allows (images/image.h): no download. */
-VsImage *vs_up_image(const VsSpec *spec, const VsCaps *caps, GError **error);
-
-/* Returns TRUE when @spec asks for a GPU mode that needs the host's GPU inventory. */
-gboolean vs_up_needs_inventory(const VsSpec *spec);
-
-/* Returns the plan for @spec on the host of @caps (@caps->kvm already decided) from @image
- * (taken over) and the GPU inventory @inv (NULL with @inv_error when it could not be read), or
- * NULL with @error set. Fresh MAC and UUID; a free 127.0.0.1 port as the candidate. */
-VsUpPlan *vs_up_plan(const VsSpec *spec, const VsCaps *caps, VsImage *image,
-                     const VsGpuInventory *inv, const GError *inv_error, GError **error);
+/* The way to every plan, for the dry run from cached facts and for the run through libvirt:
+ * decides the domain type (KVM only where it can run a guest; @caps->kvm is set, and a fallback
+ * to emulation is said through @progress), reads the GPU inventory (sysfs,
+ * or @host's node devices for a remote host), resolves and, with @host->fetch, fetches the image,
+ * and returns the plan: fresh MAC and UUID, a free 127.0.0.1 port as the candidate; or NULL
+ * with @error set (a bad virt-type: exit status 2; an explicit kvm that cannot work: 1). */
+VsUpPlan *vs_up_prepare(const VsSpec *spec, VsCaps *caps, gboolean reached, const VsUpHost *host,
+                        const VsProgress *progress, GError **error);
 
 /* Prints the dry run of @plan: what each step would do, or the domain XML with --print-xml. */
 int vs_up_print_dry_run(VsCli *cli, const VsUpPlan *plan, const VsUpFlags *flags);

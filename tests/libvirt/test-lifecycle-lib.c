@@ -108,7 +108,7 @@ test_lifecycle_on_test_driver(void)
     g_assert_cmpuint(station->ssh_port, ==, 40022);
     g_assert_cmpuint(station->volumes->len, ==, 2);
     g_assert_cmpuint(station->host_keys->len, ==, 1);
-    g_autoptr(GHashTable) used = vs_lifecycle_used_ports(conn, NULL);
+    g_autoptr(GHashTable) used = vs_lifecycle_used_ports(conn, NULL, NULL);
     g_assert_true(g_hash_table_contains(used, GUINT_TO_POINTER(40022)));
     g_assert_cmpuint(g_hash_table_size(used), ==, 1);
 
@@ -225,7 +225,7 @@ test_clone_adopt_delete(void)
     g_assert_cmpstr(reason, ==, "cloned from orig");
 
     /* What the disks use: the copy's own disk and the shared seed. */
-    g_autoptr(GHashTable) users = vs_lifecycle_disk_users(conn, orig);
+    g_autoptr(GHashTable) users = vs_lifecycle_disk_users(conn, orig, NULL);
     g_assert_cmpstr(g_hash_table_lookup(users, "default-pool/orig-clone.qcow2"), ==, "orig-clone");
     g_assert_cmpstr(g_hash_table_lookup(users, "default-pool/orig-seed.iso"), ==, "orig-clone");
     g_assert_null(g_hash_table_lookup(users, "default-pool/orig.qcow2"));

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "tests/bed/bed.h"
+#include "provisioner/base/spec-error.h"
 #include "provisioner/cli.h"
 #include "provisioner/identity.h"
 #include "provisioner/ready.h"
@@ -445,14 +446,14 @@ test_identity_check(void)
     g_assert_no_error(error);
 
     g_assert_false(vs_identity_check(missing, &error));
-    g_assert_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE);
+    g_assert_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID);
     g_autofree char *expect = g_strdup_printf("--identity %s: No such file or directory", missing);
     g_assert_cmpstr(error->message, ==, expect);
     g_assert_cmpint(vs_cli_exit_status(error), ==, 2);
     g_clear_error(&error);
 
     g_assert_false(vs_identity_check(tmp, &error));
-    g_assert_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE);
+    g_assert_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID);
     g_assert_nonnull(strstr(error->message, "not a regular file"));
     g_clear_error(&error);
 
@@ -468,7 +469,7 @@ test_identity_check(void)
     g_assert_true(vs_identity_resolve(NULL, "qemu:///system", "uuid-other", &ids, &error));
     g_assert_null(ids);
     g_assert_false(vs_identity_resolve(missing, "qemu:///system", "uuid-check", &ids, &error));
-    g_assert_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE);
+    g_assert_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID);
     g_assert_null(ids);
 }
 
