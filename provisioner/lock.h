@@ -2,10 +2,11 @@
  *
  * Each lock is an flock(2) on a file under /run/virt-station/ (root) or
  * $XDG_RUNTIME_DIR/virt-station/ (others), held until released or until the process dies, so a
- * killed client never leaves one behind. What they cover is what this machine's virt-station
- * processes do; for a remote libvirt URI the lock is per client machine: two clients of one
- * remote host do not see each other's locks (libvirt's own refusals, such as a name that already
- * exists, still protect them there).
+ * killed client never leaves one behind. Keys carry the connection's own spelling of its URI.
+ * What they cover is what one user's virt-station processes on this machine do: root and other
+ * users keep their locks in different folders and do not see each other's; nor do two client
+ * machines of one remote host. libvirt's own refusals (a name that exists, a volume that exists)
+ * still stand between them, and `delete` keeps any volume another domain or volume uses.
  *
  * The order is fixed: name → base → port → GPU. A process that holds a lock may take only locks
  * of a later kind (or more of the same kind, with keys in ascending order); taking an earlier

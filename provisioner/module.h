@@ -19,7 +19,7 @@ typedef struct {
 /* The table's symbol: defined in the module, and in the tests, which link its code directly. */
 extern const VsModuleTable vs_module_table;
 
-/* The module's half of `up`, in its table (up-create.c). */
+/* The module's half of `up`, in its table (cmd-up-libvirt.c). */
 int vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags);
 
 /* Returns the libvirt module's table, loading the module on first use, or NULL with @error set. */

@@ -19,9 +19,10 @@
 # 10 s. A device QEMU's user cannot open is first set as Debian's udev rule would (root:kvm,
 # 0660) and a running libvirtd restarted; the probe then decides. The decision is kept while
 # the boot and the device's owner and mode stay the same.
-# VS_TESTBED_KVM=absent|denied|broken|works replaces what the probe would observe: the decision
-# is then made and printed, nothing on the host is changed (the fixes are printed as "would"),
-# and nothing is kept. The unit suite drives every branch with it.
+# VS_TESTBED_KVM=absent|denied|broken|works replaces what the probe would observe (and, for
+# denied, VS_TESTBED_KVM_AFTER_FIX=denied|broken|works what it observes after the fix): the
+# decision is then made and printed, nothing on the host is changed (the fix is printed as
+# "would"), and nothing is kept. The unit suite drives every branch with them.
 set -euo pipefail
 
 daemons_only=0
@@ -88,15 +89,21 @@ kvm_observe() {
 # Gives /dev/kvm to group kvm with mode 0660 (Debian's udev rule) and QEMU's user to the group.
 kvm_fix() {
     local user=$1
+    if [ -n "${VS_TESTBED_KVM:-}" ]; then
+        say "would set /dev/kvm to root:kvm 0660 (Debian's udev rule), add $user to group kvm and restart libvirtd"
+        return
+    fi
     getent group kvm >/dev/null || groupadd --system kvm
     id -nG "$user" | tr ' ' '\n' | grep -qx kvm || usermod -a -G kvm "$user"
     chgrp kvm /dev/kvm
     chmod 0660 /dev/kvm
     say "set /dev/kvm to root:kvm 0660 as Debian's udev rule does (QEMU's user $user could not open it)"
+    # No systemd on these machines: a running libvirtd is one the test bed started (below).
     if pgrep -x libvirtd >/dev/null; then
         say "restarting libvirtd so that it sees the device QEMU can now open"
         pkill -x libvirtd || true
         for _ in $(seq 1 40); do pgrep -x libvirtd >/dev/null || break; sleep 0.25; done
+        libvirtd -d
     fi
 }
 
@@ -108,7 +115,7 @@ kvm_key() {
 
 # Sets virt_type (kvm or qemu) and kvm_reason.
 kvm_decide() {
-    local user state override=${VS_TESTBED_KVM:-}
+    local user state override=${VS_TESTBED_KVM:-} after=${VS_TESTBED_KVM_AFTER_FIX:-denied}
     user=$(qemu_user)
     case $override in
     "" | absent | denied | broken | works) ;;
@@ -122,11 +129,11 @@ kvm_decide() {
         state=$kvm_state
     fi
     if [ "$state" = denied ]; then
+        kvm_fix "$user"
         if [ -n "$override" ]; then
-            say "would set /dev/kvm to root:kvm 0660 (Debian's udev rule), add $user to group kvm and restart libvirtd"
-            state=unprobed
+            # What the probe finds after the fix: VS_TESTBED_KVM_AFTER_FIX (default: denied).
+            state=$after
         else
-            kvm_fix "$user"
             kvm_observe "$user"
             state=$kvm_state
         fi
@@ -135,8 +142,8 @@ kvm_decide() {
     works) virt_type=kvm; kvm_reason="a KVM guest ran as $user" ;;
     absent) virt_type=qemu; kvm_reason="/dev/kvm does not exist" ;;
     denied) virt_type=qemu; kvm_reason="$user still cannot open /dev/kvm" ;;
-    unprobed) virt_type=qemu; kvm_reason="the probe after that fix decides (not run under VS_TESTBED_KVM)" ;;
     broken) virt_type=qemu; kvm_reason="/dev/kvm opens for $user but a KVM guest did not run: ${probe_detail:-no output}" ;;
+    *) say "VS_TESTBED_KVM_AFTER_FIX must be denied, broken or works, not '$state'"; exit 2 ;;
     esac
 }
 

@@ -177,7 +177,8 @@ test_delete_keep_disk(void)
 }
 
 /* A copy of a workstation as virt-clone makes it: a new name, UUID, MAC and disk, the seed
- * shared, the metadata copied verbatim. */
+ * shared, the metadata copied verbatim. One scenario, step after step on the same domains:
+ * longer than a function should be, because splitting it would only pass its state around. */
 static void
 test_clone_adopt_delete(void)
 {

@@ -210,6 +210,9 @@ attr_after(const char *xml, const char *after, const char *attr)
     return g_strndup(v, strcspn(v, "\""));
 }
 
+/* The clone sequence of issue "first run on real hosts": one scenario, step after step on the
+ * same domains and volumes (copy, refusals, the original starts, adopt, delete); longer than a
+ * function should be, because splitting it would only pass its state around. */
 static void
 test_clone_adopt_delete(void)
 {

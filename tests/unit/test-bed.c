@@ -50,12 +50,14 @@ static void
 test_kvm_decision_branches(void)
 {
     static const struct {
-        const char *state, *virt_type, *reason;
+        const char *state, *after_fix, *virt_type, *reason;
     } cases[] = {
-        {"absent", "qemu", "guests run with --virt-type qemu: /dev/kvm does not exist"},
-        {"denied", "qemu", "guests run with --virt-type qemu: the probe after that fix decides"},
-        {"broken", "qemu", "guests run with --virt-type qemu: /dev/kvm opens for "},
-        {"works", "kvm", "guests run with --virt-type kvm: a KVM guest ran as "},
+        {"absent", NULL, "qemu", "guests run with --virt-type qemu: /dev/kvm does not exist"},
+        {"denied", NULL, "qemu", " still cannot open /dev/kvm"},
+        {"denied", "broken", "qemu", "guests run with --virt-type qemu: /dev/kvm opens for "},
+        {"denied", "works", "kvm", "guests run with --virt-type kvm: a KVM guest ran as "},
+        {"broken", NULL, "qemu", "guests run with --virt-type qemu: /dev/kvm opens for "},
+        {"works", NULL, "kvm", "guests run with --virt-type kvm: a KVM guest ran as "},
     };
     g_autofree char *script =
         g_build_filename(g_getenv("VS_SOURCE_DIR"), "tests", "bed", "ensure-bed.sh", NULL);
@@ -64,12 +66,15 @@ test_kvm_decision_branches(void)
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *env_kvm = g_strdup_printf("VS_TESTBED_KVM=%s", cases[i].state);
         g_autofree char *env_cache = g_strdup_printf("VS_TESTBED_CACHE=%s", cache);
-        const char *argv[] = {"env", env_kvm, env_cache, script, "--kvm", NULL};
+        g_autofree char *env_after = g_strdup_printf(
+            "VS_TESTBED_KVM_AFTER_FIX=%s", cases[i].after_fix ? cases[i].after_fix : "denied");
+        const char *argv[] = {"env", env_kvm, env_after, env_cache, script, "--kvm", NULL};
         g_auto(VsBedRun) r = vs_bed_run(argv);
         g_assert_cmpint(r.status, ==, 0);
         g_assert_cmpstr(g_strstrip(r.out), ==, cases[i].virt_type);
         if (!strstr(r.err, cases[i].reason))
-            g_error("%s: '%s' does not say '%s'", cases[i].state, r.err, cases[i].reason);
+            g_error("%s/%s: '%s' does not say '%s'", cases[i].state,
+                    cases[i].after_fix ? cases[i].after_fix : "-", r.err, cases[i].reason);
         g_assert_cmpint(strstr(r.err, "would set /dev/kvm to root:kvm 0660") != NULL, ==,
                         g_str_equal(cases[i].state, "denied"));
         g_assert_null(strstr(r.err, "restarting libvirtd"));

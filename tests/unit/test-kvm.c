@@ -196,7 +196,8 @@ test_qemu_conf_user(void)
 }
 
 /* A fake root whose dev/kvm is a regular file of mode 0600: QEMU's user cannot open it, and the
- * test guest cannot run on it (it is no KVM device), whoever runs this test. */
+ * test guest cannot run on it (it is no KVM device). This process can open it, so the test
+ * guest is tried (and fails): the flags fallback is the next test's. */
 static void
 test_read_fake_root(void)
 {
@@ -232,6 +233,39 @@ test_read_fake_root(void)
     g_rmdir(root);
 }
 
+/* A device this process cannot open (here: a folder, which no one opens read-write, root
+ * included): the CPU's flags in @root/proc/cpuinfo stand in for the test guest. */
+static void
+test_read_cpuinfo_fallback(void)
+{
+    g_autofree char *root = g_dir_make_tmp("vs-kvm-XXXXXX", NULL);
+    g_autofree char *kvm = g_build_filename(root, "dev", "kvm", NULL);
+    g_autofree char *proc = g_build_filename(root, "proc", NULL);
+    g_autofree char *cpuinfo = g_build_filename(proc, "cpuinfo", NULL);
+    g_autoptr(VsKvmHost) with_vmx = NULL, without = NULL;
+
+    g_assert_cmpint(g_mkdir_with_parents(kvm, 0755), ==, 0);
+    g_assert_cmpint(g_mkdir(proc, 0755), ==, 0);
+    g_assert_true(
+        g_file_set_contents(cpuinfo, "processor\t: 0\nflags\t\t: fpu vmx lm\n", -1, NULL));
+    with_vmx = vs_kvm_host_read(root, FALSE);
+    g_assert_true(with_vmx->present);
+    g_assert_true(with_vmx->cpu_ok);
+    g_assert_null(with_vmx->cpu_detail);
+
+    g_assert_true(g_file_set_contents(cpuinfo, "processor\t: 0\nflags\t\t: fpu lm\n", -1, NULL));
+    without = vs_kvm_host_read(root, FALSE);
+    g_assert_false(without->cpu_ok);
+    g_assert_cmpstr(without->cpu_detail, ==, "the CPU shows no vmx or svm flag in /proc/cpuinfo");
+
+    g_remove(cpuinfo);
+    g_rmdir(proc);
+    g_rmdir(kvm);
+    g_autofree char *dev = g_path_get_dirname(kvm);
+    g_rmdir(dev);
+    g_rmdir(root);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -245,5 +279,6 @@ main(int argc, char **argv)
     g_test_add_func("/kvm/cpuinfo", test_cpuinfo);
     g_test_add_func("/kvm/qemu-conf-user", test_qemu_conf_user);
     g_test_add_func("/kvm/read-fake-root", test_read_fake_root);
+    g_test_add_func("/kvm/read-cpuinfo-fallback", test_read_cpuinfo_fallback);
     return g_test_run();
 }
