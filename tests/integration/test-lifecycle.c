@@ -85,6 +85,8 @@ serve_image(Bed *bed, VsBedHttp *http, const char *image_sum)
     g_assert_true(g_file_set_contents(catalog, yaml, -1, NULL));
 }
 
+/* The whole lifecycle on one booted guest (a TCG boot costs about a minute): longer than a
+ * function should be, because each step needs the state the ones before left. */
 static void
 test_lifecycle(void)
 {

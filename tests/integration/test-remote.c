@@ -27,6 +27,8 @@ ignore_error(void *opaque, virErrorPtr err)
 {
 }
 
+/* One scenario on one booted guest (a local sshd as the "remote" host, up, exec, list, delete):
+ * longer than a function should be, because each step needs what the ones before made. */
 static void
 test_remote_up_exec_delete(void)
 {

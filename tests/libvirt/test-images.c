@@ -142,6 +142,8 @@ catalog_entry(GString *yaml, const char *alias, const char *format, const char *
 
 static char *good_sum, *cut_sum, *raw_sum, *url_sum, *local_sum, *slow_sum, *slow2_sum;
 
+/* Makes every file, key, list and server the image tests share, once: a list of similar
+ * preparations, longer than a function should be but read top to bottom. */
 static void
 bed_setup(void)
 {
