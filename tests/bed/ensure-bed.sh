@@ -34,6 +34,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${VS_TESTBED_CACHE:-/var/cache/virt-station-testbed}
 
 # --- KVM ---
+# VS_TESTBED_KVM_DEVICE replaces /dev/kvm for the checks and the fix (a test makes a device node
+# of its own there; QEMU itself always opens /dev/kvm).
+kvm_dev=${VS_TESTBED_KVM_DEVICE:-/dev/kvm}
 say() { printf 'ensure-bed: %s\n' "$*" >&2; }
 
 qemu_user() {
@@ -61,11 +64,11 @@ kvm_state=""
 probe_detail=""
 kvm_observe() {
     local user=$1 dir out
-    if [ ! -e /dev/kvm ]; then
+    if [ ! -e "$kvm_dev" ]; then
         kvm_state=absent
         return
     fi
-    if ! runuser -u "$user" -- sh -c ': 3<>/dev/kvm' 2>/dev/null; then
+    if ! runuser -u "$user" -- sh -c ': 3<>"$1"' sh "$kvm_dev" 2>/dev/null; then
         kvm_state=denied
         return
     fi
@@ -95,21 +98,22 @@ kvm_fix() {
     fi
     getent group kvm >/dev/null || groupadd --system kvm
     id -nG "$user" | tr ' ' '\n' | grep -qx kvm || usermod -a -G kvm "$user"
-    chgrp kvm /dev/kvm
-    chmod 0660 /dev/kvm
-    say "set /dev/kvm to root:kvm 0660 as Debian's udev rule does (QEMU's user $user could not open it)"
+    chgrp kvm "$kvm_dev"
+    chmod 0660 "$kvm_dev"
+    say "set $kvm_dev to root:kvm 0660 as Debian's udev rule does (QEMU's user $user could not open it)"
     # No systemd on these machines: a running libvirtd is one the test bed started (below).
     if pgrep -x libvirtd >/dev/null; then
         say "restarting libvirtd so that it sees the device QEMU can now open"
         pkill -x libvirtd || true
         for _ in $(seq 1 40); do pgrep -x libvirtd >/dev/null || break; sleep 0.25; done
-        libvirtd -d
+        # Not with the decision's lock (fd 8): the daemon would hold it for ever.
+        libvirtd -d 8>&-
     fi
 }
 
 kvm_key() {
     local dev=absent
-    [ -e /dev/kvm ] && dev=$(stat -c '%a:%u:%g' /dev/kvm)
+    [ -e "$kvm_dev" ] && dev=$(stat -c '%a:%u:%g' "$kvm_dev")
     echo "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null):$dev"
 }
 
@@ -185,8 +189,9 @@ fi
 # libvirt's daemons. virtlogd is needed to start any domain.
 pgrep -x virtlogd >/dev/null || virtlogd -d
 if ! virsh -c qemu:///system version >/dev/null 2>&1; then
-    pgrep -x libvirtd >/dev/null || libvirtd -d
+    # (Re)start libvirtd whenever none runs: one that was still shutting down may be gone now.
     for _ in $(seq 1 60); do
+        pgrep -x libvirtd >/dev/null || libvirtd -d
         virsh -c qemu:///system version >/dev/null 2>&1 && break
         sleep 0.5
     done
