@@ -108,33 +108,22 @@ vs_inspect_disks(const char *xml, GError **error)
     return out;
 }
 
-char *
-vs_inspect_mac(const char *xml)
+/* Returns the first group of @pattern in the first <qemu:commandline> argument it matches in
+ * @doc, or NULL. */
+static char *
+qemu_arg_match(xmlXPathContext *ctxt, xmlDoc *doc, const char *pattern)
 {
-    g_autoptr(xmlDoc) doc = parse(xml);
-    g_autoptr(xmlXPathContext) ctxt = NULL;
+    g_autoptr(GRegex) re = g_regex_new(pattern, 0, 0, NULL);
     g_autoptr(xmlXPathObject) args = NULL;
-    g_autoptr(GRegex) re = NULL;
-    g_autofree char *mac = NULL;
 
-    if (!doc)
-        return NULL;
-    ctxt = xmlXPathNewContext(doc);
-    xmlXPathRegisterNs(ctxt, BAD_CAST "qemu", BAD_CAST VS_QEMU_NS);
-    mac = sub_prop(ctxt, xmlDocGetRootElement(doc), "/domain/devices/interface/mac", "address");
-    if (mac)
-        return g_ascii_strdown(mac, -1);
-    re = g_regex_new("^virtio-net-pci,.*\\bmac=([0-9A-Fa-f:]{17})(,|$)", 0, 0, NULL);
     ctxt->node = xmlDocGetRootElement(doc);
     args = xmlXPathEvalExpression(BAD_CAST "/domain/qemu:commandline/qemu:arg", ctxt);
     for (int i = 0; args && args->nodesetval && i < args->nodesetval->nodeNr; i++) {
         xmlChar *value = xmlGetProp(args->nodesetval->nodeTab[i], BAD_CAST "value");
         g_autoptr(GMatchInfo) m = NULL;
         char *found = NULL;
-        if (value && g_regex_match(re, (const char *)value, 0, &m)) {
-            g_autofree char *raw = g_match_info_fetch(m, 1);
-            found = g_ascii_strdown(raw, -1);
-        }
+        if (value && g_regex_match(re, (const char *)value, 0, &m))
+            found = g_match_info_fetch(m, 1);
         xmlFree(value);
         if (found)
             return found;
@@ -142,14 +131,30 @@ vs_inspect_mac(const char *xml)
     return NULL;
 }
 
+char *
+vs_inspect_mac(const char *xml)
+{
+    g_autoptr(xmlDoc) doc = parse(xml);
+    g_autoptr(xmlXPathContext) ctxt = NULL;
+    g_autofree char *mac = NULL;
+
+    if (!doc)
+        return NULL;
+    ctxt = xmlXPathNewContext(doc);
+    xmlXPathRegisterNs(ctxt, BAD_CAST "qemu", BAD_CAST VS_QEMU_NS);
+    mac = sub_prop(ctxt, xmlDocGetRootElement(doc), "/domain/devices/interface/mac", "address");
+    if (!mac)
+        mac = qemu_arg_match(ctxt, doc, "^virtio-net-pci,.*\\bmac=([0-9A-Fa-f:]{17})(,|$)");
+    return mac ? g_ascii_strdown(mac, -1) : NULL;
+}
+
 guint
 vs_inspect_port(const char *xml)
 {
     g_autoptr(xmlDoc) doc = parse(xml);
     g_autoptr(xmlXPathContext) ctxt = NULL;
-    g_autoptr(xmlXPathObject) args = NULL;
-    g_autoptr(GRegex) re = NULL;
     g_autofree char *start = NULL;
+    guint64 port;
 
     if (!doc)
         return 0;
@@ -158,22 +163,8 @@ vs_inspect_port(const char *xml)
     start =
         sub_prop(ctxt, xmlDocGetRootElement(doc),
                  "/domain/devices/interface[@type='user']/portForward/range[@to='22']", "start");
-    if (start)
-        return (guint)g_ascii_strtoull(start, NULL, 10);
-    re = g_regex_new("hostfwd=tcp:127\\.0\\.0\\.1:([0-9]{1,5})-:22(,|$)", 0, 0, NULL);
-    ctxt->node = xmlDocGetRootElement(doc);
-    args = xmlXPathEvalExpression(BAD_CAST "/domain/qemu:commandline/qemu:arg", ctxt);
-    for (int i = 0; args && args->nodesetval && i < args->nodesetval->nodeNr; i++) {
-        xmlChar *value = xmlGetProp(args->nodesetval->nodeTab[i], BAD_CAST "value");
-        g_autoptr(GMatchInfo) m = NULL;
-        guint port = 0;
-        if (value && g_regex_match(re, (const char *)value, 0, &m)) {
-            g_autofree char *digits = g_match_info_fetch(m, 1);
-            port = (guint)g_ascii_strtoull(digits, NULL, 10);
-        }
-        xmlFree(value);
-        if (port > 0 && port < 65536)
-            return port;
-    }
-    return 0;
+    if (!start)
+        start = qemu_arg_match(ctxt, doc, "hostfwd=tcp:127\\.0\\.0\\.1:([0-9]{1,5})-:22(,|$)");
+    port = start ? g_ascii_strtoull(start, NULL, 10) : 0;
+    return port < 65536 ? (guint)port : 0;
 }

@@ -52,7 +52,7 @@ VsMetadata *vs_metadata_parse(const char *xml, GError **error);
  * "cloned from @original_name" when the domain it was written for is known by that name, else
  * "copied from another workstation (UUID ...)". */
 char *vs_metadata_clone_reason(const VsMetadata *station, const char *uuid,
-                              const char *original_name);
+                               const char *original_name);
 
 /* Returns the <station> element @xml (as virDomainGetMetadata gives it) rewritten for the domain
  * that now carries it: @uuid recorded, the owned volumes replaced by @volumes (VsOwnedVolume),
@@ -60,7 +60,7 @@ char *vs_metadata_clone_reason(const VsMetadata *station, const char *uuid,
  * everything else (image, GPU, user, host keys) is kept as it is. NULL with @error set when
  * @xml is not virt-station metadata. */
 char *vs_metadata_rewrite(const char *xml, const char *uuid, GPtrArray *volumes, const char *mac,
-                         guint port, GError **error);
+                          guint port, GError **error);
 
 /* Returns a new owned volume record. */
 VsOwnedVolume *vs_owned_volume_new(const char *role, const char *pool, const char *name);

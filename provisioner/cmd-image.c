@@ -232,33 +232,34 @@ prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
     g_auto(VsTarget) t = {0};
     g_autoptr(GPtrArray) entries = vs_cache_list(&error);
     g_autofree char *pool = pool_name(pool_opt, &error);
+    g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) locks = NULL;
+    g_autoptr(GHashTable) backing = NULL;
+    g_autoptr(GHashTable) users = NULL;
+    g_autofree char *host = NULL;
 
     if (!entries || !pool || !vs_target_connect(cli, &t, &error))
+        return vs_cli_fail(cli, "image", error);
+    /* Under the bases' locks no `up` is between importing one and holding it with an overlay:
+     * what uses them is read once, after the locks. */
+    host = vs_target_host_uri(t.conn, t.uri);
+    for (guint i = 0; i < entries->len; i++)
+        g_ptr_array_add(
+            keys, vs_lock_key_base(host, pool, ((const VsCacheEntry *)entries->pdata[i])->name));
+    locks = vs_lock_take_all(VS_LOCK_BASE, keys, &error);
+    if (!locks)
+        return vs_cli_fail(cli, "image", error);
+    backing = vs_storage_backing_paths(t.conn, &error);
+    users = backing ? vs_lifecycle_disk_users(t.conn, NULL, &error) : NULL;
+    if (!users)
         return vs_cli_fail(cli, "image", error);
     for (guint i = 0; i < entries->len; i++) {
         const VsCacheEntry *e = entries->pdata[i];
         g_autoptr(GError) lookup_error = NULL;
-        g_autofree char *host = vs_target_host_uri(t.conn, t.uri);
-        g_autofree char *key = vs_lock_key_base(host, pool, e->name);
-        /* Under the base lock no `up` is between importing this base and holding it with an
-         * overlay: what uses it is read again now. */
-        g_autoptr(VsLock) lock = vs_lock_take(VS_LOCK_BASE, key, TRUE, &error);
-        g_autoptr(GHashTable) backing = lock ? vs_storage_backing_paths(t.conn, &error) : NULL;
-        g_autoptr(GHashTable) users = NULL;
-        g_autoptr(virStorageVol) vol = NULL;
-        g_autofree char *path = NULL;
-        const char *user;
+        g_autoptr(virStorageVol) vol = vs_storage_volume(t.conn, pool, e->name, &lookup_error);
+        const char *user = vol ? vs_lifecycle_volume_user(users, vol) : NULL;
 
-        if (!backing)
-            return vs_cli_fail(cli, "image", error);
-        users = vs_lifecycle_disk_users(t.conn, NULL, &error);
-        if (!users)
-            return vs_cli_fail(cli, "image", error);
-        vol = vs_storage_volume(t.conn, pool, e->name, &lookup_error);
-        path = vol ? virStorageVolGetPath(vol) : NULL;
-        user = vol ? vs_lifecycle_volume_user(users, vol) : NULL;
-
-        if (path && g_hash_table_contains(backing, path)) {
+        if (vol && vs_storage_volume_is_backing(backing, vol)) {
             vs_cli_progress(cli, "kept %s: volume %s/%s is the backing file of a volume", e->name,
                             pool, e->name);
             continue;

@@ -11,7 +11,7 @@
 typedef struct {
     virDomainPtr dom;
     VsMetadata *station; /* NULL: foreign */
-    char *reason;       /* why a foreign domain carrying virt-station metadata is not ours */
+    char *reason;        /* why a foreign domain carrying virt-station metadata is not ours */
 } Entry;
 
 /* Returns why @dom, which carries virt-station metadata written for another domain, is not a

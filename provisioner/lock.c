@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -109,6 +110,27 @@ vs_lock_take(VsLockKind kind, const char *key, gboolean wait, GError **error)
     g_ptr_array_add(held, lock);
     g_mutex_unlock(&held_mutex);
     return lock;
+}
+
+static int
+compare_keys(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+GPtrArray *
+vs_lock_take_all(VsLockKind kind, GPtrArray *keys, GError **error)
+{
+    g_autoptr(GPtrArray) locks = g_ptr_array_new_with_free_func((GDestroyNotify)vs_lock_release);
+
+    g_ptr_array_sort(keys, compare_keys);
+    for (guint i = 0; i < keys->len; i++) {
+        VsLock *lock = vs_lock_take(kind, keys->pdata[i], TRUE, error);
+        if (!lock)
+            return NULL;
+        g_ptr_array_add(locks, lock);
+    }
+    return g_steal_pointer(&locks);
 }
 
 void

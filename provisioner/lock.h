@@ -41,6 +41,11 @@ typedef struct VsLock VsLock;
  * Aborts when the order above would be broken. */
 VsLock *vs_lock_take(VsLockKind kind, const char *key, gboolean wait, GError **error);
 
+/* Returns the locks of @kind for every key in @keys (sorted here, so that they are taken in
+ * ascending order), as a GPtrArray that releases them when freed; NULL with @error set, holding
+ * none, when one cannot be taken. */
+GPtrArray *vs_lock_take_all(VsLockKind kind, GPtrArray *keys, GError **error);
+
 /* Releases @lock (NULL is allowed). */
 void vs_lock_release(VsLock *lock);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsLock, vs_lock_release)

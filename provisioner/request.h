@@ -6,13 +6,13 @@
 #include "provisioner/spec.h"
 
 typedef struct {
-    gboolean kvm;          /* the domain type kvm (vs_up_decide_kvm decided it) */
-    VsArch arch;           /* the host's architecture: the default for the guest */
-    gboolean passt;        /* the connected libvirt accepts passt with <portForward> */
-    gboolean session;      /* qemu:///session (else a system instance) */
+    gboolean kvm;                  /* the domain type kvm (vs_up_decide_kvm decided it) */
+    VsArch arch;                   /* the host's architecture: the default for the guest */
+    gboolean passt;                /* the connected libvirt accepts passt with <portForward> */
+    gboolean session;              /* qemu:///session (else a system instance) */
     unsigned long libvirt_version; /* the connected libvirt's, 9001000 for 9.1.0; 0 unknown */
-    char *console_log_dir; /* where serial console logs go on the libvirt host */
-    char *image_alias;     /* the alias or file name the base image came from */
+    char *console_log_dir;         /* where serial console logs go on the libvirt host */
+    char *image_alias;             /* the alias or file name the base image came from */
     char *base_pool;
     char *base_volume;    /* the base image's volume, named after its content */
     char *os_id;          /* libosinfo id of the image's OS, or NULL */

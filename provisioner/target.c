@@ -30,12 +30,6 @@ vs_target_host_uri(virConnectPtr conn, const char *given)
     return ret;
 }
 
-static int
-compare_keys(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 gboolean
 vs_target_lock(VsTarget *t, gboolean volumes, GError **error)
 {
@@ -58,15 +52,8 @@ vs_target_lock(VsTarget *t, gboolean volumes, GError **error)
         const VsOwnedVolume *v = t->station->volumes->pdata[i];
         g_ptr_array_add(keys, vs_lock_key_base(uri, v->pool, v->name));
     }
-    g_ptr_array_sort(keys, compare_keys);
-    t->base_locks = g_ptr_array_new_with_free_func((GDestroyNotify)vs_lock_release);
-    for (guint i = 0; i < keys->len; i++) {
-        VsLock *lock = vs_lock_take(VS_LOCK_BASE, keys->pdata[i], TRUE, error);
-        if (!lock)
-            return FALSE;
-        g_ptr_array_add(t->base_locks, lock);
-    }
-    return TRUE;
+    t->base_locks = vs_lock_take_all(VS_LOCK_BASE, keys, error);
+    return t->base_locks != NULL;
 }
 
 gboolean

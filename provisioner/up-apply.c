@@ -261,7 +261,8 @@ confirm_port(Apply *a, GError **error)
     VsDomainConfig *c = a->plan->config;
     guint16 port;
 
-    if (!a->plan->port_candidate)
+    /* User networking: the port in the plan is a candidate, confirmed under the lock. */
+    if (c->net_mode != VS_NET_USER)
         return TRUE;
     a->port_lock = vs_lock_take(VS_LOCK_PORT, NULL, TRUE, error);
     if (!a->port_lock)

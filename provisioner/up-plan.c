@@ -211,7 +211,6 @@ make_plan(const VsSpec *spec, const VsCaps *caps, VsImage *image, const VsGpuInv
     if (!plan->config)
         return NULL;
     plan->disk_bytes = spec->disk_bytes ? spec->disk_bytes : DEFAULT_DISK_BYTES;
-    plan->port_candidate = plan->config->net_mode == VS_NET_USER;
     plan->remote = caps->remote;
     add_steps(plan);
     return g_steal_pointer(&plan);

@@ -39,12 +39,11 @@ typedef struct {
 } VsUpStep;
 
 typedef struct {
-    VsDomainConfig *config;  /* complete; the port is a candidate when port_candidate */
-    VsImage *image;          /* the base image; its path is known once fetched */
-    guint64 disk_bytes;      /* the overlay's virtual size */
-    gboolean port_candidate; /* user networking: the apply confirms the port under its lock */
-    gboolean remote;         /* the libvirt host is another machine */
-    GPtrArray *steps;        /* VsUpStep, in the order they run */
+    VsDomainConfig *config; /* complete; with user networking its port is a candidate */
+    VsImage *image;         /* the base image; its path is known once fetched */
+    guint64 disk_bytes;     /* the overlay's virtual size */
+    gboolean remote;        /* the libvirt host is another machine */
+    GPtrArray *steps;       /* VsUpStep, in the order they run */
 } VsUpPlan;
 
 void vs_up_plan_free(VsUpPlan *plan);

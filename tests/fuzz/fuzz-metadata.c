@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         g_free(vs_metadata_known_hosts(station, "vs-fuzz"));
         /* adopt's rewrite of whatever parsed. */
         g_free(vs_metadata_rewrite(text, "0b5e3c2a-7f1d-4e8a-9c6b-000000000001", volumes,
-                                  "52:54:00:00:00:01", 40022, NULL));
+                                   "52:54:00:00:00:01", 40022, NULL));
     }
     return 0;
 }

@@ -9,7 +9,7 @@
 #include "domains/watch.h"
 
 #define DOMAIN_XML                                                                                 \
-    "<domain type='test'><name>%s</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"            \
+    "<domain type='test'><name>%s</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"              \
     "<os><type arch='x86_64'>hvm</type></os></domain>"
 
 /* Returns a running domain @name on @conn: persistent, or transient when @transient. */

@@ -34,6 +34,24 @@ test_order_kept(void)
     g_assert_nonnull(again);
 }
 
+/* Several locks of one kind given in any order are taken in ascending order: no abort. */
+static void
+test_take_all_sorts(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) locks = NULL;
+
+    g_ptr_array_add(keys, g_strdup("pool/c"));
+    g_ptr_array_add(keys, g_strdup("pool/a"));
+    g_ptr_array_add(keys, g_strdup("pool/b"));
+    locks = vs_lock_take_all(VS_LOCK_BASE, keys, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(locks->len, ==, 3);
+    g_assert_cmpstr(keys->pdata[0], ==, "pool/a");
+    g_assert_cmpstr(keys->pdata[2], ==, "pool/c");
+}
+
 static void
 test_order_broken_aborts(void)
 {
@@ -123,6 +141,7 @@ main(int argc, char **argv)
     g_setenv("VIRT_STATION_LOCK_DIR", dir, TRUE);
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/lock/order-kept", test_order_kept);
+    g_test_add_func("/lock/take-all-sorts", test_take_all_sorts);
     g_test_add_func("/lock/order-broken-aborts", test_order_broken_aborts);
     g_test_add_func("/lock/same-kind-descending-aborts", test_same_kind_descending_aborts);
     g_test_add_func("/lock/excludes-other-processes", test_excludes_other_processes);

@@ -68,8 +68,8 @@ test_rewrite(void)
     g_ptr_array_add(volumes, vs_owned_volume_new("disk", "default", "clone1.qcow2"));
     g_ptr_array_add(volumes, vs_owned_volume_new("seed", "default", "orig1-seed.iso"));
     xml = vs_metadata_rewrite(META_HEAD " uuid=\"0b5e3c2a-7f1d-4e8a-9c6b-000000000001\">" META_BODY,
-                             "0b5e3c2a-7f1d-4e8a-9c6b-000000000002", volumes, "52:54:00:aa:bb:cc",
-                             40100, &error);
+                              "0b5e3c2a-7f1d-4e8a-9c6b-000000000002", volumes, "52:54:00:aa:bb:cc",
+                              40100, &error);
     g_assert_no_error(error);
     g_assert_true(g_str_has_prefix(xml, "<station "));
     s = vs_metadata_parse(xml, &error);
