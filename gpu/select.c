@@ -225,7 +225,8 @@ select_vgpu(const VsGpuInventory *inv, const VsGpuRequest *req, GError **error)
     }
     available = list_available(inv);
     if (req->vgpu_type)
-        fail(error, VS_GPU_ERROR_REFUSED, "vGPU type %s: %s; available: %s", req->vgpu_type,
+        fail(error, exists ? VS_GPU_ERROR_REFUSED : VS_GPU_ERROR_UNKNOWN,
+             "vGPU type %s: %s; available: %s", req->vgpu_type,
              exists ? "no instance is available" : "no device offers it", available->str);
     else
         fail(error, VS_GPU_ERROR_REFUSED, "no vGPU instance is available on this host");
@@ -289,7 +290,7 @@ select_passthrough(const VsGpuInventory *inv, const char *address, GError **erro
         if (strcmp(((VsGpuDevice *)inv->devices->pdata[i])->address, address) == 0)
             dev = inv->devices->pdata[i];
     if (!dev || !vs_gpu_device_is_display(dev))
-        return fail(error, VS_GPU_ERROR_REFUSED, "--gpu passthrough:%s: no GPU at that address",
+        return fail(error, VS_GPU_ERROR_UNKNOWN, "--gpu passthrough:%s: no GPU at that address",
                     address),
                NULL;
     if (dev->iommu_group < 0)
@@ -363,18 +364,43 @@ vs_gpu_select(const VsGpuInventory *inv, const VsGpuRequest *req, unsigned long 
     return plan;
 }
 
+/* Returns why a host reached as @where cannot attach what @plan takes, or NULL when it can. */
+static const char *
+unattachable(const VsGpuPlan *plan, VsGpuWhere where)
+{
+    if (plan->mode != VS_GPU_MODE_VGPU && plan->mode != VS_GPU_MODE_PASSTHROUGH)
+        return NULL;
+    if (where & VS_GPU_WHERE_SESSION)
+        return "a qemu:///session connection cannot attach host devices; use qemu:///system";
+    if ((where & VS_GPU_WHERE_REMOTE) && plan->mode == VS_GPU_MODE_VGPU &&
+        plan->vgpu_kind == VS_VGPU_KIND_VENDOR_VFIO)
+        return "NVIDIA's vendor-specific vGPUs are set through the VF's sysfs files, which only "
+               "a local connection reaches";
+    return NULL;
+}
+
 VsGpuPlan *
 vs_gpu_plan_request(const char *text, guint64 memory_mib, const VsGpuInventory *inv,
-                    const GError *inv_error, unsigned long qemu_version, GError **error)
+                    const GError *inv_error, unsigned long qemu_version, VsGpuWhere where,
+                    GError **error)
 {
     g_auto(VsGpuRequest) req = {0};
     g_autoptr(VsGpuPlan) plan = NULL;
     g_autofree char *would = NULL;
+    const char *why;
 
     if (!vs_gpu_request_parse(text ? text : "auto", memory_mib, &req, error))
         return NULL;
     if (req.mode == VS_GPU_MODE_NONE)
         return vs_gpu_select(NULL, &req, qemu_version, error);
+    if ((req.mode == VS_GPU_MODE_VGPU || req.mode == VS_GPU_MODE_PASSTHROUGH) &&
+        (where & VS_GPU_WHERE_SESSION)) {
+        fail(error, VS_GPU_ERROR_REFUSED,
+             "--gpu %s: a qemu:///session connection cannot attach host devices; connect to "
+             "qemu:///system (as root, or a member of the libvirt group)",
+             text);
+        return NULL;
+    }
     if (!inv) {
         if (req.mode != VS_GPU_MODE_AUTO) {
             fail(error, VS_GPU_ERROR_REFUSED, "--gpu %s: %s", text,
@@ -387,15 +413,12 @@ vs_gpu_plan_request(const char *text, guint64 memory_mib, const VsGpuInventory *
         return g_steal_pointer(&plan);
     }
     plan = vs_gpu_select(inv, &req, qemu_version, error);
-    if (!plan || VS_GPU_CAN_ATTACH ||
-        (plan->mode != VS_GPU_MODE_VGPU && plan->mode != VS_GPU_MODE_PASSTHROUGH))
+    why = plan ? unattachable(plan, where) : NULL;
+    if (!why)
         return g_steal_pointer(&plan);
     would = g_strdup(plan->reasons->pdata[0]);
     if (req.mode != VS_GPU_MODE_AUTO) {
-        fail(error, VS_GPU_ERROR_REFUSED,
-             "--gpu %s: attaching host GPUs (vGPU, passthrough) is not available in this "
-             "version; the plan would be: %s",
-             text, would);
+        fail(error, VS_GPU_ERROR_REFUSED, "--gpu %s: %s; the plan would be: %s", text, why, would);
         return NULL;
     }
     req.no_vgpu = TRUE;
@@ -403,9 +426,6 @@ vs_gpu_plan_request(const char *text, guint64 memory_mib, const VsGpuInventory *
     plan = vs_gpu_select(inv, &req, qemu_version, error);
     if (!plan)
         return NULL;
-    g_ptr_array_insert(plan->reasons, 1,
-                       g_strdup_printf("not chosen, because attaching vGPUs is not available in "
-                                       "this version: %s",
-                                       would));
+    g_ptr_array_insert(plan->reasons, 1, g_strdup_printf("not chosen, because %s: %s", why, would));
     return g_steal_pointer(&plan);
 }

@@ -26,15 +26,20 @@ gboolean vs_gpu_request_parse(const char *text, guint64 memory_mib, VsGpuRequest
 VsGpuPlan *vs_gpu_select(const VsGpuInventory *inv, const VsGpuRequest *req,
                          unsigned long qemu_version, GError **error);
 
-/* Whether this version can attach vGPUs and passed-through GPUs to a workstation (creating the
- * mdev, setting the vendor-specific VF's type, binding functions). Not yet. */
-#define VS_GPU_CAN_ATTACH FALSE
+/* Where the plan is for: what the host's libvirt connection allows. */
+typedef enum {
+    VS_GPU_WHERE_LOCAL = 0,        /* qemu:///system on this machine */
+    VS_GPU_WHERE_REMOTE = 1 << 0,  /* another machine: vendor-specific VFs cannot be set there */
+    VS_GPU_WHERE_SESSION = 1 << 1, /* qemu:///session: no host devices at all */
+} VsGpuWhere;
 
 /* Returns the plan `up --gpu @text` makes and `gpu probe` shows (@text NULL: auto): the selection
- * of vs_gpu_select() under the policy of this version. Modes it cannot attach
- * (VS_GPU_CAN_ATTACH) are left out: auto falls back to what remains and says why in its second
- * reason; an explicit vgpu or passthrough is refused with the plan it would have made. @inv NULL
- * means the host's GPUs are unknown (@inv_error says why): auto plans none, other modes but none
- * are refused. Errors: VS_GPU_ERROR. */
+ * of vs_gpu_select() for a host reached as @where. A session connection cannot attach host
+ * devices, and a remote one cannot set NVIDIA's vendor-specific VFs (their sysfs files are on the
+ * other machine): auto leaves those out and says why in a reason; an explicit vgpu or passthrough
+ * is refused. @inv NULL means the host's GPUs are unknown (@inv_error says why): auto plans none,
+ * other modes but none are refused. The plan names a candidate only: what is taken is chosen
+ * under the GPU lock when the workstation is made (gpu/attach.h). Errors: VS_GPU_ERROR. */
 VsGpuPlan *vs_gpu_plan_request(const char *text, guint64 memory_mib, const VsGpuInventory *inv,
-                               const GError *inv_error, unsigned long qemu_version, GError **error);
+                               const GError *inv_error, unsigned long qemu_version,
+                               VsGpuWhere where, GError **error);

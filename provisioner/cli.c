@@ -125,7 +125,9 @@ vs_cli_exit_status(const GError *error)
     if (error->domain == VS_SPEC_ERROR)
         return VS_EXIT_USAGE;
     if (error->domain == VS_GPU_ERROR)
-        return error->code == VS_GPU_ERROR_INVALID ? VS_EXIT_USAGE : VS_EXIT_ERROR;
+        return error->code == VS_GPU_ERROR_INVALID   ? VS_EXIT_USAGE
+               : error->code == VS_GPU_ERROR_UNKNOWN ? VS_EXIT_REFUSED
+                                                     : VS_EXIT_ERROR;
     if (error->domain == VS_CLOUDINIT_ERROR)
         return error->code == VS_CLOUDINIT_ERROR_USAGE ? VS_EXIT_USAGE : VS_EXIT_ERROR;
     if (error->domain == VS_DOMAINS_ERROR) {

@@ -65,6 +65,7 @@ run_gpu(VsCli *cli, int argc, char **argv)
     g_autofree char *uri = NULL, *jump = NULL;
     unsigned long qemu = 0;
     guint64 bytes = 4096ULL << 20;
+    VsGpuWhere where;
 
     if (!vs_cli_parse(cli, &vs_command_gpu, &o, &argc, &argv, &error))
         return vs_cli_fail(cli, "gpu", error);
@@ -79,6 +80,9 @@ run_gpu(VsCli *cli, int argc, char **argv)
     if (!uri)
         return vs_cli_fail(cli, "gpu", error);
     jump = vs_ssh_jump_from_uri(uri);
+    /* What the connection allows decides the plan as for `up`. */
+    where = (jump ? VS_GPU_WHERE_REMOTE : 0) |
+            (g_str_has_suffix(uri, "/session") ? VS_GPU_WHERE_SESSION : 0);
     if (o.from && strcmp(o.from, "sysfs") != 0 && strcmp(o.from, "libvirt") != 0) {
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
                     "gpu probe: --from is sysfs or libvirt, not '%s'", o.from);
@@ -102,7 +106,7 @@ run_gpu(VsCli *cli, int argc, char **argv)
     for (guint i = 0; i < inv->warnings->len; i++)
         vs_cli_warn("%s", (char *)inv->warnings->pdata[i]);
     /* Exactly the plan `up --gpu auto` makes. */
-    plan = vs_gpu_plan_request("auto", bytes >> 20, inv, NULL, qemu, &error);
+    plan = vs_gpu_plan_request("auto", bytes >> 20, inv, NULL, qemu, where, &error);
     if (!plan)
         return vs_cli_fail(cli, "gpu", error);
     if (cli->json) {

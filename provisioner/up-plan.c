@@ -121,10 +121,15 @@ plan_inputs(const VsSpec *spec, const VsCaps *caps, const VsImage *image, const 
     facts->ssh_port = vs_ports_free_loopback(error);
     if (!facts->ssh_port)
         return NULL;
-    facts->gpu = vs_gpu_plan_request(spec->gpu, spec->gpu_memory_bytes >> 20, inv, inv_error,
-                                     caps->qemu_version, error);
+    facts->gpu = vs_gpu_plan_request(
+        spec->gpu, spec->gpu_memory_bytes >> 20, inv, inv_error, caps->qemu_version,
+        (caps->remote ? VS_GPU_WHERE_REMOTE : 0) | (caps->session ? VS_GPU_WHERE_SESSION : 0),
+        error);
     if (!facts->gpu)
         return NULL;
+    /* A candidate, as the port is: the apply chooses under the GPU lock (gpu/attach.h). */
+    if (facts->gpu->mode == VS_GPU_MODE_VGPU && facts->gpu->vgpu_kind == VS_VGPU_KIND_MDEV)
+        facts->gpu->mdev_uuid = g_uuid_string_random();
     facts->image_alias =
         image->kind == VS_IMAGE_FILE ? g_path_get_basename(image->ref) : g_strdup(image->ref);
     facts->base_pool = g_strdup(image->pool  ? image->pool

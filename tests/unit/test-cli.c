@@ -256,8 +256,9 @@ test_up_uses_config_file(void)
     g_rmdir(home);
 }
 
-/* --gpu in a dry run, on fake sysfs hosts: auto picks virgl on a Mesa render node, skips a vGPU
- * it cannot attach yet (and says so), and explicit vGPU or passthrough is refused clearly. */
+/* --gpu in a dry run, on fake sysfs hosts: auto picks virgl on a Mesa render node and a vGPU
+ * where one is free (the same plan `gpu probe` shows), explicit vGPU and passthrough plan the
+ * device, and what a connection cannot attach is refused clearly. */
 static void
 test_up_gpu_selection(void)
 {
@@ -270,12 +271,18 @@ test_up_gpu_selection(void)
     g_auto(VsBedRun) virgl =
         run("up", "ws1", "--image", image, "--dry-run", "--print-xml", "-c", UNREACHABLE, NULL);
     g_setenv("VIRT_STATION_SYSFS_ROOT", t4, TRUE);
-    g_auto(VsBedRun) skipped =
+    g_auto(VsBedRun) autovgpu =
         run("up", "ws1", "--image", image, "--dry-run", "--print-xml", "-c", UNREACHABLE, NULL);
-    g_auto(VsBedRun) vgpu = run("up", "ws1", "--image", image, "--dry-run", "--gpu",
+    g_auto(VsBedRun) vgpu = run("up", "ws1", "--image", image, "--dry-run", "--print-xml", "--gpu",
                                 "vgpu:GRID T4-2Q", "-c", UNREACHABLE, NULL);
-    g_auto(VsBedRun) pass = run("up", "ws1", "--image", image, "--dry-run", "--gpu",
+    g_auto(VsBedRun) unknown = run("up", "ws1", "--image", image, "--dry-run", "--gpu",
+                                   "vgpu:nvidia-999", "-c", UNREACHABLE, NULL);
+    g_auto(VsBedRun) pass = run("up", "ws1", "--image", image, "--dry-run", "--print-xml", "--gpu",
                                 "passthrough:0000:3b:00.0", "-c", UNREACHABLE, NULL);
+    g_auto(VsBedRun) nowhere = run("up", "ws1", "--image", image, "--dry-run", "--gpu",
+                                   "passthrough:0000:3b:00.7", "-c", UNREACHABLE, NULL);
+    g_auto(VsBedRun) session = run("up", "ws1", "--image", image, "--dry-run", "--gpu", "vgpu",
+                                   "-c", "qemu:///session", NULL);
     g_auto(VsBedRun) bogus =
         run("up", "ws1", "--image", image, "--dry-run", "--gpu", "fast", "-c", UNREACHABLE, NULL);
     g_auto(VsBedRun) probe = run("gpu", "probe", "--json", "-c", UNREACHABLE, NULL);
@@ -284,9 +291,10 @@ test_up_gpu_selection(void)
     /* `gpu probe` shows exactly the plan `up` makes, on a host with a free vGPU: the same mode
      * and the same reasons, in the same order. */
     g_assert_cmpint(probe.status, ==, 0);
-    g_assert_nonnull(strstr(probe.out, "\"plan\":{\"mode\":\"none\",\"device\":null,"));
+    g_assert_nonnull(strstr(probe.out, "\"plan\":{\"mode\":\"vgpu\",\"device\":\"0000:3b:00.0\","
+                                       "\"vgpu_type\":\"nvidia-224\","));
     {
-        g_autoptr(GRegex) json_re = g_regex_new("\"reasons\":\\[\"(.*)\"\\]\\}\\}", 0, 0, NULL);
+        g_autoptr(GRegex) json_re = g_regex_new("\"reasons\":\\[\"(.*)\"\\]\\}", 0, 0, NULL);
         g_autoptr(GRegex) xml_re = g_regex_new("<vs:reason>([^<]*)</vs:reason>", 0, 0, NULL);
         g_autoptr(GMatchInfo) m = NULL;
         g_autoptr(GPtrArray) in_xml = g_ptr_array_new_with_free_func(g_free);
@@ -297,11 +305,11 @@ test_up_gpu_selection(void)
         list = g_match_info_fetch(m, 1);
         in_probe = g_strsplit(list, "\",\"", -1);
         g_clear_pointer(&m, g_match_info_free);
-        for (g_regex_match(xml_re, skipped.out, 0, &m); g_match_info_matches(m);
+        for (g_regex_match(xml_re, autovgpu.out, 0, &m); g_match_info_matches(m);
              g_match_info_next(m, NULL))
             g_ptr_array_add(in_xml, g_match_info_fetch(m, 1));
         g_assert_cmpuint(in_xml->len, ==, g_strv_length(in_probe));
-        g_assert_cmpuint(in_xml->len, >=, 3);
+        g_assert_cmpuint(in_xml->len, >=, 2);
         for (guint i = 0; i < in_xml->len; i++)
             g_assert_cmpstr(in_xml->pdata[i], ==, in_probe[i]);
     }
@@ -310,16 +318,25 @@ test_up_gpu_selection(void)
     g_assert_nonnull(strstr(virgl.out, "<acceleration accel3d=\"yes\"/>"));
     g_assert_nonnull(strstr(virgl.out, "rendernode=\"/dev/dri/renderD128\""));
     g_assert_nonnull(strstr(virgl.out, "<vs:gpu mode=\"virgl\" device=\"0000:00:02.0\""));
-    g_assert_cmpint(skipped.status, ==, 0);
-    g_assert_nonnull(strstr(skipped.out, "<vs:gpu mode=\"none\">"));
-    /* The plan's reasons travel in the metadata: why the vGPU was skipped. */
-    g_assert_nonnull(strstr(skipped.out, "<vs:reason>not chosen, because attaching vGPUs is not "
-                                         "available in this version: "));
-    g_assert_cmpint(vgpu.status, ==, 1);
-    g_assert_nonnull(strstr(vgpu.err, "attaching host GPUs (vGPU, passthrough) is not available"));
-    g_assert_nonnull(strstr(vgpu.err, "GRID T4-2Q (nvidia-223"));
-    g_assert_cmpint(pass.status, ==, 1);
-    g_assert_nonnull(strstr(pass.err, "the whole device 0000:3b:00.0"));
+    /* auto takes a free vGPU: an mdev hostdev with the candidate UUID the metadata also names. */
+    g_assert_cmpint(autovgpu.status, ==, 0);
+    g_assert_nonnull(strstr(autovgpu.out, "<vs:gpu mode=\"vgpu\" device=\"0000:3b:00.0\" "
+                                          "vgpu-type=\"nvidia-224\" vgpu-kind=\"mdev\""));
+    g_assert_nonnull(strstr(autovgpu.out, "<hostdev mode=\"subsystem\" type=\"mdev\" "
+                                          "model=\"vfio-pci\" display=\"off\">"));
+    g_assert_cmpint(vgpu.status, ==, 0);
+    g_assert_nonnull(strstr(vgpu.out, "vgpu-type=\"nvidia-223\""));
+    g_assert_cmpint(unknown.status, ==, 3);
+    g_assert_nonnull(strstr(unknown.err, "vGPU type nvidia-999: no device offers it"));
+    /* Passthrough: the whole device, UEFI by default (its BARs need a 64-bit window). */
+    g_assert_cmpint(pass.status, ==, 0);
+    g_assert_nonnull(strstr(pass.out, "<hostdev mode=\"subsystem\" type=\"pci\" managed=\"yes\">"));
+    g_assert_nonnull(strstr(pass.out, "firmware=\"efi\""));
+    g_assert_cmpint(nowhere.status, ==, 3);
+    g_assert_nonnull(strstr(nowhere.err, "passthrough:0000:3b:00.7: no GPU at that address"));
+    g_assert_cmpint(session.status, ==, 1);
+    g_assert_nonnull(
+        strstr(session.err, "a qemu:///session connection cannot attach host devices"));
     g_assert_cmpint(bogus.status, ==, 2);
     g_assert_nonnull(strstr(bogus.err, "--gpu: 'fast' is not one of"));
 }

@@ -47,7 +47,8 @@ test_probe_golden(gconstpointer data)
     g_autoptr(VsGpuInventory) inv = inventory(host);
     g_autoptr(GError) error = NULL;
     /* What `gpu probe` shows: the plan `up --gpu auto` makes. */
-    g_autoptr(VsGpuPlan) plan = vs_gpu_plan_request("auto", 4096, inv, NULL, QEMU_7_2, &error);
+    g_autoptr(VsGpuPlan) plan =
+        vs_gpu_plan_request("auto", 4096, inv, NULL, QEMU_7_2, VS_GPU_WHERE_LOCAL, &error);
     g_autofree char *json = NULL;
     g_autofree char *golden = g_strdup_printf("sysfs/%s.json", host);
 
@@ -216,7 +217,8 @@ test_nodedev(void)
         }
         g_autoptr(VsGpuInventory) inv = vs_gpu_inventory_from_nodedevs(xmls, &error);
         g_assert_no_error(error);
-        g_autoptr(VsGpuPlan) plan = vs_gpu_plan_request("auto", 4096, inv, NULL, QEMU_7_2, &error);
+        g_autoptr(VsGpuPlan) plan =
+            vs_gpu_plan_request("auto", 4096, inv, NULL, QEMU_7_2, VS_GPU_WHERE_LOCAL, &error);
         g_assert_no_error(error);
         g_autofree char *json = vs_gpujson_probe(inv, plan);
         g_autofree char *golden = g_strdup_printf("sysfs/%s.json", cases[i]);
@@ -279,6 +281,59 @@ test_all_data_used(void)
     vs_golden_assert_all_used("nodedev");
 }
 
+/* What a connection cannot attach: auto leaves it out and says why, explicit modes are refused;
+ * a local system connection attaches everything the selection chose. */
+static void
+test_where(void)
+{
+    g_autoptr(VsGpuInventory) vendor = inventory("h100-vendor");
+    g_autoptr(VsGpuInventory) t4 = inventory("rhel-t4");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VsGpuPlan) local = NULL, remote = NULL, remote_mdev = NULL, session = NULL;
+    g_autoptr(VsGpuPlan) refused = NULL;
+
+    local = vs_gpu_plan_request("auto", 4096, vendor, NULL, QEMU_7_2, VS_GPU_WHERE_LOCAL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(local->mode, ==, VS_GPU_MODE_VGPU);
+    g_assert_cmpstr(local->device, ==, "0000:c1:01.3");
+    g_assert_cmpint(local->vgpu_kind, ==, VS_VGPU_KIND_VENDOR_VFIO);
+
+    remote = vs_gpu_plan_request("auto", 4096, vendor, NULL, QEMU_7_2, VS_GPU_WHERE_REMOTE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(remote->mode, ==, VS_GPU_MODE_NONE);
+    g_assert_true(g_str_has_prefix(remote->reasons->pdata[1],
+                                   "not chosen, because NVIDIA's vendor-specific vGPUs are set "
+                                   "through the VF's sysfs files, which only a local connection "
+                                   "reaches: vGPU NVIDIA H100-4C (1097"));
+    refused =
+        vs_gpu_plan_request("vgpu:1097", 4096, vendor, NULL, QEMU_7_2, VS_GPU_WHERE_REMOTE, &error);
+    g_assert_null(refused);
+    g_assert_error(error, VS_GPU_ERROR, VS_GPU_ERROR_REFUSED);
+    g_assert_nonnull(strstr(error->message, "only a local connection reaches"));
+    g_clear_error(&error);
+
+    /* mdevs go through libvirt's node-device API: a remote host attaches them. */
+    remote_mdev =
+        vs_gpu_plan_request("auto", 4096, t4, NULL, QEMU_7_2, VS_GPU_WHERE_REMOTE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(remote_mdev->mode, ==, VS_GPU_MODE_VGPU);
+    g_assert_cmpstr(remote_mdev->vgpu_type, ==, "nvidia-224");
+
+    session = vs_gpu_plan_request("auto", 4096, t4, NULL, QEMU_7_2, VS_GPU_WHERE_SESSION, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(session->mode, ==, VS_GPU_MODE_NONE);
+    g_assert_nonnull(strstr(session->reasons->pdata[1], "qemu:///session connection cannot"));
+    refused = vs_gpu_plan_request("passthrough:0000:3b:00.0", 4096, t4, NULL, QEMU_7_2,
+                                  VS_GPU_WHERE_SESSION, &error);
+    g_assert_null(refused);
+    g_assert_error(error, VS_GPU_ERROR, VS_GPU_ERROR_REFUSED);
+    g_clear_error(&error);
+    refused = vs_gpu_plan_request("vgpu:no-such-type", 4096, t4, NULL, QEMU_7_2, VS_GPU_WHERE_LOCAL,
+                                  &error);
+    g_assert_null(refused);
+    g_assert_error(error, VS_GPU_ERROR, VS_GPU_ERROR_UNKNOWN);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -290,6 +345,7 @@ main(int argc, char **argv)
     g_test_add_func("/gpu/auto", test_auto_choices);
     g_test_add_func("/gpu/explicit", test_explicit_modes);
     g_test_add_func("/gpu/malformed", test_malformed);
+    g_test_add_func("/gpu/where", test_where);
     g_test_add_func("/gpu/framebuffer", test_framebuffer);
     g_test_add_func("/gpu/nodedev", test_nodedev);
     g_test_add_func("/gpu/existing-mdevs", test_existing_mdevs);
