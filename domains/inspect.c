@@ -168,3 +168,46 @@ vs_inspect_port(const char *xml)
     port = start ? g_ascii_strtoull(start, NULL, 10) : 0;
     return port < 65536 ? (guint)port : 0;
 }
+
+/* Returns the attribute @name of @node as an unsigned number (0x.. or decimal), or -1. */
+static gint64
+hex_prop(xmlNode *node, const char *name)
+{
+    g_autofree char *v = (char *)xmlGetProp(node, BAD_CAST name);
+    guint64 n;
+
+    if (!v || !g_ascii_string_to_unsigned(g_str_has_prefix(v, "0x") ? v + 2 : v,
+                                          g_str_has_prefix(v, "0x") ? 16 : 10, 0, 0xffff, &n,
+                                          NULL))
+        return -1;
+    return (gint64)n;
+}
+
+GPtrArray *
+vs_inspect_hostdevs(const char *xml)
+{
+    g_autoptr(xmlDoc) doc = parse(xml);
+    g_autoptr(xmlXPathContext) ctxt = NULL;
+    g_autoptr(xmlXPathObject) o = NULL;
+    GPtrArray *ret = g_ptr_array_new_with_free_func(g_free);
+
+    if (!doc)
+        return ret;
+    ctxt = xmlXPathNewContext(doc);
+    o = xmlXPathEvalExpression(
+        BAD_CAST "/domain/devices/hostdev[@mode='subsystem']/source/address", ctxt);
+    for (int i = 0; o && o->nodesetval && i < o->nodesetval->nodeNr; i++) {
+        xmlNode *addr = o->nodesetval->nodeTab[i];
+        g_autofree char *type = (char *)xmlGetProp(addr->parent->parent, BAD_CAST "type");
+        g_autofree char *uuid = (char *)xmlGetProp(addr, BAD_CAST "uuid");
+        gint64 d = hex_prop(addr, "domain"), b = hex_prop(addr, "bus"),
+               s = hex_prop(addr, "slot"), f = hex_prop(addr, "function");
+
+        if (g_strcmp0(type, "mdev") == 0 && uuid)
+            g_ptr_array_add(ret, g_ascii_strdown(uuid, -1));
+        else if (g_strcmp0(type, "pci") == 0 && b >= 0 && s >= 0 && f >= 0)
+            g_ptr_array_add(ret, g_strdup_printf("%04x:%02x:%02x.%x", d < 0 ? 0 : (guint)d,
+                                                 (guint)b, (guint)s, (guint)f));
+    }
+    return ret;
+}

@@ -27,3 +27,8 @@ char *vs_inspect_mac(const char *xml);
 /* Returns the 127.0.0.1 port forwarded to the guest's port 22 (<portForward> or a SLIRP
  * hostfwd in <qemu:commandline>), or 0. */
 guint vs_inspect_port(const char *xml);
+
+/* Returns the host devices the domain XML @xml uses, as strings: an mdev's UUID (lower case)
+ * and a PCI function's address as dddd:bb:dd.f; an empty array when it has none or @xml is not
+ * a domain. */
+GPtrArray *vs_inspect_hostdevs(const char *xml);

@@ -449,6 +449,44 @@ vs_lifecycle_used_ports(virConnectPtr conn, virDomainPtr except, GError **error)
     return ports;
 }
 
+/* Adds the host devices of @dom's definition (@flags: inactive or live) to @users. */
+static void
+add_hostdevs(GHashTable *users, virDomainPtr dom, unsigned int flags)
+{
+    g_autofree char *xml = virDomainGetXMLDesc(dom, flags);
+    g_autoptr(GPtrArray) devs = vs_inspect_hostdevs(xml);
+
+    for (guint i = 0; i < devs->len; i++)
+        if (!g_hash_table_contains(users, devs->pdata[i]))
+            g_hash_table_insert(users, g_strdup(devs->pdata[i]),
+                                g_strdup(virDomainGetName(dom)));
+}
+
+GHashTable *
+vs_lifecycle_gpu_users(virConnectPtr conn, const char *except_uuid, GError **error)
+{
+    GHashTable *users;
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(conn, &doms, 0);
+
+    if (n < 0)
+        return vs_libvirt_error(error, "listing the domains"), NULL;
+    users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    for (int i = 0; i < n; i++) {
+        char uuid[VIR_UUID_STRING_BUFLEN] = "";
+        virDomainGetUUIDString(doms[i], uuid);
+        if (g_strcmp0(uuid, except_uuid) != 0) {
+            if (virDomainIsPersistent(doms[i]) == 1)
+                add_hostdevs(users, doms[i], VIR_DOMAIN_XML_INACTIVE);
+            if (virDomainIsActive(doms[i]) == 1)
+                add_hostdevs(users, doms[i], 0);
+        }
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return users;
+}
+
 guint
 vs_lifecycle_forwarded_port(virDomainPtr dom)
 {

@@ -83,5 +83,11 @@ char *vs_lifecycle_xml_with_port(const char *xml, guint port, GError **error);
  * (copies included) have been given, but @except's (may be NULL). */
 GHashTable *vs_lifecycle_used_ports(virConnectPtr conn, virDomainPtr except, GError **error);
 
+/* Returns the host devices every domain of @conn but the one with UUID @except_uuid (may be
+ * NULL) uses — ours or not, in their persistent and live definitions (vs_inspect_hostdevs) —
+ * mapped to the domain's name; NULL with @error set when the domains cannot be listed (then
+ * nothing may be given back). */
+GHashTable *vs_lifecycle_gpu_users(virConnectPtr conn, const char *except_uuid, GError **error);
+
 /* Returns the 127.0.0.1 port forwarded to @dom's SSH port in its persistent definition, or 0. */
 guint vs_lifecycle_forwarded_port(virDomainPtr dom);

@@ -1,7 +1,9 @@
 /* virt-station delete / xml. */
 #include <stdio.h>
 
+#include "provisioner/cli-progress.h"
 #include "provisioner/commands.h"
+#include "provisioner/gpu-site.h"
 #include "provisioner/identity.h"
 #include "provisioner/target.h"
 
@@ -20,9 +22,9 @@ const VsCommand vs_command_delete = {
     .name = "delete",
     .args = "NAME [--keep-disk]",
     .summary = "Delete a workstation and the volumes it owns",
-    .description = "Delete a workstation: its domain and the volumes it owns that are its disks "
+    .description = "Delete a workstation: its domain, the volumes it owns that are its disks "
                    "(never the shared base image, never a volume another domain's disks use; "
-                   "those are named).",
+                   "those are named) and the vGPU, VF or passed-through GPU it holds.",
     .options = delete_options,
     .operand = VS_COMPLETE_WORKSTATION,
     .run = run_delete,
@@ -47,6 +49,11 @@ run_delete(VsCli *cli, int argc, char **argv)
     ok = vs_lifecycle_delete(t.dom, t.station, o.keep_disk, kept, &error);
     if (ok && uuid[0])
         vs_identity_forget(t.uri, uuid); /* the key remembered for it has no use any more */
+    if (ok) {
+        /* The domain is gone: what it held goes back to the host. */
+        VsProgress progress = vs_cli_progress_reporter(cli);
+        ok = vs_gpu_site_release(t.conn, t.uri, uuid, name, t.station, &progress, &error);
+    }
     for (guint i = 0; i < kept->len; i++)
         vs_cli_warn("%s", (const char *)kept->pdata[i]);
     if (!ok)

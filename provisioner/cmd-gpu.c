@@ -1,8 +1,13 @@
 /* virt-station gpu probe: the host's GPUs and the plan `--gpu auto` would make. */
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "provisioner/commands.h"
+#include "provisioner/gpu-site.h"
+#include "provisioner/target.h"
+#include "domains/lifecycle.h"
 #include "domains/caps.h"
 #include "domains/connect.h"
 #include "gpu/nodedev.h"
@@ -16,6 +21,67 @@ static GPtrArray *
 nodedev_xmls(void *data, GError **error)
 {
     return vs_caps_nodedev_xmls(data, error);
+}
+
+/* Returns the state of the journal entry @c: its domain exists on @conn, an `up` is still
+ * making it, or it is stale; "unknown" without a connection. */
+static const char *
+claim_state(virConnectPtr conn, const char *uri, const VsGpuClaim *c)
+{
+    g_autoptr(virDomain) dom = NULL;
+    gboolean same = conn && g_strcmp0(c->uri, uri) == 0;
+
+    dom = same ? virDomainLookupByUUIDString(conn, c->domain_uuid) : NULL;
+    if (dom)
+        return "held";
+    if (c->pid > 0 && kill((pid_t)c->pid, 0) == 0)
+        return "in progress";
+    return same && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? "stale" : "unknown";
+}
+
+/* Returns what is given to whom (VsGpuAllocation): the journal's entries, then the mediated
+ * devices of @inv it does not name, with the domain using them when libvirt says. Only
+ * reports: nothing is given back here. */
+static GPtrArray *
+allocations(virConnectPtr conn, const char *given_uri, const VsGpuInventory *inv, GError **error)
+{
+    g_autofree char *dir = vs_gpu_site_journal_dir();
+    g_autofree char *uri = conn ? vs_target_host_uri(conn, given_uri) : g_strdup(given_uri);
+    g_autoptr(GPtrArray) claims = vs_gpu_journal_read(dir, error);
+    g_autoptr(GHashTable) users = conn ? vs_lifecycle_gpu_users(conn, NULL, NULL) : NULL;
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    GPtrArray *ret = g_ptr_array_new_with_free_func((GDestroyNotify)vs_gpu_allocation_free);
+
+    if (!claims)
+        return g_ptr_array_unref(ret), NULL;
+    for (guint i = 0; i < claims->len; i++) {
+        const VsGpuClaim *c = claims->pdata[i];
+        VsGpuAllocation *a = g_new0(VsGpuAllocation, 1);
+        a->kind = g_strdup(vs_gpu_claim_kind_to_string(c->kind));
+        a->id = g_strdup(c->id);
+        a->device = g_strdup(c->kind == VS_GPU_CLAIM_MDEV ? c->parent : c->device);
+        a->vgpu_type = g_strdup(c->vgpu_type);
+        a->workstation = g_strdup(c->domain_name);
+        a->state = g_strdup(claim_state(conn, uri, c));
+        g_hash_table_add(seen, c->id);
+        g_ptr_array_add(ret, a);
+    }
+    for (guint i = 0; i < inv->mdevs->len; i++) {
+        const VsMdev *m = inv->mdevs->pdata[i];
+        const char *user = users ? g_hash_table_lookup(users, m->uuid) : NULL;
+        VsGpuAllocation *a;
+        if (g_hash_table_contains(seen, m->uuid))
+            continue;
+        a = g_new0(VsGpuAllocation, 1);
+        a->kind = g_strdup("mdev");
+        a->id = g_strdup(m->uuid);
+        a->device = g_strdup(m->parent);
+        a->vgpu_type = g_strdup(m->type_id);
+        a->workstation = g_strdup(user);
+        a->state = g_strdup(users ? "not virt-station's" : "unknown");
+        g_ptr_array_add(ret, a);
+    }
+    return ret;
 }
 
 typedef struct {
@@ -63,6 +129,7 @@ run_gpu(VsCli *cli, int argc, char **argv)
     g_autoptr(VsGpuInventory) inv = NULL;
     g_autoptr(VsGpuPlan) plan = NULL;
     g_autofree char *uri = NULL, *jump = NULL;
+    g_autoptr(GPtrArray) given = NULL;
     unsigned long qemu = 0;
     guint64 bytes = 4096ULL << 20;
     VsGpuWhere where;
@@ -100,8 +167,10 @@ run_gpu(VsCli *cli, int argc, char **argv)
         else if (cli->debug)
             vs_cli_warn("%s: QEMU's version is unknown", conn_error->message);
         inv = vs_gpu_host_inventory(use_libvirt, o.sysfs_root, nodedev_xmls, conn, &error);
+        if (inv)
+            given = allocations(conn, uri, inv, &error);
     }
-    if (!inv)
+    if (!inv || !given)
         return vs_cli_fail(cli, "gpu", error);
     for (guint i = 0; i < inv->warnings->len; i++)
         vs_cli_warn("%s", (char *)inv->warnings->pdata[i]);
@@ -110,7 +179,7 @@ run_gpu(VsCli *cli, int argc, char **argv)
     if (!plan)
         return vs_cli_fail(cli, "gpu", error);
     if (cli->json) {
-        g_autofree char *json = vs_gpujson_probe(inv, plan);
+        g_autofree char *json = vs_gpujson_probe(inv, plan, given);
         fputs(json, stdout);
         return VS_EXIT_OK;
     }
@@ -133,5 +202,11 @@ run_gpu(VsCli *cli, int argc, char **argv)
            plan->device ? " on " : "", plan->device ? plan->device : "");
     for (guint i = 0; i < plan->reasons->len; i++)
         printf("  - %s\n", (char *)plan->reasons->pdata[i]);
+    for (guint i = 0; i < given->len; i++) {
+        const VsGpuAllocation *a = given->pdata[i];
+        printf("%s %s%s%s on %s: %s%s%s\n", a->kind, a->id, a->vgpu_type ? " type " : "",
+               a->vgpu_type ? a->vgpu_type : "", a->device ? a->device : "?", a->state,
+               a->workstation ? ", " : "", a->workstation ? a->workstation : "");
+    }
     return VS_EXIT_OK;
 }

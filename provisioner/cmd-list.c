@@ -65,6 +65,16 @@ write_workstation(VsJson *j, const char *key, virDomainPtr dom, const VsMetadata
     vs_json_string(j, "device", s->gpu_device);
     vs_json_string(j, "vgpu_type", s->gpu_vgpu_type);
     vs_json_string(j, "render_node", s->gpu_render_node);
+    /* What was allocated: the vGPU's kind and mediated device, the passed-through functions. */
+    vs_json_string(j, "vgpu_kind",
+                   s->gpu_mode == VS_GPU_MODE_VGPU && s->gpu_vgpu_kind < VS_VGPU_KIND_LAST
+                       ? vs_vgpu_kind_to_string(s->gpu_vgpu_kind)
+                       : NULL);
+    vs_json_string(j, "mdev_uuid", s->gpu_mdev_uuid);
+    vs_json_begin_array(j, "functions");
+    for (guint i = 0; s->gpu_functions && i < s->gpu_functions->len; i++)
+        vs_json_string(j, NULL, s->gpu_functions->pdata[i]);
+    vs_json_end_array(j);
     vs_json_begin_array(j, "reasons");
     for (guint i = 0; i < s->gpu_reasons->len; i++)
         vs_json_string(j, NULL, s->gpu_reasons->pdata[i]);
@@ -298,8 +308,14 @@ run_info(VsCli *cli, int argc, char **argv)
                t.station->ssh_port);
     else
         printf("ssh:      %s\n", t.station->ssh_user);
-    printf("gpu:      %s%s%s\n", vs_metadata_gpu_mode(t.station),
+    printf("gpu:      %s%s%s%s%s%s%s\n", vs_metadata_gpu_mode(t.station),
+           t.station->gpu_vgpu_type ? " type " : "",
+           t.station->gpu_vgpu_type ? t.station->gpu_vgpu_type : "",
+           t.station->gpu_mdev_uuid ? " mdev " : "",
+           t.station->gpu_mdev_uuid ? t.station->gpu_mdev_uuid : "",
            t.station->gpu_device ? " on " : "", t.station->gpu_device ? t.station->gpu_device : "");
+    for (guint i = 0; t.station->gpu_functions && i < t.station->gpu_functions->len; i++)
+        printf("function: %s\n", (char *)t.station->gpu_functions->pdata[i]);
     for (guint i = 0; i < t.station->volumes->len; i++) {
         const VsOwnedVolume *v = t.station->volumes->pdata[i];
         printf("volume:   %s/%s (%s)\n", v->pool, v->name, v->role);

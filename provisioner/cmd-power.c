@@ -4,6 +4,7 @@
 
 #include "provisioner/cli-progress.h"
 #include "provisioner/commands.h"
+#include "provisioner/gpu-site.h"
 #include "provisioner/interrupt.h"
 #include "provisioner/ports.h"
 #include "provisioner/ready.h"
@@ -46,6 +47,34 @@ refresh_port(VsCli *cli, VsTarget *t, GError **error)
     return TRUE;
 }
 
+/* Starts @t, which is shut off: first makes sure it holds the GPU its metadata names (taken
+ * again after `stop --release-gpu` or a host reboot), giving back what this start took when the
+ * domain does not start. */
+static gboolean
+start_with_gpu(VsCli *cli, VsTarget *t, GError **error)
+{
+    g_autoptr(VsGpuPlan) plan = vs_gpu_site_plan_of(t->station);
+    g_autoptr(VsGpuSite) site = NULL;
+    VsProgress progress = vs_cli_progress_reporter(cli);
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+    gboolean taken = FALSE;
+
+    if (plan) {
+        virDomainGetUUIDString(t->dom, uuid);
+        site = vs_gpu_site_open(t->conn, t->uri, uuid, virDomainGetName(t->dom), &progress,
+                                error);
+        if (!site || !vs_gpu_site_ensure(site, plan, &taken, error))
+            return FALSE;
+    }
+    if (vs_lifecycle_start(t->dom, error))
+        return TRUE;
+    if (taken && !vs_gpu_give_back(plan, &site->host, NULL))
+        vs_cli_warn("the GPU taken for %s could not be given back; `virt-station stop "
+                    "--release-gpu %s` tries again",
+                    virDomainGetName(t->dom), virDomainGetName(t->dom));
+    return FALSE;
+}
+
 /* Starts @t unless it runs, then waits until it is ready, logging in with @identities (NULL:
  * the defaults), remembered once they worked when @remember. Returns the exit status. */
 static int
@@ -56,7 +85,7 @@ start_and_wait(VsCli *cli, const char *command, VsTarget *t, gboolean no_wait, g
 
     vs_interrupt_catch();
     if (virDomainIsActive(t->dom) != 1) {
-        if (!refresh_port(cli, t, &error) || !vs_lifecycle_start(t->dom, &error))
+        if (!refresh_port(cli, t, &error) || !start_with_gpu(cli, t, &error))
             return vs_cli_fail(cli, command, error);
         vs_cli_progress(cli, "%s started", virDomainGetName(t->dom));
     }
@@ -162,12 +191,15 @@ run_restart(VsCli *cli, int argc, char **argv)
 typedef struct {
     gboolean force;
     int timeout;
+    gboolean release_gpu;
 } StopOptions;
 
 static const VsOption stop_options[] = {
     {"force", 0, 0, VS_FLAG(StopOptions, force), "Power off at once"},
     {"timeout", 0, 0, VS_INT(StopOptions, timeout),
      "Seconds to wait for the guest to shut down before powering it off (60)", "S"},
+    {"release-gpu", 0, 0, VS_FLAG(StopOptions, release_gpu),
+     "Give its vGPU, VF or passed-through GPU back to the host (start takes one again)"},
     {NULL},
 };
 
@@ -175,10 +207,11 @@ static int run_stop(VsCli *cli, int argc, char **argv);
 
 const VsCommand vs_command_stop = {
     .name = "stop",
-    .args = "NAME [--force] [--timeout S]",
+    .args = "NAME [--force] [--timeout S] [--release-gpu]",
     .summary = "Shut a workstation down",
     .description = "Shut a workstation down (guest agent, else ACPI), powering it off after the "
-                   "timeout.",
+                   "timeout. A shut-off workstation keeps its vGPU, VF or passed-through GPU "
+                   "until --release-gpu or delete.",
     .options = stop_options,
     .operand = VS_COMPLETE_WORKSTATION,
     .run = run_stop,
@@ -201,11 +234,18 @@ run_stop(VsCli *cli, int argc, char **argv)
     }
     if (virDomainIsActive(t.dom) != 1) {
         vs_cli_progress(cli, "%s is not running", name);
-        return VS_EXIT_OK;
+    } else {
+        if (!vs_lifecycle_stop(t.dom, o.force, (guint)o.timeout, &error))
+            return vs_cli_fail(cli, "stop", error);
+        vs_cli_progress(cli, "%s stopped", name);
     }
-    if (!vs_lifecycle_stop(t.dom, o.force, (guint)o.timeout, &error))
-        return vs_cli_fail(cli, "stop", error);
-    vs_cli_progress(cli, "%s stopped", name);
+    if (o.release_gpu) {
+        VsProgress progress = vs_cli_progress_reporter(cli);
+        char uuid[VIR_UUID_STRING_BUFLEN] = "";
+        virDomainGetUUIDString(t.dom, uuid);
+        if (!vs_gpu_site_release(t.conn, t.uri, uuid, name, t.station, &progress, &error))
+            return vs_cli_fail(cli, "stop", error);
+    }
     return VS_EXIT_OK;
 }
 

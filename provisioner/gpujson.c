@@ -22,8 +22,22 @@ vs_gpujson_plan(VsJson *j, const char *key, const VsGpuPlan *plan)
     vs_json_end_object(j);
 }
 
+void
+vs_gpu_allocation_free(VsGpuAllocation *a)
+{
+    if (!a)
+        return;
+    g_free(a->kind);
+    g_free(a->id);
+    g_free(a->device);
+    g_free(a->vgpu_type);
+    g_free(a->workstation);
+    g_free(a->state);
+    g_free(a);
+}
+
 char *
-vs_gpujson_probe(const VsGpuInventory *inv, const VsGpuPlan *plan)
+vs_gpujson_probe(const VsGpuInventory *inv, const VsGpuPlan *plan, const GPtrArray *allocations)
 {
     VsJson j;
 
@@ -67,6 +81,19 @@ vs_gpujson_probe(const VsGpuInventory *inv, const VsGpuPlan *plan)
     }
     vs_json_end_array(&j);
     vs_gpujson_plan(&j, "plan", plan);
+    vs_json_begin_array(&j, "allocations");
+    for (guint i = 0; allocations && i < allocations->len; i++) {
+        const VsGpuAllocation *a = allocations->pdata[i];
+        vs_json_begin_object(&j, NULL);
+        vs_json_string(&j, "kind", a->kind);
+        vs_json_string(&j, "id", a->id);
+        vs_json_string(&j, "device", a->device);
+        vs_json_string(&j, "vgpu_type", a->vgpu_type);
+        vs_json_string(&j, "workstation", a->workstation);
+        vs_json_string(&j, "state", a->state);
+        vs_json_end_object(&j);
+    }
+    vs_json_end_array(&j);
     vs_json_end_object(&j);
     return vs_json_finish(&j);
 }

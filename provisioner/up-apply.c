@@ -17,6 +17,7 @@
 
 #include "provisioner/cloudinit.h"
 #include "provisioner/defaults.h"
+#include "provisioner/gpu-site.h"
 #include "provisioner/identity.h"
 #include "provisioner/interrupt.h"
 #include "provisioner/keys.h"
@@ -34,6 +35,8 @@ typedef struct {
     gboolean secret; /* the seed holds secrets: the volume is owner-only */
     char *xml;
     VsLock *name_lock, *base_lock, *port_lock;
+    VsGpuSite *gpu; /* the GPU lock and what attaching needs, for a vgpu or passthrough plan */
+    gboolean gpu_claimed, gpu_taken;
     /* What was created, for the rollback. */
     virStoragePoolPtr pool;
     virStorageVolPtr base;
@@ -53,6 +56,7 @@ apply_clear(Apply *a)
     g_clear_pointer(&a->overlay, virStorageVolFree);
     g_clear_pointer(&a->base, virStorageVolFree);
     g_clear_pointer(&a->pool, virStoragePoolFree);
+    g_clear_pointer(&a->gpu, vs_gpu_site_close);
     g_clear_pointer(&a->port_lock, vs_lock_release);
     g_clear_pointer(&a->base_lock, vs_lock_release);
     g_clear_pointer(&a->name_lock, vs_lock_release);
@@ -109,6 +113,23 @@ remove_domain(const Apply *a, GString *what)
     return TRUE;
 }
 
+/* Gives back the GPU this run claimed (and took): the domain is gone by now. */
+static void
+give_back_gpu(Apply *a, GString *what)
+{
+    const VsGpuPlan *gpu = a->plan->config->gpu;
+    g_autoptr(GError) error = NULL;
+    const char *id = gpu->mode == VS_GPU_MODE_VGPU && gpu->vgpu_kind == VS_VGPU_KIND_MDEV
+                         ? gpu->mdev_uuid
+                         : gpu->device;
+
+    if (a->gpu_taken ? vs_gpu_give_back(gpu, &a->gpu->host, &error)
+                     : vs_gpu_journal_remove(a->gpu->journal_dir, id, &error))
+        g_string_append_printf(what, " %s %s,", a->gpu_taken ? "GPU" : "GPU claim on", id);
+    else
+        vs_progress_warn(a->ctx->progress, "could not give back %s: %s", id, error->message);
+}
+
 /* Removes what @a records, newest first, and reports it. The base lock is still held: no other
  * `up` can have built on a base this run imported, but other tools may have. */
 static void
@@ -121,6 +142,8 @@ rollback(Apply *a)
 
     if (a->dom && !remove_domain(a, what))
         return;
+    if (a->gpu_claimed)
+        give_back_gpu(a, what);
     if (a->seed_volume || a->overlay || (a->base && a->base_created))
         users = vs_lifecycle_disk_users(a->ctx->conn, a->dom, &error);
     if (a->seed_volume)
@@ -135,7 +158,7 @@ rollback(Apply *a)
     if (what->len > 0) {
         g_string_truncate(what, what->len - 1);
         vs_progress_warn(a->ctx->progress, "removed what was created:%s", what->str);
-    } else if (!a->seed_volume && !a->overlay && !(a->base && a->base_created)) {
+    } else if (!a->seed_volume && !a->overlay && !(a->base && a->base_created) && !a->gpu_claimed) {
         vs_progress_warn(a->ctx->progress, "nothing had been created yet");
     }
 }
@@ -274,6 +297,32 @@ confirm_port(Apply *a, GError **error)
     return TRUE;
 }
 
+/* For a vgpu or passthrough plan: takes the GPU lock (held to the end, the domain running and
+ * holding its device), reads the inventory again and claims what the plan named as a candidate,
+ * or another instance or VF of the type (gpu/attach.h); the journal then names it. */
+static gboolean
+confirm_gpu(Apply *a, GError **error)
+{
+    VsDomainConfig *c = a->plan->config;
+    g_autoptr(VsGpuInventory) inv = NULL;
+    g_autofree char *prefer = NULL;
+
+    if (c->gpu->mode != VS_GPU_MODE_VGPU && c->gpu->mode != VS_GPU_MODE_PASSTHROUGH)
+        return TRUE;
+    a->gpu = vs_gpu_site_open(a->ctx->conn, a->ctx->uri, c->uuid, c->name, a->ctx->progress,
+                              error);
+    if (!a->gpu)
+        return FALSE;
+    inv = vs_gpu_site_inventory(a->gpu, error);
+    if (!inv)
+        return FALSE;
+    prefer = g_strdup(c->gpu->vgpu_kind == VS_VGPU_KIND_MDEV ? c->gpu->mdev_uuid : c->gpu->device);
+    if (!vs_gpu_claim(c->gpu, inv, &a->gpu->host, prefer, error))
+        return FALSE;
+    a->gpu_claimed = TRUE;
+    return TRUE;
+}
+
 /* Makes what the steps upload and define: the host key, the seed, the domain XML. */
 static gboolean
 make_documents(Apply *a, GError **error)
@@ -323,6 +372,13 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
         a->seed_volume =
             vs_storage_upload_bytes(a->pool, c->seed_volume, a->seed, a->secret, error);
         return a->seed_volume != NULL;
+    case VS_UP_STEP_GPU:
+        vs_progress_step(a->ctx->progress, "taking %s %s", vs_gpu_mode_to_string(c->gpu->mode),
+                         c->gpu->vgpu_kind == VS_VGPU_KIND_MDEV && c->gpu->mdev_uuid
+                             ? c->gpu->mdev_uuid
+                             : c->gpu->device);
+        a->gpu_taken = vs_gpu_take(c->gpu, &a->gpu->host, error);
+        return a->gpu_taken;
     case VS_UP_STEP_DEFINE: {
         g_autoptr(GError) remember_error = NULL;
         a->dom = vs_lifecycle_define(a->ctx->conn, a->xml, error);
@@ -342,8 +398,8 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
 }
 
 /* The name the test hook VIRT_STATION_TEST_PAUSE knows each step by. */
-static const char *const step_names[VS_UP_STEP_LAST] = {"pool", "base",   "overlay",
-                                                        "seed", "define", "start"};
+static const char *const step_names[VS_UP_STEP_LAST] = {"pool", "base",   "overlay", "seed",
+                                                        "gpu",  "define",  "start"};
 
 virDomainPtr
 vs_up_apply(VsUpPlan *plan, const VsUpApply *ctx, GError **error)
@@ -351,8 +407,11 @@ vs_up_apply(VsUpPlan *plan, const VsUpApply *ctx, GError **error)
     g_auto(Apply) a = {.ctx = ctx, .plan = plan};
 
     if (!confirm_name(&a, error) || !confirm_base(&a, error) || !confirm_port(&a, error) ||
-        !make_documents(&a, error))
+        !confirm_gpu(&a, error) || !make_documents(&a, error)) {
+        if (a.gpu_claimed)
+            rollback(&a);
         return NULL;
+    }
     vs_progress_step(ctx->progress, "creating %s from %s", plan->config->name,
                      plan->config->image_alias);
     for (guint i = 0; i < plan->steps->len; i++) {

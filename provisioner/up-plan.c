@@ -190,6 +190,21 @@ add_steps(VsUpPlan *plan)
              c->disk_volume, plan->disk_bytes >> 30, c->base_volume);
     if (c->seed_volume)
         add_step(plan, VS_UP_STEP_SEED, "upload the cloud-init seed %s", c->seed_volume);
+    if (c->gpu->mode == VS_GPU_MODE_VGPU && c->gpu->vgpu_kind == VS_VGPU_KIND_MDEV)
+        add_step(plan, VS_UP_STEP_GPU,
+                 "create the mediated device %s of vGPU type %s on %s (or another parent "
+                 "offering the type), chosen under the GPU lock",
+                 c->gpu->mdev_uuid, c->gpu->vgpu_type, c->gpu->device);
+    else if (c->gpu->mode == VS_GPU_MODE_VGPU)
+        add_step(plan, VS_UP_STEP_GPU,
+                 "set the vGPU type %s on the VF %s (or another free VF offering it), chosen "
+                 "under the GPU lock",
+                 c->gpu->vgpu_type, c->gpu->device);
+    else if (c->gpu->mode == VS_GPU_MODE_PASSTHROUGH)
+        add_step(plan, VS_UP_STEP_GPU,
+                 "claim the %u function%s of %s for passthrough (libvirt detaches them from "
+                 "their host drivers at start)",
+                 c->gpu->functions->len, c->gpu->functions->len == 1 ? "" : "s", c->gpu->device);
     add_step(plan, VS_UP_STEP_DEFINE,
              "define %s (%u vCPUs, %" G_GUINT64_FORMAT " MiB, GPU %s, network %s)", c->name,
              c->vcpus, c->memory_mib, vs_gpu_mode_to_string(c->gpu->mode),

@@ -28,6 +28,7 @@ typedef enum {
     VS_UP_STEP_BASE,    /* the base image volume: imported unless there (or a vol: image) */
     VS_UP_STEP_OVERLAY, /* the qcow2 overlay on the base */
     VS_UP_STEP_SEED,    /* the NoCloud seed volume, uploaded */
+    VS_UP_STEP_GPU,     /* the vGPU, VF or passed-through device taken (claimed before) */
     VS_UP_STEP_DEFINE,  /* the domain defined */
     VS_UP_STEP_START,   /* the domain started */
     VS_UP_STEP_LAST,

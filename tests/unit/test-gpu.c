@@ -53,7 +53,7 @@ test_probe_golden(gconstpointer data)
     g_autofree char *golden = g_strdup_printf("sysfs/%s.json", host);
 
     g_assert_no_error(error);
-    json = vs_gpujson_probe(inv, plan);
+    json = vs_gpujson_probe(inv, plan, NULL);
     vs_golden_check(golden, json, strlen(json));
 }
 
@@ -220,7 +220,7 @@ test_nodedev(void)
         g_autoptr(VsGpuPlan) plan =
             vs_gpu_plan_request("auto", 4096, inv, NULL, QEMU_7_2, VS_GPU_WHERE_LOCAL, &error);
         g_assert_no_error(error);
-        g_autofree char *json = vs_gpujson_probe(inv, plan);
+        g_autofree char *json = vs_gpujson_probe(inv, plan, NULL);
         g_autofree char *golden = g_strdup_printf("sysfs/%s.json", cases[i]);
         g_autoptr(GBytes) expected = vs_golden_read(golden);
         g_assert_cmpstr(json, ==, g_bytes_get_data(expected, NULL));

@@ -1,0 +1,247 @@
+/* GPU attach on one libvirt connection: see gpu-site.h. */
+#include "provisioner/gpu-site.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "provisioner/sshcmd.h"
+#include "provisioner/target.h"
+#include "domains/caps.h"
+#include "domains/lifecycle.h"
+#include "domains/mdev.h"
+#include "domains/uri.h"
+#include "gpu/nodedev.h"
+
+char *
+vs_gpu_site_journal_dir(void)
+{
+    g_autofree char *locks = vs_lock_dir();
+
+    return g_build_filename(locks, "gpu-journal", NULL);
+}
+
+/* Returns whether the domain @uuid exists on @uri (entries of other connections: TRUE, they are
+ * left alone). */
+static gboolean
+domain_exists(void *data, const char *uri, const char *uuid)
+{
+    VsGpuSite *site = data;
+    g_autoptr(virDomain) dom = NULL;
+
+    if (g_strcmp0(uri, site->uri) != 0)
+        return TRUE;
+    dom = virDomainLookupByUUIDString(site->conn, uuid);
+    if (dom)
+        return TRUE;
+    /* Only "no such domain" means it is gone; any other failure keeps the entry. */
+    return virGetLastErrorCode() != VIR_ERR_NO_DOMAIN;
+}
+
+static void
+say(void *data, const char *sentence)
+{
+    VsGpuSite *site = data;
+
+    vs_progress_step(site->progress, "%s", sentence);
+}
+
+/* Returns the backend for @site's connection (see gpu-site.h). */
+static gboolean
+choose_ops(VsGpuSite *site, GError **error)
+{
+    site->ops = vs_gpu_ops_from_env();
+    if (site->ops) {
+        /* The fake has no driver that removes an mdev by itself: no need to wait for one. */
+        site->fake = TRUE;
+        return TRUE;
+    }
+    /* The sysfs files are this machine's: only for a local connection, and only root may
+     * write them. */
+    if (!site->remote && geteuid() == 0)
+        site->fallback = vs_gpu_ops_sysfs(NULL);
+    site->ops = vs_mdev_ops_nodedev(site->conn, site->fallback);
+    if (!site->ops) {
+        g_set_error(error, VS_GPU_ERROR, VS_GPU_ERROR_FAILED,
+                    "the GPU operations of %s could not be set up", site->uri);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+VsGpuSite *
+vs_gpu_site_open(virConnectPtr conn, const char *uri, const char *domain_uuid,
+                 const char *domain_name, const VsProgress *progress, GError **error)
+{
+    g_autoptr(VsGpuSite) site = g_new0(VsGpuSite, 1);
+    g_autoptr(GPtrArray) stale = NULL;
+
+    site->conn = conn;
+    site->progress = progress;
+    site->uri = vs_target_host_uri(conn, uri);
+    site->remote = vs_ssh_jump_from_uri(uri) != NULL || !vs_uri_is_local_qemu(site->uri);
+    site->domain_uuid = g_strdup(domain_uuid);
+    site->domain_name = g_strdup(domain_name);
+    site->journal_dir = vs_gpu_site_journal_dir();
+    site->lock = vs_lock_take(VS_LOCK_GPU, NULL, TRUE, error);
+    if (!site->lock || !choose_ops(site, error))
+        return NULL;
+    /* Read under the lock: no `up` can be between its claim and its definition now. */
+    site->held = vs_lifecycle_gpu_users(conn, domain_uuid, error);
+    if (!site->held)
+        return NULL;
+    site->host = (VsGpuHost){
+        .ops = site->ops,
+        .journal_dir = site->journal_dir,
+        .uri = site->uri,
+        .domain_uuid = site->domain_uuid,
+        .domain_name = site->domain_name,
+        .persistent = TRUE,
+        .mdev_wait_ms = site->fake ? 100 : 0,
+        .retry_ms = site->fake ? 50 : 0,
+        .held = site->held,
+        .domain_exists = domain_exists,
+        .say = say,
+        .data = site,
+    };
+    stale = vs_gpu_reconcile(&site->host, FALSE, error);
+    if (!stale) {
+        g_prefix_error(error, "giving back what dead domains held: ");
+        return NULL;
+    }
+    return g_steal_pointer(&site);
+}
+
+void
+vs_gpu_site_close(VsGpuSite *site)
+{
+    if (!site)
+        return;
+    vs_lock_release(site->lock);
+    if (site->held)
+        g_hash_table_unref(site->held);
+    vs_gpu_ops_free(site->ops);
+    vs_gpu_ops_free(site->fallback);
+    g_free(site->journal_dir);
+    g_free(site->domain_name);
+    g_free(site->domain_uuid);
+    g_free(site->uri);
+    g_free(site);
+}
+
+/* Returns the node-device XML of @data (a connection). */
+static GPtrArray *
+nodedev_xmls(void *data, GError **error)
+{
+    return vs_caps_nodedev_xmls(data, error);
+}
+
+VsGpuInventory *
+vs_gpu_site_inventory(VsGpuSite *site, GError **error)
+{
+    if (site->remote)
+        return vs_gpu_host_inventory(TRUE, NULL, nodedev_xmls, site->conn, error);
+    return site->ops->inventory(site->ops->data, error);
+}
+
+VsGpuPlan *
+vs_gpu_site_plan_of(const VsMetadata *station)
+{
+    g_autoptr(VsGpuPlan) plan = NULL;
+
+    if (station->gpu_mode != VS_GPU_MODE_VGPU && station->gpu_mode != VS_GPU_MODE_PASSTHROUGH)
+        return NULL;
+    if (station->gpu_mode == VS_GPU_MODE_VGPU && station->gpu_vgpu_kind == VS_VGPU_KIND_LAST)
+        return NULL;
+    plan = vs_gpu_plan_new(station->gpu_mode);
+    plan->device = g_strdup(station->gpu_device);
+    plan->vgpu_type = g_strdup(station->gpu_vgpu_type);
+    plan->vgpu_kind = station->gpu_vgpu_kind;
+    plan->mdev_uuid = g_strdup(station->gpu_mdev_uuid);
+    for (guint i = 0; station->gpu_functions && i < station->gpu_functions->len; i++)
+        g_ptr_array_add(plan->functions, g_strdup(station->gpu_functions->pdata[i]));
+    return g_steal_pointer(&plan);
+}
+
+/* Returns the journal id of what @plan holds: its mdev UUID, or its VF's or device's address. */
+static const char *
+claim_id(const VsGpuPlan *plan)
+{
+    if (plan->mode == VS_GPU_MODE_VGPU && plan->vgpu_kind == VS_VGPU_KIND_MDEV)
+        return plan->mdev_uuid;
+    return plan->device;
+}
+
+gboolean
+vs_gpu_site_holds(VsGpuSite *site, const VsGpuPlan *plan)
+{
+    g_autoptr(GPtrArray) entries = vs_gpu_journal_read(site->journal_dir, NULL);
+    const char *id = claim_id(plan);
+    gboolean journaled = FALSE;
+
+    for (guint i = 0; entries && i < entries->len; i++) {
+        const VsGpuClaim *c = entries->pdata[i];
+        journaled |= g_strcmp0(c->id, id) == 0 && g_strcmp0(c->domain_uuid, site->domain_uuid) == 0;
+    }
+    if (!journaled)
+        return FALSE;
+    if (plan->mode == VS_GPU_MODE_VGPU && plan->vgpu_kind == VS_VGPU_KIND_MDEV)
+        return site->ops->mdev_exists(site->ops->data, plan->mdev_uuid);
+    if (plan->mode == VS_GPU_MODE_VGPU) {
+        g_autofree char *type = site->ops->vf_get_type(site->ops->data, plan->device, NULL);
+        return g_strcmp0(type, plan->vgpu_type) == 0;
+    }
+    return TRUE;
+}
+
+gboolean
+vs_gpu_site_ensure(VsGpuSite *site, VsGpuPlan *plan, gboolean *ret_taken, GError **error)
+{
+    g_autoptr(VsGpuInventory) inv = NULL;
+    g_autofree char *before = g_strdup(plan->device);
+    g_autofree char *prefer = g_strdup(claim_id(plan));
+
+    *ret_taken = FALSE;
+    if (vs_gpu_site_holds(site, plan))
+        return TRUE;
+    inv = vs_gpu_site_inventory(site, error);
+    if (!inv || !vs_gpu_claim(plan, inv, &site->host, prefer, error))
+        return FALSE;
+    if (plan->mode == VS_GPU_MODE_VGPU && plan->vgpu_kind == VS_VGPU_KIND_VENDOR_VFIO &&
+        g_strcmp0(before, plan->device) != 0) {
+        /* The definition names the VF: another one would need a new definition. */
+        const char *holder = g_hash_table_lookup(site->held, before);
+        g_autofree char *who =
+            holder ? g_strdup_printf("used by %s", holder) : g_strdup("no longer free");
+        vs_gpu_journal_remove(site->journal_dir, plan->device, NULL);
+        g_set_error(error, VS_GPU_ERROR, VS_GPU_ERROR_REFUSED,
+                    "the VF %s this workstation was given is %s; VF %s is free: `virt-station "
+                    "delete` and `up` again to use it",
+                    before, who, plan->device);
+        return FALSE;
+    }
+    vs_progress_step(site->progress, "taking %s %s on %s", vs_gpu_mode_to_string(plan->mode),
+                     claim_id(plan), plan->mode == VS_GPU_MODE_VGPU && plan->vgpu_kind == VS_VGPU_KIND_MDEV ? plan->device : "the host");
+    if (!vs_gpu_take(plan, &site->host, error))
+        return FALSE;
+    *ret_taken = TRUE;
+    return TRUE;
+}
+
+gboolean
+vs_gpu_site_release(virConnectPtr conn, const char *uri, const char *dom_uuid, const char *name,
+                    const VsMetadata *station, const VsProgress *progress, GError **error)
+{
+    g_autoptr(VsGpuPlan) plan = station ? vs_gpu_site_plan_of(station) : NULL;
+    g_autoptr(VsGpuSite) site = NULL;
+
+    if (!plan)
+        return TRUE;
+    site = vs_gpu_site_open(conn, uri, dom_uuid, name, progress, error);
+    if (!site || !vs_gpu_give_back(plan, &site->host, error)) {
+        g_prefix_error(error, "giving back the GPU of %s: ", name);
+        return FALSE;
+    }
+    vs_progress_step(progress, "gave back %s %s", vs_gpu_mode_to_string(plan->mode),
+                     claim_id(plan));
+    return TRUE;
+}

@@ -1,0 +1,353 @@
+/* GPU attach through the commands, on this machine's real libvirtd with the fake GPU backend
+ * on a copy of a fixture tree (VIRT_STATION_FAKE_GPU, gpu/hostops.h): `up --gpu vgpu` claims
+ * and takes an mdev, defines the domain, and — since the mdev exists only in the fake tree,
+ * libvirt cannot start it ("mediated device ... not found") — gives everything back; a killed
+ * `up` leaves a journal entry the next `up` gives back; `delete` and `stop --release-gpu` give
+ * back what a defined workstation holds, and `start` takes the same mdev UUID again. On the
+ * GPU-less host itself, `--gpu vgpu` fails before anything is created. */
+#include <signal.h>
+#include <string.h>
+
+#include "tests/bed/bed.h"
+#include "gpu/hostops.h"
+#include "gpu/journal.h"
+
+#define T4_TYPE "bus/pci/devices/0000:3b:00.0/mdev_supported_types/nvidia-224"
+#define PREEXISTING "4b20d080-1b54-4048-85b3-a6a62d165c01"
+
+typedef struct {
+    virConnectPtr conn;
+    char *home;
+    char *pool_dir;
+    char *pool;
+    char *image;
+    char *tree;    /* the fake sysfs tree */
+    char *journal; /* the allocation journal's folder */
+} Bed;
+
+static void
+bed_open(Bed *b, const char *kind)
+{
+    g_autofree char *pool_xml = NULL;
+    g_autofree char *fixture = g_build_filename(VS_SOURCE_DIR, "tests/data/sysfs/rhel-t4", NULL);
+    g_autofree char *locks = NULL;
+    g_autoptr(GError) error = NULL;
+    virStoragePoolPtr p;
+
+    b->conn = virConnectOpen("qemu:///system");
+    g_assert_nonnull(b->conn);
+    b->home = vs_bed_tmpdir("vs-gpu");
+    b->pool_dir = vs_bed_tmpdir("vs-gpupool");
+    b->pool = g_strdup_printf("vs-test-gpu%s-%d", kind, (int)getpid());
+    b->image = g_build_filename(b->home, "image.qcow2", NULL);
+    pool_xml = g_markup_printf_escaped(
+        "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>", b->pool,
+        b->pool_dir);
+    p = virStoragePoolCreateXML(b->conn, pool_xml, 0);
+    g_assert_nonnull(p);
+    virStoragePoolFree(p);
+    g_auto(VsBedRun) img = vs_bed_run(
+        (const char *[]){"qemu-img", "create", "-q", "-f", "qcow2", b->image, "64M", NULL});
+    g_assert_cmpint(img.status, ==, 0);
+    b->tree = vs_gpu_fake_tree_copy(fixture, &error);
+    g_assert_no_error(error);
+    locks = g_build_filename(b->home, "locks", NULL);
+    b->journal = g_build_filename(locks, "gpu-journal", NULL);
+    g_setenv("XDG_DATA_HOME", b->home, TRUE);
+    g_setenv("XDG_CACHE_HOME", b->home, TRUE);
+    g_setenv("XDG_RUNTIME_DIR", b->home, TRUE);
+    g_setenv("VIRT_STATION_LOCK_DIR", locks, TRUE);
+    g_setenv("VIRT_STATION_SYSFS_ROOT", b->tree, TRUE);
+    g_setenv("VIRT_STATION_FAKE_GPU", "1", TRUE);
+}
+
+static void
+bed_close(Bed *b, const char *const *names)
+{
+    virStoragePoolPtr p = virStoragePoolLookupByName(b->conn, b->pool);
+    virStorageVolPtr *vols = NULL;
+    int n;
+
+    for (guint i = 0; names[i]; i++) {
+        virDomainPtr dom = virDomainLookupByName(b->conn, names[i]);
+        if (!dom)
+            continue;
+        virDomainDestroy(dom);
+        virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM);
+        virDomainFree(dom);
+    }
+    g_assert_nonnull(p);
+    virStoragePoolRefresh(p, 0);
+    n = virStoragePoolListAllVolumes(p, &vols, 0);
+    for (int i = 0; i < n; i++) {
+        virStorageVolDelete(vols[i], 0);
+        virStorageVolFree(vols[i]);
+    }
+    free(vols);
+    virStoragePoolDestroy(p);
+    virStoragePoolFree(p);
+    virConnectClose(b->conn);
+    vs_gpu_fake_tree_remove(b->tree);
+    vs_bed_rmtree(b->home);
+    vs_bed_rmtree(b->pool_dir);
+    g_free(b->home);
+    g_free(b->pool_dir);
+    g_free(b->pool);
+    g_free(b->image);
+    g_free(b->tree);
+    g_free(b->journal);
+    for (const char *const *v = (const char *const[]){"XDG_DATA_HOME", "XDG_CACHE_HOME",
+                                                      "XDG_RUNTIME_DIR", "VIRT_STATION_LOCK_DIR",
+                                                      "VIRT_STATION_SYSFS_ROOT",
+                                                      "VIRT_STATION_FAKE_GPU", NULL};
+         *v; v++)
+        g_unsetenv(*v);
+}
+
+/* Returns the fake tree's available_instances of the T4's nvidia-224 type. */
+static gint64
+available(const Bed *b)
+{
+    g_autofree char *path = g_build_filename(b->tree, T4_TYPE, "available_instances", NULL);
+    g_autofree char *text = NULL;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    return g_ascii_strtoll(text, NULL, 10);
+}
+
+static int
+by_string(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Returns the mediated devices in the fake tree, sorted, joined by spaces. */
+static char *
+mdevs(const Bed *b)
+{
+    g_autofree char *dir = g_build_filename(b->tree, "bus/mdev/devices", NULL);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    const char *name;
+
+    g_assert_nonnull(d);
+    while ((name = g_dir_read_name(d)))
+        if (name[0] != '.')
+            g_ptr_array_add(names, g_strdup(name));
+    g_ptr_array_sort(names, by_string);
+    g_ptr_array_add(names, NULL);
+    return g_strjoinv(" ", (char **)names->pdata);
+}
+
+/* Returns the number of journal entries. */
+static guint
+journal_entries(const Bed *b)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) entries = vs_gpu_journal_read(b->journal, &error);
+
+    g_assert_no_error(error);
+    return entries->len;
+}
+
+static VsBedRun
+up(const Bed *b, const char *name, const char *gpu)
+{
+    const char *args[] = {"virt-station", "-c", "qemu:///system", "up", name, "--image",
+                          b->image, "--pool", b->pool, "--network", "user", "--no-wait",
+                          "--gpu", gpu, NULL};
+    g_auto(GStrv) argv = vs_bed_argv_with_virt_type(args);
+
+    return vs_bed_run((const char *const *)argv);
+}
+
+/* Starts `up` paused before @step (VIRT_STATION_TEST_PAUSE) and kills it there with SIGKILL. */
+static void
+up_killed_before(const Bed *b, const char *name, const char *step)
+{
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+    g_autoptr(GSubprocess) proc = NULL;
+    g_autoptr(GDataInputStream) err = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GString) output = g_string_new(NULL);
+    g_autofree char *expected = g_strdup_printf("paused before %s", step);
+    const char *args[] = {"virt-station", "-c", "qemu:///system", "up", name, "--image",
+                          b->image, "--pool", b->pool, "--network", "user", "--no-wait",
+                          "--gpu", "vgpu:nvidia-224", NULL};
+    g_auto(GStrv) argv = vs_bed_argv_with_virt_type(args);
+    gboolean paused = FALSE;
+    char *line;
+
+    g_subprocess_launcher_setenv(launcher, "VIRT_STATION_TEST_PAUSE", step, TRUE);
+    proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv, &error);
+    g_assert_no_error(error);
+    err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(proc));
+    while (!paused && (line = g_data_input_stream_read_line(err, NULL, NULL, NULL))) {
+        g_string_append_printf(output, "%s\n", line);
+        paused = strcmp(line, expected) == 0;
+        g_free(line);
+    }
+    if (!paused)
+        g_error("up never paused before %s:\n%s", step, output->str);
+    g_subprocess_force_exit(proc);
+    g_assert_true(g_subprocess_wait(proc, NULL, NULL));
+    g_assert_true(g_subprocess_get_if_signaled(proc));
+    g_assert_cmpint(g_subprocess_get_term_sig(proc), ==, SIGKILL);
+}
+
+/* The GPU-less host itself: auto plans none and says why; vgpu fails before creating anything. */
+static void
+test_gpuless_host(void)
+{
+    Bed b = {0};
+    g_autofree char *name = g_strdup_printf("vs-fail-gpunone-%d", (int)getpid());
+
+    bed_open(&b, "none");
+    g_unsetenv("VIRT_STATION_SYSFS_ROOT");
+    g_unsetenv("VIRT_STATION_FAKE_GPU");
+    g_auto(VsBedRun) vgpu = up(&b, name, "vgpu");
+    g_assert_cmpint(vgpu.status, ==, 1);
+    if (!strstr(vgpu.err, "no vGPU instance is available on this host"))
+        g_error("unexpected error: %s", vgpu.err);
+    g_assert_null(virDomainLookupByName(b.conn, name));
+    g_autofree char *vols = vs_bed_pool_volumes(b.conn, b.pool);
+    g_assert_cmpstr(vols, ==, "");
+
+    g_auto(VsBedRun) dry = vs_bed_run_vsv("qemu:///system", "up", name, "--image", b.image,
+                                          "--dry-run", "--print-xml", "--gpu", "auto", NULL);
+    g_assert_cmpint(dry.status, ==, 0);
+    g_assert_nonnull(strstr(dry.out, "<vs:gpu mode=\"none\">"));
+    g_assert_nonnull(strstr(dry.out, "<vs:reason>no vGPU available"));
+    bed_close(&b, (const char *[]){name, NULL});
+}
+
+/* `up --gpu vgpu` takes an mdev in the fake tree, defines the domain, fails to start it, and
+ * gives back all of it: the mdev, the journal entry, the domain, the volumes. */
+static void
+test_up_rolls_back(void)
+{
+    Bed b = {0};
+    g_autofree char *name = g_strdup_printf("vs-fail-gpuup-%d", (int)getpid());
+
+    bed_open(&b, "up");
+    g_assert_cmpint(available(&b), ==, 4);
+    g_auto(VsBedRun) r = up(&b, name, "vgpu:nvidia-224");
+    g_assert_cmpint(r.status, ==, 1);
+    if (!strstr(r.err, "taking vgpu ") || !strstr(r.err, "removed what was created: domain") ||
+        !strstr(r.err, " GPU "))
+        g_error("up did not take and give back the vGPU:\n%s", r.err);
+    g_assert_cmpint(available(&b), ==, 4);
+    g_autofree char *left = mdevs(&b);
+    g_assert_cmpstr(left, ==, PREEXISTING);
+    g_assert_cmpuint(journal_entries(&b), ==, 0);
+    g_assert_null(virDomainLookupByName(b.conn, name));
+    g_autofree char *vols = vs_bed_pool_volumes(b.conn, b.pool);
+    g_assert_cmpstr(vols, ==, "");
+    bed_close(&b, (const char *[]){name, NULL});
+}
+
+/* An `up` killed after taking its mdev and before defining the domain: `gpu probe` reports the
+ * stale entry, the next `up` gives it back before it takes its own. */
+static void
+test_killed_up_given_back(void)
+{
+    Bed b = {0};
+    g_autofree char *dead = g_strdup_printf("vs-fail-gpudead-%d", (int)getpid());
+    g_autofree char *next = g_strdup_printf("vs-fail-gpunext-%d", (int)getpid());
+
+    bed_open(&b, "dead");
+    up_killed_before(&b, dead, "define");
+    g_assert_cmpint(available(&b), ==, 3);
+    g_assert_cmpuint(journal_entries(&b), ==, 1);
+    g_assert_null(virDomainLookupByName(b.conn, dead));
+
+    g_auto(VsBedRun) probe = vs_bed_run_vsv("qemu:///system", "gpu", "probe", "--json", NULL);
+    g_assert_cmpint(probe.status, ==, 0);
+    g_autofree char *stale = g_strdup_printf("\"vgpu_type\":\"nvidia-224\",\"workstation\":\"%s\","
+                                             "\"state\":\"stale\"",
+                                             dead);
+    if (!strstr(probe.out, stale))
+        g_error("gpu probe did not report the stale entry:\n%s", probe.out);
+    /* Probing only reports. */
+    g_assert_cmpint(available(&b), ==, 3);
+
+    g_auto(VsBedRun) r = up(&b, next, "vgpu:nvidia-224");
+    g_assert_cmpint(r.status, ==, 1);
+    g_assert_cmpint(available(&b), ==, 4);
+    g_autofree char *left = mdevs(&b);
+    g_assert_cmpstr(left, ==, PREEXISTING);
+    g_assert_cmpuint(journal_entries(&b), ==, 0);
+    bed_close(&b, (const char *[]){dead, next, NULL});
+}
+
+/* A defined workstation holds its mdev until `stop --release-gpu` or `delete`; `start` takes the
+ * same UUID again (and gives it back when the domain does not start). */
+static void
+test_release_and_delete(void)
+{
+    Bed b = {0};
+    g_autofree char *name = g_strdup_printf("vs-fail-gpuheld-%d", (int)getpid());
+    g_autofree char *uuid = NULL;
+
+    bed_open(&b, "held");
+    up_killed_before(&b, name, "start");
+    g_assert_cmpint(available(&b), ==, 3);
+    virDomainPtr dom = virDomainLookupByName(b.conn, name);
+    g_assert_nonnull(dom);
+    virDomainFree(dom);
+    {
+        g_autofree char *all = mdevs(&b);
+        g_auto(GStrv) list = g_strsplit(all, " ", -1);
+        g_assert_cmpuint(g_strv_length(list), ==, 2);
+        uuid = g_strdup(strcmp(list[0], PREEXISTING) == 0 ? list[1] : list[0]);
+    }
+
+    /* Its domain exists: the entry is held, not stale, and the next command leaves it. */
+    g_auto(VsBedRun) probe = vs_bed_run_vsv("qemu:///system", "gpu", "probe", "--json", NULL);
+    g_autofree char *held = g_strdup_printf("\"id\":\"%s\",\"device\":\"0000:3b:00.0\","
+                                            "\"vgpu_type\":\"nvidia-224\",\"workstation\":\"%s\","
+                                            "\"state\":\"held\"",
+                                            uuid, name);
+    if (!strstr(probe.out, held))
+        g_error("gpu probe did not show %s held by %s:\n%s", uuid, name, probe.out);
+    g_auto(VsBedRun) info = vs_bed_run_vsv("qemu:///system", "info", name, "--json", NULL);
+    g_autofree char *recorded = g_strdup_printf("\"mdev_uuid\":\"%s\"", uuid);
+    g_assert_nonnull(strstr(info.out, recorded));
+
+    g_auto(VsBedRun) release =
+        vs_bed_run_vsv("qemu:///system", "stop", name, "--release-gpu", NULL);
+    g_assert_cmpint(release.status, ==, 0);
+    g_assert_cmpint(available(&b), ==, 4);
+    g_assert_cmpuint(journal_entries(&b), ==, 0);
+
+    /* start takes the same UUID again; libvirt cannot start it, so it is given back. */
+    g_auto(VsBedRun) start = vs_bed_run_vsv("qemu:///system", "start", name, "--no-wait", NULL);
+    g_assert_cmpint(start.status, ==, 1);
+    g_autofree char *again = g_strdup_printf("taking vgpu %s", uuid);
+    if (!strstr(start.err, again))
+        g_error("start did not take %s again:\n%s", uuid, start.err);
+    g_assert_cmpint(available(&b), ==, 4);
+    g_assert_cmpuint(journal_entries(&b), ==, 0);
+
+    /* Deleted: nothing left anywhere. */
+    g_auto(VsBedRun) del = vs_bed_run_vsv("qemu:///system", "delete", name, NULL);
+    g_assert_cmpint(del.status, ==, 0);
+    g_assert_null(virDomainLookupByName(b.conn, name));
+    g_assert_cmpint(available(&b), ==, 4);
+    g_autofree char *left = mdevs(&b);
+    g_assert_cmpstr(left, ==, PREEXISTING);
+    g_assert_cmpuint(journal_entries(&b), ==, 0);
+    bed_close(&b, (const char *[]){name, NULL});
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/gpu-up/gpuless-host", test_gpuless_host);
+    g_test_add_func("/gpu-up/up-rolls-back", test_up_rolls_back);
+    g_test_add_func("/gpu-up/killed-up-given-back", test_killed_up_given_back);
+    g_test_add_func("/gpu-up/release-and-delete", test_release_and_delete);
+    return g_test_run();
+}
