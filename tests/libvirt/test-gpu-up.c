@@ -11,6 +11,7 @@
 #include "tests/bed/bed.h"
 #include "gpu/hostops.h"
 #include "gpu/journal.h"
+#include "vs-config.h"
 
 #define T4_TYPE "bus/pci/devices/0000:3b:00.0/mdev_supported_types/nvidia-224"
 #define PREEXISTING "4b20d080-1b54-4048-85b3-a6a62d165c01"
