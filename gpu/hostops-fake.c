@@ -141,6 +141,7 @@ lock_tree(const VsGpuSysfs *s, GError **error)
     return fd;
 }
 
+/* Releases the tree's lock taken by lock_tree(). */
 static void
 unlock_tree(int fd)
 {
@@ -148,6 +149,7 @@ unlock_tree(int fd)
         close(fd);
 }
 
+/* A descriptor holding the tree's lock, released when it goes out of scope. */
 typedef int VsFakeLock;
 static void
 vs_fake_lock_clear(VsFakeLock *fd)
@@ -466,6 +468,7 @@ typedef struct {
     GPtrArray *lines; /* the full list: lines as the kernel wrote them, in the same order */
 } VsFakeGroup;
 
+/* Frees @g. */
 static void
 group_free(VsFakeGroup *g)
 {

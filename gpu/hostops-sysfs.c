@@ -146,12 +146,20 @@ mdev_path(const VsGpuSysfs *s, const char *uuid)
 }
 
 /* Returns FALSE with @error set after a failed write of @path (@err is its errno), naming
- * what it was for. */
+ * what it was for: BUSY for EBUSY; REFUSED for the kernel's refusals of the request itself
+ * (EEXIST: the UUID is taken; EUSERS, EDQUOT, ENOSPC: no instance left; EINVAL: a type the VF
+ * does not offer now); FAILED otherwise. */
 static gboolean
 write_failed(const char *path, int err, const char *what, GError **error)
 {
-    g_set_error(error, VS_GPU_ERROR, err == EBUSY ? VS_GPU_ERROR_BUSY : VS_GPU_ERROR_FAILED,
-                "%s: writing %s failed: %s", what, path, g_strerror(err));
+    int code = VS_GPU_ERROR_FAILED;
+
+    if (err == EBUSY)
+        code = VS_GPU_ERROR_BUSY;
+    else if (err == EEXIST || err == EUSERS || err == EDQUOT || err == ENOSPC || err == EINVAL)
+        code = VS_GPU_ERROR_REFUSED;
+    g_set_error(error, VS_GPU_ERROR, code, "%s: writing %s failed: %s", what, path,
+                g_strerror(err));
     return FALSE;
 }
 

@@ -447,6 +447,19 @@ test_fake_vendor(void)
     assert_set(ops, VF2, "0"); /* releasing a free VF changes nothing */
     l3 = creatable(dir, VF3);
     g_assert_cmpstr(l3, ==, "1097,1099,1101,1104");
+    g_clear_pointer(&l3, g_free);
+
+    /* $VIRT_STATION_FAKE_GPU_BUSY=2: two refused writes after a release, then it works. */
+    g_setenv("VIRT_STATION_FAKE_GPU_BUSY", "2", TRUE);
+    assert_set(ops, VF3, "1099");
+    assert_set(ops, VF3, "0");
+    assert_set_fails(ops, VF3, "1099", VS_GPU_ERROR_BUSY);
+    assert_set_fails(ops, VF3, "1101", VS_GPU_ERROR_BUSY);
+    assert_type(ops, dir, VF3, "0");
+    l2 = creatable(dir, VF2);
+    g_assert_cmpstr(l2, ==, "1097,1099,1101,1104");
+    assert_set(ops, VF3, "1101");
+    assert_type(ops, dir, VF3, "1101");
     g_unsetenv("VIRT_STATION_FAKE_GPU_BUSY");
 
     /* The PF has no nvidia/current_vgpu_type. */
@@ -674,29 +687,34 @@ static void
 test_fake_two_processes(void)
 {
     g_autofree char *dir = copy_fixture("a100-sriov");
-    g_autoptr(VsGpuOps) ops = vs_gpu_ops_fake(dir);
     const char *uuids[] = {U1, U2};
 
     for (int round = 0; round < 10; round++) {
         int pipes[2];
         pid_t pids[2];
         int won = 0, refused = 0;
+        g_autoptr(VsGpuOps) ops = NULL;
 
         g_assert_cmpint(pipe(pipes), ==, 0);
         for (int c = 0; c < 2; c++) {
             pids[c] = fork();
             g_assert_cmpint(pids[c], >=, 0);
             if (pids[c] == 0) {
-                g_autoptr(VsGpuOps) mine = vs_gpu_ops_fake(dir);
+                VsGpuOps *mine = vs_gpu_ops_fake(dir);
                 GError *error = NULL;
+                int code = 3;
                 char buf;
+
                 close(pipes[1]);
-                if (read(pipes[0], &buf, 1) != 0) /* both start when the pipe closes */
-                    _exit(3);
-                if (mine->mdev_create(mine->data, "0000:41:00.5", "nvidia-475", uuids[c], FALSE,
-                                      &error))
-                    _exit(0);
-                _exit(g_error_matches(error, VS_GPU_ERROR, VS_GPU_ERROR_REFUSED) ? 1 : 2);
+                if (read(pipes[0], &buf, 1) == 0) /* both start when the pipe closes */
+                    code = mine->mdev_create(mine->data, "0000:41:00.5", "nvidia-475", uuids[c],
+                                             FALSE, &error)
+                               ? 0
+                           : g_error_matches(error, VS_GPU_ERROR, VS_GPU_ERROR_REFUSED) ? 1
+                                                                                        : 2;
+                g_clear_error(&error);
+                vs_gpu_ops_free(mine);
+                _exit(code);
             }
         }
         close(pipes[0]);
@@ -710,6 +728,8 @@ test_fake_two_processes(void)
             else if (WEXITSTATUS(status) == 1)
                 refused++;
         }
+        /* Made after the fork: the children hold nothing of the parent's to free. */
+        ops = vs_gpu_ops_fake(dir);
         g_assert_cmpint(won, ==, 1);
         g_assert_cmpint(refused, ==, 1);
         g_assert_cmpint(avail(dir, "0000:41:00.5", "nvidia-475"), ==, 0);
