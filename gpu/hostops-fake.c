@@ -445,6 +445,11 @@ fake_mdev_remove(void *data, const char *uuid, GError **error)
     if (!ensure_max(s, parent, error))
         return FALSE;
     remove_mdev_files(s, parent, type, uuid);
+    if (exists(dev)) {
+        g_set_error(error, VS_GPU_ERROR, VS_GPU_ERROR_FAILED,
+                    "fake GPU backend: cannot remove %s: %s", dev, g_strerror(errno));
+        return FALSE;
+    }
     types = types_dir(s, parent);
     tdir = g_build_filename(types, type, NULL);
     avail = g_build_filename(tdir, "available_instances", NULL);
@@ -564,6 +569,8 @@ group_of(const VsGpuSysfs *s, const char *vf, GError **error)
         }
         g_ptr_array_sort(g->vfs, compare_strings);
     }
+    if (g->vfs->len && !g_ptr_array_find_with_equal_func(g->vfs, vf, g_str_equal, NULL))
+        g_ptr_array_add(g->vfs, g_strdup(vf)); /* a VF its PF does not list: one of them */
     if (!g->vfs->len) {
         g_clear_pointer(&g->dir, g_free);
         g->dir = g_build_filename(vdir, "nvidia", NULL);

@@ -682,6 +682,26 @@ test_sysfs(void)
     vs_gpu_fake_tree_remove(h100);
 }
 
+/* Both backends read the driver link: its name, or NULL without one. */
+static void
+test_pci_driver(void)
+{
+    g_autofree char *dir = copy_fixture("desktop-geforce");
+    g_autofree char *link = g_build_filename(dir, "bus/pci/devices/0000:01:00.1/driver", NULL);
+
+    for (int fake = 0; fake < 2; fake++) {
+        g_autoptr(VsGpuOps) ops = fake ? vs_gpu_ops_fake(dir) : vs_gpu_ops_sysfs(dir);
+        g_autofree char *gpu = ops->pci_driver(ops->data, "0000:01:00.0");
+        g_autofree char *audio = ops->pci_driver(ops->data, "01:00.1");
+
+        g_assert_cmpstr(gpu, ==, "nvidia");
+        g_assert_cmpstr(audio, ==, fake ? NULL : "snd_hda_intel");
+        if (!fake) /* unbound, as after `echo ADDR > driver/unbind` */
+            g_assert_cmpint(unlink(link), ==, 0);
+    }
+    vs_gpu_fake_tree_remove(dir);
+}
+
 /* Two processes take the last instance of a type at once: exactly one gets it. */
 static void
 test_fake_two_processes(void)
@@ -775,6 +795,7 @@ main(int argc, char **argv)
     g_test_add_func("/gpu-hostops/fake/two-processes", test_fake_two_processes);
     g_test_add_func("/gpu-hostops/invalid-names", test_invalid_names);
     g_test_add_func("/gpu-hostops/sysfs", test_sysfs);
+    g_test_add_func("/gpu-hostops/pci-driver", test_pci_driver);
     g_test_add_func("/gpu-hostops/from-env", test_from_env);
     return g_test_run();
 }
