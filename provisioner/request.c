@@ -144,7 +144,7 @@ machine(VsDomainConfig *c, const VsSpec *spec, const VsPlanInputs *facts, GError
                                 vs_arch_to_string(facts->arch), vs_arch_to_string(c->arch));
         c->kvm = FALSE;
     }
-    c->firmware = c->arch == VS_ARCH_AARCH64 ? VS_FIRMWARE_EFI : VS_FIRMWARE_BIOS;
+    c->firmware = vs_firmware_default(c->arch, facts->gpu->mode);
     if (spec->firmware &&
         !parse_enum(spec->firmware, vs_firmware_from_string, "firmware", "bios, efi", &v, error))
         return FALSE;
