@@ -21,6 +21,32 @@ vs_arch_local_name(void)
     return g_strdup(g_str_equal(u.machine, "arm64") ? "aarch64" : u.machine);
 }
 
+VsFirmware
+vs_firmware_default(VsArch arch, VsGpuMode gpu_mode)
+{
+    return arch == VS_ARCH_AARCH64 || gpu_mode == VS_GPU_MODE_PASSTHROUGH ? VS_FIRMWARE_EFI
+                                                                          : VS_FIRMWARE_BIOS;
+}
+
+/* The window is the next power of two at least twice the BARs' sum, and never under 32 GiB.
+ * Each BAR is naturally aligned (a 128 GiB BAR starts at a multiple of 128 GiB), so BARs of
+ * different sizes leave gaps and a window of exactly their sum rarely fits them; twice the sum,
+ * rounded up to a power of two, always does (sizes are powers of two: placed largest first,
+ * each starts aligned right after the previous). OVMF's own default window (32 GiB on recent
+ * builds, less on older ones) cannot hold the 128 GiB BAR1 of an H100-class card, whose
+ * driver then finds no BAR1 in the guest. */
+guint64
+vs_domain_pcihole64_kib(guint64 mmio64_bytes)
+{
+    const guint64 largest = G_GUINT64_CONSTANT(1) << 62; /* 4 EiB: no overflow below */
+    guint64 want = mmio64_bytes >= largest / 2 ? largest : mmio64_bytes * 2;
+    guint64 size = G_GUINT64_CONSTANT(32) << 30;
+
+    while (size < want)
+        size <<= 1;
+    return size >> 10;
+}
+
 gboolean
 vs_domain_name_valid(const char *name)
 {

@@ -68,6 +68,26 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsDomainConfig, vs_domain_config_free)
  * aarch64 `virt` machines; x86 machines have long had the ISA device, <panic model='isa'/>. */
 #define VS_PVPANIC_AARCH64_LIBVIRT 9001000UL
 
+/* The first libvirt release that starts a domain with an unmanaged (managed='no') PCI hostdev
+ * whose device is bound to a driver other than vfio-pci, pci-stub or pciback but has a
+ * `vfio-dev/` directory in sysfs, as NVIDIA's vendor-specific VFs (bound to nvidia) have:
+ * libvirt 9.7.0 (2023-09-01). Its NEWS.rst, "qemu: basic support for use of 'VFIO variant'
+ * drivers ... setting managed='no'", and src/util/virpci.c, where
+ * virPCIDeviceGetCurrentDriverNameAndType() takes a driver that is no known stub but leaves a
+ * `vfio-dev` directory as VIR_PCI_STUB_DRIVER_VFIO, which virHostdevPreparePCIDevicesImpl()
+ * (src/hypervisor/virhostdev.c) requires of an unmanaged device ("Unmanaged PCI device ... must
+ * be manually detached from the host" otherwise). Found in libvirt's own repository. */
+#define VS_VENDOR_VF_LIBVIRT 9007000UL
+
+/* Returns the firmware a workstation boots unless the user chose one: efi for aarch64 (the
+ * only one there) and for GPU passthrough (a GPU's option ROM and large BARs want UEFI: OVMF
+ * maps 64-bit BARs above 4 GiB, SeaBIOS places them below), else bios. */
+VsFirmware vs_firmware_default(VsArch arch, VsGpuMode gpu_mode);
+
+/* Returns the size in KiB of the 64-bit PCI hole (the MMIO window above 4 GiB) a domain gets
+ * for passed-through functions whose 64-bit prefetchable BARs add up to @mmio64_bytes. */
+guint64 vs_domain_pcihole64_kib(guint64 mmio64_bytes);
+
 /* Enum <-> string tables: the spellings the command line, spec files and metadata use (README,
  * "Commands"). The from_string functions return -1 for unknown strings. */
 const char *vs_arch_to_string(VsArch arch);

@@ -290,8 +290,18 @@ add_video(VsNode *devices, const char *model, gboolean accel3d)
         attr(el(m, "acceleration"), "accel3d", "yes");
 }
 
+/* The guest bus the passed-through functions sit on: the first pcie-root-port, which
+ * add_pci_controllers() declares. libvirt numbers the root ports it adds for the other devices
+ * after it (verified with `virsh define` and `virsh dumpxml` on libvirt 9.0: they take buses 2
+ * and up, and a gap in the indexes would be filled with idle root ports). */
+#define GPU_ROOT_PORT_INDEX 1
+
+/* Adds a PCI host device for the host function @address; @guest_function >= 0 places it at
+ * that function of slot 0 on the GPU's root port (@multifunction on function 0 of several).
+ * Returns FALSE with @error set for a malformed address. */
 static gboolean
-add_pci_hostdev(VsNode *devices, const char *address, gboolean managed, GError **error)
+add_pci_hostdev(VsNode *devices, const char *address, gboolean managed, int guest_function,
+                gboolean multifunction, GError **error)
 {
     guint domain, bus, slot, function;
     VsNode *hostdev, *addr;
@@ -315,7 +325,71 @@ add_pci_hostdev(VsNode *devices, const char *address, gboolean managed, GError *
     attr(addr, "slot", buf);
     g_snprintf(buf, sizeof(buf), "0x%x", function);
     attr(addr, "function", buf);
+    if (guest_function >= 0) {
+        addr = el(hostdev, "address");
+        attr(addr, "type", "pci");
+        attr(addr, "domain", "0x0000");
+        g_snprintf(buf, sizeof(buf), "0x%02x", GPU_ROOT_PORT_INDEX);
+        attr(addr, "bus", buf);
+        attr(addr, "slot", "0x00");
+        g_snprintf(buf, sizeof(buf), "0x%x", (guint)guest_function);
+        attr(addr, "function", buf);
+        if (multifunction)
+            attr(addr, "multifunction", "on");
+    }
     return TRUE;
+}
+
+static int
+compare_functions(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
+/* The passed-through card as the guest sees it: all its functions in one multifunction slot,
+ * in their host order (the GPU at function 0, its audio at 1, as on the host), as Incus and
+ * Proxmox do; a guest driver that looks for the audio function next to the GPU finds it. */
+static gboolean
+add_passthrough(VsNode *devices, const VsGpuPlan *gpu, GError **error)
+{
+    g_autoptr(GPtrArray) sorted = g_ptr_array_new();
+
+    if (gpu->functions->len > 8)
+        return invalid(error, "the passthrough plan names more than 8 PCI functions");
+    /* Same domain, bus and slot: the address strings sort by function. */
+    for (guint i = 0; i < gpu->functions->len; i++)
+        g_ptr_array_add(sorted, gpu->functions->pdata[i]);
+    g_ptr_array_sort(sorted, compare_functions);
+    for (guint i = 0; i < sorted->len; i++)
+        if (!add_pci_hostdev(devices, sorted->pdata[i], TRUE, (int)i, i == 0 && sorted->len > 1,
+                             error))
+            return FALSE;
+    return TRUE;
+}
+
+/* PCI controllers for passthrough: on x86_64, q35's pcie-root with a 64-bit PCI hole sized
+ * for the card's BARs (vs_domain_pcihole64_kib; QEMU's virt machine has no such setting), and
+ * the root port the card's slot sits on. */
+static void
+add_pci_controllers(VsNode *devices, const VsDomainConfig *c)
+{
+    VsNode *ctl;
+
+    if (c->gpu->mode != VS_GPU_MODE_PASSTHROUGH)
+        return;
+    if (c->arch == VS_ARCH_X86_64) {
+        ctl = el(devices, "controller");
+        attr(ctl, "type", "pci");
+        attr(ctl, "index", "0");
+        attr(ctl, "model", "pcie-root");
+        g_autofree char *kib =
+            g_strdup_printf("%" G_GUINT64_FORMAT, vs_domain_pcihole64_kib(c->gpu->mmio64_bytes));
+        attr(text_el(ctl, NULL, "pcihole64", kib), "unit", "KiB");
+    }
+    ctl = el(devices, "controller");
+    attr(ctl, "type", "pci");
+    attr_uint(ctl, "index", GPU_ROOT_PORT_INDEX);
+    attr(ctl, "model", "pcie-root-port");
 }
 
 /* Graphics and video for virgl: 3D rendered on the host's render node. */
@@ -363,7 +437,7 @@ add_vgpu(VsNode *devices, const VsDomainConfig *c, GError **error)
         /* The VF stays bound to NVIDIA's driver: libvirt must not rebind it. */
         if (!gpu->device)
             return invalid(error, "the vGPU plan names no virtual function");
-        return add_pci_hostdev(devices, gpu->device, FALSE, error);
+        return add_pci_hostdev(devices, gpu->device, FALSE, -1, FALSE, error);
     }
     if (!gpu->mdev_uuid)
         return invalid(error, "the vGPU plan names no mediated device");
@@ -410,10 +484,7 @@ add_gpu(VsNode *devices, const VsDomainConfig *c, GError **error)
         if (c->display != VS_DISPLAY_NONE)
             add_remote_display(devices, c->display);
         add_video(devices, c->display != VS_DISPLAY_NONE ? "virtio" : "none", FALSE);
-        for (guint i = 0; i < gpu->functions->len; i++)
-            if (!add_pci_hostdev(devices, gpu->functions->pdata[i], TRUE, error))
-                return FALSE;
-        return TRUE;
+        return add_passthrough(devices, gpu, error);
     }
     return TRUE;
 }
@@ -543,6 +614,7 @@ vs_domain_xml(const VsDomainConfig *c, GError **error)
 
     devices = el(root, "devices");
     add_disks(devices, c);
+    add_pci_controllers(devices, c);
     qemu_args = add_interface(devices, c);
     add_serial(devices, c);
     add_channels(devices, c);

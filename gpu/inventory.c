@@ -194,6 +194,74 @@ read_render_node(VsGpuDevice *d, const char *dir)
         d->render_node = g_strdup_printf("/dev/dri/renderD%d", best);
 }
 
+/* Flags of a kernel resource (include/linux/ioport.h), as `resource` files print them. */
+#define RESOURCE_MEM      0x200UL
+#define RESOURCE_PREFETCH 0x2000UL
+#define RESOURCE_MEM_64   0x100000UL
+/* A `resource` file has one line of three 18-character numbers per resource: 17 for a device
+ * with SR-IOV, well under 2 KiB. Anything longer is not one. */
+#define RESOURCE_FILE_MAX 4096
+
+guint64
+vs_gpu_bar64_bytes_parse(const char *text)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", 7);
+    guint64 total = 0;
+
+    /* Lines 0-5 are the BARs; 6 is the expansion ROM, 7-12 a PF's VF BARs (not its own). */
+    for (guint i = 0; lines[i] && i < 6; i++) {
+        guint64 start, end, flags;
+        char *p = lines[i], *q;
+
+        start = g_ascii_strtoull(p, &q, 16);
+        if (q == p)
+            continue;
+        end = g_ascii_strtoull(p = q, &q, 16);
+        if (q == p)
+            continue;
+        flags = g_ascii_strtoull(p = q, &q, 16);
+        if (q == p || end <= start)
+            continue;
+        if ((flags & RESOURCE_MEM) && (flags & RESOURCE_PREFETCH) && (flags & RESOURCE_MEM_64))
+            total += end - start + 1;
+    }
+    return total;
+}
+
+/* Sets @d's bar64_bytes from @dir/resource (0 when it is missing or malformed). */
+static void
+read_bars(VsGpuInventory *inv, VsGpuDevice *d, const char *dir)
+{
+    g_autofree char *path = g_build_filename(dir, "resource", NULL);
+    g_autofree char *text = g_malloc0(RESOURCE_FILE_MAX + 1);
+    FILE *f = fopen(path, "re");
+    size_t n;
+
+    if (!f)
+        return;
+    n = fread(text, 1, RESOURCE_FILE_MAX + 1, f);
+    fclose(f);
+    if (n > RESOURCE_FILE_MAX) {
+        g_ptr_array_add(inv->warnings,
+                        g_strdup_printf("%s is longer than %d bytes: its BAR sizes are not read",
+                                        path, RESOURCE_FILE_MAX));
+        return;
+    }
+    text[n] = '\0';
+    d->bar64_bytes = vs_gpu_bar64_bytes_parse(text);
+}
+
+guint64
+vs_gpu_inventory_bar64_bytes(const VsGpuInventory *inv, const char *address)
+{
+    for (guint i = 0; i < inv->devices->len; i++) {
+        const VsGpuDevice *d = inv->devices->pdata[i];
+        if (g_strcmp0(d->address, address) == 0)
+            return d->bar64_bytes;
+    }
+    return 0;
+}
+
 static int
 compare_types(gconstpointer a, gconstpointer b)
 {
@@ -439,6 +507,7 @@ vs_gpu_inventory_read(const char *root, GError **error)
             d->physfn = target ? g_path_get_basename(target) : NULL;
         }
         read_render_node(d, dir);
+        read_bars(inv, d, dir);
         read_mdev_types(inv, d, root);
         read_vendor_types(inv, d, dir);
         g_ptr_array_add(inv->devices, g_steal_pointer(&all->pdata[i]));

@@ -11,11 +11,11 @@
 GQuark vs_gpu_error_quark(void);
 
 typedef enum {
-    VS_GPU_ERROR_FAILED,  /* the inventory could not be read: the message names the file */
-    VS_GPU_ERROR_REFUSED, /* a request that this host cannot satisfy */
-    VS_GPU_ERROR_INVALID, /* a malformed request (--gpu value) */
-    VS_GPU_ERROR_UNKNOWN, /* no such vGPU type or PCI address on this host (exit 3) */
-    VS_GPU_ERROR_BUSY,    /* a function or VF the kernel says is busy for now: try again */
+    VS_GPU_ERROR_FAILED,      /* the inventory could not be read: the message names the file */
+    VS_GPU_ERROR_REFUSED,     /* a request that this host cannot satisfy */
+    VS_GPU_ERROR_INVALID,     /* a malformed request (--gpu value) */
+    VS_GPU_ERROR_UNKNOWN,     /* no such vGPU type or PCI address on this host (exit 3) */
+    VS_GPU_ERROR_BUSY,        /* a function or VF the kernel says is busy for now: try again */
     VS_GPU_ERROR_UNSUPPORTED, /* a backend that cannot do this (no mdevctl, too old a libvirt) */
 } VsGpuError;
 
@@ -38,6 +38,7 @@ typedef struct {
     char *driver;          /* bound driver, or NULL */
     int iommu_group;       /* -1 when none */
     int numa_node;         /* -1 when unknown */
+    guint64 bar64_bytes;   /* the sizes of its 64-bit prefetchable memory BARs, added up */
     char *physfn;          /* a VF's physical function, else NULL */
     char *render_node;     /* /dev/dri/renderD128, or NULL */
     GPtrArray *vgpu_types; /* VsVgpuType */
@@ -77,6 +78,14 @@ VsGpuInventory *vs_gpu_inventory_read(const char *root, GError **error);
 /* Returns the framebuffer size in MiB that an NVIDIA type's description ("framebuffer=2048M")
  * or profile name ("L4-4Q": the number before the series letter is GiB) gives, or 0. */
 guint64 vs_gpu_framebuffer_mib(const char *description, const char *name);
+
+/* Returns the bar64_bytes of the function @address in @inv, or 0 when @inv lists no such
+ * function. */
+guint64 vs_gpu_inventory_bar64_bytes(const VsGpuInventory *inv, const char *address);
+
+/* Returns the sizes of the 64-bit prefetchable memory BARs (0 to 5) that the text of a sysfs
+ * `resource` file gives, added up; lines that are not three numbers count as nothing. */
+guint64 vs_gpu_bar64_bytes_parse(const char *text);
 
 /* Returns TRUE for a device of base class 0x03 (display). */
 gboolean vs_gpu_device_is_display(const VsGpuDevice *dev);

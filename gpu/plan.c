@@ -43,6 +43,7 @@ vs_gpu_plan_copy(const VsGpuPlan *plan)
     copy->render_node = g_strdup(plan->render_node);
     copy->egl_headless = plan->egl_headless;
     copy->mdev_uuid = g_strdup(plan->mdev_uuid);
+    copy->mmio64_bytes = plan->mmio64_bytes;
     for (guint i = 0; i < plan->functions->len; i++)
         g_ptr_array_add(copy->functions, g_strdup(plan->functions->pdata[i]));
     for (guint i = 0; i < plan->reasons->len; i++)

@@ -28,6 +28,7 @@ typedef struct {
     gboolean egl_headless; /* virgl through egl-headless (SPICE GL does not work on the driver) */
     char *mdev_uuid;       /* the allocated mediated device, or NULL */
     GPtrArray *functions;  /* passthrough: every PCI function address that goes along */
+    guint64 mmio64_bytes;  /* passthrough: the sizes of the functions' 64-bit prefetchable BARs */
     GPtrArray *reasons;    /* sentences: what was chosen and why the rest was not */
 } VsGpuPlan;
 

@@ -304,9 +304,10 @@ select_passthrough(const VsGpuInventory *inv, const char *address, GError **erro
     for (guint i = 0; members && i < members->len; i++) {
         const char *m = members->pdata[i];
         guint cls = GPOINTER_TO_UINT(g_hash_table_lookup(inv->classes, m));
-        if (strncmp(m, address, 10) == 0)
+        if (strncmp(m, address, 10) == 0) {
             g_ptr_array_add(plan->functions, g_strdup(m));
-        else if ((cls >> 8) != 0x06) /* bridges may stay */
+            plan->mmio64_bytes += vs_gpu_inventory_bar64_bytes(inv, m);
+        } else if ((cls >> 8) != 0x06) /* bridges may stay */
             g_string_append_printf(blocking, "%s%s (class %04x)", blocking->len ? ", " : "", m,
                                    cls);
     }

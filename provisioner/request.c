@@ -144,11 +144,8 @@ machine(VsDomainConfig *c, const VsSpec *spec, const VsPlanInputs *facts, GError
                                 vs_arch_to_string(facts->arch), vs_arch_to_string(c->arch));
         c->kvm = FALSE;
     }
-    /* A passed-through GPU of the A100/H100 class has BARs of tens of GiB that only UEFI maps
-     * (with the 64-bit window domains/xml.c sizes from them); aarch64 boots UEFI anyway. */
-    c->firmware = c->arch == VS_ARCH_AARCH64 || facts->gpu->mode == VS_GPU_MODE_PASSTHROUGH
-                      ? VS_FIRMWARE_EFI
-                      : VS_FIRMWARE_BIOS;
+    /* UEFI for a passed-through GPU (its BARs need the 64-bit window) and aarch64. */
+    c->firmware = vs_firmware_default(c->arch, facts->gpu->mode);
     if (spec->firmware &&
         !parse_enum(spec->firmware, vs_firmware_from_string, "firmware", "bios, efi", &v, error))
         return FALSE;

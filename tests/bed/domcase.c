@@ -84,6 +84,8 @@ vs_domcase_parse_facts(const char *text)
     f->gpu->render_node = g_strdup(scalar(&doc, gpu, "render-node"));
     f->gpu->egl_headless = g_strcmp0(scalar(&doc, gpu, "egl-headless"), "true") == 0;
     f->gpu->mdev_uuid = g_strdup(scalar(&doc, gpu, "mdev-uuid"));
+    if (scalar(&doc, gpu, "mmio64-bytes"))
+        f->gpu->mmio64_bytes = g_ascii_strtoull(scalar(&doc, gpu, "mmio64-bytes"), NULL, 10);
     strings(&doc, child(&doc, gpu, "functions"), f->gpu->functions);
     strings(&doc, child(&doc, gpu, "reasons"), f->gpu->reasons);
     yaml_document_delete(&doc);

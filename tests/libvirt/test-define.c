@@ -1,7 +1,8 @@
-/* `virsh define` on the real libvirtd accepts every x86_64 golden case that needs no host
- * device, and `virsh dumpxml` gives back what virt-station depends on: the metadata, the
- * volumes and the MAC. Each case is defined under its golden name, then undefined again; a
- * domain of that name that exists already (not ours) stops the test instead of being touched.
+/* `virsh define` on the real libvirtd accepts every x86_64 golden case, and `virsh dumpxml`
+ * gives back what virt-station depends on: the metadata, the volumes and the MAC; for the GPU
+ * cases the guest PCI layout of passthrough, the mdev UUID and the unmanaged VF. Each case is
+ * defined under its golden name, then undefined again; a domain of that name that exists already
+ * (not ours) stops the test instead of being touched.
  *
  * Cases written for passt are defined as this host gets them: libvirt older than 9.2 rejects
  * <backend type='passt'/>, so virt-station's version check gives it the SLIRP form instead;
@@ -103,6 +104,90 @@ test_define_case(gconstpointer data)
     g_assert_nonnull(strstr(dumped, uuid_attr));
 }
 
+/* Returns @xml with its domain name replaced by @name. */
+static char *
+renamed(const char *xml, const char *name)
+{
+    const char *start = strstr(xml, "<name>"), *end = strstr(xml, "</name>");
+
+    g_assert_true(start && end && start < end);
+    return g_strdup_printf("%.*s<name>%s%s", (int)(start - xml), xml, name, end);
+}
+
+/* The GPU cases (x86_64): libvirt accepts host devices that do not exist on this host at
+ * define time (they are looked up at start), so each is defined here as a sweepable
+ * vs-int-gpuN-PID domain, and what libvirt keeps carries the guest layout the XML asked for. */
+static void
+test_define_gpu_case(gconstpointer data)
+{
+    const char *name = data;
+    g_autofree char *rel = g_strdup_printf("domains/%s.yaml", name);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *golden = vs_domcase_xml_with(rel, as_this_host, &error);
+    static guint serial;
+    g_autofree char *domname = g_strdup_printf("vs-int-gpu%u-%d", serial++, (int)getpid());
+    g_autofree char *xml = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vs-define-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "domain.xml", NULL);
+    g_autofree char *dumped = NULL;
+
+    g_assert_no_error(error);
+    xml = renamed(golden, domname);
+    g_assert_true(g_file_set_contents(path, xml, -1, NULL));
+    const char *define[] = {"define", path, NULL};
+    gboolean defined = virsh(define, NULL, &error);
+    if (defined) {
+        const char *dump[] = {"dumpxml", "--inactive", domname, NULL};
+        virsh(dump, &dumped, &error);
+        const char *undefine[] = {"undefine", "--nvram", domname, NULL};
+        g_autoptr(GError) undefine_error = NULL;
+        g_assert_true(virsh(undefine, NULL, &undefine_error));
+    }
+    g_remove(path);
+    g_rmdir(dir);
+    g_assert_no_error(error);
+    g_assert_true(defined);
+    g_assert_nonnull(strstr(dumped, "<vs:station xmlns:vs=\"urn:virt-station:domain:1\""));
+    if (strstr(xml, "model=\"pcie-root\"")) {
+        /* Passthrough: the 64-bit hole and the card's functions in one slot of root port 1,
+         * kept as asked, not moved by libvirt's address assignment. */
+        g_autofree char *hole = g_strdup(strstr(xml, "<pcihole64 unit=\"KiB\">"));
+        g_assert_nonnull(hole);
+        *strstr(hole, "</pcihole64>") = '\0';
+        g_autofree char *kept = g_strdup_printf("<pcihole64 unit='KiB'>%s</pcihole64>",
+                                                hole + strlen("<pcihole64 unit=\"KiB\">"));
+        g_assert_nonnull(strstr(dumped, kept));
+        g_assert_nonnull(strstr(dumped, "<controller type='pci' index='1' "
+                                        "model='pcie-root-port'>"));
+        g_assert_nonnull(strstr(dumped, "<address type='pci' domain='0x0000' bus='0x01' "
+                                        "slot='0x00' function='0x0'"));
+        if (strstr(xml, "function=\"0x1\"/>\n      </source>")) {
+            g_assert_nonnull(strstr(dumped, "<address type='pci' domain='0x0000' bus='0x01' "
+                                            "slot='0x00' function='0x0' multifunction='on'/>"));
+            g_assert_nonnull(strstr(dumped, "<address type='pci' domain='0x0000' bus='0x01' "
+                                            "slot='0x00' function='0x1'/>"));
+        }
+        /* Nothing else was put on the card's root port. */
+        const char *p = dumped;
+        guint on_port = 0;
+        while ((p = strstr(p, "<address type='pci' domain='0x0000' bus='0x01'")))
+            on_port++, p++;
+        g_assert_cmpuint(on_port, ==, strstr(xml, "function=\"0x1\"/>\n      </source>") ? 2 : 1);
+        g_assert_true(strstr(xml, "<os firmware=\"efi\">")
+                          ? strstr(dumped, "<os firmware='efi'>") != NULL
+                          : strstr(dumped, "firmware='efi'") == NULL);
+    }
+    if (strstr(xml, "type=\"mdev\"")) {
+        g_autofree char *uuid = g_strdup(strstr(xml, "<address uuid=\"") + 15);
+        *strchr(uuid, '"') = '\0';
+        g_autofree char *kept = g_strdup_printf("<address uuid='%s'/>", uuid);
+        g_assert_nonnull(strstr(dumped, kept));
+        g_assert_nonnull(strstr(dumped, "type='mdev'"));
+    }
+    if (strstr(xml, "managed=\"no\""))
+        g_assert_nonnull(strstr(dumped, "<hostdev mode='subsystem' type='pci' managed='no'>"));
+}
+
 /* up --dry-run against the real daemon defines nothing and creates no volume. */
 static void
 test_up_dry_run_changes_nothing(void)
@@ -151,6 +236,7 @@ main(int argc, char **argv)
     g_autofree char *dir = vs_golden_path("domains");
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) gpu_cases = g_ptr_array_new_with_free_func(g_free);
     unsigned long version = 0;
     const char *name;
 
@@ -173,16 +259,24 @@ main(int argc, char **argv)
         g_autofree char *text = NULL;
         if (!g_str_has_suffix(name, ".yaml") || !g_file_get_contents(full, &text, NULL, NULL))
             continue;
-        /* Host devices (vGPU, passthrough) and other architectures are not on this host. */
-        if (strstr(text, "\narch: aarch64") || strstr(text, "mode: vgpu") ||
-            strstr(text, "mode: passthrough"))
+        /* Other architectures are not on this host; cases with host devices are defined
+         * under sweepable names (test_define_gpu_case). */
+        if (strstr(text, "\narch: aarch64"))
             continue;
-        g_ptr_array_add(cases, g_strndup(name, strlen(name) - 5));
+        if (strstr(text, "mode: vgpu") || strstr(text, "mode: passthrough"))
+            g_ptr_array_add(gpu_cases, g_strndup(name, strlen(name) - 5));
+        else
+            g_ptr_array_add(cases, g_strndup(name, strlen(name) - 5));
     }
     g_assert_cmpuint(cases->len, >=, 9);
     for (guint i = 0; i < cases->len; i++) {
         g_autofree char *path = g_strdup_printf("/define/%s", (char *)cases->pdata[i]);
         g_test_add_data_func(path, cases->pdata[i], test_define_case);
+    }
+    g_assert_cmpuint(gpu_cases->len, >=, 5);
+    for (guint i = 0; i < gpu_cases->len; i++) {
+        g_autofree char *path = g_strdup_printf("/define/gpu/%s", (char *)gpu_cases->pdata[i]);
+        g_test_add_data_func(path, gpu_cases->pdata[i], test_define_gpu_case);
     }
     g_test_add_func("/define/up-dry-run-changes-nothing", test_up_dry_run_changes_nothing);
     return g_test_run();

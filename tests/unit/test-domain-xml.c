@@ -252,6 +252,67 @@ test_pvpanic(void)
     g_assert_nonnull(strstr(x86, "<on_crash>destroy</on_crash>"));
 }
 
+/* The 64-bit PCI hole: the next power of two at least twice the BARs' sum, at least 32 GiB. */
+static void
+test_pcihole64(void)
+{
+    const guint64 mib = G_GUINT64_CONSTANT(1) << 20, gib = G_GUINT64_CONSTANT(1) << 30;
+
+    g_assert_cmpuint(vs_domain_pcihole64_kib(0), ==, 32 * 1024 * 1024);
+    /* A T4: 256 MiB + 32 MiB. */
+    g_assert_cmpuint(vs_domain_pcihole64_kib(288 * mib), ==, 32 * 1024 * 1024);
+    /* 16 GiB exactly: twice is 32 GiB, no rounding. */
+    g_assert_cmpuint(vs_domain_pcihole64_kib(16 * gib), ==, 32 * 1024 * 1024);
+    g_assert_cmpuint(vs_domain_pcihole64_kib(16 * gib + 1), ==, 64 * 1024 * 1024);
+    /* An H100: 128 GiB + 32 MiB -> 512 GiB (256 GiB would not hold both, aligned). */
+    g_assert_cmpuint(vs_domain_pcihole64_kib(128 * gib + 32 * mib), ==, 512ULL * 1024 * 1024);
+    /* No overflow at the top. */
+    g_assert_cmpuint(vs_domain_pcihole64_kib(G_MAXUINT64), ==, (G_GUINT64_CONSTANT(1) << 62) >> 10);
+}
+
+static void
+test_firmware_default(void)
+{
+    g_assert_cmpint(vs_firmware_default(VS_ARCH_X86_64, VS_GPU_MODE_PASSTHROUGH), ==,
+                    VS_FIRMWARE_EFI);
+    g_assert_cmpint(vs_firmware_default(VS_ARCH_X86_64, VS_GPU_MODE_VGPU), ==, VS_FIRMWARE_BIOS);
+    g_assert_cmpint(vs_firmware_default(VS_ARCH_X86_64, VS_GPU_MODE_NONE), ==, VS_FIRMWARE_BIOS);
+    g_assert_cmpint(vs_firmware_default(VS_ARCH_AARCH64, VS_GPU_MODE_NONE), ==, VS_FIRMWARE_EFI);
+}
+
+static void
+functions_reversed(VsPlanInputs *facts)
+{
+    g_ptr_array_set_size(facts->gpu->functions, 0);
+    g_ptr_array_add(facts->gpu->functions, g_strdup("0000:01:00.1"));
+    g_ptr_array_add(facts->gpu->functions, g_strdup("0000:01:00.0"));
+}
+
+/* Whatever order the plan lists the functions in, each keeps its host function number in the
+ * guest slot, and only function 0 says multifunction. */
+static void
+test_passthrough_function_order(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml =
+        vs_domcase_xml_with("domains/passthrough.yaml", functions_reversed, &error);
+    g_assert_no_error(error);
+    g_autoptr(xmlDoc) doc = xmlReadMemory(xml, (int)strlen(xml), "d.xml", NULL, XML_PARSE_NONET);
+    g_autofree char *f0 = xpath_string(
+        doc, "string(/domain/devices/hostdev[address/@function='0x0']/source/address/@function)");
+    g_autofree char *f1 = xpath_string(
+        doc, "string(/domain/devices/hostdev[address/@function='0x1']/source/address/@function)");
+    g_assert_cmpstr(f0, ==, "0x0");
+    g_assert_cmpstr(f1, ==, "0x1");
+    g_assert_cmpfloat(xpath_number(doc, "count(//hostdev/address[@multifunction='on'])"), ==, 1);
+    g_assert_cmpfloat(
+        xpath_number(doc, "count(//hostdev/address[@multifunction='on' and @function='0x0'])"), ==,
+        1);
+    g_assert_cmpfloat(xpath_number(doc, "count(//hostdev/address[@bus='0x01' and @slot='0x00'])"),
+                      ==, 2);
+    validate(xml, "passthrough reversed");
+}
+
 static void
 test_all_data_used(void)
 {
@@ -281,6 +342,9 @@ main(int argc, char **argv)
     g_test_add_func("/domain-xml/names/invalid-refused", test_invalid_names_refused);
     g_test_add_func("/domain-xml/port-rewrite", test_port_rewrite);
     g_test_add_func("/domain-xml/pvpanic", test_pvpanic);
+    g_test_add_func("/domain-xml/pcihole64", test_pcihole64);
+    g_test_add_func("/domain-xml/firmware-default", test_firmware_default);
+    g_test_add_func("/domain-xml/passthrough-function-order", test_passthrough_function_order);
     g_test_add_func("/domain-xml/zz-last/all-data-used", test_all_data_used);
     return g_test_run();
 }

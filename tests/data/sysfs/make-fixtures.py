@@ -4,7 +4,8 @@
 Each tree reproduces what Linux shows for a kind of host: per PCI device
 the files vendor, device, class, subsystem_*, numa_node and a 64-byte config-space header (so
 that `lspci -A linux-sysfs` reads it too), the driver and iommu_group links, SR-IOV
-physfn/virtfnN links, drm/renderD*, NVIDIA's mdev_supported_types and vendor-specific nvidia/
+physfn/virtfnN links, the BARs (`resource`, and the BAR registers of the config header),
+drm/renderD*, NVIDIA's mdev_supported_types and vendor-specific nvidia/
 files, /sys/class/mdev_bus links and /sys/kernel/iommu_groups. Run it again after changing a
 host here; the trees are committed, and the tests check them with lspci. h100-guest is built
 from files copied from a real machine (tests/data/captured/h100-guest).
@@ -18,11 +19,30 @@ OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__fi
 
 
 def dev(addr, vendor, device, cls, driver=None, group=None, numa=0, subsys=None, render=None,
-        mdev=None, vendor_vgpu=None, physfn=None, virtfns=(), rev=0xa1, files=None, mdevs=()):
+        mdev=None, vendor_vgpu=None, physfn=None, virtfns=(), rev=0xa1, files=None, mdevs=(),
+        bars=None, vf_bars=None):
     return dict(addr=addr, vendor=vendor, device=device, cls=cls, driver=driver, group=group,
                 numa=numa, subsys=subsys or (vendor, 0x0000), render=render, mdev=mdev or [],
                 vendor_vgpu=vendor_vgpu, physfn=physfn, virtfns=list(virtfns), rev=rev,
-                files=files or {}, mdevs=list(mdevs))
+                files=files or {}, mdevs=list(mdevs), bars=bars or {}, vf_bars=vf_bars or {})
+
+
+K, M, G = 1 << 10, 1 << 20, 1 << 30
+# BARs: index -> (kind, size). Sizes as `lspci -vv` shows them on these cards: H100 PCIe and
+# Tesla T4 as quoted in issue 13 ("GPU attach"); A100 40GB and RTX 4090 (resizable BAR off)
+# from the same cards' published `lspci -vv` output (BAR1 64G and 256M). BAR0 is the 16 MiB
+# register window of every NVIDIA GPU, BAR3 (32 MiB) its second 64-bit window, BAR5 its I/O
+# ports; an HD-audio function has one 16 KiB BAR.
+NVIDIA_T4_BARS = {0: ("mem32", 16 * M), 1: ("mem64pref", 256 * M), 3: ("mem64pref", 32 * M)}
+NVIDIA_A100_BARS = {0: ("mem32", 16 * M), 1: ("mem64pref", 64 * G), 3: ("mem64pref", 32 * M)}
+NVIDIA_H100_BARS = {0: ("mem32", 16 * M), 1: ("mem64pref", 128 * G), 3: ("mem64pref", 32 * M)}
+# The VF BARs of an H100's SR-IOV capability (the lines after the ROM in `resource`): the PF's
+# own window does not include them.
+NVIDIA_H100_VF_BARS = {0: ("mem32", 32 * 256 * K), 1: ("mem64pref", 32 * 4 * G),
+                       3: ("mem64pref", 32 * 32 * M)}
+GEFORCE_BARS = {0: ("mem32", 16 * M), 1: ("mem64pref", 256 * M), 3: ("mem64pref", 32 * M),
+                5: ("io", 128)}
+HDA_BARS = {0: ("mem32", 16 * K)}
 
 
 def t4_types(available):
@@ -42,13 +62,14 @@ HOSTS = {
     "rhel-t4": [
         dev("0000:03:00.0", 0x1a03, 0x2000, 0x030000, "ast", 7, subsys=(0x1a03, 0x2000), rev=0x41),
         dev("0000:3b:00.0", 0x10de, 0x1eb8, 0x030200, "nvidia", 42, subsys=(0x10de, 0x12a2),
-            mdev=t4_types({"8Q": 1, "16Q": 0}), rev=0xa1,
+            mdev=t4_types({"8Q": 1, "16Q": 0}), rev=0xa1, bars=NVIDIA_T4_BARS,
             mdevs=[("4b20d080-1b54-4048-85b3-a6a62d165c01", "nvidia-225")]),
     ],
     # Ampere with vGPU 13-16: SR-IOV enabled, mdev types on the virtual functions, one each.
     "a100-sriov": [
         dev("0000:41:00.0", 0x10de, 0x20b0, 0x030200, "nvidia", 30, numa=1,
-            subsys=(0x10de, 0x134f), virtfns=["0000:41:00.4", "0000:41:00.5"]),
+            subsys=(0x10de, 0x134f), virtfns=["0000:41:00.4", "0000:41:00.5"],
+            bars=NVIDIA_A100_BARS),
         dev("0000:41:00.4", 0x10de, 0x20b0, 0x030200, "nvidia", 31, numa=1,
             subsys=(0x10de, 0x134f), physfn="0000:41:00.0",
             mdev=[dict(id="nvidia-471", name="GRID A100-4C",
@@ -69,7 +90,8 @@ HOSTS = {
     # Hopper with vGPU 17+: vendor-specific VFIO, no mdev; types written to each VF.
     "h100-vendor": [
         dev("0000:c1:00.0", 0x10de, 0x2331, 0x030200, "nvidia", 60, subsys=(0x10de, 0x1626),
-            virtfns=["0000:c1:01.2", "0000:c1:01.3"]),
+            virtfns=["0000:c1:01.2", "0000:c1:01.3"], bars=NVIDIA_H100_BARS,
+            vf_bars=NVIDIA_H100_VF_BARS),
         dev("0000:c1:01.2", 0x10de, 0x2331, 0x030200, "nvidia", 61, subsys=(0x10de, 0x1626),
             physfn="0000:c1:00.0", vendor_vgpu=dict(current="1099",
                                                     creatable=[])),
@@ -93,9 +115,9 @@ HOSTS = {
     # A desktop: GeForce on NVIDIA's proprietary driver, with its audio function.
     "desktop-geforce": [
         dev("0000:01:00.0", 0x10de, 0x2684, 0x030000, "nvidia", 13, subsys=(0x1043, 0x889c),
-            render=128),
+            render=128, bars=GEFORCE_BARS),
         dev("0000:01:00.1", 0x10de, 0x22ba, 0x040300, "snd_hda_intel", 13,
-            subsys=(0x1043, 0x889c)),
+            subsys=(0x1043, 0x889c), bars=HDA_BARS),
     ],
     # A server with only its BMC's VGA (ast: no render node).
     "bmc-only": [
@@ -107,15 +129,15 @@ HOSTS = {
         dev("0000:00:02.0", 0x8086, 0x3e92, 0x030000, "i915", 1, subsys=(0x1028, 0x0869),
             render=128, rev=0x02),
         dev("0000:65:00.0", 0x10de, 0x1eb8, 0x030200, "nvidia", 40, subsys=(0x10de, 0x12a2),
-            render=129, mdev=t4_types({})),
+            render=129, mdev=t4_types({}), bars=NVIDIA_T4_BARS),
     ],
     # A GPU whose IOMMU group also holds a USB controller (and a bridge, which may stay).
     "shared-group": [
         dev("0000:00:01.0", 0x8086, 0x1901, 0x060400, "pcieport", 2, subsys=(0x8086, 0x1901)),
         dev("0000:01:00.0", 0x10de, 0x2684, 0x030000, "nvidia", 2, subsys=(0x1043, 0x889c),
-            render=128),
+            render=128, bars=GEFORCE_BARS),
         dev("0000:01:00.1", 0x10de, 0x22ba, 0x040300, "snd_hda_intel", 2,
-            subsys=(0x1043, 0x889c)),
+            subsys=(0x1043, 0x889c), bars=HDA_BARS),
         dev("0000:02:00.0", 0x1b21, 0x2142, 0x0c0330, "xhci_hcd", 2, subsys=(0x1b21, 0x2142)),
     ],
     # A vendor file that holds no number: that device is skipped with a warning.
@@ -145,10 +167,51 @@ def link(path, target):
     os.symlink(target, path)
 
 
-def config_space(d):
-    # The standard header: ids, command/status, revision and class, header type 0, subsystem.
+# The kernel's resource flags (include/linux/ioport.h) as real `resource` files show them.
+RESOURCE_FLAGS = {"mem32": 0x40200, "mem64pref": 0x14220c, "io": 0x40101}
+
+
+class Allocator:
+    """Hands out naturally aligned addresses: 32-bit memory below 4 GiB, 64-bit above 2 TiB."""
+
+    def __init__(self):
+        self.next = {"mem32": 0xd0000000, "mem64pref": 0x20000000000, "io": 0x3000}
+
+    def take(self, kind, size):
+        base = (self.next[kind] + size - 1) // size * size
+        self.next[kind] = base + size
+        return base
+
+
+def place_bars(d, alloc):
+    """Gives each BAR of @d an address: (index, kind, start, size) in index order."""
+    return [(i, kind, alloc.take(kind, size), size) for i, (kind, size) in sorted(d.items())]
+
+
+def resource_file(bars, vf_bars):
+    # 6 BARs, the ROM, then the 6 VF BARs of SR-IOV: 13 lines, as for a device (not a bridge).
+    lines = [(0, 0, 0)] * 13
+    for base, placed in ((0, bars), (7, vf_bars)):
+        for i, kind, start, size in placed:
+            lines[base + i] = (start, start + size - 1, RESOURCE_FLAGS[kind])
+    return "".join(f"0x{a:016x} 0x{b:016x} 0x{c:016x}\n" for a, b, c in lines)
+
+
+def config_space(d, bars):
+    # The standard header: ids, command/status, revision and class, header type 0, the BAR
+    # registers (memory: type 64-bit 0x4, prefetchable 0x8; I/O: bit 0), subsystem.
     cfg = struct.pack("<HHHHB3sBBBB", d["vendor"], d["device"], 0x0006, 0x0010, d["rev"],
                       struct.pack("<I", d["cls"])[:3], 0, 0, 0, 0)
+    regs = [0] * 6
+    for i, kind, start, size in bars:
+        if kind == "io":
+            regs[i] = start | 0x1
+        elif kind == "mem32":
+            regs[i] = start
+        else:
+            regs[i] = (start & 0xfffffff0) | 0xc
+            regs[i + 1] = start >> 32
+    cfg += struct.pack("<6I", *regs)
     cfg += b"\0" * (0x2c - len(cfg)) + struct.pack("<HH", *d["subsys"])
     return cfg + b"\0" * (64 - len(cfg))
 
@@ -156,6 +219,7 @@ def config_space(d):
 def make_host(name, devices):
     root = os.path.join(OUT, name)
     shutil.rmtree(root, ignore_errors=True)
+    alloc = Allocator()
     for d in devices:
         ddir = os.path.join(root, "bus", "pci", "devices", d["addr"])
         write(f"{ddir}/vendor", f"0x{d['vendor']:04x}\n")
@@ -166,7 +230,10 @@ def make_host(name, devices):
         write(f"{ddir}/subsystem_device", f"0x{d['subsys'][1]:04x}\n")
         write(f"{ddir}/numa_node", f"{d['numa']}\n")
         write(f"{ddir}/irq", "0\n")
-        write(f"{ddir}/config", config_space(d))
+        bars = place_bars(d["bars"], alloc)
+        write(f"{ddir}/config", config_space(d, bars))
+        if bars:
+            write(f"{ddir}/resource", resource_file(bars, place_bars(d["vf_bars"], alloc)))
         for fname, text in d["files"].items():
             write(f"{ddir}/{fname}", text)
         if d["driver"]:
