@@ -377,6 +377,10 @@ unattachable(const VsGpuPlan *plan, VsGpuWhere where)
         plan->vgpu_kind == VS_VGPU_KIND_VENDOR_VFIO)
         return "NVIDIA's vendor-specific vGPUs are set through the VF's sysfs files, which only "
                "a local connection reaches";
+    if ((where & VS_GPU_WHERE_OLD_LIBVIRT) && plan->mode == VS_GPU_MODE_VGPU &&
+        plan->vgpu_kind == VS_VGPU_KIND_VENDOR_VFIO)
+        return "this host's libvirt is older than 9.7.0, the first release that starts a VF "
+               "left on its vendor's driver (managed='no'); upgrade libvirt";
     return NULL;
 }
 

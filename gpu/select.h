@@ -31,6 +31,7 @@ typedef enum {
     VS_GPU_WHERE_LOCAL = 0,        /* qemu:///system on this machine */
     VS_GPU_WHERE_REMOTE = 1 << 0,  /* another machine: vendor-specific VFs cannot be set there */
     VS_GPU_WHERE_SESSION = 1 << 1, /* qemu:///session: no host devices at all */
+    VS_GPU_WHERE_OLD_LIBVIRT = 1 << 2, /* libvirt before 9.7.0: cannot start a vendor VF */
 } VsGpuWhere;
 
 /* Returns the plan `up --gpu @text` makes and `gpu probe` shows (@text NULL: auto): the selection

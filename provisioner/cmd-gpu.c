@@ -9,6 +9,7 @@
 #include "provisioner/target.h"
 #include "domains/lifecycle.h"
 #include "domains/caps.h"
+#include "domains/config.h"
 #include "domains/connect.h"
 #include "gpu/nodedev.h"
 #include "provisioner/gpujson.h"
@@ -160,12 +161,17 @@ run_gpu(VsCli *cli, int argc, char **argv)
         g_autoptr(GError) conn_error = NULL;
         g_autoptr(virConnect) conn = vs_connect_open(uri, &conn_error);
         gboolean use_libvirt = o.from ? strcmp(o.from, "libvirt") == 0 : (jump && !o.sysfs_root);
-        if (conn)
+        unsigned long libvirt = 0;
+        if (conn) {
             virConnectGetVersion(conn, &qemu);
-        else if (use_libvirt)
+            virConnectGetLibVersion(conn, &libvirt);
+        } else if (use_libvirt) {
             return vs_cli_fail(cli, "gpu", conn_error);
-        else if (cli->debug)
+        } else if (cli->debug) {
             vs_cli_warn("%s: QEMU's version is unknown", conn_error->message);
+        }
+        if (libvirt && libvirt < VS_VENDOR_VF_LIBVIRT)
+            where |= VS_GPU_WHERE_OLD_LIBVIRT;
         inv = vs_gpu_host_inventory(use_libvirt, o.sysfs_root, nodedev_xmls, conn, &error);
         if (inv)
             given = allocations(conn, uri, inv, &error);

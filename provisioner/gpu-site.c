@@ -223,6 +223,7 @@ vs_gpu_site_ensure(VsGpuSite *site, VsGpuPlan *plan, gboolean *ret_taken, GError
                      claim_id(plan), plan->mode == VS_GPU_MODE_VGPU && plan->vgpu_kind == VS_VGPU_KIND_MDEV ? plan->device : "the host");
     if (!vs_gpu_take(plan, &site->host, error))
         return FALSE;
+    vs_gpu_site_say_notes(site);
     *ret_taken = TRUE;
     return TRUE;
 }
@@ -244,4 +245,13 @@ vs_gpu_site_release(virConnectPtr conn, const char *uri, const char *dom_uuid, c
     vs_progress_step(progress, "gave back %s %s", vs_gpu_mode_to_string(plan->mode),
                      claim_id(plan));
     return TRUE;
+}
+
+void
+vs_gpu_site_say_notes(VsGpuSite *site)
+{
+    g_autoptr(GPtrArray) notes = site->fake ? NULL : vs_mdev_ops_take_notes(site->ops);
+
+    for (guint i = 0; notes && i < notes->len; i++)
+        vs_progress_warn(site->progress, "%s", (char *)notes->pdata[i]);
 }

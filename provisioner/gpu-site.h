@@ -75,3 +75,7 @@ gboolean vs_gpu_site_ensure(VsGpuSite *site, VsGpuPlan *plan, gboolean *ret_take
 gboolean vs_gpu_site_release(virConnectPtr conn, const char *uri, const char *dom_uuid,
                              const char *name, const VsMetadata *station,
                              const VsProgress *progress, GError **error);
+
+/* Reports through the site's progress what the backend did another way than asked (libvirt
+ * could not create the mdev: the sysfs files were written instead). */
+void vs_gpu_site_say_notes(VsGpuSite *site);

@@ -378,6 +378,7 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
                              ? c->gpu->mdev_uuid
                              : c->gpu->device);
         a->gpu_taken = vs_gpu_take(c->gpu, &a->gpu->host, error);
+        vs_gpu_site_say_notes(a->gpu);
         return a->gpu_taken;
     case VS_UP_STEP_DEFINE: {
         g_autoptr(GError) remember_error = NULL;

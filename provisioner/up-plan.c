@@ -16,6 +16,7 @@
 #include "domains/kvm.h"
 #include "provisioner/ports.h"
 #include "gpu/select.h"
+#include "domains/config.h"
 
 #define DEFAULT_DISK_BYTES (20ULL << 30)
 
@@ -123,7 +124,10 @@ plan_inputs(const VsSpec *spec, const VsCaps *caps, const VsImage *image, const 
         return NULL;
     facts->gpu = vs_gpu_plan_request(
         spec->gpu, spec->gpu_memory_bytes >> 20, inv, inv_error, caps->qemu_version,
-        (caps->remote ? VS_GPU_WHERE_REMOTE : 0) | (caps->session ? VS_GPU_WHERE_SESSION : 0),
+        (caps->remote ? VS_GPU_WHERE_REMOTE : 0) | (caps->session ? VS_GPU_WHERE_SESSION : 0) |
+            (caps->libvirt_version && caps->libvirt_version < VS_VENDOR_VF_LIBVIRT
+                 ? VS_GPU_WHERE_OLD_LIBVIRT
+                 : 0),
         error);
     if (!facts->gpu)
         return NULL;

@@ -312,6 +312,15 @@ test_where(void)
     g_assert_nonnull(strstr(error->message, "only a local connection reaches"));
     g_clear_error(&error);
 
+    /* libvirt before 9.7.0 cannot start a VF left on NVIDIA's driver: refused before anything
+     * is created, naming the release. */
+    refused = vs_gpu_plan_request("vgpu:1097", 4096, vendor, NULL, QEMU_7_2,
+                                  VS_GPU_WHERE_OLD_LIBVIRT, &error);
+    g_assert_null(refused);
+    g_assert_error(error, VS_GPU_ERROR, VS_GPU_ERROR_REFUSED);
+    g_assert_nonnull(strstr(error->message, "older than 9.7.0"));
+    g_clear_error(&error);
+
     /* mdevs go through libvirt's node-device API: a remote host attaches them. */
     remote_mdev =
         vs_gpu_plan_request("auto", 4096, t4, NULL, QEMU_7_2, VS_GPU_WHERE_REMOTE, &error);
