@@ -53,6 +53,13 @@ VsGpuOps *vs_gpu_ops_sysfs(const char *root);
  * that operation fail once. The state lives in the tree, so several processes share it. */
 VsGpuOps *vs_gpu_ops_fake(const char *root);
 
+/* Returns the path of a new temporary directory holding a copy of the sysfs tree @fixture
+ * (directories, files and symlinks as they are: the fixtures' links are relative, so they
+ * resolve inside the copy), for the fake backend to change; or NULL with @error set. */
+char *vs_gpu_fake_tree_copy(const char *fixture, GError **error);
+/* Removes the tree @dir made by vs_gpu_fake_tree_copy() (symlinks are removed, not followed). */
+void vs_gpu_fake_tree_remove(const char *dir);
+
 /* Returns the backend tests ask for through the environment ($VIRT_STATION_FAKE_GPU=1 with
  * $VIRT_STATION_SYSFS_ROOT: the fake on that tree), else NULL. */
 VsGpuOps *vs_gpu_ops_from_env(void);
