@@ -14,9 +14,11 @@
  *   - reconcile gives back entries whose domain does not exist and whose writing process is
  *     dead (a live one is an `up` still under way: left alone).
  * What is held by someone else comes from two places: @host->held (other workstations'
- * metadata) and journal entries of other domains. Both are excluded from choices, named in
- * refusals, and never given back. An entry of another domain counts even when stale: what it
- * names may still exist, and reconcile is the one that gives it back.
+ * metadata) and live journal entries of other domains (their domain exists or their writer
+ * still runs). Both are excluded from choices, named in refusals, and never given back. A stale
+ * entry (domain gone, writer dead) holds nothing by itself: what it took is either still on
+ * the host, where the kernel's counts, mdev_exists and the VF's current type show it, or gone;
+ * reconcile gives it back, and a new claim of the same id replaces it.
  *
  * Decisions: the holder in @host->held counts as ourselves when it equals our domain's name
  * or UUID (callers may pass every workstation's metadata, ours included). A claim drops our
@@ -38,6 +40,7 @@
 
 static gboolean fail(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
 
+/* Returns FALSE with @error set to @code and the formatted message. */
 static gboolean
 fail(GError **error, int code, const char *format, ...)
 {
@@ -52,6 +55,7 @@ fail(GError **error, int code, const char *format, ...)
 
 static void say(const VsGpuHost *host, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
+/* Passes a sentence to @host->say, when there is one. */
 static void
 say(const VsGpuHost *host, const char *format, ...)
 {
@@ -102,6 +106,40 @@ static gboolean
 is_other_entry(const VsGpuHost *host, const VsGpuClaim *c)
 {
     return g_strcmp0(c->domain_uuid, host->domain_uuid) != 0;
+}
+
+/* Returns TRUE when process @pid may be alive (a pid of another user's process counts). */
+static gboolean
+pid_alive(gint64 pid)
+{
+    if (pid <= 0 || pid > G_MAXINT)
+        return FALSE;
+    return !(kill((pid_t)pid, 0) == -1 && errno == ESRCH);
+}
+
+/* Returns TRUE when @c is stale: its domain does not exist and its writer is dead. Without a
+ * domain_exists callback nothing is stale. */
+static gboolean
+entry_stale(const VsGpuHost *host, const VsGpuClaim *c)
+{
+    return host->domain_exists && !host->domain_exists(host->data, c->uri, c->domain_uuid) &&
+           !pid_alive(c->pid);
+}
+
+/* Returns the journal less other domains' stale entries (what they name is on the host or
+ * not, and the host says which; reconcile gives them back), or NULL with @error set. */
+static GPtrArray *
+read_live(const VsGpuHost *host, GError **error)
+{
+    GPtrArray *journal = vs_gpu_journal_read(host->journal_dir, error);
+
+    for (guint i = 0; journal && i < journal->len;) {
+        if (is_other_entry(host, journal->pdata[i]) && entry_stale(host, journal->pdata[i]))
+            g_ptr_array_remove_index(journal, i);
+        else
+            i++;
+    }
+    return journal;
 }
 
 /* Returns TRUE when @c names @key (its id, mdev, device or one of its functions). */
@@ -162,6 +200,7 @@ holder_any(const VsGpuHost *host, GPtrArray *journal, const char *key)
     return "unknown";
 }
 
+/* Returns the device at @address in @inv, or NULL. */
 static const VsGpuDevice *
 find_device(const VsGpuInventory *inv, const char *address)
 {
@@ -311,6 +350,7 @@ claim_for(const VsGpuHost *host, VsGpuClaimKind kind, const char *id)
     return c;
 }
 
+/* Claims a free instance of the plan's mdev type and a UUID; returns FALSE with @error set. */
 static gboolean
 claim_mdev(VsGpuPlan *plan, const VsGpuInventory *inv, const VsGpuHost *host, GPtrArray *journal,
            const char *prefer, GError **error)
@@ -419,6 +459,7 @@ check_sriov_enabled(const VsGpuInventory *inv, const char *type, GError **error)
     return TRUE;
 }
 
+/* Claims a free vendor-specific VF for the plan's type; returns FALSE with @error set. */
 static gboolean
 claim_vf(VsGpuPlan *plan, const VsGpuInventory *inv, const VsGpuHost *host, GPtrArray *journal,
          const char *prefer, GError **error)
@@ -479,6 +520,7 @@ claim_vf(VsGpuPlan *plan, const VsGpuInventory *inv, const VsGpuHost *host, GPtr
     return TRUE;
 }
 
+/* Claims the plan's functions when nobody else holds them; returns FALSE with @error set. */
 static gboolean
 claim_passthrough(VsGpuPlan *plan, const VsGpuInventory *inv, const VsGpuHost *host,
                   GPtrArray *journal, GError **error)
@@ -527,7 +569,7 @@ gboolean
 vs_gpu_claim(VsGpuPlan *plan, const VsGpuInventory *inv, const VsGpuHost *host, const char *prefer,
              GError **error)
 {
-    g_autoptr(GPtrArray) journal = vs_gpu_journal_read(host->journal_dir, error);
+    g_autoptr(GPtrArray) journal = read_live(host, error);
 
     if (!journal)
         return FALSE;
@@ -612,6 +654,7 @@ take_failed(const VsGpuHost *host, const VsGpuClaim *claim, gboolean undone, GEr
     return FALSE;
 }
 
+/* Creates the claimed mdev and checks it exists; returns FALSE (undone) with @error set. */
 static gboolean
 take_mdev(const VsGpuHost *host, VsGpuClaim *claim, GError **error)
 {
@@ -640,6 +683,8 @@ take_mdev(const VsGpuHost *host, VsGpuClaim *claim, GError **error)
     return take_failed(host, claim, TRUE, NULL, NULL, error, g_steal_pointer(&cause));
 }
 
+/* Sets the claimed VF's type, reads it back and the GPUs again; returns FALSE (undone) with
+ * @error set. */
 static gboolean
 take_vf(const VsGpuHost *host, VsGpuClaim *claim, GError **error)
 {
@@ -677,6 +722,7 @@ take_vf(const VsGpuHost *host, VsGpuClaim *claim, GError **error)
                        g_steal_pointer(&cause));
 }
 
+/* Checks the claimed functions still exist; returns FALSE (entry removed) with @error set. */
 static gboolean
 take_passthrough(const VsGpuHost *host, VsGpuClaim *claim, GError **error)
 {
@@ -819,7 +865,7 @@ vs_gpu_give_back(const VsGpuPlan *plan, const VsGpuHost *host, GError **error)
         g_propagate_error(error, g_steal_pointer(&local));
         return FALSE;
     }
-    journal = vs_gpu_journal_read(host->journal_dir, error);
+    journal = read_live(host, error);
     if (!journal)
         return FALSE;
     other = holder_other(host, journal, id);
@@ -838,15 +884,6 @@ vs_gpu_give_back(const VsGpuPlan *plan, const VsGpuHost *host, GError **error)
             return FALSE;
     }
     return vs_gpu_journal_remove(host->journal_dir, id, error);
-}
-
-/* Returns TRUE when process @pid may be alive (a pid of another user's process counts). */
-static gboolean
-pid_alive(gint64 pid)
-{
-    if (pid <= 0 || pid > G_MAXINT)
-        return FALSE;
-    return !(kill((pid_t)pid, 0) == -1 && errno == ESRCH);
 }
 
 GPtrArray *

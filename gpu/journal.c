@@ -71,6 +71,7 @@ vs_gpu_journal_id_is_valid(const char *id)
     return strcmp(canonical, id) == 0;
 }
 
+/* Returns FALSE with @error saying @id is not a valid entry name. */
 static gboolean
 bad_id(const char *id, GError **error)
 {
@@ -112,6 +113,7 @@ sync_dir(const char *dir, GError **error)
     return FALSE;
 }
 
+/* Sets @key to @value when there is one. */
 static void
 set_opt(GKeyFile *kf, const char *key, const char *value)
 {
@@ -254,6 +256,7 @@ read_bounded(const char *path, gsize *ret_len, GError **error)
     return g_steal_pointer(&buf);
 }
 
+/* Returns FALSE with @error saying the entry @path does not parse and why. */
 static gboolean
 parse_fail(const char *path, const char *what, GError **error)
 {
@@ -339,6 +342,7 @@ vs_gpu_journal_get(const char *dir, const char *id, GError **error)
     return read_entry(path, id, error);
 }
 
+/* Returns the order of two claims by id. */
 static int
 compare_claims(gconstpointer a, gconstpointer b)
 {

@@ -703,6 +703,19 @@ test_passthrough(void)
     g_assert_cmpuint(journal_count(fx), ==, 0);
     g_assert_true(vs_gpu_claim(plan_b, inv, &b, NULL, &error));
     g_assert_no_error(error);
+    /* ws-b's claim goes stale (its writer is dead, its domain was never defined): it no
+     * longer blocks ws-a, whose claim replaces it. */
+    g_clear_pointer(&entry, vs_gpu_claim_free);
+    entry = journal_entry(fx, "0000:01:00.0");
+    g_assert_cmpstr(entry->domain_name, ==, "ws-b");
+    entry->pid = dead_pid();
+    g_assert_true(vs_gpu_journal_write(fx->journal, entry, &error));
+    g_clear_pointer(&entry, vs_gpu_claim_free);
+    g_assert_true(vs_gpu_claim(plan, inv, &fx->host, NULL, &error));
+    g_assert_no_error(error);
+    entry = journal_entry(fx, "0000:01:00.0");
+    g_assert_cmpstr(entry->domain_name, ==, "ws-a");
+    g_assert_cmpuint(journal_count(fx), ==, 1);
 }
 
 /* A group shared with a USB controller is refused by selection already: nothing to claim. */
