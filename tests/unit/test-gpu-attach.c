@@ -320,6 +320,7 @@ test_journal(void)
 
     /* An entry that does not parse is an error naming its file. */
     g_unlink(stray);
+    g_free(stray);
     stray = g_build_filename(fx->journal, "0000:02:00.0", NULL);
     g_assert_true(g_file_set_contents(stray, "[claim]\nkind=gpu\n", -1, NULL));
     all = vs_gpu_journal_read(fx->journal, &error);
@@ -329,12 +330,14 @@ test_journal(void)
     g_clear_error(&error);
     /* So is a file whose name is not an id, and an entry larger than 64 KiB. */
     g_unlink(stray);
+    g_free(stray);
     stray = g_build_filename(fx->journal, "notes.txt", NULL);
     g_assert_true(g_file_set_contents(stray, "", -1, NULL));
     g_assert_null(vs_gpu_journal_read(fx->journal, &error));
     g_assert_nonnull(strstr(error->message, stray));
     g_clear_error(&error);
     g_unlink(stray);
+    g_free(stray);
     stray = g_build_filename(fx->journal, "0000:02:00.0", NULL);
     big = g_strnfill(64 * 1024 + 1, '#');
     g_assert_true(g_file_set_contents(stray, big, -1, NULL));
