@@ -876,6 +876,24 @@ test_reconcile(void)
     g_assert_cmpint(t4_available(fx, "nvidia-224"), ==, 2);
     g_assert_cmpuint(journal_count(fx), ==, 2);
     g_assert_null(journal_entry(fx, plan_a->mdev_uuid));
+    g_clear_pointer(&stale, g_ptr_array_unref);
+
+    /* ws-c's domain goes away too, and removing its mdev fails once: the error names it and
+     * its entry stays for the next reconcile, which gives it back. */
+    g_hash_table_remove(fx->domains, uuid_c);
+    write_fault(fx, "mdev_remove");
+    g_assert_null(vs_gpu_reconcile(&fx->host, FALSE, &error));
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, plan_c->mdev_uuid));
+    g_clear_error(&error);
+    g_assert_true(mdev_in_tree(fx, plan_c->mdev_uuid));
+    g_assert_cmpuint(journal_count(fx), ==, 2);
+    stale = vs_gpu_reconcile(&fx->host, FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(stale->len, ==, 1);
+    g_assert_false(mdev_in_tree(fx, plan_c->mdev_uuid));
+    g_assert_true(mdev_in_tree(fx, plan_b->mdev_uuid));
+    g_assert_cmpuint(journal_count(fx), ==, 1);
 }
 
 /* ---- several processes ---- */
