@@ -11,11 +11,11 @@
 GQuark vs_gpu_error_quark(void);
 
 typedef enum {
-    VS_GPU_ERROR_FAILED,      /* the inventory could not be read: the message names the file */
-    VS_GPU_ERROR_REFUSED,     /* a request that this host cannot satisfy */
-    VS_GPU_ERROR_INVALID,     /* a malformed request (--gpu value) */
-    VS_GPU_ERROR_UNKNOWN,     /* no such vGPU type or PCI address on this host (exit 3) */
-    VS_GPU_ERROR_BUSY,        /* a function or VF the kernel says is busy for now: try again */
+    VS_GPU_ERROR_FAILED,  /* the inventory could not be read: the message names the file */
+    VS_GPU_ERROR_REFUSED, /* a request that this host cannot satisfy */
+    VS_GPU_ERROR_INVALID, /* a malformed request (--gpu value) */
+    VS_GPU_ERROR_UNKNOWN, /* no such vGPU type or PCI address on this host (exit 3) */
+    VS_GPU_ERROR_BUSY,    /* a function or VF the kernel says is busy for now: try again */
     VS_GPU_ERROR_UNSUPPORTED, /* a backend that cannot do this (no mdevctl, too old a libvirt) */
 } VsGpuError;
 
