@@ -56,12 +56,15 @@ gboolean vs_gpu_take(const VsGpuPlan *plan, const VsGpuHost *host, GError **erro
 /* Gives back what @plan holds (the domain is off): waits for the driver to remove the mdev
  * itself, then removes it; writes the VF's type back to 0 (retried while busy); then removes
  * the journal entry. Nothing is given back that another domain's metadata (@host->held) or
- * another live journal entry claims. */
+ * another live journal entry claims. On failure the journal entry stays (reconcile retries)
+ * and the message names the device and what to run by hand. */
 gboolean vs_gpu_give_back(const VsGpuPlan *plan, const VsGpuHost *host, GError **error);
 
-/* Gives back every journal entry whose domain no longer exists (a killed `up`, a transient
- * domain that died), skipping what @host->held names. With @report_only nothing changes. Returns
- * the entries found stale (VsGpuClaim), or NULL with @error set. */
+/* Gives back every journal entry whose domain no longer exists and whose writing process is
+ * dead (a killed `up`, a transient domain that died), skipping what @host->held names. With
+ * @report_only nothing changes. Returns the entries found stale (VsGpuClaim), or NULL with
+ * @error set; when one give-back fails the others are still tried, its entry stays, and the
+ * error names each failure. */
 GPtrArray *vs_gpu_reconcile(const VsGpuHost *host, gboolean report_only, GError **error);
 
 /* Returns the plan a journal entry describes (for giving back what a dead domain held). */

@@ -262,6 +262,17 @@ vs_gpu_inventory_bar64_bytes(const VsGpuInventory *inv, const char *address)
     return 0;
 }
 
+/* Reads a PF's SR-IOV capacity (sriov_totalvfs: a number, bounded), 0 when it has none. */
+static void
+read_sriov(VsGpuDevice *d, const char *dir)
+{
+    g_autofree char *total = read_line(dir, "sriov_totalvfs");
+    guint64 n;
+
+    if (total && g_ascii_string_to_unsigned(total, 10, 0, 65535, &n, NULL))
+        d->sriov_totalvfs = (guint)n;
+}
+
 static int
 compare_types(gconstpointer a, gconstpointer b)
 {
@@ -506,6 +517,7 @@ vs_gpu_inventory_read(const char *root, GError **error)
             g_autofree char *target = g_file_read_link(physfn, NULL);
             d->physfn = target ? g_path_get_basename(target) : NULL;
         }
+        read_sriov(d, dir);
         read_render_node(d, dir);
         read_bars(inv, d, dir);
         read_mdev_types(inv, d, root);

@@ -40,6 +40,7 @@ typedef struct {
     int numa_node;         /* -1 when unknown */
     guint64 bar64_bytes;   /* the sizes of its 64-bit prefetchable memory BARs, added up */
     char *physfn;          /* a VF's physical function, else NULL */
+    guint sriov_totalvfs;  /* a PF's SR-IOV capacity (sriov_totalvfs), 0 when none */
     char *render_node;     /* /dev/dri/renderD128, or NULL */
     GPtrArray *vgpu_types; /* VsVgpuType */
 } VsGpuDevice;

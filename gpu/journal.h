@@ -30,8 +30,8 @@ typedef struct {
     char *vgpu_type;      /* "nvidia-222", "1097"; NULL for passthrough */
     char *mdev_uuid;      /* mdev only */
     GPtrArray *functions; /* passthrough: every function address (char *) */
-    gboolean created;     /* this claim changed the host (mdev made, type set): give it back */
-    gint64 pid;           /* the process that wrote it, for messages */
+    gboolean created;     /* this claim may have changed the host (set before the change is made) */
+    gint64 pid;           /* the process that wrote it: while it lives, an `up` may be under way */
 } VsGpuClaim;
 
 const char *vs_gpu_claim_kind_to_string(VsGpuClaimKind kind);
@@ -41,11 +41,18 @@ VsGpuClaim *vs_gpu_claim_new(VsGpuClaimKind kind, const char *id);
 void vs_gpu_claim_free(VsGpuClaim *claim);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsGpuClaim, vs_gpu_claim_free)
 
+/* Returns TRUE when @id may name an entry: a UUID, or a PCI address spelled dddd:bb:dd.f. */
+gboolean vs_gpu_journal_id_is_valid(const char *id);
+
 /* Writes @claim to @dir (made 0700 when missing), replacing an entry of the same id. */
 gboolean vs_gpu_journal_write(const char *dir, const VsGpuClaim *claim, GError **error);
 
 /* Removes the entry @id from @dir; one that is not there is removed already. */
 gboolean vs_gpu_journal_remove(const char *dir, const char *id, GError **error);
+
+/* Returns the entry @id of @dir, or NULL: with @error set when it exists but cannot be read or
+ * parsed, without when there is none. */
+VsGpuClaim *vs_gpu_journal_get(const char *dir, const char *id, GError **error);
 
 /* Returns every entry in @dir (VsGpuClaim, sorted by id; an empty array when the folder does not
  * exist), or NULL with @error set. An entry that does not parse is an error naming its file.
