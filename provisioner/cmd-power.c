@@ -59,10 +59,11 @@ start_with_gpu(VsCli *cli, VsTarget *t, GError **error)
     char uuid[VIR_UUID_STRING_BUFLEN] = "";
     gboolean taken = FALSE;
 
+    if (!plan)
+        vs_gpu_site_tidy(t->conn, t->uri, &progress);
     if (plan) {
         virDomainGetUUIDString(t->dom, uuid);
-        site = vs_gpu_site_open(t->conn, t->uri, uuid, virDomainGetName(t->dom), &progress,
-                                error);
+        site = vs_gpu_site_open(t->conn, t->uri, uuid, virDomainGetName(t->dom), &progress, error);
         if (!site || !vs_gpu_site_ensure(site, plan, &taken, error))
             return FALSE;
     }

@@ -193,6 +193,41 @@ vs_gpu_site_holds(VsGpuSite *site, const VsGpuPlan *plan)
     return TRUE;
 }
 
+/* Returns TRUE when the device @plan names is there already though the journal lost it (a
+ * persistent mdev after a host reboot cleared /run, a VF still set to our type) and no other
+ * domain uses it: the journal names it again, so that it is given back one day. */
+static gboolean
+adopt_leftover(VsGpuSite *site, const VsGpuPlan *plan, GError **error)
+{
+    gboolean mdev = plan->mode == VS_GPU_MODE_VGPU && plan->vgpu_kind == VS_VGPU_KIND_MDEV;
+    const char *id = claim_id(plan);
+    g_autoptr(VsGpuClaim) claim = NULL;
+    g_autofree char *type = NULL;
+
+    if (!id || g_hash_table_contains(site->held, id))
+        return FALSE;
+    if (mdev && !site->ops->mdev_exists(site->ops->data, id))
+        return FALSE;
+    if (!mdev && plan->mode == VS_GPU_MODE_VGPU) {
+        type = site->ops->vf_get_type(site->ops->data, id, NULL);
+        if (g_strcmp0(type, plan->vgpu_type) != 0)
+            return FALSE;
+    } else if (!mdev) {
+        return FALSE; /* passthrough: nothing on the host to find */
+    }
+    claim = vs_gpu_claim_new(mdev ? VS_GPU_CLAIM_MDEV : VS_GPU_CLAIM_VF, id);
+    claim->uri = g_strdup(site->uri);
+    claim->domain_uuid = g_strdup(site->domain_uuid);
+    claim->domain_name = g_strdup(site->domain_name);
+    claim->parent = mdev ? g_strdup(plan->device) : NULL;
+    claim->device = mdev ? NULL : g_strdup(plan->device);
+    claim->vgpu_type = g_strdup(plan->vgpu_type);
+    claim->mdev_uuid = mdev ? g_strdup(id) : NULL;
+    claim->created = TRUE;
+    claim->pid = getpid();
+    return vs_gpu_journal_write(site->journal_dir, claim, error);
+}
+
 gboolean
 vs_gpu_site_ensure(VsGpuSite *site, VsGpuPlan *plan, gboolean *ret_taken, GError **error)
 {
@@ -203,6 +238,10 @@ vs_gpu_site_ensure(VsGpuSite *site, VsGpuPlan *plan, gboolean *ret_taken, GError
     *ret_taken = FALSE;
     if (vs_gpu_site_holds(site, plan))
         return TRUE;
+    if (adopt_leftover(site, plan, error))
+        return TRUE;
+    if (error && *error)
+        return FALSE;
     inv = vs_gpu_site_inventory(site, error);
     if (!inv || !vs_gpu_claim(plan, inv, &site->host, prefer, error))
         return FALSE;
@@ -219,8 +258,10 @@ vs_gpu_site_ensure(VsGpuSite *site, VsGpuPlan *plan, gboolean *ret_taken, GError
                     before, who, plan->device);
         return FALSE;
     }
-    vs_progress_step(site->progress, "taking %s %s on %s", vs_gpu_mode_to_string(plan->mode),
-                     claim_id(plan), plan->mode == VS_GPU_MODE_VGPU && plan->vgpu_kind == VS_VGPU_KIND_MDEV ? plan->device : "the host");
+    vs_progress_step(
+        site->progress, "taking %s %s on %s", vs_gpu_mode_to_string(plan->mode), claim_id(plan),
+        plan->mode == VS_GPU_MODE_VGPU && plan->vgpu_kind == VS_VGPU_KIND_MDEV ? plan->device
+                                                                               : "the host");
     if (!vs_gpu_take(plan, &site->host, error))
         return FALSE;
     vs_gpu_site_say_notes(site);
@@ -235,8 +276,10 @@ vs_gpu_site_release(virConnectPtr conn, const char *uri, const char *dom_uuid, c
     g_autoptr(VsGpuPlan) plan = station ? vs_gpu_site_plan_of(station) : NULL;
     g_autoptr(VsGpuSite) site = NULL;
 
-    if (!plan)
+    if (!plan) {
+        vs_gpu_site_tidy(conn, uri, progress);
         return TRUE;
+    }
     site = vs_gpu_site_open(conn, uri, dom_uuid, name, progress, error);
     if (!site || !vs_gpu_give_back(plan, &site->host, error)) {
         g_prefix_error(error, "giving back the GPU of %s: ", name);
@@ -254,4 +297,19 @@ vs_gpu_site_say_notes(VsGpuSite *site)
 
     for (guint i = 0; notes && i < notes->len; i++)
         vs_progress_warn(site->progress, "%s", (char *)notes->pdata[i]);
+}
+
+void
+vs_gpu_site_tidy(virConnectPtr conn, const char *uri, const VsProgress *progress)
+{
+    g_autofree char *dir = vs_gpu_site_journal_dir();
+    g_autoptr(GPtrArray) entries = vs_gpu_journal_read(dir, NULL);
+    g_autoptr(VsGpuSite) site = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (!entries || entries->len == 0)
+        return;
+    site = vs_gpu_site_open(conn, uri, NULL, NULL, progress, &error);
+    if (!site)
+        vs_progress_warn(progress, "%s", error->message);
 }

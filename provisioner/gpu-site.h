@@ -67,8 +67,7 @@ gboolean vs_gpu_site_holds(VsGpuSite *site, const VsGpuPlan *plan);
  * something (to give back when the start fails). FALSE with @error set when it cannot, also
  * when the VF the domain's definition names is no longer free (the message says which holds
  * it). */
-gboolean vs_gpu_site_ensure(VsGpuSite *site, VsGpuPlan *plan, gboolean *ret_taken,
-                            GError **error);
+gboolean vs_gpu_site_ensure(VsGpuSite *site, VsGpuPlan *plan, gboolean *ret_taken, GError **error);
 
 /* Gives back what the workstation @dom_uuid (@name) on @conn holds according to @station, if
  * anything (its domain is off or gone), under the GPU lock; says what through @progress. */
@@ -79,3 +78,8 @@ gboolean vs_gpu_site_release(virConnectPtr conn, const char *uri, const char *do
 /* Reports through the site's progress what the backend did another way than asked (libvirt
  * could not create the mdev: the sysfs files were written instead). */
 void vs_gpu_site_say_notes(VsGpuSite *site);
+
+/* Gives back, under the GPU lock, what dead domains left in the journal (as vs_gpu_site_open
+ * does), for the commands that attach nothing themselves; cheap when the journal is empty.
+ * Failures are warnings through @progress: they never stop the command. */
+void vs_gpu_site_tidy(virConnectPtr conn, const char *uri, const VsProgress *progress);

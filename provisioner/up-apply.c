@@ -307,10 +307,11 @@ confirm_gpu(Apply *a, GError **error)
     g_autoptr(VsGpuInventory) inv = NULL;
     g_autofree char *prefer = NULL;
 
-    if (c->gpu->mode != VS_GPU_MODE_VGPU && c->gpu->mode != VS_GPU_MODE_PASSTHROUGH)
+    if (c->gpu->mode != VS_GPU_MODE_VGPU && c->gpu->mode != VS_GPU_MODE_PASSTHROUGH) {
+        vs_gpu_site_tidy(a->ctx->conn, a->ctx->uri, a->ctx->progress);
         return TRUE;
-    a->gpu = vs_gpu_site_open(a->ctx->conn, a->ctx->uri, c->uuid, c->name, a->ctx->progress,
-                              error);
+    }
+    a->gpu = vs_gpu_site_open(a->ctx->conn, a->ctx->uri, c->uuid, c->name, a->ctx->progress, error);
     if (!a->gpu)
         return FALSE;
     inv = vs_gpu_site_inventory(a->gpu, error);
@@ -400,7 +401,7 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
 
 /* The name the test hook VIRT_STATION_TEST_PAUSE knows each step by. */
 static const char *const step_names[VS_UP_STEP_LAST] = {"pool", "base",   "overlay", "seed",
-                                                        "gpu",  "define",  "start"};
+                                                        "gpu",  "define", "start"};
 
 virDomainPtr
 vs_up_apply(VsUpPlan *plan, const VsUpApply *ctx, GError **error)

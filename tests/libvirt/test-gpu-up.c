@@ -5,6 +5,7 @@
  * `up` leaves a journal entry the next `up` gives back; `delete` and `stop --release-gpu` give
  * back what a defined workstation holds, and `start` takes the same mdev UUID again. On the
  * GPU-less host itself, `--gpu vgpu` fails before anything is created. */
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 
@@ -13,7 +14,7 @@
 #include "gpu/journal.h"
 #include "vs-config.h"
 
-#define T4_TYPE "bus/pci/devices/0000:3b:00.0/mdev_supported_types/nvidia-224"
+#define T4_TYPE     "bus/pci/devices/0000:3b:00.0/mdev_supported_types/nvidia-224"
 #define PREEXISTING "4b20d080-1b54-4048-85b3-a6a62d165c01"
 
 typedef struct {
@@ -97,10 +98,10 @@ bed_close(Bed *b, const char *const *names)
     g_free(b->image);
     g_free(b->tree);
     g_free(b->journal);
-    for (const char *const *v = (const char *const[]){"XDG_DATA_HOME", "XDG_CACHE_HOME",
-                                                      "XDG_RUNTIME_DIR", "VIRT_STATION_LOCK_DIR",
-                                                      "VIRT_STATION_SYSFS_ROOT",
-                                                      "VIRT_STATION_FAKE_GPU", NULL};
+    for (const char *const *v =
+             (const char *const[]){"XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR",
+                                   "VIRT_STATION_LOCK_DIR", "VIRT_STATION_SYSFS_ROOT",
+                                   "VIRT_STATION_FAKE_GPU", NULL};
          *v; v++)
         g_unsetenv(*v);
 }
@@ -154,28 +155,41 @@ journal_entries(const Bed *b)
 static VsBedRun
 up(const Bed *b, const char *name, const char *gpu)
 {
-    const char *args[] = {"virt-station", "-c", "qemu:///system", "up", name, "--image",
-                          b->image, "--pool", b->pool, "--network", "user", "--no-wait",
-                          "--gpu", gpu, NULL};
+    const char *args[] = {"virt-station", "-c",        "qemu:///system", "up",    name,
+                          "--image",      b->image,    "--pool",         b->pool, "--network",
+                          "user",         "--no-wait", "--gpu",          gpu,     NULL};
     g_auto(GStrv) argv = vs_bed_argv_with_virt_type(args);
 
     return vs_bed_run((const char *const *)argv);
 }
 
-/* Starts `up` paused before @step (VIRT_STATION_TEST_PAUSE) and kills it there with SIGKILL. */
-static void
-up_killed_before(const Bed *b, const char *name, const char *step)
+/* Starts `up` paused before @step (VIRT_STATION_TEST_PAUSE) and sends it @sig there; returns
+ * what it said on stderr. */
+static char *
+up_signalled_before(const Bed *b, const char *name, const char *step, int sig)
 {
-    g_autoptr(GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+        G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
     g_autoptr(GSubprocess) proc = NULL;
     g_autoptr(GDataInputStream) err = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(GString) output = g_string_new(NULL);
     g_autofree char *expected = g_strdup_printf("paused before %s", step);
-    const char *args[] = {"virt-station", "-c", "qemu:///system", "up", name, "--image",
-                          b->image, "--pool", b->pool, "--network", "user", "--no-wait",
-                          "--gpu", "vgpu:nvidia-224", NULL};
+    const char *args[] = {"virt-station",
+                          "-c",
+                          "qemu:///system",
+                          "up",
+                          name,
+                          "--image",
+                          b->image,
+                          "--pool",
+                          b->pool,
+                          "--network",
+                          "user",
+                          "--no-wait",
+                          "--gpu",
+                          "vgpu:nvidia-224",
+                          NULL};
     g_auto(GStrv) argv = vs_bed_argv_with_virt_type(args);
     gboolean paused = FALSE;
     char *line;
@@ -191,10 +205,27 @@ up_killed_before(const Bed *b, const char *name, const char *step)
     }
     if (!paused)
         g_error("up never paused before %s:\n%s", step, output->str);
-    g_subprocess_force_exit(proc);
+    g_subprocess_send_signal(proc, sig);
+    while ((line = g_data_input_stream_read_line(err, NULL, NULL, NULL))) {
+        g_string_append_printf(output, "%s\n", line);
+        g_free(line);
+    }
     g_assert_true(g_subprocess_wait(proc, NULL, NULL));
-    g_assert_true(g_subprocess_get_if_signaled(proc));
-    g_assert_cmpint(g_subprocess_get_term_sig(proc), ==, SIGKILL);
+    if (sig == SIGKILL) {
+        g_assert_true(g_subprocess_get_if_signaled(proc));
+        g_assert_cmpint(g_subprocess_get_term_sig(proc), ==, SIGKILL);
+    } else {
+        g_assert_true(g_subprocess_get_if_exited(proc));
+        g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 1);
+    }
+    return g_string_free(g_steal_pointer(&output), FALSE);
+}
+
+/* Starts `up` paused before @step and kills it there with SIGKILL. */
+static void
+up_killed_before(const Bed *b, const char *name, const char *step)
+{
+    g_free(up_signalled_before(b, name, step, SIGKILL));
 }
 
 /* The GPU-less host itself: auto plans none and says why; vgpu fails before creating anything. */
@@ -316,6 +347,26 @@ test_release_and_delete(void)
     g_autofree char *recorded = g_strdup_printf("\"mdev_uuid\":\"%s\"", uuid);
     g_assert_nonnull(strstr(info.out, recorded));
 
+    /* The journal lost (/run cleared by a host reboot) while a persistent mdev stayed: start
+     * finds the workstation's own mdev, names it in the journal again and makes no other. */
+    {
+        g_autofree char *entry = g_build_filename(b.journal, uuid, NULL);
+        g_assert_cmpint(g_unlink(entry), ==, 0);
+    }
+    g_assert_cmpuint(journal_entries(&b), ==, 0);
+    g_auto(VsBedRun) found = vs_bed_run_vsv("qemu:///system", "start", name, "--no-wait", NULL);
+    g_assert_cmpint(found.status, ==, 1); /* libvirt cannot start it: no such device really */
+    g_assert_null(strstr(found.err, "taking vgpu"));
+    g_assert_cmpuint(journal_entries(&b), ==, 1);
+    g_assert_cmpint(available(&b), ==, 3);
+    {
+        g_autofree char *all = mdevs(&b);
+        g_autofree char *expected = g_strcmp0(uuid, PREEXISTING) < 0
+                                        ? g_strdup_printf("%s %s", uuid, PREEXISTING)
+                                        : g_strdup_printf("%s %s", PREEXISTING, uuid);
+        g_assert_cmpstr(all, ==, expected);
+    }
+
     g_auto(VsBedRun) release =
         vs_bed_run_vsv("qemu:///system", "stop", name, "--release-gpu", NULL);
     g_assert_cmpint(release.status, ==, 0);
@@ -342,6 +393,32 @@ test_release_and_delete(void)
     bed_close(&b, (const char *[]){name, NULL});
 }
 
+/* Ctrl-C before the GPU is taken, before the domain is defined and before it starts: each time
+ * `up` says what it undid, and nothing is left: no mdev, no journal entry, no domain, no
+ * volume. */
+static void
+test_interrupt_at_step(gconstpointer data)
+{
+    const char *step = data;
+    Bed b = {0};
+    g_autofree char *name = g_strdup_printf("vs-fail-gpuint-%s-%d", step, (int)getpid());
+    g_autofree char *said = NULL;
+
+    bed_open(&b, step);
+    said = up_signalled_before(&b, name, step, SIGINT);
+    g_autofree char *expected = g_strdup_printf("interrupted before %s", step);
+    if (!strstr(said, expected) || !strstr(said, "removed what was created"))
+        g_error("up did not say what it undid:\n%s", said);
+    g_assert_cmpint(available(&b), ==, 4);
+    g_autofree char *left = mdevs(&b);
+    g_assert_cmpstr(left, ==, PREEXISTING);
+    g_assert_cmpuint(journal_entries(&b), ==, 0);
+    g_assert_null(virDomainLookupByName(b.conn, name));
+    g_autofree char *vols = vs_bed_pool_volumes(b.conn, b.pool);
+    g_assert_cmpstr(vols, ==, "");
+    bed_close(&b, (const char *[]){name, NULL});
+}
+
 int
 main(int argc, char **argv)
 {
@@ -350,5 +427,8 @@ main(int argc, char **argv)
     g_test_add_func("/gpu-up/up-rolls-back", test_up_rolls_back);
     g_test_add_func("/gpu-up/killed-up-given-back", test_killed_up_given_back);
     g_test_add_func("/gpu-up/release-and-delete", test_release_and_delete);
+    g_test_add_data_func("/gpu-up/interrupt/gpu", "gpu", test_interrupt_at_step);
+    g_test_add_data_func("/gpu-up/interrupt/define", "define", test_interrupt_at_step);
+    g_test_add_data_func("/gpu-up/interrupt/start", "start", test_interrupt_at_step);
     return g_test_run();
 }
