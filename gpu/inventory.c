@@ -447,7 +447,7 @@ collect(struct pci_access *acc, VsGpuInventory *inv, GPtrArray *all, GHashTable 
         d->numa_node = (p->known_fields & PCI_FILL_NUMA_NODE) ? p->numa_node : -1;
         vs_gpu_inventory_note(inv, d);
         if (vs_gpu_device_is_display(d))
-            g_hash_table_add(slots, g_strndup(d->address, 10)); /* dddd:bb:dd */
+            g_hash_table_add(slots, vs_pci_slot_of(d->address));
     }
 }
 
@@ -477,7 +477,7 @@ scan_pci(const char *bus, VsGpuInventory *inv, GPtrArray *all, GHashTable *slots
     collect(acc, inv, all, slots);
     for (guint i = 0; i < all->len; i++) {
         VsGpuDevice *d = all->pdata[i];
-        g_autofree char *slot = g_strndup(d->address, 10);
+        g_autofree char *slot = vs_pci_slot_of(d->address);
         if (!g_hash_table_contains(slots, slot))
             continue;
         d->vendor = lookup(acc, (int)d->vendor_id, -1);
@@ -507,7 +507,7 @@ vs_gpu_inventory_read(const char *root, GError **error)
     /* Display devices and the other functions of the same card (audio, USB-C). */
     for (guint i = 0; i < all->len; i++) {
         VsGpuDevice *d = all->pdata[i];
-        g_autofree char *slot = g_strndup(d->address, 10);
+        g_autofree char *slot = vs_pci_slot_of(d->address);
         g_autofree char *dir = g_build_filename(bus, "devices", d->address, NULL);
         g_autofree char *physfn = g_build_filename(dir, "physfn", NULL);
 

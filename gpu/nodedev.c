@@ -44,7 +44,7 @@ address_of(const char *name)
 {
     guint d, b, s, f;
 
-    if (!name || sscanf(name, "pci_%4x_%2x_%2x_%1x", &d, &b, &s, &f) != 4)
+    if (!name || sscanf(name, "pci_%x_%2x_%2x_%1x", &d, &b, &s, &f) != 4)
         return NULL;
     return g_strdup_printf("%04x:%02x:%02x.%x", d, b, s, f);
 }
@@ -179,12 +179,12 @@ vs_gpu_inventory_from_nodedevs(GPtrArray *xmls, GError **error)
         g_ptr_array_add(all, d);
         vs_gpu_inventory_note(inv, d);
         if (vs_gpu_device_is_display(d))
-            g_hash_table_add(slots, g_strndup(d->address, 10));
+            g_hash_table_add(slots, vs_pci_slot_of(d->address));
     }
     /* Every function of a slot that holds a display device, with its render node. */
     for (guint i = 0; i < all->len; i++) {
         VsGpuDevice *d = all->pdata[i];
-        g_autofree char *slot = g_strndup(d->address, 10);
+        g_autofree char *slot = vs_pci_slot_of(d->address);
         const char *render = g_hash_table_lookup(renders, d->address);
         if (!g_hash_table_contains(slots, slot))
             continue;

@@ -1,5 +1,7 @@
 #include "gpu/plan.h"
 
+#include <string.h>
+
 #include "common/vs-enum.h"
 
 #include <stdio.h>
@@ -56,17 +58,26 @@ vs_pci_address_parse(const char *str, guint *ret_domain, guint *ret_bus, guint *
                      guint *ret_function)
 {
     guint domain = 0, bus, slot, function;
+    const char *colon = str ? strchr(str, ':') : NULL;
+    const char *rest = str;
+    gsize digits = colon ? (gsize)(colon - str) : 0;
     int end = 0;
 
     if (!str)
         return FALSE;
-    if (sscanf(str, "%4x:%2x:%2x.%1x%n", &domain, &bus, &slot, &function, &end) == 4 &&
-        str[end] == '\0' && end == 12)
-        ;
-    else if (domain = 0, sscanf(str, "%2x:%2x.%1x%n", &bus, &slot, &function, &end) == 3 &&
-                             str[end] == '\0' && end == 7)
-        ;
-    else
+    /* "dddd:bb:dd.f", with a domain of 4 to 8 hex digits (Intel VMD puts devices in domains
+     * 10000 and up), or "bb:dd.f" in domain 0. */
+    if (colon && strchr(colon + 1, ':')) {
+        guint64 d;
+        g_autofree char *text = g_strndup(str, digits);
+        if (digits < 4 || digits > 8 || strspn(text, "0123456789abcdefABCDEF") != digits ||
+            !g_ascii_string_to_unsigned(text, 16, 0, G_MAXUINT32, &d, NULL))
+            return FALSE;
+        domain = (guint)d;
+        rest = colon + 1;
+    }
+    if (sscanf(rest, "%2x:%2x.%1x%n", &bus, &slot, &function, &end) != 3 || rest[end] != '\0' ||
+        end != 7 || !g_ascii_isxdigit(rest[0]) || !g_ascii_isxdigit(rest[3]))
         return FALSE;
     if (slot > 0x1f || function > 7)
         return FALSE;
@@ -75,4 +86,12 @@ vs_pci_address_parse(const char *str, guint *ret_domain, guint *ret_bus, guint *
     *ret_slot = slot;
     *ret_function = function;
     return TRUE;
+}
+
+char *
+vs_pci_slot_of(const char *address)
+{
+    const char *dot = address ? strrchr(address, '.') : NULL;
+
+    return dot ? g_strndup(address, (gsize)(dot - address)) : g_strdup(address);
 }

@@ -47,6 +47,11 @@ int vs_gpu_mode_from_string(const char *str);
 const char *vs_vgpu_kind_to_string(VsVgpuKind kind);
 int vs_vgpu_kind_from_string(const char *str);
 
-/* Parses a PCI address "dddd:bb:dd.f" (or "bb:dd.f", domain 0). Returns FALSE when malformed. */
+/* Parses a PCI address "dddd:bb:dd.f" (a domain of 4 to 8 hex digits) or "bb:dd.f" (domain 0).
+ * Returns FALSE when malformed. */
 gboolean vs_pci_address_parse(const char *str, guint *ret_domain, guint *ret_bus, guint *ret_slot,
                               guint *ret_function);
+
+/* Returns the slot part of the PCI address @address ("10000:00:02" of "10000:00:02.0"): the
+ * functions of one card share it. */
+char *vs_pci_slot_of(const char *address);

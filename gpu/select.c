@@ -284,6 +284,7 @@ select_passthrough(const VsGpuInventory *inv, const char *address, GError **erro
     const VsGpuDevice *dev = NULL;
     GPtrArray *members;
     g_autoptr(GString) blocking = g_string_new(NULL);
+    g_autofree char *slot = NULL;
     VsGpuPlan *plan;
 
     for (guint i = 0; i < inv->devices->len; i++)
@@ -301,10 +302,12 @@ select_passthrough(const VsGpuInventory *inv, const char *address, GError **erro
     members = g_hash_table_lookup(inv->iommu_groups, GINT_TO_POINTER(dev->iommu_group));
     plan = vs_gpu_plan_new(VS_GPU_MODE_PASSTHROUGH);
     plan->device = g_strdup(address);
+    slot = vs_pci_slot_of(address);
     for (guint i = 0; members && i < members->len; i++) {
         const char *m = members->pdata[i];
         guint cls = GPOINTER_TO_UINT(g_hash_table_lookup(inv->classes, m));
-        if (strncmp(m, address, 10) == 0) {
+        g_autofree char *m_slot = vs_pci_slot_of(m);
+        if (strcmp(m_slot, slot) == 0) {
             g_ptr_array_add(plan->functions, g_strdup(m));
             plan->mmio64_bytes += vs_gpu_inventory_bar64_bytes(inv, m);
         } else if ((cls >> 8) != 0x06) /* bridges may stay */

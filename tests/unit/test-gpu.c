@@ -343,6 +343,58 @@ test_where(void)
     g_assert_error(error, VS_GPU_ERROR, VS_GPU_ERROR_UNKNOWN);
 }
 
+/* Returns a device at @address of @class in IOMMU group @group, noted in @inv. */
+static VsGpuDevice *
+vmd_device(VsGpuInventory *inv, const char *address, guint class_code, int group)
+{
+    VsGpuDevice *d = g_new0(VsGpuDevice, 1);
+
+    d->address = g_strdup(address);
+    d->class_code = class_code;
+    d->iommu_group = group;
+    d->numa_node = -1;
+    d->vgpu_types = g_ptr_array_new_with_free_func((GDestroyNotify)vs_vgpu_type_free);
+    vs_gpu_inventory_note(inv, d);
+    return d;
+}
+
+/* PCI domains of five hex digits (Intel VMD: 10000:00:02.0): parsed, and a card's functions are
+ * those of its own slot only — an NVMe drive at 10000:00:03.0 in the same IOMMU group is another
+ * device that blocks passthrough, not a function that goes along. */
+static void
+test_vmd_domains(void)
+{
+    g_autoptr(VsGpuInventory) inv = vs_gpu_inventory_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VsGpuPlan) plan = NULL;
+    g_autofree char *slot = NULL;
+    guint d, b, s, f;
+
+    g_assert_true(vs_pci_address_parse("10000:00:02.0", &d, &b, &s, &f));
+    g_assert_cmphex(d, ==, 0x10000);
+    g_assert_cmphex(s, ==, 2);
+    g_assert_true(vs_pci_address_parse("0000:3b:00.1", &d, &b, &s, &f));
+    g_assert_cmphex(d, ==, 0);
+    g_assert_cmphex(b, ==, 0x3b);
+    g_assert_cmphex(f, ==, 1);
+    g_assert_false(vs_pci_address_parse("000:3b:00.1", &d, &b, &s, &f));
+    g_assert_false(vs_pci_address_parse("123456789:3b:00.1", &d, &b, &s, &f));
+    g_assert_false(vs_pci_address_parse("0000:3b:00.1\n", &d, &b, &s, &f));
+    g_assert_false(vs_pci_address_parse("0000:3b:20.0", &d, &b, &s, &f));
+    slot = vs_pci_slot_of("10000:00:02.0");
+    g_assert_cmpstr(slot, ==, "10000:00:02");
+
+    g_ptr_array_add(inv->devices, vmd_device(inv, "10000:00:02.0", 0x0300, 5));
+    g_ptr_array_add(inv->devices, vmd_device(inv, "10000:00:02.1", 0x0403, 5));
+    vs_gpu_device_free(vmd_device(inv, "10000:00:03.0", 0x0108, 5));
+    plan = vs_gpu_plan_request("passthrough:10000:00:02.0", 4096, inv, NULL, QEMU_7_2,
+                               VS_GPU_WHERE_LOCAL, &error);
+    g_assert_null(plan);
+    g_assert_error(error, VS_GPU_ERROR, VS_GPU_ERROR_REFUSED);
+    g_assert_nonnull(strstr(error->message, "also holds 10000:00:03.0 (class 0108)"));
+    g_assert_null(strstr(error->message, "10000:00:02.1"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -355,6 +407,7 @@ main(int argc, char **argv)
     g_test_add_func("/gpu/explicit", test_explicit_modes);
     g_test_add_func("/gpu/malformed", test_malformed);
     g_test_add_func("/gpu/where", test_where);
+    g_test_add_func("/gpu/vmd-domains", test_vmd_domains);
     g_test_add_func("/gpu/framebuffer", test_framebuffer);
     g_test_add_func("/gpu/nodedev", test_nodedev);
     g_test_add_func("/gpu/existing-mdevs", test_existing_mdevs);
