@@ -458,12 +458,12 @@ add_hostdevs(GHashTable *users, virDomainPtr dom, unsigned int flags)
 
     for (guint i = 0; i < devs->len; i++)
         if (!g_hash_table_contains(users, devs->pdata[i]))
-            g_hash_table_insert(users, g_strdup(devs->pdata[i]),
-                                g_strdup(virDomainGetName(dom)));
+            g_hash_table_insert(users, g_strdup(devs->pdata[i]), g_strdup(virDomainGetName(dom)));
 }
 
 GHashTable *
-vs_lifecycle_gpu_users(virConnectPtr conn, const char *except_uuid, GError **error)
+vs_lifecycle_gpu_users(virConnectPtr conn, const char *except_uuid,
+                       gboolean (*holds)(void *data, virDomainPtr dom), void *data, GError **error)
 {
     GHashTable *users;
     virDomainPtr *doms = NULL;
@@ -475,7 +475,7 @@ vs_lifecycle_gpu_users(virConnectPtr conn, const char *except_uuid, GError **err
     for (int i = 0; i < n; i++) {
         char uuid[VIR_UUID_STRING_BUFLEN] = "";
         virDomainGetUUIDString(doms[i], uuid);
-        if (g_strcmp0(uuid, except_uuid) != 0) {
+        if (g_strcmp0(uuid, except_uuid) != 0 && (!holds || holds(data, doms[i]))) {
             if (virDomainIsPersistent(doms[i]) == 1)
                 add_hostdevs(users, doms[i], VIR_DOMAIN_XML_INACTIVE);
             if (virDomainIsActive(doms[i]) == 1)

@@ -85,9 +85,12 @@ GHashTable *vs_lifecycle_used_ports(virConnectPtr conn, virDomainPtr except, GEr
 
 /* Returns the host devices every domain of @conn but the one with UUID @except_uuid (may be
  * NULL) uses — ours or not, in their persistent and live definitions (vs_inspect_hostdevs) —
- * mapped to the domain's name; NULL with @error set when the domains cannot be listed (then
+ * mapped to the domain's name; with @holds, only of the domains it says TRUE for (called with
+ * @data); NULL with @error set when the domains cannot be listed (then
  * nothing may be given back). */
-GHashTable *vs_lifecycle_gpu_users(virConnectPtr conn, const char *except_uuid, GError **error);
+GHashTable *vs_lifecycle_gpu_users(virConnectPtr conn, const char *except_uuid,
+                                   gboolean (*holds)(void *data, virDomainPtr dom), void *data,
+                                   GError **error);
 
 /* Returns the 127.0.0.1 port forwarded to @dom's SSH port in its persistent definition, or 0. */
 guint vs_lifecycle_forwarded_port(virDomainPtr dom);

@@ -211,6 +211,23 @@ note_fallback(Nodedev *n, const char *what, const char *reason)
                                         reason));
 }
 
+static virNodeDevicePtr find_mdev(Nodedev *n, const char *uuid, gboolean *ret_failed);
+static int is_active(virNodeDevicePtr dev);
+
+/* Returns TRUE when the mdev @uuid is defined already (a persistent mdev whose device the
+ * driver removed when its domain stopped) and now started again; defining it a second time
+ * would fail. */
+static gboolean
+start_defined(Nodedev *n, const char *uuid)
+{
+    gboolean list_failed = FALSE;
+    g_autoptr(virNodeDevice) dev = find_mdev(n, uuid, &list_failed);
+
+    if (!dev || virNodeDeviceIsPersistent(dev) != 1)
+        return FALSE;
+    return is_active(dev) == 1 || virNodeDeviceCreate(dev, 0) == 0;
+}
+
 static gboolean
 nodedev_mdev_create(void *data, const char *parent, const char *type, const char *uuid,
                     gboolean persistent, GError **error)
@@ -221,6 +238,8 @@ nodedev_mdev_create(void *data, const char *parent, const char *type, const char
 
     if (!xml)
         return FALSE;
+    if (persistent && start_defined(n, uuid))
+        return TRUE;
     if (libvirt_create(n, xml, persistent, &reason, error))
         return TRUE;
     if (!reason) {
@@ -318,7 +337,8 @@ nodedev_mdev_exists(void *data, const char *uuid)
 
     if (list_failed && n->fallback)
         return n->fallback->mdev_exists(n->fallback->data, uuid);
-    return dev && is_active(dev) == 1;
+    /* A list that could not be read proves nothing gone: say it exists (the safe side). */
+    return list_failed || (dev && is_active(dev) == 1);
 }
 
 static gboolean

@@ -811,10 +811,10 @@ give_back_host(const VsGpuPlan *plan, const VsGpuHost *host, const char *id, GEr
     if (plan->mode == VS_GPU_MODE_PASSTHROUGH)
         return TRUE; /* libvirt gives managed functions back to their host drivers */
     if (plan->vgpu_kind == VS_VGPU_KIND_MDEV) {
-        if (wait_mdev_gone(host, id)) {
-            say(host, "mediated device %s is gone (removed by the driver)", id);
-            return TRUE;
-        }
+        /* Removed by the driver or not, mdev_remove runs: a persistent mdev's definition
+         * (node-device backend) outlives the device and would come back at the next boot. */
+        if (wait_mdev_gone(host, id))
+            say(host, "mediated device %s stopped (by the driver)", id);
         if (!ops->mdev_remove(ops->data, id, &local) || ops->mdev_exists(ops->data, id)) {
             fail(error, VS_GPU_ERROR_FAILED,
                  "giving back mediated device %s on %s: %s; remove it by hand: `echo 1 > "

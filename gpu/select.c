@@ -121,9 +121,10 @@ plan_vgpu(const VsVgpuType *t, const char *why)
     return plan;
 }
 
-/* Returns the best available vGPU type for @want MiB (first parent in address order), or NULL. */
+/* Returns the best available vGPU type for @want MiB (first parent in address order), or NULL;
+ * with @any, the best type whether or not an instance is free. */
 static const VsVgpuType *
-best_vgpu(const VsGpuInventory *inv, guint64 want)
+best_vgpu(const VsGpuInventory *inv, guint64 want, gboolean any)
 {
     const VsVgpuType *best = NULL;
 
@@ -131,7 +132,7 @@ best_vgpu(const VsGpuInventory *inv, guint64 want)
         const VsGpuDevice *d = inv->devices->pdata[i];
         for (guint k = 0; k < d->vgpu_types->len; k++) {
             const VsVgpuType *t = d->vgpu_types->pdata[k];
-            if (t->available > 0 && (!best || better_type(t, best, want)))
+            if ((any || t->available > 0) && (!best || better_type(t, best, want)))
                 best = t;
         }
     }
@@ -198,12 +199,11 @@ list_available(const VsGpuInventory *inv)
 static VsGpuPlan *
 select_vgpu(const VsGpuInventory *inv, const VsGpuRequest *req, GError **error)
 {
-    const VsVgpuType *found = NULL;
-    gboolean exists = FALSE;
+    const VsVgpuType *found = NULL, *full = NULL;
     g_autoptr(GString) available = NULL;
 
     if (!req->vgpu_type) {
-        found = best_vgpu(inv, req->memory_mib);
+        found = best_vgpu(inv, req->memory_mib, FALSE);
         if (found)
             return plan_vgpu(found, found->framebuffer_mib >= req->memory_mib
                                         ? "the smallest available type of at least the memory asked"
@@ -215,19 +215,27 @@ select_vgpu(const VsGpuInventory *inv, const VsGpuRequest *req, GError **error)
                 const VsVgpuType *t = d->vgpu_types->pdata[k];
                 gboolean match = g_strcmp0(t->id, req->vgpu_type) == 0 ||
                                  g_strcmp0(t->name, req->vgpu_type) == 0;
-                exists |= match;
                 if (match && t->available > 0)
                     found = t;
+                else if (match && !full)
+                    full = t;
             }
         }
         if (found)
             return plan_vgpu(found, "as asked");
     }
+    /* Types exist but every instance is taken: the plan names one anyway, and the claim under
+     * the GPU lock refuses with who holds them and what is free instead (or takes one that was
+     * given back meanwhile). */
+    if (!full && !req->vgpu_type)
+        full = best_vgpu(inv, req->memory_mib, TRUE);
+    if (full)
+        return plan_vgpu(full, "no instance is free now: the GPU lock decides when the "
+                               "workstation is made");
     available = list_available(inv);
     if (req->vgpu_type)
-        fail(error, exists ? VS_GPU_ERROR_REFUSED : VS_GPU_ERROR_UNKNOWN,
-             "vGPU type %s: %s; available: %s", req->vgpu_type,
-             exists ? "no instance is available" : "no device offers it", available->str);
+        fail(error, VS_GPU_ERROR_UNKNOWN, "vGPU type %s: no device offers it; available: %s",
+             req->vgpu_type, available->str);
     else
         fail(error, VS_GPU_ERROR_REFUSED, "no vGPU instance is available on this host");
     return NULL;
@@ -349,7 +357,7 @@ vs_gpu_select(const VsGpuInventory *inv, const VsGpuRequest *req, unsigned long 
         break;
     case VS_GPU_MODE_AUTO:
     case VS_GPU_MODE_LAST:
-        if (!req->no_vgpu && best_vgpu(inv, req->memory_mib)) {
+        if (!req->no_vgpu && best_vgpu(inv, req->memory_mib, FALSE)) {
             plan = select_vgpu(inv, req, error);
         } else {
             plan = select_virgl(inv, qemu, FALSE, NULL);

@@ -1,5 +1,6 @@
 /* virt-station gpu probe: the host's GPUs and the plan `--gpu auto` would make. */
 #include <stdio.h>
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,7 +36,7 @@ claim_state(virConnectPtr conn, const char *uri, const VsGpuClaim *c)
     dom = same ? virDomainLookupByUUIDString(conn, c->domain_uuid) : NULL;
     if (dom)
         return "held";
-    if (c->pid > 0 && kill((pid_t)c->pid, 0) == 0)
+    if (c->pid > 0 && (kill((pid_t)c->pid, 0) == 0 || errno == EPERM))
         return "in progress";
     return same && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? "stale" : "unknown";
 }
@@ -46,10 +47,11 @@ claim_state(virConnectPtr conn, const char *uri, const VsGpuClaim *c)
 static GPtrArray *
 allocations(virConnectPtr conn, const char *given_uri, const VsGpuInventory *inv, GError **error)
 {
-    g_autofree char *dir = vs_gpu_site_journal_dir();
     g_autofree char *uri = conn ? vs_target_host_uri(conn, given_uri) : g_strdup(given_uri);
+    g_autofree char *dir = vs_gpu_site_journal_dir(uri);
     g_autoptr(GPtrArray) claims = vs_gpu_journal_read(dir, error);
-    g_autoptr(GHashTable) users = conn ? vs_lifecycle_gpu_users(conn, NULL, NULL) : NULL;
+    g_autoptr(GHashTable) users =
+        conn ? vs_lifecycle_gpu_users(conn, NULL, NULL, NULL, NULL) : NULL;
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
     GPtrArray *ret = g_ptr_array_new_with_free_func((GDestroyNotify)vs_gpu_allocation_free);
 

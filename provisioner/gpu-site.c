@@ -13,11 +13,14 @@
 #include "gpu/nodedev.h"
 
 char *
-vs_gpu_site_journal_dir(void)
+vs_gpu_site_journal_dir(const char *host_uri)
 {
     g_autofree char *locks = vs_lock_dir();
+    g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, host_uri, -1);
+    g_autofree char *folder = g_strndup(sum, 16);
 
-    return g_build_filename(locks, "gpu-journal", NULL);
+    /* One folder per host: a PCI address names different devices on two hosts. */
+    return g_build_filename(locks, "gpu-journal", folder, NULL);
 }
 
 /* Returns whether the domain @uuid exists on @uri (entries of other connections: TRUE, they are
@@ -43,6 +46,30 @@ say(void *data, const char *sentence)
     VsGpuSite *site = data;
 
     vs_progress_step(site->progress, "%s", sentence);
+}
+
+/* Returns whether @dom holds the host devices its definition names: a running domain does, and
+ * so does any domain that is not a workstation (whatever it is, it is not ours to judge); a
+ * shut-off workstation only while the journal names it (`stop --release-gpu` gave them back). */
+static gboolean
+holds_devices(void *data, virDomainPtr dom)
+{
+    VsGpuSite *site = data;
+    g_autoptr(GPtrArray) entries = NULL;
+    g_autoptr(VsMetadata) station = NULL;
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+
+    if (virDomainIsActive(dom) == 1)
+        return TRUE;
+    station = vs_lifecycle_owned(dom, NULL);
+    if (!station)
+        return TRUE;
+    virDomainGetUUIDString(dom, uuid);
+    entries = vs_gpu_journal_read(site->journal_dir, NULL);
+    for (guint i = 0; entries && i < entries->len; i++)
+        if (g_strcmp0(((VsGpuClaim *)entries->pdata[i])->domain_uuid, uuid) == 0)
+            return TRUE;
+    return !entries; /* a journal that cannot be read proves nothing: it holds them */
 }
 
 /* Returns the backend for @site's connection (see gpu-site.h). */
@@ -74,6 +101,7 @@ vs_gpu_site_open(virConnectPtr conn, const char *uri, const char *domain_uuid,
 {
     g_autoptr(VsGpuSite) site = g_new0(VsGpuSite, 1);
     g_autoptr(GPtrArray) stale = NULL;
+    g_autoptr(GError) reconcile_error = NULL;
 
     site->conn = conn;
     site->progress = progress;
@@ -81,12 +109,12 @@ vs_gpu_site_open(virConnectPtr conn, const char *uri, const char *domain_uuid,
     site->remote = vs_ssh_jump_from_uri(uri) != NULL || !vs_uri_is_local_qemu(site->uri);
     site->domain_uuid = g_strdup(domain_uuid);
     site->domain_name = g_strdup(domain_name);
-    site->journal_dir = vs_gpu_site_journal_dir();
+    site->journal_dir = vs_gpu_site_journal_dir(site->uri);
     site->lock = vs_lock_take(VS_LOCK_GPU, NULL, TRUE, error);
     if (!site->lock || !choose_ops(site, error))
         return NULL;
     /* Read under the lock: no `up` can be between its claim and its definition now. */
-    site->held = vs_lifecycle_gpu_users(conn, domain_uuid, error);
+    site->held = vs_lifecycle_gpu_users(conn, domain_uuid, holds_devices, site, error);
     if (!site->held)
         return NULL;
     site->host = (VsGpuHost){
@@ -103,11 +131,11 @@ vs_gpu_site_open(virConnectPtr conn, const char *uri, const char *domain_uuid,
         .say = say,
         .data = site,
     };
-    stale = vs_gpu_reconcile(&site->host, FALSE, error);
-    if (!stale) {
-        g_prefix_error(error, "giving back what dead domains held: ");
-        return NULL;
-    }
+    /* What cannot be given back now stays in the journal for the next command: it must not
+     * stop this one. */
+    stale = vs_gpu_reconcile(&site->host, FALSE, &reconcile_error);
+    if (!stale)
+        vs_progress_warn(progress, "%s", reconcile_error->message);
     return g_steal_pointer(&site);
 }
 
@@ -245,6 +273,19 @@ vs_gpu_site_ensure(VsGpuSite *site, VsGpuPlan *plan, gboolean *ret_taken, GError
     inv = vs_gpu_site_inventory(site, error);
     if (!inv || !vs_gpu_claim(plan, inv, &site->host, prefer, error))
         return FALSE;
+    if (plan->mode == VS_GPU_MODE_VGPU && plan->vgpu_kind == VS_VGPU_KIND_MDEV &&
+        g_strcmp0(prefer, plan->mdev_uuid) != 0) {
+        /* The definition names the UUID: a copy of a workstation whose original holds it. */
+        vs_gpu_journal_remove(site->journal_dir, plan->mdev_uuid, NULL);
+        g_set_error(error, VS_GPU_ERROR, VS_GPU_ERROR_REFUSED,
+                    "the mediated device %s this workstation's definition names is in use by "
+                    "%s; `virt-station adopt` a copy before starting it",
+                    prefer,
+                    g_hash_table_lookup(site->held, prefer)
+                        ? (char *)g_hash_table_lookup(site->held, prefer)
+                        : "another domain");
+        return FALSE;
+    }
     if (plan->mode == VS_GPU_MODE_VGPU && plan->vgpu_kind == VS_VGPU_KIND_VENDOR_VFIO &&
         g_strcmp0(before, plan->device) != 0) {
         /* The definition names the VF: another one would need a new definition. */
@@ -269,6 +310,15 @@ vs_gpu_site_ensure(VsGpuSite *site, VsGpuPlan *plan, gboolean *ret_taken, GError
     return TRUE;
 }
 
+/* Returns whether the domain @uuid of @conn exists and runs. */
+static gboolean
+still_running(virConnectPtr conn, const char *uuid)
+{
+    g_autoptr(virDomain) dom = uuid && *uuid ? virDomainLookupByUUIDString(conn, uuid) : NULL;
+
+    return dom && virDomainIsActive(dom) == 1;
+}
+
 gboolean
 vs_gpu_site_release(virConnectPtr conn, const char *uri, const char *dom_uuid, const char *name,
                     const VsMetadata *station, const VsProgress *progress, GError **error)
@@ -281,6 +331,12 @@ vs_gpu_site_release(virConnectPtr conn, const char *uri, const char *dom_uuid, c
         return TRUE;
     }
     site = vs_gpu_site_open(conn, uri, dom_uuid, name, progress, error);
+    if (site && still_running(conn, dom_uuid)) {
+        /* Started again between its stop and the GPU lock: its device is in use. */
+        g_set_error(error, VS_GPU_ERROR, VS_GPU_ERROR_REFUSED,
+                    "%s is running again; stop it before giving back its GPU", name);
+        return FALSE;
+    }
     if (!site || !vs_gpu_give_back(plan, &site->host, error)) {
         g_prefix_error(error, "giving back the GPU of %s: ", name);
         return FALSE;
@@ -302,7 +358,8 @@ vs_gpu_site_say_notes(VsGpuSite *site)
 void
 vs_gpu_site_tidy(virConnectPtr conn, const char *uri, const VsProgress *progress)
 {
-    g_autofree char *dir = vs_gpu_site_journal_dir();
+    g_autofree char *host_uri = vs_target_host_uri(conn, uri);
+    g_autofree char *dir = vs_gpu_site_journal_dir(host_uri);
     g_autoptr(GPtrArray) entries = vs_gpu_journal_read(dir, NULL);
     g_autoptr(VsGpuSite) site = NULL;
     g_autoptr(GError) error = NULL;

@@ -7,7 +7,8 @@
  * the sysfs files as the fallback on a local root connection (where libvirt cannot create mdevs,
  * e.g. without mdevctl) and for NVIDIA's vendor-specific VFs (local only).
  *
- * The journal lives in the lock folder (lock.h: /run/virt-station/gpu-journal for root), so it
+ * The journal lives in the lock folder (lock.h: /run/virt-station/gpu-journal/HOST for root,
+ * HOST a hash of the connection's URI), so it
  * covers what the locks cover: this client's processes. For a remote host, two client machines
  * do not see each other's entries; libvirt's own refusals (an mdev UUID that exists, a device in
  * use by another domain) still stand between them. */
@@ -50,8 +51,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsGpuSite, vs_gpu_site_close)
  * devices for a remote one. */
 VsGpuInventory *vs_gpu_site_inventory(VsGpuSite *site, GError **error);
 
-/* Returns the folder of the allocation journal. */
-char *vs_gpu_site_journal_dir(void);
+/* Returns the folder of the allocation journal of the host @host_uri (the connection's own
+ * spelling, vs_target_host_uri): one folder per host under the lock folder. */
+char *vs_gpu_site_journal_dir(const char *host_uri);
 
 /* Returns the GPU plan the metadata @station records (what the domain was given), or NULL when
  * it holds no host device (none, virgl, or a mode this version does not know). */

@@ -123,8 +123,9 @@ give_back_gpu(Apply *a, GString *what)
                          ? gpu->mdev_uuid
                          : gpu->device;
 
-    if (a->gpu_taken ? vs_gpu_give_back(gpu, &a->gpu->host, &error)
-                     : vs_gpu_journal_remove(a->gpu->journal_dir, id, &error))
+    /* Also when the take failed: an entry it kept (its undo failed too) names what the host
+     * may still hold, and give-back only removes an entry that changed nothing. */
+    if (vs_gpu_give_back(gpu, &a->gpu->host, &error))
         g_string_append_printf(what, " %s %s,", a->gpu_taken ? "GPU" : "GPU claim on", id);
     else
         vs_progress_warn(a->ctx->progress, "could not give back %s: %s", id, error->message);
@@ -297,20 +298,17 @@ confirm_port(Apply *a, GError **error)
     return TRUE;
 }
 
-/* For a vgpu or passthrough plan: takes the GPU lock (held to the end, the domain running and
- * holding its device), reads the inventory again and claims what the plan named as a candidate,
- * or another instance or VF of the type (gpu/attach.h); the journal then names it. */
+/* The GPU step: takes the GPU lock (held to the end, the domain running and holding its
+ * device: the last lock, so no step before waits for it), reads the inventory again and claims
+ * what the plan named as a candidate, or another instance or VF of the type (gpu/attach.h) —
+ * the journal then names it — and takes it on the host. */
 static gboolean
-confirm_gpu(Apply *a, GError **error)
+take_gpu(Apply *a, GError **error)
 {
     VsDomainConfig *c = a->plan->config;
     g_autoptr(VsGpuInventory) inv = NULL;
     g_autofree char *prefer = NULL;
 
-    if (c->gpu->mode != VS_GPU_MODE_VGPU && c->gpu->mode != VS_GPU_MODE_PASSTHROUGH) {
-        vs_gpu_site_tidy(a->ctx->conn, a->ctx->uri, a->ctx->progress);
-        return TRUE;
-    }
     a->gpu = vs_gpu_site_open(a->ctx->conn, a->ctx->uri, c->uuid, c->name, a->ctx->progress, error);
     if (!a->gpu)
         return FALSE;
@@ -321,7 +319,12 @@ confirm_gpu(Apply *a, GError **error)
     if (!vs_gpu_claim(c->gpu, inv, &a->gpu->host, prefer, error))
         return FALSE;
     a->gpu_claimed = TRUE;
-    return TRUE;
+    vs_progress_step(a->ctx->progress, "taking %s %s", vs_gpu_mode_to_string(c->gpu->mode),
+                     c->gpu->vgpu_kind == VS_VGPU_KIND_MDEV && c->gpu->mdev_uuid ? c->gpu->mdev_uuid
+                                                                                 : c->gpu->device);
+    a->gpu_taken = vs_gpu_take(c->gpu, &a->gpu->host, error);
+    vs_gpu_site_say_notes(a->gpu);
+    return a->gpu_taken;
 }
 
 /* Makes what the steps upload and define: the host key, the seed, the domain XML. */
@@ -336,6 +339,8 @@ make_documents(Apply *a, GError **error)
     g_ptr_array_add(c->host_keys, g_strdup(host_key->public_key));
     if (c->seed_volume && !make_seed(a, host_key, error))
         return FALSE;
+    /* The XML is made by the define step; checked now, so that a plan it cannot express fails
+     * before anything is created. */
     a->xml = vs_domain_xml(c, error);
     return a->xml != NULL;
 }
@@ -374,15 +379,14 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
             vs_storage_upload_bytes(a->pool, c->seed_volume, a->seed, a->secret, error);
         return a->seed_volume != NULL;
     case VS_UP_STEP_GPU:
-        vs_progress_step(a->ctx->progress, "taking %s %s", vs_gpu_mode_to_string(c->gpu->mode),
-                         c->gpu->vgpu_kind == VS_VGPU_KIND_MDEV && c->gpu->mdev_uuid
-                             ? c->gpu->mdev_uuid
-                             : c->gpu->device);
-        a->gpu_taken = vs_gpu_take(c->gpu, &a->gpu->host, error);
-        vs_gpu_site_say_notes(a->gpu);
-        return a->gpu_taken;
+        return take_gpu(a, error);
     case VS_UP_STEP_DEFINE: {
         g_autoptr(GError) remember_error = NULL;
+        /* Made again now: it names the device the GPU step chose. */
+        g_free(a->xml);
+        a->xml = vs_domain_xml(c, error);
+        if (!a->xml)
+            return FALSE;
         a->dom = vs_lifecycle_define(a->ctx->conn, a->xml, error);
         if (a->dom &&
             !vs_target_remember_identities(a->ctx->uri, a->dom, a->ctx->logins, &remember_error))
@@ -409,11 +413,11 @@ vs_up_apply(VsUpPlan *plan, const VsUpApply *ctx, GError **error)
     g_auto(Apply) a = {.ctx = ctx, .plan = plan};
 
     if (!confirm_name(&a, error) || !confirm_base(&a, error) || !confirm_port(&a, error) ||
-        !confirm_gpu(&a, error) || !make_documents(&a, error)) {
-        if (a.gpu_claimed)
-            rollback(&a);
+        !make_documents(&a, error))
         return NULL;
-    }
+    if (plan->config->gpu->mode != VS_GPU_MODE_VGPU &&
+        plan->config->gpu->mode != VS_GPU_MODE_PASSTHROUGH)
+        vs_gpu_site_tidy(ctx->conn, ctx->uri, ctx->progress);
     vs_progress_step(ctx->progress, "creating %s from %s", plan->config->name,
                      plan->config->image_alias);
     for (guint i = 0; i < plan->steps->len; i++) {

@@ -28,10 +28,11 @@ typedef struct {
 } Bed;
 
 static void
-bed_open(Bed *b, const char *kind)
+bed_open_on(Bed *b, const char *kind, const char *host)
 {
     g_autofree char *pool_xml = NULL;
-    g_autofree char *fixture = g_build_filename(VS_SOURCE_DIR, "tests/data/sysfs/rhel-t4", NULL);
+    g_autofree char *rel = g_build_filename("tests/data/sysfs", host, NULL);
+    g_autofree char *fixture = g_build_filename(VS_SOURCE_DIR, rel, NULL);
     g_autofree char *locks = NULL;
     g_autoptr(GError) error = NULL;
     virStoragePoolPtr p;
@@ -61,6 +62,12 @@ bed_open(Bed *b, const char *kind)
     g_setenv("VIRT_STATION_LOCK_DIR", locks, TRUE);
     g_setenv("VIRT_STATION_SYSFS_ROOT", b->tree, TRUE);
     g_setenv("VIRT_STATION_FAKE_GPU", "1", TRUE);
+}
+
+static void
+bed_open(Bed *b, const char *kind)
+{
+    bed_open_on(b, kind, "rhel-t4");
 }
 
 static void
@@ -141,15 +148,39 @@ mdevs(const Bed *b)
     return g_strjoinv(" ", (char **)names->pdata);
 }
 
-/* Returns the number of journal entries. */
+/* Returns the path of the journal entry @id (in the one host folder there is), or NULL. */
+static char *
+journal_entry(const Bed *b, const char *id)
+{
+    g_autoptr(GDir) d = g_dir_open(b->journal, 0, NULL);
+    const char *host;
+
+    while (d && (host = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(b->journal, host, id, NULL);
+        if (g_file_test(path, G_FILE_TEST_EXISTS))
+            return g_steal_pointer(&path);
+    }
+    return NULL;
+}
+
+/* Returns the number of journal entries, over every host's folder (there is one host here). */
 static guint
 journal_entries(const Bed *b)
 {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) entries = vs_gpu_journal_read(b->journal, &error);
+    g_autoptr(GDir) d = g_dir_open(b->journal, 0, NULL);
+    const char *host;
+    guint n = 0, hosts = 0;
 
-    g_assert_no_error(error);
-    return entries->len;
+    while (d && (host = g_dir_read_name(d))) {
+        g_autofree char *dir = g_build_filename(b->journal, host, NULL);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) entries = vs_gpu_journal_read(dir, &error);
+        g_assert_no_error(error);
+        n += entries->len;
+        hosts++;
+    }
+    g_assert_cmpuint(hosts, <=, 1);
+    return n;
 }
 
 static VsBedRun
@@ -163,10 +194,10 @@ up(const Bed *b, const char *name, const char *gpu)
     return vs_bed_run((const char *const *)argv);
 }
 
-/* Starts `up` paused before @step (VIRT_STATION_TEST_PAUSE) and sends it @sig there; returns
- * what it said on stderr. */
+/* Starts `up --gpu @gpu` paused before @step (VIRT_STATION_TEST_PAUSE) and sends it @sig
+ * there; returns what it said on stderr. */
 static char *
-up_signalled_before(const Bed *b, const char *name, const char *step, int sig)
+up_gpu_signalled_before(const Bed *b, const char *name, const char *gpu, const char *step, int sig)
 {
     g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
         G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
@@ -175,21 +206,9 @@ up_signalled_before(const Bed *b, const char *name, const char *step, int sig)
     g_autoptr(GError) error = NULL;
     g_autoptr(GString) output = g_string_new(NULL);
     g_autofree char *expected = g_strdup_printf("paused before %s", step);
-    const char *args[] = {"virt-station",
-                          "-c",
-                          "qemu:///system",
-                          "up",
-                          name,
-                          "--image",
-                          b->image,
-                          "--pool",
-                          b->pool,
-                          "--network",
-                          "user",
-                          "--no-wait",
-                          "--gpu",
-                          "vgpu:nvidia-224",
-                          NULL};
+    const char *args[] = {"virt-station", "-c",        "qemu:///system", "up",    name,
+                          "--image",      b->image,    "--pool",         b->pool, "--network",
+                          "user",         "--no-wait", "--gpu",          gpu,     NULL};
     g_auto(GStrv) argv = vs_bed_argv_with_virt_type(args);
     gboolean paused = FALSE;
     char *line;
@@ -219,6 +238,12 @@ up_signalled_before(const Bed *b, const char *name, const char *step, int sig)
         g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 1);
     }
     return g_string_free(g_steal_pointer(&output), FALSE);
+}
+
+static char *
+up_signalled_before(const Bed *b, const char *name, const char *step, int sig)
+{
+    return up_gpu_signalled_before(b, name, "vgpu:nvidia-224", step, sig);
 }
 
 /* Starts `up` paused before @step and kills it there with SIGKILL. */
@@ -350,7 +375,8 @@ test_release_and_delete(void)
     /* The journal lost (/run cleared by a host reboot) while a persistent mdev stayed: start
      * finds the workstation's own mdev, names it in the journal again and makes no other. */
     {
-        g_autofree char *entry = g_build_filename(b.journal, uuid, NULL);
+        g_autofree char *entry = journal_entry(&b, uuid);
+        g_assert_nonnull(entry);
         g_assert_cmpint(g_unlink(entry), ==, 0);
     }
     g_assert_cmpuint(journal_entries(&b), ==, 0);
@@ -419,6 +445,99 @@ test_interrupt_at_step(gconstpointer data)
     bed_close(&b, (const char *[]){name, NULL});
 }
 
+/* Two `up`s for the last instance of a type: the first holds it (killed just before its domain
+ * would start: defined, so its claim is live), the second is refused with the capacity message
+ * naming the type, the parent and the holder, and leaves nothing behind. */
+static void
+test_two_ups_one_instance(void)
+{
+    Bed b = {0};
+    g_autofree char *first = g_strdup_printf("vs-fail-gpufirst-%d", (int)getpid());
+    g_autofree char *second = g_strdup_printf("vs-fail-gpusecond-%d", (int)getpid());
+    g_autofree char *type_dir = NULL, *count = NULL;
+
+    bed_open(&b, "two");
+    type_dir = g_build_filename(b.tree, "bus/pci/devices/0000:3b:00.0/mdev_supported_types",
+                                "nvidia-225", "available_instances", NULL);
+    g_assert_true(g_file_get_contents(type_dir, &count, NULL, NULL));
+    g_assert_cmpint(g_ascii_strtoll(count, NULL, 10), ==, 1);
+    g_free(up_gpu_signalled_before(&b, first, "vgpu:nvidia-225", "start", SIGKILL));
+    g_clear_pointer(&count, g_free);
+    g_assert_true(g_file_get_contents(type_dir, &count, NULL, NULL));
+    g_assert_cmpint(g_ascii_strtoll(count, NULL, 10), ==, 0);
+
+    g_auto(VsBedRun) r = up(&b, second, "vgpu:nvidia-225");
+    g_assert_cmpint(r.status, ==, 1);
+    if (!strstr(r.err, "no free instance of vGPU type nvidia-225 (GRID T4-8Q) on 0000:3b:00.0") ||
+        !strstr(r.err, first))
+        g_error("the refusal does not name the type, parent and holder:\n%s", r.err);
+    g_assert_null(virDomainLookupByName(b.conn, second));
+    g_autofree char *vols = vs_bed_pool_volumes(b.conn, b.pool);
+    g_autofree char *second_disk = g_strdup_printf("%s.qcow2", second);
+    g_assert_null(strstr(vols, second_disk));
+    g_assert_cmpuint(journal_entries(&b), ==, 1);
+
+    /* The first is deleted: its instance comes back. */
+    g_auto(VsBedRun) del = vs_bed_run_vsv("qemu:///system", "delete", first, NULL);
+    g_assert_cmpint(del.status, ==, 0);
+    g_clear_pointer(&count, g_free);
+    g_assert_true(g_file_get_contents(type_dir, &count, NULL, NULL));
+    g_assert_cmpint(g_ascii_strtoll(count, NULL, 10), ==, 1);
+    g_assert_cmpuint(journal_entries(&b), ==, 0);
+    bed_close(&b, (const char *[]){first, second, NULL});
+}
+
+/* Passthrough through the commands (desktop-geforce: GPU and audio in one group): claimed,
+ * defined, interrupted before it starts, given back. */
+static void
+test_passthrough_up(void)
+{
+    Bed b = {0};
+    g_autofree char *name = g_strdup_printf("vs-fail-gpupass-%d", (int)getpid());
+
+    bed_open_on(&b, "pass", "desktop-geforce");
+    g_autofree char *said =
+        up_gpu_signalled_before(&b, name, "passthrough:0000:01:00.0", "start", SIGINT);
+    if (!strstr(said, "taking passthrough 0000:01:00.0") || !strstr(said, "GPU 0000:01:00.0"))
+        g_error("up did not take and give back the device:\n%s", said);
+    g_assert_cmpuint(journal_entries(&b), ==, 0);
+    g_assert_null(virDomainLookupByName(b.conn, name));
+    bed_close(&b, (const char *[]){name, NULL});
+}
+
+/* NVIDIA's vendor-specific VF through the commands: refused before anything is created on a
+ * libvirt older than 9.7.0 (this test bed's Debian 12 has 9.0); on a newer one, taken, not
+ * startable here, and given back. Either way the VF's type is 0 afterwards. */
+static void
+test_vendor_vf_up(void)
+{
+    Bed b = {0};
+    g_autofree char *name = g_strdup_printf("vs-fail-gpuvf-%d", (int)getpid());
+    g_autofree char *type_file = NULL, *type = NULL;
+    unsigned long version = 0;
+
+    bed_open_on(&b, "vf", "h100-vendor");
+    virConnectGetLibVersion(b.conn, &version);
+    g_auto(VsBedRun) r = up(&b, name, "vgpu:1097");
+    g_assert_cmpint(r.status, ==, 1);
+    if (version < 9007000UL) {
+        if (!strstr(r.err, "older than 9.7.0"))
+            g_error("no version refusal:\n%s", r.err);
+        g_assert_null(strstr(r.err, "creating "));
+    } else if (!strstr(r.err, "taking vgpu 0000:c1:01.3")) {
+        g_error("the VF was not taken:\n%s", r.err);
+    }
+    type_file =
+        g_build_filename(b.tree, "bus/pci/devices/0000:c1:01.3/nvidia/current_vgpu_type", NULL);
+    g_assert_true(g_file_get_contents(type_file, &type, NULL, NULL));
+    g_assert_cmpint(g_ascii_strtoll(type, NULL, 10), ==, 0);
+    g_assert_cmpuint(journal_entries(&b), ==, 0);
+    g_assert_null(virDomainLookupByName(b.conn, name));
+    g_autofree char *vols = vs_bed_pool_volumes(b.conn, b.pool);
+    g_assert_cmpstr(vols, ==, "");
+    bed_close(&b, (const char *[]){name, NULL});
+}
+
 int
 main(int argc, char **argv)
 {
@@ -427,6 +546,9 @@ main(int argc, char **argv)
     g_test_add_func("/gpu-up/up-rolls-back", test_up_rolls_back);
     g_test_add_func("/gpu-up/killed-up-given-back", test_killed_up_given_back);
     g_test_add_func("/gpu-up/release-and-delete", test_release_and_delete);
+    g_test_add_func("/gpu-up/two-ups-one-instance", test_two_ups_one_instance);
+    g_test_add_func("/gpu-up/passthrough", test_passthrough_up);
+    g_test_add_func("/gpu-up/vendor-vf", test_vendor_vf_up);
     g_test_add_data_func("/gpu-up/interrupt/gpu", "gpu", test_interrupt_at_step);
     g_test_add_data_func("/gpu-up/interrupt/define", "define", test_interrupt_at_step);
     g_test_add_data_func("/gpu-up/interrupt/start", "start", test_interrupt_at_step);

@@ -124,10 +124,18 @@ test_explicit_modes(void)
     g_assert_cmpstr(by_id->device, ==, "0000:c1:01.3");
     g_assert_cmpint(by_id->vgpu_kind, ==, VS_VGPU_KIND_VENDOR_VFIO);
 
-    g_assert_null(plan_for(t4, "vgpu:nvidia-226", 4096, QEMU_7_2, &error));
-    g_assert_error(error, VS_GPU_ERROR, VS_GPU_ERROR_REFUSED);
+    /* A type whose instances are all taken is still planned: the claim under the GPU lock
+     * refuses it with who holds them (gpu/attach.c), or takes one given back meanwhile. */
+    g_autoptr(VsGpuPlan) full = plan_for(t4, "vgpu:nvidia-226", 4096, QEMU_7_2, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(full->vgpu_type, ==, "nvidia-226");
+    g_assert_cmpstr(full->reasons->pdata[0], ==,
+                    "vGPU GRID T4-16Q (nvidia-226, 16384 MiB) on 0000:3b:00.0: no instance is "
+                    "free now: the GPU lock decides when the workstation is made");
+    g_assert_null(plan_for(t4, "vgpu:nvidia-999", 4096, QEMU_7_2, &error));
+    g_assert_error(error, VS_GPU_ERROR, VS_GPU_ERROR_UNKNOWN);
     g_assert_true(g_str_has_prefix(error->message,
-                                   "vGPU type nvidia-226: no instance is available; available: "
+                                   "vGPU type nvidia-999: no device offers it; available: "
                                    "GRID T4-1Q (nvidia-222) on 0000:3b:00.0, "));
     g_clear_error(&error);
     g_assert_null(plan_for(bmc, "vgpu", 4096, QEMU_7_2, &error));
