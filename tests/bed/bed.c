@@ -451,6 +451,8 @@ vs_bed_world_setup(VsBedWorld *bed, const char *dir_prefix, const char *pool_pre
         g_setenv(*v, path, TRUE);
     }
     virSetErrorFunc(NULL, ignore_libvirt_error);
+    /* libvirtd may have been restarted by a test before (bed-kvm): running again first. */
+    g_assert_true(vs_bed_daemons(&error));
     bed->conn = virConnectOpen("qemu:///system");
     g_assert_nonnull(bed->conn);
     xml = g_markup_printf_escaped("<pool type='dir'><name>%s</name><target><path>%s</path>"

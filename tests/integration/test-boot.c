@@ -83,6 +83,8 @@ bed_boot(Bed *bed, const char *image)
     g_assert_cmpint(status, ==, 0);
     make_seed(bed, seed);
 
+    /* libvirtd may have been restarted by a test before (bed-kvm): running again first. */
+    g_assert_true(vs_bed_daemons(&error));
     bed->conn = virConnectOpen("qemu:///system");
     g_assert_nonnull(bed->conn);
     type = domain_type();

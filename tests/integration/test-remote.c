@@ -90,6 +90,10 @@ test_remote_up_exec_delete(void)
                           client_key);
 
     virSetErrorFunc(NULL, ignore_error);
+    {
+        g_autoptr(GError) daemons_error = NULL;
+        g_assert_true(vs_bed_daemons(&daemons_error));
+    }
     virConnectPtr local = virConnectOpen("qemu:///system");
     g_autofree char *pool_xml = g_markup_printf_escaped(
         "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>", pool, pool_dir);

@@ -37,6 +37,7 @@ bed_open_on(Bed *b, const char *kind, const char *host)
     g_autoptr(GError) error = NULL;
     virStoragePoolPtr p;
 
+    g_assert_true(vs_bed_daemons(&error));
     b->conn = virConnectOpen("qemu:///system");
     g_assert_nonnull(b->conn);
     b->home = vs_bed_tmpdir("vs-gpu");
