@@ -24,7 +24,8 @@ vs_arch_local_name(void)
 gboolean
 vs_domain_name_valid(const char *name)
 {
-    return name && g_regex_match_simple("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", name, 0, 0);
+    return name && g_regex_match_simple("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", name,
+                                        G_REGEX_DOLLAR_ENDONLY, 0);
 }
 
 VsDomainConfig *
