@@ -619,6 +619,74 @@ test_deep_yaml(void)
     g_rmdir(dir);
 }
 
+/* Writes @bytes bytes of YAML comment lines (64 bytes each, after @header) to @path. */
+static void
+write_sized(const char *path, const char *header, gsize bytes)
+{
+    GString *s = g_string_new(header);
+
+    while (s->len < bytes)
+        g_string_append_printf(s, "# %061u\n", 0);
+    g_string_truncate(s, bytes);
+    g_assert_true(g_file_set_contents(path, s->str, (gssize)s->len, NULL));
+    g_string_free(s, TRUE);
+}
+
+/* Each input's size limit holds at its own value: a spec file and network-config 1 MiB,
+ * user-data and vendor-data 16 MiB; one byte more is refused with the file, the line and the
+ * limit (exit 2). */
+static void
+test_input_size_limits(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
+    g_autofree char *iso = g_build_filename(dir, "s.iso", NULL);
+    g_autofree char *file = g_build_filename(dir, "input", NULL);
+    g_autofree char *key = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+    static const struct {
+        const char *flag, *header;
+        gsize limit;
+        const char *words;
+    } inputs[] = {
+        {"--network-config", "version: 2\n", 1 << 20, "the limit for it"},
+        {"--user-data", "#cloud-config\n", 16 << 20, "the limit for it"},
+        {"--vendor-data", "#cloud-config\n", 16 << 20, "the limit for it"},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(inputs); i++) {
+        g_autofree char *limit =
+            g_strdup_printf("larger than %" G_GSIZE_FORMAT " MiB, ", inputs[i].limit >> 20);
+        /* Line 1 is the header (not 64 bytes): the first byte past the limit is on line
+         * (limit - header) / 64 + 2. */
+        g_autofree char *line =
+            g_strdup_printf("%s line %" G_GSIZE_FORMAT ": ", file,
+                            (inputs[i].limit - strlen(inputs[i].header)) / 64 + 2);
+        write_sized(file, inputs[i].header, inputs[i].limit);
+        g_auto(VsBedRun) fits =
+            run("seed", "-q", "-o", iso, "--ssh-key", key, inputs[i].flag, file, NULL);
+        g_assert_cmpint(fits.status, ==, 0);
+        g_unlink(iso);
+        write_sized(file, inputs[i].header, inputs[i].limit + 1);
+        g_auto(VsBedRun) over =
+            run("seed", "-o", iso, "--ssh-key", key, inputs[i].flag, file, NULL);
+        g_assert_cmpint(over.status, ==, 2);
+        if (!strstr(over.err, line) || !strstr(over.err, limit))
+            g_error("%s: expected '%s...%s' in: %s", inputs[i].flag, line, limit, over.err);
+        g_assert_false(g_file_test(iso, G_FILE_TEST_EXISTS));
+    }
+    {
+        /* A 10-byte first line, then 64-byte lines: byte 1048576 is on (1048576 - 10) / 64 + 2. */
+        g_autofree char *line = g_strdup_printf("%s line 16385: the file is larger than 1 MiB, "
+                                                "the limit for it",
+                                                file);
+        write_sized(file, "name: ws1\n", (1 << 20) + 1);
+        g_auto(VsBedRun) up = run("up", "-f", file, "--dry-run", "-c", UNREACHABLE, NULL);
+        g_assert_cmpint(up.status, ==, 2);
+        g_assert_nonnull(strstr(up.err, line));
+    }
+    g_unlink(file);
+    g_rmdir(dir);
+}
+
 /* GLib's $ matches before a final newline too: every value checked by a pattern is refused with
  * one (exit 2), and nothing is printed or written. The same values without it pass. */
 static void
@@ -803,6 +871,7 @@ main(int argc, char **argv)
     g_test_add_func("/cli/seed/file-mode", test_seed_file_mode);
     g_test_add_func("/cli/seed/password-hash-file", test_seed_password_hash_file);
     g_test_add_func("/cli/deep-yaml", test_deep_yaml);
+    g_test_add_func("/cli/input-size-limits", test_input_size_limits);
     g_test_add_func("/cli/trailing-newline-refused", test_trailing_newline_refused);
     g_test_add_func("/cli/invalid-name-exit-2", test_invalid_name_exit_2);
     return g_test_run();
