@@ -198,8 +198,8 @@ test_yaml_limits(void)
         g_autoptr(VsSpec) spec = vs_spec_new();
         g_autoptr(GError) error = NULL;
         g_autofree char *deep = nested("seq", 60000);
-        g_autofree char *fine =
-            g_strconcat("memory: ", nested("seq", 200) + strlen("name: ws1\nx: "), NULL);
+        g_autofree char *value = nested("seq", 200);
+        g_autofree char *fine = g_strconcat("memory: ", value + strlen("name: ws1\nx: "), NULL);
         g_assert_false(vs_spec_load_data(spec, deep, strlen(deep), "s.yaml", NULL, &error));
         g_assert_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_LIMIT);
         g_clear_error(&error);
