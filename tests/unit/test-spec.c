@@ -6,6 +6,7 @@
 #include "tests/bed/golden.h"
 #include "provisioner/base/bounded-read.h"
 #include "provisioner/base/yaml-load.h"
+#include "provisioner/images/catalog.h"
 #include "provisioner/spec.h"
 
 static void
@@ -207,6 +208,15 @@ test_yaml_limits(void)
         g_assert_cmpstr(error->message, ==, "s.yaml line 1: 'memory' needs a single value");
     }
     {
+        /* The image catalog goes through the same loader. */
+        g_autoptr(VsCatalog) catalog = vs_catalog_new();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *deep = nested("map", 300);
+        g_assert_false(vs_catalog_add_data(catalog, deep, strlen(deep), "images.yaml", &error));
+        g_assert_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_LIMIT);
+        g_assert_true(g_str_has_prefix(error->message, "images.yaml line 2 column "));
+    }
+    {
         /* 1 MiB of 64-byte lines and one more: byte 1048576 opens line 16385. */
         GString *big = g_string_new(NULL);
         yaml_document_t doc;
@@ -329,6 +339,15 @@ test_config_file(void)
                                            "connect, pool, network, user, ssh-key, virt-type)",
                                            path);
     g_assert_cmpstr(error->message, ==, msg);
+
+    /* Its nesting is limited like every YAML file's. */
+    g_clear_error(&error);
+    g_autofree char *deep = nested("seq", 300);
+    g_assert_true(g_file_set_contents(path, deep + strlen("name: ws1\n"), -1, NULL));
+    g_assert_false(vs_spec_load_config(bad, NULL, &error));
+    g_assert_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_LIMIT);
+    g_autofree char *where = g_strdup_printf("%s line 1 column ", path);
+    g_assert_true(g_str_has_prefix(error->message, where));
 
     g_unlink(path);
     g_rmdir(dir);
