@@ -705,6 +705,7 @@ test_trailing_newline_refused(void)
         {"--network", "network:lab", "is not a valid network or bridge name"},
         {"--seed-from", "http://10.0.0.1/seed/", "must be an http:// or https:// URL ending in"},
         {"--instance-type", "c2m2048", "is not of the form cNmM"},
+        {"--osinfo", "http://debian.org/debian/12", "is not a libosinfo id"},
     };
     static const struct {
         const char *flag, *good, *message;
