@@ -50,7 +50,8 @@ vs_domain_pcihole64_kib(guint64 mmio64_bytes)
 gboolean
 vs_domain_name_valid(const char *name)
 {
-    return name && g_regex_match_simple("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", name, 0, 0);
+    return name && g_regex_match_simple("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", name,
+                                        G_REGEX_DOLLAR_ENDONLY, 0);
 }
 
 VsDomainConfig *

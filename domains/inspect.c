@@ -113,7 +113,8 @@ vs_inspect_disks(const char *xml, GError **error)
 static char *
 qemu_arg_match(xmlXPathContext *ctxt, xmlDoc *doc, const char *pattern)
 {
-    g_autoptr(GRegex) re = g_regex_new(pattern, 0, 0, NULL);
+    /* $ is the end of the value, not also a place before a final newline. */
+    g_autoptr(GRegex) re = g_regex_new(pattern, G_REGEX_DOLLAR_ENDONLY, 0, NULL);
     g_autoptr(xmlXPathObject) args = NULL;
 
     ctxt->node = xmlDocGetRootElement(doc);

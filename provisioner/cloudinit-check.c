@@ -7,7 +7,7 @@
 gboolean
 vs_cloudinit_check_user(const char *name, GError **error)
 {
-    if (!g_regex_match_simple("^[a-z_][a-z0-9_-]{0,30}$", name, 0, 0))
+    if (!g_regex_match_simple("^[a-z_][a-z0-9_-]{0,30}$", name, G_REGEX_DOLLAR_ENDONLY, 0))
         return vs_cloudinit_invalid(
             error, VS_CLOUDINIT_ERROR_USAGE,
             "invalid user name '%s': use up to 31 lower-case letters, digits, '_' or "
@@ -27,7 +27,7 @@ vs_cloudinit_check_hostname(const char *name, GError **error)
     if (strlen(name) > 253 ||
         !g_regex_match_simple("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}"
                               "[a-z0-9])?)*$",
-                              name, G_REGEX_CASELESS, 0))
+                              name, G_REGEX_CASELESS | G_REGEX_DOLLAR_ENDONLY, 0))
         return vs_cloudinit_invalid(
             error, VS_CLOUDINIT_ERROR_USAGE,
             "invalid hostname '%s': use dot-separated labels of letters, digits and "
@@ -39,7 +39,8 @@ vs_cloudinit_check_hostname(const char *name, GError **error)
 gboolean
 vs_cloudinit_check_mac(const char *mac, GError **error)
 {
-    if (!g_regex_match_simple("^[0-9a-f]{2}(:[0-9a-f]{2}){5}$", mac, G_REGEX_CASELESS, 0))
+    if (!g_regex_match_simple("^[0-9a-f]{2}(:[0-9a-f]{2}){5}$", mac,
+                              G_REGEX_CASELESS | G_REGEX_DOLLAR_ENDONLY, 0))
         return vs_cloudinit_invalid(
             error, VS_CLOUDINIT_ERROR_USAGE,
             "invalid MAC address '%s': expected six hex pairs like 52:54:00:12:34:56", mac);
@@ -52,7 +53,8 @@ vs_cloudinit_check_mac(const char *mac, GError **error)
 gboolean
 vs_cloudinit_check_password_hash(const char *hash, GError **error)
 {
-    if (!g_regex_match_simple("^\\$[0-9a-z]+\\$[./A-Za-z0-9$=,]+$", hash, 0, 0))
+    if (!g_regex_match_simple("^\\$[0-9a-z]+\\$[./A-Za-z0-9$=,]+$", hash, G_REGEX_DOLLAR_ENDONLY,
+                              0))
         return vs_cloudinit_invalid(error, VS_CLOUDINIT_ERROR_USAGE,
                                     "the password hash does not look like a crypt(3) hash such as "
                                     "`mkpasswd -m sha-512` prints ($6$...); a plain password is "
@@ -82,7 +84,7 @@ is_public_key_line(const char *line)
 
     if (g_strv_length(fields) < 2 || !g_strv_contains(types, fields[0]))
         return FALSE;
-    if (!g_regex_match_simple("^[A-Za-z0-9+/]+={0,2}$", fields[1], 0, 0))
+    if (!g_regex_match_simple("^[A-Za-z0-9+/]+={0,2}$", fields[1], G_REGEX_DOLLAR_ENDONLY, 0))
         return FALSE;
     blob = g_base64_decode(fields[1], &len);
     if (len < 4)

@@ -38,9 +38,13 @@ gboolean vs_cloudinit_yaml_emit(yaml_document_t *doc, GString *out, GError **err
 /* Returns a new empty document whose root is a block mapping (node 1). */
 yaml_document_t *vs_cloudinit_yaml_new_mapping(void);
 /* Returns @text (@len bytes) parsed as one YAML document (an empty one: an empty mapping), or
- * NULL with @error naming @what, the line and the column. */
+ * NULL with @error naming @what, the line and the column; user-data's limits apply
+ * (VS_YAML_USER_DATA_MAX_BYTES, VS_YAML_MAX_DEPTH: exit status 2). */
 yaml_document_t *vs_cloudinit_yaml_parse(const char *text, gsize len, const char *what,
                                          GError **error);
+/* The same with a size limit of @max_bytes. */
+yaml_document_t *vs_cloudinit_yaml_parse_bounded(const char *text, gsize len, const char *what,
+                                                 gsize max_bytes, GError **error);
 
 /* ---- cloudinit-config.c: our cloud-config ---- */
 

@@ -11,8 +11,9 @@ vs_cloudinit_network_compose(const VsCloudInitSpec *spec, GError **error)
     if (spec->network_config) {
         gsize len;
         const char *data = g_bytes_get_data(spec->network_config, &len);
+        const char *what = spec->network_config_name ? spec->network_config_name : "network-config";
         g_autoptr(yaml_document_t) theirs =
-            vs_cloudinit_yaml_parse(data, len, "network-config", error);
+            vs_cloudinit_yaml_parse_bounded(data, len, what, VS_YAML_MAX_BYTES, error);
         int version;
         if (!theirs)
             return NULL;

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "provisioner/base/spec-error.h"
+
 /* Returns a new plain scalar node (for our own keys and fixed values). */
 int
 vs_cloudinit_yaml_plain(yaml_document_t *doc, const char *value)
@@ -106,17 +108,24 @@ vs_cloudinit_yaml_new_mapping(void)
     return doc;
 }
 
-/* Parses @text (@len bytes) as one YAML document (a second one is ignored, as it always was). An
- * empty document gets an empty mapping. Returns NULL with a VS_CLOUDINIT_ERROR_INVALID naming
- * @what, the line and the column on a syntax error. */
+/* Parses @text (@len bytes, at most @max_bytes) as one YAML document (a second one is ignored, as
+ * it always was). An empty document gets an empty mapping. Returns NULL with a
+ * VS_CLOUDINIT_ERROR_INVALID naming @what, the line and the column on a syntax error, and a
+ * VS_CLOUDINIT_ERROR_USAGE (exit status 2) naming the line and the limit when the document is
+ * too large or nested too deep (base/yaml-load.h). */
 yaml_document_t *
-vs_cloudinit_yaml_parse(const char *text, gsize len, const char *what, GError **error)
+vs_cloudinit_yaml_parse_bounded(const char *text, gsize len, const char *what, gsize max_bytes,
+                                GError **error)
 {
     g_autoptr(yaml_document_t) doc = g_new0(yaml_document_t, 1);
     g_autoptr(GError) syntax = NULL;
 
-    if (!vs_yaml_load(text, len, what, VS_YAML_CONTEXT, doc, &syntax)) {
-        vs_cloudinit_invalid(error, VS_CLOUDINIT_ERROR_INVALID, "%s", syntax->message);
+    if (!vs_yaml_load_bounded(text, len, what, VS_YAML_CONTEXT, max_bytes, doc, &syntax)) {
+        vs_cloudinit_invalid(error,
+                             g_error_matches(syntax, VS_SPEC_ERROR, VS_SPEC_ERROR_LIMIT)
+                                 ? VS_CLOUDINIT_ERROR_USAGE
+                                 : VS_CLOUDINIT_ERROR_INVALID,
+                             "%s", syntax->message);
         return NULL;
     }
     if (!yaml_document_get_root_node(doc)) {
@@ -125,4 +134,10 @@ vs_cloudinit_yaml_parse(const char *text, gsize len, const char *what, GError **
         return vs_cloudinit_yaml_new_mapping();
     }
     return g_steal_pointer(&doc);
+}
+
+yaml_document_t *
+vs_cloudinit_yaml_parse(const char *text, gsize len, const char *what, GError **error)
+{
+    return vs_cloudinit_yaml_parse_bounded(text, len, what, VS_YAML_USER_DATA_MAX_BYTES, error);
 }

@@ -50,6 +50,7 @@ vs_cloudinit_spec_clear(VsCloudInitSpec *spec)
     g_clear_pointer(&spec->password_hash, g_free);
     g_clear_pointer(&spec->mac, g_free);
     g_clear_pointer(&spec->network_config, g_bytes_unref);
+    g_clear_pointer(&spec->network_config_name, g_free);
     g_clear_pointer(&spec->user_data, g_bytes_unref);
     g_clear_pointer(&spec->user_data_name, g_free);
     g_clear_pointer(&spec->vendor_data, g_bytes_unref);

@@ -24,17 +24,18 @@ void vs_host_key_free(VsHostKey *key);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsHostKey, vs_host_key_free)
 
 typedef struct {
-    char *instance_id;      /* NULL: a fresh "iid-<uuid>" */
-    char *hostname;         /* required */
-    char *user;             /* the login to create; required */
-    GPtrArray *ssh_keys;    /* public key lines (char *), may be empty */
-    char *password_hash;    /* crypt(3) hash, or NULL */
-    char *mac;              /* write a network-config matching it; NULL: none */
-    GBytes *network_config; /* the user's own network-config, used instead of ours */
-    GBytes *user_data;      /* the user's own user-data, merged with ours */
-    char *user_data_name;   /* where user_data came from, for messages */
-    GBytes *vendor_data;    /* written as given */
-    GPtrArray *host_keys;   /* VsHostKey *, may be NULL */
+    char *instance_id;         /* NULL: a fresh "iid-<uuid>" */
+    char *hostname;            /* required */
+    char *user;                /* the login to create; required */
+    GPtrArray *ssh_keys;       /* public key lines (char *), may be empty */
+    char *password_hash;       /* crypt(3) hash, or NULL */
+    char *mac;                 /* write a network-config matching it; NULL: none */
+    GBytes *network_config;    /* the user's own network-config, used instead of ours */
+    char *network_config_name; /* where network_config came from, for messages */
+    GBytes *user_data;         /* the user's own user-data, merged with ours */
+    char *user_data_name;      /* where user_data came from, for messages */
+    GBytes *vendor_data;       /* written as given */
+    GPtrArray *host_keys;      /* VsHostKey *, may be NULL */
 } VsCloudInitSpec;
 
 void vs_cloudinit_spec_clear(VsCloudInitSpec *spec);

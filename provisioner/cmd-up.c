@@ -118,17 +118,18 @@ apply_flags(VsSpec *spec, UpOptions *o, GError **error)
         }
         spec->cpus = (guint)n;
     }
-    if (o->memory) {
-        guint64 bytes;
-        if (!vs_spec_parse_size(o->memory, 1ULL << 20, "--memory", &bytes, error))
+    /* The same rules as the spec file's keys (spec.c). */
+    if (o->memory &&
+        !vs_spec_parse_mib(o->memory, VS_SPEC_MEMORY_MAX, "--memory", &spec->memory_mib, error))
+        return FALSE;
+    if (o->disk && !vs_spec_parse_disk(o->disk, "--disk", &spec->disk_bytes, error))
+        return FALSE;
+    if (o->gpu_memory) {
+        guint64 mib;
+        if (!vs_spec_parse_mib(o->gpu_memory, VS_SPEC_GPU_MEMORY_MAX, "--gpu-memory", &mib, error))
             return FALSE;
-        spec->memory_mib = MAX(bytes >> 20, 1);
+        spec->gpu_memory_bytes = mib << 20;
     }
-    if (o->disk && !vs_spec_parse_size(o->disk, 1ULL << 30, "--disk", &spec->disk_bytes, error))
-        return FALSE;
-    if (o->gpu_memory && !vs_spec_parse_size(o->gpu_memory, 1ULL << 20, "--gpu-memory",
-                                             &spec->gpu_memory_bytes, error))
-        return FALSE;
     if (o->ssh_keys) {
         g_ptr_array_set_size(spec->ssh_keys, 0);
         for (guint i = 0; o->ssh_keys[i]; i++)
@@ -266,6 +267,9 @@ run_up(VsCli *cli, int argc, char **argv)
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "up: a workstation NAME is needed");
         return vs_cli_fail(cli, "up", error);
     }
+    /* Before libvirt is asked anything and anything is fetched (vs_up_prepare checks again). */
+    if (!vs_request_check(spec, &error))
+        return vs_cli_fail(cli, "up", error);
     if (o.timeout < 1) {
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "up: --timeout must be positive");
         return vs_cli_fail(cli, "up", error);

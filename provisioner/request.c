@@ -53,7 +53,7 @@ vs_request_os_id(const char *alias)
         if (g_str_has_prefix(alias, oses[i].prefix)) {
             const char *version = alias + strlen(oses[i].prefix);
             g_autofree char *v = g_strndup(version, strcspn(version, "-"));
-            if (!g_regex_match_simple("^[0-9]+(\\.[0-9]+)?$", v, 0, 0))
+            if (!g_regex_match_simple("^[0-9]+(\\.[0-9]+)?$", v, G_REGEX_DOLLAR_ENDONLY, 0))
                 return NULL;
             return g_strconcat(oses[i].url, v, NULL);
         }
@@ -89,7 +89,7 @@ vs_request_parse_network(const char *text, VsNetMode *ret_mode, char **ret_sourc
     }
     if (colon && colon[1] &&
         (g_str_has_prefix(text, "network:") || g_str_has_prefix(text, "bridge:"))) {
-        if (!g_regex_match_simple("^[A-Za-z0-9_.:-]{1,64}$", colon + 1, 0, 0))
+        if (!g_regex_match_simple("^[A-Za-z0-9_.:-]{1,64}$", colon + 1, G_REGEX_DOLLAR_ENDONLY, 0))
             return vs_spec_fail(error, "--network: '%s' is not a valid network or bridge name",
                                 colon + 1);
         *ret_mode = text[0] == 'n' ? VS_NET_NETWORK : VS_NET_BRIDGE;
@@ -159,6 +159,40 @@ machine(VsDomainConfig *c, const VsSpec *spec, const VsPlanInputs *facts, GError
     return TRUE;
 }
 
+/* Returns TRUE when @url is an http(s) URL ending in '/' for cloud-init's seedfrom; else FALSE
+ * with @error set. */
+static gboolean
+check_seed_from(const char *url, GError **error)
+{
+    if (!g_regex_match_simple("^https?://[^\\s;]+/$", url, G_REGEX_DOLLAR_ENDONLY, 0))
+        return vs_spec_fail(error,
+                            "seed-from: '%s' must be an http:// or https:// URL ending in '/' "
+                            "(cloud-init appends user-data, meta-data to it)",
+                            url);
+    return TRUE;
+}
+
+/* Returns TRUE when @mac is a unicast MAC address; else FALSE with @error set. */
+static gboolean
+check_mac(const char *mac, GError **error)
+{
+    if (!vs_cloudinit_check_mac(mac, NULL))
+        return vs_spec_fail(error, "mac: '%s' is not a unicast MAC address like 52:54:00:12:34:56",
+                            mac);
+    return TRUE;
+}
+
+/* Returns TRUE when @user is a login name cloud-init may create; else FALSE with @error set. */
+static gboolean
+check_user(const char *user, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+
+    if (!vs_cloudinit_check_user(user, &local))
+        return vs_spec_fail(error, "user: %s", local->message);
+    return TRUE;
+}
+
 /* Sets @c's volumes and seed. */
 static gboolean
 storage(VsDomainConfig *c, const VsSpec *spec, const VsPlanInputs *facts, GError **error)
@@ -168,11 +202,8 @@ storage(VsDomainConfig *c, const VsSpec *spec, const VsPlanInputs *facts, GError
     c->pool = g_strdup(spec->pool ? spec->pool : VS_DEFAULT_POOL);
     c->disk_volume = g_strdup_printf("%s.qcow2", c->name);
     if (spec->seed_from) {
-        if (!g_regex_match_simple("^https?://[^\\s;]+/$", spec->seed_from, 0, 0))
-            return vs_spec_fail(error,
-                                "seed-from: '%s' must be an http:// or https:// URL ending in '/' "
-                                "(cloud-init appends user-data, meta-data to it)",
-                                spec->seed_from);
+        if (!check_seed_from(spec->seed_from, error))
+            return FALSE;
         c->seed_from = g_strdup(spec->seed_from);
     } else {
         c->seed_volume = g_strdup_printf("%s-seed.iso", c->name);
@@ -202,11 +233,8 @@ network(VsDomainConfig *c, const VsSpec *spec, const VsPlanInputs *facts, GError
     c->passt = facts->passt;
     c->ssh_port = facts->ssh_port;
     c->mac = g_ascii_strdown(spec->mac ? spec->mac : facts->mac, -1);
-    if (!vs_cloudinit_check_mac(c->mac, error)) {
-        g_clear_error(error);
-        return vs_spec_fail(error, "mac: '%s' is not a unicast MAC address like 52:54:00:12:34:56",
-                            c->mac);
-    }
+    if (!check_mac(c->mac, error))
+        return FALSE;
     if (facts->console_log_dir)
         c->console_log = g_strdup_printf("%s/%s-console.log", facts->console_log_dir, c->name);
     return TRUE;
@@ -225,11 +253,8 @@ guest(VsDomainConfig *c, const VsSpec *spec, const VsPlanInputs *facts, GError *
     vs_gpu_plan_free(c->gpu);
     c->gpu = vs_gpu_plan_copy(facts->gpu);
     c->ssh_user = g_strdup(spec->user ? spec->user : facts->default_user);
-    if (c->ssh_user && !vs_cloudinit_check_user(c->ssh_user, error)) {
-        g_autofree char *msg = g_strdup((*error)->message);
-        g_clear_error(error);
-        return vs_spec_fail(error, "user: %s", msg);
-    }
+    if (c->ssh_user && !check_user(c->ssh_user, error))
+        return FALSE;
     c->image_alias = g_strdup(facts->image_alias);
     if (spec->osinfo && !vs_request_check_osinfo(spec->osinfo, error))
         return FALSE;
@@ -247,6 +272,46 @@ guest(VsDomainConfig *c, const VsSpec *spec, const VsPlanInputs *facts, GError *
     return TRUE;
 }
 
+gboolean
+vs_request_check_name(const char *name, GError **error)
+{
+    if (vs_domain_name_valid(name))
+        return TRUE;
+    /* Escaped: a newline or a control character in NAME shows as such. */
+    g_autofree char *shown = g_strescape(name, NULL);
+    return vs_spec_fail(error,
+                        "invalid name '%s': use 1 to 63 lower-case letters, digits and '-', not "
+                        "starting or ending with '-'",
+                        shown);
+}
+
+gboolean
+vs_request_check(const VsSpec *spec, GError **error)
+{
+    guint cpus;
+    guint64 mib;
+    VsNetMode mode;
+    g_autofree char *source = NULL;
+    int v;
+
+    return (!spec->name || vs_request_check_name(spec->name, error)) &&
+           (!spec->instance_type ||
+            vs_spec_parse_instance_type(spec->instance_type, &cpus, &mib, error)) &&
+           (!spec->arch ||
+            parse_enum(spec->arch, vs_arch_from_string, "arch", "x86_64, aarch64", &v, error)) &&
+           (!spec->firmware || parse_enum(spec->firmware, vs_firmware_from_string, "firmware",
+                                          "bios, efi", &v, error)) &&
+           (!spec->seed_from || check_seed_from(spec->seed_from, error)) &&
+           (!spec->seed_device || parse_enum(spec->seed_device, vs_seed_device_from_string,
+                                             "seed-device", "disk, cdrom", &v, error)) &&
+           (!spec->network || vs_request_parse_network(spec->network, &mode, &source, error)) &&
+           (!spec->mac || check_mac(spec->mac, error)) &&
+           (!spec->display || parse_enum(spec->display, vs_display_from_string, "display",
+                                         "none, vnc, spice", &v, error)) &&
+           (!spec->user || check_user(spec->user, error)) &&
+           (!spec->osinfo || vs_request_check_osinfo(spec->osinfo, error));
+}
+
 VsDomainConfig *
 vs_request_config(const VsSpec *spec, const VsPlanInputs *facts, GError **error)
 {
@@ -255,13 +320,8 @@ vs_request_config(const VsSpec *spec, const VsPlanInputs *facts, GError **error)
     g_return_val_if_fail(facts->gpu != NULL, NULL);
     if (!spec->name)
         return vs_spec_fail(error, "a workstation NAME is needed"), NULL;
-    if (!vs_domain_name_valid(spec->name))
-        return vs_spec_fail(
-                   error,
-                   "invalid name '%s': use 1 to 63 lower-case letters, digits and '-', not "
-                   "starting or ending with '-'",
-                   spec->name),
-               NULL;
+    if (!vs_request_check_name(spec->name, error))
+        return NULL;
     c->name = g_strdup(spec->name);
     c->uuid = g_strdup(facts->uuid);
     if (!machine(c, spec, facts, error) || !storage(c, spec, facts, error) ||

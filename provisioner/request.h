@@ -39,6 +39,17 @@ gboolean vs_request_check_osinfo(const char *id, GError **error);
 gboolean vs_request_parse_network(const char *text, VsNetMode *ret_mode, char **ret_source,
                                   GError **error);
 
+/* Returns TRUE when @name can name a workstation (and a libvirt domain, and a hostname): 1 to
+ * 63 lower-case letters, digits and '-', not at either end; otherwise FALSE with @error set
+ * (VS_SPEC_ERROR: exit status 2). */
+gboolean vs_request_check_name(const char *name, GError **error);
+
+/* Returns TRUE when every value of @spec that can be checked without the host (the name, the
+ * instance type, the enums, the network, MAC, user, seed-from and osinfo) is valid; otherwise
+ * FALSE with @error set (VS_SPEC_ERROR: exit status 2). The same checks as vs_request_config,
+ * made before anything is fetched. */
+gboolean vs_request_check(const VsSpec *spec, GError **error);
+
 /* Returns the domain configuration for @spec on the host described by @facts, or NULL with
  * @error set (VS_SPEC_ERROR for bad values: exit status 2). */
 VsDomainConfig *vs_request_config(const VsSpec *spec, const VsPlanInputs *facts, GError **error);

@@ -102,20 +102,25 @@ vs_seed_build(const VsSeedFiles *files, GError **error)
 }
 
 gboolean
-vs_seed_write(const VsSeedFiles *files, const char *path, GError **error)
+vs_seed_write(const VsSeedFiles *files, const char *path, mode_t mode, GError **error)
 {
     g_autoptr(GBytes) iso = vs_seed_build(files, error);
     g_autofree char *dir = NULL, *tmp = NULL;
     gsize len, done = 0;
     const char *data;
     int fd, saved;
+    mode_t mask;
 
+    g_return_val_if_fail((mode & ~(mode_t)0777) == 0, FALSE);
     if (!iso)
         return FALSE;
+    /* Reading the umask means setting it; this process has no other thread writing files now. */
+    mask = umask(077);
+    umask(mask);
     data = g_bytes_get_data(iso, &len);
     /* A temporary file beside the target, created owner-only (g_mkstemp_full), given the final
-     * mode and renamed over the target: no partial file, and no moment at which a seed holding
-     * secrets is readable by others. No fsync: a seed is made again in milliseconds, and
+     * mode and renamed over the target: no partial file, and no moment at which the seed is
+     * readable by others unless asked. No fsync: a seed is made again in milliseconds, and
      * forcing it to disk would double the time `seed` takes. */
     dir = g_path_get_dirname(path);
     tmp = g_build_filename(dir, ".vs-seed-XXXXXX", NULL);
@@ -135,7 +140,7 @@ vs_seed_write(const VsSeedFiles *files, const char *path, GError **error)
         done += (gsize)n;
     }
     saved = errno;
-    if (done == len && fchmod(fd, files->has_secrets ? 0600 : 0644) == 0 && close(fd) == 0) {
+    if (done == len && fchmod(fd, mode & ~mask) == 0 && close(fd) == 0) {
         fd = -1;
         if (rename(tmp, path) == 0)
             return TRUE;

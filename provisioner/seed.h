@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <sys/types.h>
 
 typedef struct {
     GBytes *user_data;      /* required */
@@ -17,6 +18,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VsSeedFiles, vs_seed_files_clear)
 /* Returns the ISO image built in memory, or NULL with @error set. */
 GBytes *vs_seed_build(const VsSeedFiles *files, GError **error);
 
-/* Writes the ISO for @files to @path atomically (owner-only when it holds secrets).
- * On failure nothing is left at @path. Returns FALSE with @error set. */
-gboolean vs_seed_write(const VsSeedFiles *files, const char *path, GError **error);
+/* The mode of a seed written to a file unless asked otherwise: any user-data may hold secrets. */
+#define VS_SEED_FILE_MODE 0600
+
+/* Writes the ISO for @files to @path atomically, with the permissions @mode (at most 0777) less
+ * the process's umask: never wider than either. On failure nothing is left at @path. Returns
+ * FALSE with @error set. */
+gboolean vs_seed_write(const VsSeedFiles *files, const char *path, mode_t mode, GError **error);

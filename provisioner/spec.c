@@ -6,6 +6,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "provisioner/base/bounded-read.h"
 #include "provisioner/base/yaml-load.h"
 
 VsSpec *
@@ -82,16 +83,55 @@ vs_spec_parse_size(const char *text, guint64 bare_unit, const char *what, guint6
 }
 
 gboolean
+vs_spec_parse_mib(const char *text, guint64 max_bytes, const char *what, guint64 *ret_mib,
+                  GError **error)
+{
+    guint64 bytes;
+
+    if (!vs_spec_parse_size(text, 1ULL << 20, what, &bytes, error))
+        return FALSE;
+    if (bytes < (1ULL << 20))
+        return vs_spec_fail(error, "%s: '%s' is less than 1 MiB", what, text);
+    if (bytes % (1ULL << 20) != 0)
+        return vs_spec_fail(error, "%s: '%s' is not a whole number of MiB", what, text);
+    if (bytes > max_bytes)
+        return vs_spec_fail(error, "%s: '%s' is more than %" G_GUINT64_FORMAT " TiB, the limit",
+                            what, text, max_bytes >> 40);
+    *ret_mib = bytes >> 20;
+    return TRUE;
+}
+
+gboolean
+vs_spec_parse_disk(const char *text, const char *what, guint64 *ret_bytes, GError **error)
+{
+    guint64 bytes;
+
+    if (!vs_spec_parse_size(text, 1ULL << 30, what, &bytes, error))
+        return FALSE;
+    if (bytes > VS_SPEC_DISK_MAX)
+        return vs_spec_fail(error, "%s: '%s' is more than %" G_GUINT64_FORMAT " TiB, the limit",
+                            what, text, VS_SPEC_DISK_MAX >> 40);
+    *ret_bytes = bytes;
+    return TRUE;
+}
+
+gboolean
 vs_spec_parse_instance_type(const char *text, guint *ret_cpus, guint64 *ret_mib, GError **error)
 {
     g_autoptr(GMatchInfo) match = NULL;
-    g_autoptr(GRegex) re = g_regex_new("^c([1-9][0-9]{0,3})m([1-9][0-9]{1,8})$", 0, 0, NULL);
+    g_autoptr(GRegex) re =
+        g_regex_new("^c([1-9][0-9]{0,3})m([1-9][0-9]{1,8})$", G_REGEX_DOLLAR_ENDONLY, 0, NULL);
 
     if (!g_regex_match(re, text, 0, &match))
         return vs_spec_fail(
             error, "instance-type: '%s' is not of the form cNmM (N vCPUs, M MiB: c4m8192)", text);
     g_autofree char *cpus = g_match_info_fetch(match, 1);
     g_autofree char *mib = g_match_info_fetch(match, 2);
+    if (g_ascii_strtoull(mib, NULL, 10) > VS_SPEC_MEMORY_MAX >> 20)
+        return vs_spec_fail(error,
+                            "instance-type: '%s' asks for more than %" G_GUINT64_FORMAT
+                            " TiB of memory, the limit",
+                            text, VS_SPEC_MEMORY_MAX >> 40);
     *ret_cpus = (guint)g_ascii_strtoull(cpus, NULL, 10);
     *ret_mib = g_ascii_strtoull(mib, NULL, 10);
     return TRUE;
@@ -158,7 +198,7 @@ set_key(VsSpec *spec, yaml_document_t *doc, int key_index, yaml_node_t *value, c
     const char *text =
         value->type == YAML_SCALAR_NODE ? (const char *)value->data.scalar.value : NULL;
     char **field = (char **)G_STRUCT_MEMBER_P(spec, spec_keys[key_index].offset);
-    guint64 bytes;
+    guint64 mib;
 
     key = spec_keys[key_index].key;
     if (kind == KEY_KEYS) {
@@ -202,16 +242,14 @@ set_key(VsSpec *spec, yaml_document_t *doc, int key_index, yaml_node_t *value, c
         return TRUE;
     }
     case KEY_MEMORY:
-        if (!vs_spec_parse_size(text, 1ULL << 20, where, &bytes, error))
-            return FALSE;
-        if (bytes < (1ULL << 20))
-            return vs_spec_fail(error, "%s: '%s' is less than 1 MiB", where, text);
-        spec->memory_mib = bytes >> 20;
-        return TRUE;
+        return vs_spec_parse_mib(text, VS_SPEC_MEMORY_MAX, where, &spec->memory_mib, error);
     case KEY_DISK:
-        return vs_spec_parse_size(text, 1ULL << 30, where, &spec->disk_bytes, error);
+        return vs_spec_parse_disk(text, where, &spec->disk_bytes, error);
     case KEY_GPU_MEMORY:
-        return vs_spec_parse_size(text, 1ULL << 20, where, &spec->gpu_memory_bytes, error);
+        if (!vs_spec_parse_mib(text, VS_SPEC_GPU_MEMORY_MAX, where, &mib, error))
+            return FALSE;
+        spec->gpu_memory_bytes = mib << 20;
+        return TRUE;
     case KEY_KEYS:
         break;
     }
@@ -241,7 +279,7 @@ vs_spec_load_config(VsSpec *spec, char **ret_connect, GError **error)
     g_autoptr(GError) read_error = NULL;
     gsize len;
 
-    if (!g_file_get_contents(path, &data, &len, &read_error)) {
+    if (!vs_read_bounded_file(path, VS_YAML_MAX_BYTES, &data, &len, &read_error)) {
         if (g_error_matches(read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return TRUE;
         g_propagate_error(error, g_steal_pointer(&read_error));
@@ -311,7 +349,7 @@ vs_spec_load_file(VsSpec *spec, const char *path, GError **error)
     g_autofree char *dir = g_path_get_dirname(path);
     gsize len;
 
-    if (!g_file_get_contents(path, &data, &len, error))
+    if (!vs_read_bounded_file(path, VS_YAML_MAX_BYTES, &data, &len, error))
         return FALSE;
     return vs_spec_load_data(spec, data, len, path, dir, error);
 }

@@ -41,7 +41,22 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsSpec, vs_spec_free)
 gboolean vs_spec_parse_size(const char *text, guint64 bare_unit, const char *what,
                             guint64 *ret_bytes, GError **error);
 
-/* Parses the instance type shorthand cNmM into vCPUs and MiB. */
+/* The largest --memory and --disk (and spec memory, disk, the M of cNmM): 16 TiB. */
+#define VS_SPEC_MEMORY_MAX ((guint64)16 << 40)
+#define VS_SPEC_DISK_MAX   ((guint64)16 << 40)
+/* The largest --gpu-memory: 1 TiB, far above any GPU's framebuffer. */
+#define VS_SPEC_GPU_MEMORY_MAX ((guint64)1 << 40)
+
+/* Parses a memory SIZE (a bare number is MiB) into MiB: a whole number of MiB, at least 1 MiB
+ * and at most @max_bytes. Returns FALSE with @error naming @what otherwise. */
+gboolean vs_spec_parse_mib(const char *text, guint64 max_bytes, const char *what, guint64 *ret_mib,
+                           GError **error);
+
+/* Parses a disk SIZE (a bare number is GiB) into bytes, at most VS_SPEC_DISK_MAX. Returns FALSE
+ * with @error naming @what otherwise. */
+gboolean vs_spec_parse_disk(const char *text, const char *what, guint64 *ret_bytes, GError **error);
+
+/* Parses the instance type shorthand cNmM into vCPUs and MiB (at most VS_SPEC_MEMORY_MAX). */
 gboolean vs_spec_parse_instance_type(const char *text, guint *ret_cpus, guint64 *ret_mib,
                                      GError **error);
 

@@ -6,6 +6,7 @@
 #include "domains/connect.h"
 #include "provisioner/identity.h"
 #include "provisioner/ports.h"
+#include "provisioner/request.h"
 #include "domains/uri.h"
 
 void
@@ -95,6 +96,11 @@ vs_target_name(const char *command, int argc, char **argv, const char **ret_name
     if (argc > 2) {
         g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "%s: unexpected argument '%s'",
                     command, argv[2]);
+        return FALSE;
+    }
+    /* A name no workstation can have is bad usage (exit 2), not "not found" (3). */
+    if (!vs_request_check_name(argv[1], error)) {
+        g_prefix_error(error, "%s: ", command);
         return FALSE;
     }
     *ret_name = argv[1];

@@ -60,6 +60,7 @@ gboolean vs_target_identities(const VsTarget *t, const char *identity, char ***r
 gboolean vs_target_remember_identities(const char *uri, virDomainPtr dom,
                                        const char *const *identities, GError **error);
 
-/* Parses "COMMAND NAME" from @argc/@argv after option parsing; sets @error (usage) otherwise. */
+/* Parses "COMMAND NAME" from @argc/@argv after option parsing; sets @error (usage: exit status
+ * 2) otherwise, and when NAME is no valid workstation name (vs_request_check_name). */
 gboolean vs_target_name(const char *command, int argc, char **argv, const char **ret_name,
                         GError **error);

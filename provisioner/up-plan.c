@@ -248,7 +248,10 @@ vs_up_prepare(const VsSpec *spec, VsCaps *caps, gboolean reached, const VsUpHost
     g_autoptr(VsGpuInventory) inv = NULL;
     g_autoptr(VsImage) image = NULL;
 
-    /* Before any download: an explicit kvm that cannot work changes nothing at all. */
+    /* Before any download: a bad value (the name first) or an explicit kvm that cannot work
+     * changes nothing at all and fetches nothing. */
+    if (!vs_request_check(spec, error))
+        return NULL;
     if (!decide_kvm(spec, caps, reached, progress, error))
         return NULL;
     if (needs_inventory(spec))

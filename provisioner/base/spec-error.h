@@ -9,6 +9,7 @@
 GQuark vs_spec_error_quark(void);
 typedef enum {
     VS_SPEC_ERROR_INVALID, /* a malformed file or value (exit status 2) */
+    VS_SPEC_ERROR_LIMIT,   /* a file past a documented size or nesting limit (exit status 2) */
 } VsSpecError;
 
 /* Sets @error to VS_SPEC_ERROR_INVALID with the formatted message. Returns FALSE. */

@@ -51,7 +51,7 @@ make_seed(Bed *bed, const char *path)
     g_assert_no_error(error);
     g_assert_true(vs_cloudinit_compose(&spec, &files, NULL, &error));
     g_assert_no_error(error);
-    g_assert_true(vs_seed_write(&files, path, &error));
+    g_assert_true(vs_seed_write(&files, path, 0644, &error));
     g_assert_no_error(error);
 }
 

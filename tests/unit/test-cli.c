@@ -3,6 +3,7 @@
  * binary. */
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tests/bed/bed.h"
 #include "provisioner/commands.h"
@@ -373,6 +374,485 @@ test_up_errors(void)
     g_rmdir(dir);
 }
 
+/* Returns the permission bits of @path. */
+static guint
+file_mode(const char *path)
+{
+    GStatBuf st;
+
+    g_assert_cmpint(g_stat(path, &st), ==, 0);
+    return st.st_mode & 07777;
+}
+
+/* `seed -o` writes the ISO 0600 whatever it holds (any user-data may hold secrets), unless
+ * --mode asks otherwise, and never wider than the umask. */
+static void
+test_seed_file_mode(void)
+{
+    static const struct {
+        mode_t umask;
+        const char *mode; /* --mode, or NULL */
+        gboolean secret;  /* with a password hash */
+        guint expected;
+    } cases[] = {
+        {022, NULL, FALSE, 0600},   {077, NULL, FALSE, 0600},   {022, NULL, TRUE, 0600},
+        {077, NULL, TRUE, 0600},    {022, "0644", FALSE, 0644}, {077, "0644", FALSE, 0600},
+        {022, "0666", TRUE, 0644},  {077, "0666", TRUE, 0600},  {027, "0664", FALSE, 0640},
+        {022, "0400", FALSE, 0400},
+    };
+    g_autofree char *dir = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
+    g_autofree char *iso = g_build_filename(dir, "s.iso", NULL);
+    g_autofree char *hash = g_build_filename(dir, "hash", NULL);
+    g_autofree char *key = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+
+    g_assert_true(g_file_set_contents(hash, "$6$rounds=4096$salt$hashhashhash\n", -1, NULL));
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const char *argv[12] = {"seed", "-q", "-o", iso, "--ssh-key", key};
+        guint n = 6;
+        if (cases[i].mode) {
+            argv[n++] = "--mode";
+            argv[n++] = cases[i].mode;
+        }
+        if (cases[i].secret) {
+            argv[n++] = "--password-hash-file";
+            argv[n++] = hash;
+        }
+        mode_t saved = umask(cases[i].umask);
+        g_auto(VsBedRun) r = vs_bed_run_vs(NULL, argv);
+        umask(saved);
+        g_assert_cmpint(r.status, ==, 0);
+        if (file_mode(iso) != cases[i].expected)
+            g_error("umask %03o, --mode %s, %s: mode %04o, expected %04o", cases[i].umask,
+                    cases[i].mode ? cases[i].mode : "(none)",
+                    cases[i].secret ? "a password hash" : "no secret", file_mode(iso),
+                    cases[i].expected);
+        g_unlink(iso);
+    }
+    /* What is not permissions is refused, and nothing is written. */
+    static const char *const bad[] = {"0888", "1777", "rw", "", "-1"};
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_auto(VsBedRun) r = run("seed", "-o", iso, "--ssh-key", key, "--mode", bad[i], NULL);
+        g_assert_cmpint(r.status, ==, 2);
+        g_assert_nonnull(strstr(r.err, "is not octal permissions from 0 to 0777"));
+        g_assert_false(g_file_test(iso, G_FILE_TEST_EXISTS));
+    }
+    g_unlink(hash);
+    g_rmdir(dir);
+}
+
+/* Runs virt-station with @args (NULL-terminated) and @input on its stdin. */
+static VsBedRun
+run_with_input(const char *input, const char *const *args)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocess) proc = NULL;
+    VsBedRun r = {0};
+
+    g_ptr_array_add(argv, (char *)"virt-station");
+    for (guint i = 0; args[i]; i++)
+        g_ptr_array_add(argv, (char *)args[i]);
+    g_ptr_array_add(argv, NULL);
+    proc = g_subprocess_newv((const char *const *)argv->pdata,
+                             G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                 G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                             &error);
+    g_assert_no_error(error);
+    g_assert_true(g_subprocess_communicate_utf8(proc, input, NULL, &r.out, &r.err, &error));
+    g_assert_no_error(error);
+    r.status = g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1;
+    return r;
+}
+
+/* Returns TRUE when the file @path holds the bytes of @text. */
+static gboolean
+file_holds(const char *path, const char *text)
+{
+    g_autofree char *data = NULL;
+    gsize len;
+
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    return memmem(data, len, text, strlen(text)) != NULL;
+}
+
+/* The password hash comes from a file or stdin (`--password-hash-file FILE|-`), never from the
+ * command line, where every user of the machine sees it. */
+static void
+test_seed_password_hash_file(void)
+{
+    const char *hash = "$6$rounds=4096$salt$hashhashhash";
+    g_autofree char *dir = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
+    g_autofree char *iso = g_build_filename(dir, "s.iso", NULL);
+    g_autofree char *file = g_build_filename(dir, "hash", NULL);
+    g_autofree char *key = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+    g_autofree char *line = g_strconcat(hash, "\n", NULL);
+
+    g_assert_true(g_file_set_contents(file, line, -1, NULL));
+    {
+        g_auto(VsBedRun) r =
+            run("seed", "-q", "-o", iso, "--ssh-key", key, "--password-hash-file", file, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        /* user-data is stored as it is in the ISO: the hash, without the newline, is in it. */
+        g_autofree char *quoted = g_strdup_printf("\"%s\"", hash);
+        g_assert_true(file_holds(iso, quoted));
+        g_unlink(iso);
+    }
+    {
+        g_auto(VsBedRun) r =
+            run_with_input(line, (const char *const[]){"seed", "-q", "-o", iso, "--ssh-key", key,
+                                                       "--password-hash-file", "-", NULL});
+        g_assert_cmpint(r.status, ==, 0);
+        g_autofree char *quoted = g_strdup_printf("\"%s\"", hash);
+        g_assert_true(file_holds(iso, quoted));
+        g_unlink(iso);
+    }
+    {
+        /* The old flag is refused and says what to use instead. */
+        g_auto(VsBedRun) r =
+            run("seed", "-o", iso, "--ssh-key", key, "--password-hash", hash, NULL);
+        g_assert_cmpint(r.status, ==, 2);
+        g_assert_nonnull(strstr(r.err, "--password-hash-file FILE|-"));
+        g_assert_false(g_file_test(iso, G_FILE_TEST_EXISTS));
+        g_auto(VsBedRun) help = run("seed", "--help", NULL);
+        g_assert_nonnull(strstr(help.out, "--password-hash-file=FILE"));
+        g_assert_null(strstr(help.out, "--password-hash="));
+    }
+    {
+        /* One newline ends the line; a second one is part of a hash that is no hash. */
+        g_autofree char *two = g_strconcat(hash, "\n\n", NULL);
+        g_auto(VsBedRun) r =
+            run_with_input(two, (const char *const[]){"seed", "-o", iso, "--ssh-key", key,
+                                                      "--password-hash-file", "-", NULL});
+        g_assert_cmpint(r.status, ==, 2);
+        g_assert_nonnull(strstr(r.err, "does not look like a crypt(3) hash"));
+        g_assert_true(g_file_set_contents(file, "", 0, NULL));
+        g_auto(VsBedRun) empty =
+            run("seed", "-o", iso, "--ssh-key", key, "--password-hash-file", file, NULL);
+        g_assert_cmpint(empty.status, ==, 2);
+        g_assert_nonnull(strstr(empty.err, "holds no password hash"));
+        g_auto(VsBedRun) endless =
+            run("seed", "-o", iso, "--ssh-key", key, "--password-hash-file", "/dev/zero", NULL);
+        g_assert_cmpint(endless.status, ==, 2);
+        g_assert_nonnull(
+            strstr(endless.err, "/dev/zero line 1: the file is larger than 4 KiB, the limit"));
+        g_assert_false(g_file_test(iso, G_FILE_TEST_EXISTS));
+    }
+    g_unlink(file);
+    g_rmdir(dir);
+}
+
+/* Returns YAML text @prefix then a value nested @depth deep: flow sequences or flow mappings. */
+static char *
+deep_yaml(const char *prefix, gboolean mapping, guint depth)
+{
+    GString *s = g_string_new(prefix);
+
+    for (guint i = 0; i < depth; i++)
+        g_string_append(s, mapping ? "{a: " : "[");
+    g_string_append(s, mapping ? "b" : "");
+    for (guint i = 0; i < depth; i++)
+        g_string_append_c(s, mapping ? '}' : ']');
+    g_string_append_c(s, '\n');
+    return g_string_free(s, FALSE);
+}
+
+/* YAML nested past 256 levels, in user-data, network-config or a spec file, is refused with the
+ * file, the line and the limit (exit 2), not a crash (60,000 levels overflowed libyaml's
+ * emitter's stack); 200 levels work. */
+static void
+test_deep_yaml(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
+    g_autofree char *iso = g_build_filename(dir, "s.iso", NULL);
+    g_autofree char *ud = g_build_filename(dir, "user-data", NULL);
+    g_autofree char *nc = g_build_filename(dir, "network-config", NULL);
+    g_autofree char *spec = g_build_filename(dir, "spec.yaml", NULL);
+    g_autofree char *key = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+    g_autofree char *image = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+    static const guint depths[] = {300, 60000};
+
+    for (guint d = 0; d < G_N_ELEMENTS(depths); d++) {
+        for (int mapping = 0; mapping < 2; mapping++) {
+            g_autofree char *user_data = deep_yaml("#cloud-config\nx: ", mapping, depths[d]);
+            g_autofree char *network = deep_yaml("version: 2\nx: ", mapping, depths[d]);
+            g_autofree char *spec_value = deep_yaml("x: ", mapping, depths[d]);
+            g_autofree char *spec_text =
+                g_strdup_printf("name: ws1\nimage: %s\n%s", image, spec_value);
+            g_autofree char *in_ud = g_strdup_printf("%s line 2 column ", ud);
+            g_autofree char *in_nc = g_strdup_printf("%s line 2 column ", nc);
+            g_autofree char *in_spec = g_strdup_printf("%s line 3 column ", spec);
+            const char *limit = ": YAML nested more than 256 levels deep, the limit";
+
+            g_assert_true(g_file_set_contents(ud, user_data, -1, NULL));
+            g_assert_true(g_file_set_contents(nc, network, -1, NULL));
+            g_assert_true(g_file_set_contents(spec, spec_text, -1, NULL));
+            g_auto(VsBedRun) seed =
+                run("seed", "-o", iso, "--ssh-key", key, "--user-data", ud, NULL);
+            g_auto(VsBedRun) net =
+                run("seed", "-o", iso, "--ssh-key", key, "--network-config", nc, NULL);
+            g_auto(VsBedRun) up = run("up", "-f", spec, "--dry-run", "-c", UNREACHABLE, NULL);
+            g_assert_cmpint(seed.status, ==, 2);
+            g_assert_nonnull(strstr(seed.err, in_ud));
+            g_assert_nonnull(strstr(seed.err, limit));
+            g_assert_cmpint(net.status, ==, 2);
+            g_assert_nonnull(strstr(net.err, in_nc));
+            g_assert_nonnull(strstr(net.err, limit));
+            g_assert_cmpint(up.status, ==, 2);
+            g_assert_nonnull(strstr(up.err, in_spec));
+            g_assert_nonnull(strstr(up.err, limit));
+            g_assert_false(g_file_test(iso, G_FILE_TEST_EXISTS));
+        }
+    }
+    /* 200 levels are nothing unusual: the seed is written, the nested value in it. */
+    for (int mapping = 0; mapping < 2; mapping++) {
+        g_autofree char *user_data = deep_yaml("#cloud-config\nx: ", mapping, 200);
+        g_assert_true(g_file_set_contents(ud, user_data, -1, NULL));
+        g_auto(VsBedRun) seed = run("seed", "-o", iso, "--ssh-key", key, "--user-data", ud, NULL);
+        g_assert_cmpint(seed.status, ==, 0);
+        g_assert_nonnull(strstr(seed.err, "unknown cloud-config key 'x'"));
+        g_assert_true(file_holds(iso, mapping ? "{a: {a: {a: " : "[[[[[[[[["));
+        g_unlink(iso);
+    }
+    g_unlink(ud);
+    g_unlink(nc);
+    g_unlink(spec);
+    g_rmdir(dir);
+}
+
+/* Writes @bytes bytes of YAML comment lines (64 bytes each, after @header) to @path. */
+static void
+write_sized(const char *path, const char *header, gsize bytes)
+{
+    GString *s = g_string_new(header);
+
+    while (s->len < bytes)
+        g_string_append_printf(s, "# %061u\n", 0);
+    g_string_truncate(s, bytes);
+    g_assert_true(g_file_set_contents(path, s->str, (gssize)s->len, NULL));
+    g_string_free(s, TRUE);
+}
+
+/* Each input's size limit holds at its own value: a spec file and network-config 1 MiB,
+ * user-data and vendor-data 16 MiB; one byte more is refused with the file, the line and the
+ * limit (exit 2). */
+static void
+test_input_size_limits(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
+    g_autofree char *iso = g_build_filename(dir, "s.iso", NULL);
+    g_autofree char *file = g_build_filename(dir, "input", NULL);
+    g_autofree char *key = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+    static const struct {
+        const char *flag, *header;
+        gsize limit;
+        const char *words;
+    } inputs[] = {
+        {"--network-config", "version: 2\n", 1 << 20, "the limit for it"},
+        {"--user-data", "#cloud-config\n", 16 << 20, "the limit for it"},
+        {"--vendor-data", "#cloud-config\n", 16 << 20, "the limit for it"},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(inputs); i++) {
+        g_autofree char *limit =
+            g_strdup_printf("larger than %" G_GSIZE_FORMAT " MiB, ", inputs[i].limit >> 20);
+        /* Line 1 is the header (not 64 bytes): the first byte past the limit is on line
+         * (limit - header) / 64 + 2. */
+        g_autofree char *line =
+            g_strdup_printf("%s line %" G_GSIZE_FORMAT ": ", file,
+                            (inputs[i].limit - strlen(inputs[i].header)) / 64 + 2);
+        write_sized(file, inputs[i].header, inputs[i].limit);
+        g_auto(VsBedRun) fits =
+            run("seed", "-q", "-o", iso, "--ssh-key", key, inputs[i].flag, file, NULL);
+        g_assert_cmpint(fits.status, ==, 0);
+        g_unlink(iso);
+        write_sized(file, inputs[i].header, inputs[i].limit + 1);
+        g_auto(VsBedRun) over =
+            run("seed", "-o", iso, "--ssh-key", key, inputs[i].flag, file, NULL);
+        g_assert_cmpint(over.status, ==, 2);
+        if (!strstr(over.err, line) || !strstr(over.err, limit))
+            g_error("%s: expected '%s...%s' in: %s", inputs[i].flag, line, limit, over.err);
+        g_assert_false(g_file_test(iso, G_FILE_TEST_EXISTS));
+    }
+    {
+        /* A 10-byte first line, then 64-byte lines: byte 1048576 is on (1048576 - 10) / 64 + 2. */
+        g_autofree char *line = g_strdup_printf("%s line 16385: the file is larger than 1 MiB, "
+                                                "the limit for it",
+                                                file);
+        write_sized(file, "name: ws1\n", (1 << 20) + 1);
+        g_auto(VsBedRun) up = run("up", "-f", file, "--dry-run", "-c", UNREACHABLE, NULL);
+        g_assert_cmpint(up.status, ==, 2);
+        g_assert_nonnull(strstr(up.err, line));
+    }
+    g_unlink(file);
+    g_rmdir(dir);
+}
+
+/* GLib's $ matches before a final newline too: every value checked by a pattern is refused with
+ * one (exit 2), and nothing is printed or written. The same values without it pass. */
+static void
+test_trailing_newline_refused(void)
+{
+    g_autofree char *image = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+    g_autofree char *key = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+    g_autofree char *dir = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
+    g_autofree char *iso = g_build_filename(dir, "s.iso", NULL);
+    static const struct {
+        const char *flag, *good, *message;
+    } up_values[] = {
+        {NULL, "demo", "invalid name 'demo\\n'"},
+        {"--user", "alice", "invalid user name 'alice\n'"},
+        {"--mac", "52:54:00:12:34:56", "is not a unicast MAC address"},
+        {"--network", "network:lab", "is not a valid network or bridge name"},
+        {"--seed-from", "http://10.0.0.1/seed/", "must be an http:// or https:// URL ending in"},
+        {"--instance-type", "c2m2048", "is not of the form cNmM"},
+        {"--osinfo", "http://debian.org/debian/12", "is not a libosinfo id"},
+    };
+    static const struct {
+        const char *flag, *good, *message;
+    } seed_values[] = {
+        {"--hostname", "station", "invalid hostname 'station\n'"},
+        {"--user", "alice", "invalid user name 'alice\n'"},
+        {"--mac", "52:54:00:12:34:56", "invalid MAC address '52:54:00:12:34:56\n'"},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(up_values); i++) {
+        for (int newline = 0; newline < 2; newline++) {
+            g_autofree char *value = g_strconcat(up_values[i].good, newline ? "\n" : "", NULL);
+            const char *flag = up_values[i].flag;
+            g_auto(VsBedRun) r =
+                run("up", flag ? "demo" : value, "--image", image, "--dry-run", "--print-xml", "-c",
+                    UNREACHABLE, flag ? flag : "--pool", flag ? value : "default", NULL);
+            if (!newline) {
+                g_assert_cmpint(r.status, ==, 0);
+                g_assert_nonnull(strstr(r.out, "<name>demo</name>"));
+                continue;
+            }
+            g_assert_cmpint(r.status, ==, 2);
+            if (!strstr(r.err, up_values[i].message))
+                g_error("%s: expected '%s' in: %s", flag ? flag : "NAME", up_values[i].message,
+                        r.err);
+            g_assert_cmpstr(r.out, ==, "");
+        }
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(seed_values); i++) {
+        for (int newline = 0; newline < 2; newline++) {
+            g_autofree char *value = g_strconcat(seed_values[i].good, newline ? "\n" : "", NULL);
+            g_auto(VsBedRun) r =
+                run("seed", "-q", "-o", iso, "--ssh-key", key, seed_values[i].flag, value, NULL);
+            g_assert_cmpint(r.status, ==, newline ? 2 : 0);
+            g_assert_true(g_file_test(iso, G_FILE_TEST_EXISTS) == !newline);
+            if (newline && !strstr(r.err, seed_values[i].message))
+                g_error("%s: expected '%s' in: %s", seed_values[i].flag, seed_values[i].message,
+                        r.err);
+            g_unlink(iso);
+        }
+    }
+    g_rmdir(dir);
+}
+
+/* A NAME no workstation can have is bad usage (exit 2) for every command that takes one, before
+ * any lookup (it was "not found", 3); exec says so with its own 125. */
+static void
+test_invalid_name_exit_2(void)
+{
+    static const char *const commands[] = {"info", "xml",     "delete", "ssh",     "start",
+                                           "stop", "restart", "wait",   "console", "adopt"};
+    static const char *const names[] = {"Bad_Name", "demo\n"};
+
+    for (guint n = 0; n < G_N_ELEMENTS(names); n++) {
+        g_autofree char *shown = g_strescape(names[n], NULL);
+        for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
+            g_autofree char *message =
+                g_strdup_printf("virt-station: %s: invalid name '%s'", commands[i], shown);
+            g_auto(VsBedRun) r = run(commands[i], names[n], "-c", "test:///default", NULL);
+            g_assert_cmpint(r.status, ==, 2);
+            if (!strstr(r.err, message))
+                g_error("%s: expected '%s' in: %s", commands[i], message, r.err);
+        }
+        g_auto(VsBedRun) exec = run("exec", names[n], "-c", "test:///default", "--", "true", NULL);
+        g_assert_cmpint(exec.status, ==, 125);
+        g_assert_nonnull(strstr(exec.err, "exec: invalid name"));
+    }
+    /* A valid name that names nothing is still "not found". */
+    g_auto(VsBedRun) missing = run("info", "nosuch", "-c", "test:///default", NULL);
+    g_assert_cmpint(missing.status, ==, 3);
+}
+
+/* A bad NAME (or any value checked without the host) stops `up` before the image is requested:
+ * the test server logs no request. With a good name the same command does fetch (and fails on
+ * the sum), so the log would show one. */
+static void
+test_up_checks_before_download(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
+    g_autofree char *srv = g_build_filename(dir, "srv", NULL);
+    g_autofree char *img = g_build_filename(srv, "img.qcow2", NULL);
+    g_autofree char *log = g_build_filename(dir, "requests.log", NULL);
+    g_autofree char *url = NULL;
+    g_autofree char *zeros = g_strnfill(64, '0');
+    VsBedHttp http = {0};
+
+    g_assert_cmpint(g_mkdir_with_parents(srv, 0755), ==, 0);
+    g_assert_true(g_file_set_contents(img, "not really an image", -1, NULL));
+    vs_bed_http_start(&http, srv, log, NULL, NULL);
+    url = g_strconcat(http.base, "img.qcow2", NULL);
+    g_auto(VsBedRun) name = run("up", "Bad_Name", "--image", url, "--image-sha256", zeros, "-c",
+                                "test:///default", NULL);
+    g_auto(VsBedRun) memory = run("up", "ws1", "--image", url, "--image-sha256", zeros, "--memory",
+                                  "1K", "-c", "test:///default", NULL);
+    g_autofree char *none = vs_bed_http_requests(&http, "img.qcow2");
+    g_auto(VsBedRun) good =
+        run("up", "ws1", "--image", url, "--image-sha256", zeros, "-c", "test:///default", NULL);
+    g_autofree char *fetched = vs_bed_http_requests(&http, "img.qcow2");
+    vs_bed_http_stop(&http);
+
+    g_assert_cmpint(name.status, ==, 2);
+    g_assert_nonnull(strstr(name.err, "invalid name 'Bad_Name'"));
+    g_assert_null(strstr(name.err, "fetching"));
+    g_assert_cmpint(memory.status, ==, 2);
+    g_assert_nonnull(strstr(memory.err, "--memory: '1K' is less than 1 MiB"));
+    g_assert_cmpstr(none, ==, "");
+    g_assert_cmpint(good.status, !=, 0);
+    g_assert_nonnull(strstr(fetched, "\"path\": \"/img.qcow2\""));
+    g_unlink(img);
+    g_unlink(log);
+    g_rmdir(srv);
+    g_rmdir(dir);
+}
+
+/* --memory, --disk and --gpu-memory follow the spec file's rules: memory and the vGPU
+ * framebuffer are whole MiB from 1 MiB (512K no longer became the 4096 MiB default), memory and
+ * disk at most 16 TiB. */
+static void
+test_up_size_limits(void)
+{
+    g_autofree char *image = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+    static const struct {
+        const char *flag, *value, *message;
+    } bad[] = {
+        {"--memory", "1K", "--memory: '1K' is less than 1 MiB"},
+        {"--memory", "1536K", "--memory: '1536K' is not a whole number of MiB"},
+        {"--memory", "16777215T", "--memory: '16777215T' is more than 16 TiB, the limit"},
+        {"--disk", "16777215T", "--disk: '16777215T' is more than 16 TiB, the limit"},
+        {"--gpu-memory", "512K", "--gpu-memory: '512K' is less than 1 MiB"},
+        {"--gpu-memory", "1536K", "--gpu-memory: '1536K' is not a whole number of MiB"},
+        {"--gpu-memory", "2T", "--gpu-memory: '2T' is more than 1 TiB, the limit"},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_auto(VsBedRun) r = run("up", "ws1", "--image", image, "--dry-run", "-c", UNREACHABLE,
+                                 bad[i].flag, bad[i].value, NULL);
+        g_assert_cmpint(r.status, ==, 2);
+        if (!strstr(r.err, bad[i].message))
+            g_error("expected '%s' in: %s", bad[i].message, r.err);
+    }
+    g_auto(VsBedRun) most =
+        run("up", "ws1", "--image", image, "--dry-run", "--print-xml", "-c", UNREACHABLE,
+            "--memory", "16T", "--disk", "16T", "--gpu-memory", "1M", "--gpu", "none", NULL);
+    g_assert_cmpint(most.status, ==, 0);
+    g_assert_nonnull(strstr(most.out, "<memory unit=\"MiB\">16777216</memory>"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -387,5 +867,13 @@ main(int argc, char **argv)
     g_test_add_func("/cli/up/errors", test_up_errors);
     g_test_add_func("/cli/up/config-file", test_up_uses_config_file);
     g_test_add_func("/cli/up/gpu-selection", test_up_gpu_selection);
+    g_test_add_func("/cli/up/checks-before-download", test_up_checks_before_download);
+    g_test_add_func("/cli/up/size-limits", test_up_size_limits);
+    g_test_add_func("/cli/seed/file-mode", test_seed_file_mode);
+    g_test_add_func("/cli/seed/password-hash-file", test_seed_password_hash_file);
+    g_test_add_func("/cli/deep-yaml", test_deep_yaml);
+    g_test_add_func("/cli/input-size-limits", test_input_size_limits);
+    g_test_add_func("/cli/trailing-newline-refused", test_trailing_newline_refused);
+    g_test_add_func("/cli/invalid-name-exit-2", test_invalid_name_exit_2);
     return g_test_run();
 }

@@ -322,6 +322,11 @@ test_error_values(void)
         {"ok", "tester", "52:54:00:00:00", NULL, "invalid MAC address '52:54:00:00:00'"},
         {"ok", "tester", "01:00:5e:00:00:01", NULL, "it is a multicast address"},
         {"ok", "tester", NULL, "hunter2", "does not look like a crypt(3) hash"},
+        /* GLib's $ also matches before a final newline: every check reaches the real end. */
+        {"host\n", "tester", NULL, NULL, "invalid hostname 'host\n'"},
+        {"ok", "tester\n", NULL, NULL, "invalid user name 'tester\n'"},
+        {"ok", "tester", "52:54:00:12:34:56\n", NULL, "invalid MAC address '52:54:00:12:34:56\n'"},
+        {"ok", "tester", NULL, "$6$salt$hash\n", "does not look like a crypt(3) hash"},
     };
 
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {

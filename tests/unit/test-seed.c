@@ -126,7 +126,7 @@ test_secrets_are_owner_only(void)
     g_autofree char *data = NULL;
     gsize len;
 
-    g_assert_true(vs_seed_write(&files, path, &error));
+    g_assert_true(vs_seed_write(&files, path, VS_SEED_FILE_MODE, &error));
     g_assert_no_error(error);
     g_assert_cmpint(g_stat(path, &st), ==, 0);
     g_assert_cmpuint(st.st_mode & 0777, ==, 0600);
@@ -151,7 +151,7 @@ test_write_failure_leaves_nothing(void)
         files = {.user_data = text("#cloud-config\n"), .meta_data = text("instance-id: x\n")};
     g_autoptr(GError) error = NULL;
 
-    g_assert_false(vs_seed_write(&files, "/nonexistent-dir/seed.iso", &error));
+    g_assert_false(vs_seed_write(&files, "/nonexistent-dir/seed.iso", VS_SEED_FILE_MODE, &error));
     g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
     g_assert_false(g_file_test("/nonexistent-dir", G_FILE_TEST_EXISTS));
 }
