@@ -6,6 +6,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "provisioner/base/file-read.h"
 #include "provisioner/base/yaml-load.h"
 
 VsSpec *
@@ -104,7 +105,8 @@ typedef enum {
     KEY_MEMORY,
     KEY_DISK,
     KEY_GPU_MEMORY,
-    KEY_KEYS
+    KEY_KEYS,
+    KEY_FLAG
 } KeyKind;
 
 static const struct {
@@ -135,6 +137,7 @@ static const struct {
     {"mac", KEY_STRING, G_STRUCT_OFFSET(VsSpec, mac)},
     {"pool", KEY_STRING, G_STRUCT_OFFSET(VsSpec, pool)},
     {"osinfo", KEY_STRING, G_STRUCT_OFFSET(VsSpec, osinfo)},
+    {"require-signature", KEY_FLAG, G_STRUCT_OFFSET(VsSpec, require_signature)},
 };
 
 static char *
@@ -212,6 +215,11 @@ set_key(VsSpec *spec, yaml_document_t *doc, int key_index, yaml_node_t *value, c
         return vs_spec_parse_size(text, 1ULL << 30, where, &spec->disk_bytes, error);
     case KEY_GPU_MEMORY:
         return vs_spec_parse_size(text, 1ULL << 20, where, &spec->gpu_memory_bytes, error);
+    case KEY_FLAG:
+        if (strcmp(text, "true") && strcmp(text, "false"))
+            return vs_spec_fail(error, "%s: '%s' is not true or false", where, text);
+        *(gboolean *)field = strcmp(text, "true") == 0;
+        return TRUE;
     case KEY_KEYS:
         break;
     }
@@ -219,8 +227,8 @@ set_key(VsSpec *spec, yaml_document_t *doc, int key_index, yaml_node_t *value, c
 }
 
 /* Keys config.yaml may hold: defaults for every workstation, and the connection. */
-static const char *const config_keys[] = {"connect", "pool",      "network", "user",
-                                          "ssh-key", "virt-type", NULL};
+static const char *const config_keys[] = {"connect",   "pool",    "network",           "user",
+                                          "ssh-key",   "virt-type", "require-signature", NULL};
 
 static gboolean load(VsSpec *spec, const char *data, gsize len, const char *what,
                      const char *base_dir, gboolean config, char **ret_connect, GError **error);
@@ -241,7 +249,7 @@ vs_spec_load_config(VsSpec *spec, char **ret_connect, GError **error)
     g_autoptr(GError) read_error = NULL;
     gsize len;
 
-    if (!g_file_get_contents(path, &data, &len, &read_error)) {
+    if (!vs_file_read_bounded(path, VS_FILE_CAP_YAML, "config", &data, &len, &read_error)) {
         if (g_error_matches(read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return TRUE;
         g_propagate_error(error, g_steal_pointer(&read_error));
@@ -272,7 +280,7 @@ load(VsSpec *spec, const char *data, gsize len, const char *what, const char *ba
         if (config && !g_strv_contains(config_keys, key)) {
             ok = vs_spec_fail(error,
                               "%s line %zu: unknown key '%s' (config.yaml holds connect, "
-                              "pool, network, user, ssh-key, virt-type)",
+                              "pool, network, user, ssh-key, virt-type, require-signature)",
                               what, k->start_mark.line + 1, key);
             break;
         }
@@ -311,7 +319,7 @@ vs_spec_load_file(VsSpec *spec, const char *path, GError **error)
     g_autofree char *dir = g_path_get_dirname(path);
     gsize len;
 
-    if (!g_file_get_contents(path, &data, &len, error))
+    if (!vs_file_read_bounded(path, VS_FILE_CAP_YAML, "spec file", &data, &len, error))
         return FALSE;
     return vs_spec_load_data(spec, data, len, path, dir, error);
 }

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "provisioner/base/file-read.h"
+
 #define CHUNK (1 << 20)
 
 /* Reads @fd (the file @path) to its end into @type's sum and SHA-256, as vs_hash_file. */
@@ -67,14 +69,28 @@ vs_hash_file(const char *path, GChecksumType type, char **ret_sum, char **ret_sh
     return ok;
 }
 
-/* Where the SHA-256 of the file with status @st is remembered. */
+/* Where the SHA-256 of the file with status @st is remembered. The change time is part of the
+ * key: a same-size edit whose modification time was put back (touch -d, cp -p) still moves it,
+ * and no user can set it back. */
 static char *
 remembered_path(const struct stat *st)
 {
     g_autofree char *name = g_strdup_printf(
-        "%llx-%llx-%lld-%lld.%09ld", (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
-        (long long)st->st_size, (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
+        "%llx-%llx-%lld-%lld.%09ld-%lld.%09ld", (unsigned long long)st->st_dev,
+        (unsigned long long)st->st_ino, (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+        (long)st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec);
     return g_build_filename(g_get_user_cache_dir(), "virt-station", "sha256", name, NULL);
+}
+
+/* Remembers @sha256 for the file with status @st (an optimisation: a failure changes nothing). */
+static void
+remember(const struct stat *st, const char *sha256)
+{
+    g_autofree char *entry = remembered_path(st);
+    g_autofree char *dir = g_path_get_dirname(entry);
+
+    if (g_mkdir_with_parents(dir, 0700) == 0)
+        g_file_set_contents(entry, sha256, -1, NULL);
 }
 
 char *
@@ -93,7 +109,7 @@ vs_hash_file_cached(const char *path, GError **error)
         return NULL;
     }
     entry = remembered_path(&st);
-    if (g_file_get_contents(entry, &cached, NULL, NULL) &&
+    if (vs_file_read_bounded(entry, 64, "remembered hash", &cached, NULL, NULL) &&
         g_regex_match_simple("^[0-9a-f]{64}$", cached, 0, 0)) {
         close(fd);
         return g_steal_pointer(&cached);
@@ -102,9 +118,58 @@ vs_hash_file_cached(const char *path, GError **error)
     close(fd);
     if (!ok)
         return NULL;
-    /* Remembering is an optimisation: failing to write it changes nothing. */
-    g_autofree char *dir = g_path_get_dirname(entry);
-    if (g_mkdir_with_parents(dir, 0700) == 0)
-        g_file_set_contents(entry, sha256, -1, NULL);
+    remember(&st, sha256);
     return g_steal_pointer(&sha256);
+}
+
+gboolean
+vs_hash_copy(const char *src, const char *dest, char **ret_sha256, GError **error)
+{
+    g_autoptr(GChecksum) sha = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autofree guchar *buf = g_malloc(CHUNK);
+    struct stat st;
+    int in = open_file(src, &st, error), out;
+    ssize_t n = 0;
+    gboolean ok = TRUE;
+
+    if (in < 0)
+        return FALSE;
+    if (!S_ISREG(st.st_mode)) {
+        close(in);
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s is not a regular file", src);
+        return FALSE;
+    }
+    out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) {
+        int saved = errno;
+        close(in);
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "%s: %s", dest,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    while (ok && (n = read(in, buf, CHUNK)) > 0) {
+        g_checksum_update(sha, buf, n);
+        for (ssize_t w = 0; ok && w < n;) {
+            ssize_t r = write(out, buf + w, n - w);
+            ok = r > 0;
+            w += MAX(r, 0);
+        }
+    }
+    if (n < 0 || !ok || close(out) != 0) {
+        int saved = errno;
+        close(in);
+        g_unlink(dest);
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "copying %s to %s: %s",
+                    src, dest, g_strerror(saved));
+        return FALSE;
+    }
+    *ret_sha256 = g_strdup(g_checksum_get_string(sha));
+    /* What was copied is what the file holds now, unless it changed meanwhile. */
+    struct stat after;
+    if (fstat(in, &after) == 0 && after.st_size == st.st_size &&
+        after.st_mtim.tv_sec == st.st_mtim.tv_sec && after.st_mtim.tv_nsec == st.st_mtim.tv_nsec &&
+        after.st_ctim.tv_sec == st.st_ctim.tv_sec && after.st_ctim.tv_nsec == st.st_ctim.tv_nsec)
+        remember(&st, *ret_sha256);
+    close(in);
+    return TRUE;
 }

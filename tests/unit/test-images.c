@@ -121,6 +121,17 @@ test_catalog_errors(void)
         {"a:1:\n  checksums-format: fedora\n  x86_64: {url: https://h/i, checksums: https://h/s}\n"
          "a:1:\n  checksums-format: fedora\n  x86_64: {url: https://h/i, checksums: https://h/s}\n",
          "bad.yaml: line 4: a:1 is defined twice"},
+        /* A signature without a keyring would never be checked (issue 14, item 6). */
+        {"a:1:\n  checksums-format: sha256sums\n  signature: detached\n"
+         "  x86_64: {url: https://h/i, checksums: https://h/s}\n",
+         "bad.yaml: line 2: a:1: signature: detached needs a keyring (the file with the "
+         "publisher's OpenPGP keys) to check it against; write signature: none for a list that "
+         "is not signed"},
+        {"b:2:\n  checksums-format: fedora\n  signature: inline\n"
+         "  aarch64: {url: https://h/i, checksums: https://h/s}\n",
+         "bad.yaml: line 2: b:2: signature: inline needs a keyring (the file with the "
+         "publisher's OpenPGP keys) to check it against; write signature: none for a list that "
+         "is not signed"},
         {"a:1: [unclosed\n", NULL},
     };
 
@@ -205,7 +216,7 @@ static void
 test_image_refs(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VsImage) vol = vs_image_parse("vol:images/golden.qcow2", NULL, "x86_64", &error);
+    g_autoptr(VsImage) vol = vs_image_parse("vol:images/golden.qcow2", NULL, "x86_64", FALSE, &error);
     g_autoptr(VsImage) vol2 = NULL, alias = NULL, file = NULL;
     g_autofree char *dir = g_dir_make_tmp("vs-image-XXXXXX", NULL);
     g_autofree char *path = g_build_filename(dir, "golden.qcow2", NULL);
@@ -218,7 +229,7 @@ test_image_refs(void)
     g_assert_cmpstr(vol->pool, ==, "images");
     g_assert_cmpstr(vol->volume, ==, "golden.qcow2");
     g_assert_true(vs_image_ready(vol));
-    vol2 = vs_image_parse("vol:golden", NULL, "x86_64", &error);
+    vol2 = vs_image_parse("vol:golden", NULL, "x86_64", FALSE, &error);
     g_assert_null(vol2->pool);
 
     static const struct {
@@ -244,13 +255,13 @@ test_image_refs(void)
     };
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) e = NULL;
-        g_assert_null(vs_image_parse(bad[i].ref, bad[i].sha, "x86_64", &e));
+        g_assert_null(vs_image_parse(bad[i].ref, bad[i].sha, "x86_64", FALSE, &e));
         g_assert_error(e, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID);
         g_assert_cmpstr(e->message, ==, bad[i].message);
     }
 
     /* An alias not yet downloaded: known, not ready. */
-    alias = vs_image_parse("ubuntu:24.04", NULL, "aarch64", &error);
+    alias = vs_image_parse("ubuntu:24.04", NULL, "aarch64", FALSE, &error);
     g_assert_no_error(error);
     g_assert_cmpint(alias->kind, ==, VS_IMAGE_ALIAS);
     g_assert_false(vs_image_ready(alias));
@@ -258,19 +269,19 @@ test_image_refs(void)
 
     /* A local file: named after its content. */
     g_assert_true(g_file_set_contents(path, content, -1, NULL));
-    file = vs_image_parse(path, NULL, "x86_64", &error);
+    file = vs_image_parse(path, NULL, "x86_64", FALSE, &error);
     g_assert_no_error(error);
     g_assert_cmpint(file->kind, ==, VS_IMAGE_FILE);
     g_assert_cmpstr(file->sha256, ==, sum);
     g_autofree char *name = g_strdup_printf("golden-%.12s", sum);
     g_assert_cmpstr(file->volume, ==, name);
     g_assert_true(vs_image_ready(file));
-    g_assert_null(vs_image_parse(path, HEX64_A, "x86_64", &error));
+    g_assert_null(vs_image_parse(path, HEX64_A, "x86_64", FALSE, &error));
     g_assert_true(strstr(error->message, "not " HEX64_A " as --image-sha256 says"));
     g_clear_error(&error);
     /* A packed file: unpacked into the cache when used, found by its own sum. */
     g_assert_true(g_file_set_contents(xz, content, -1, NULL));
-    g_autoptr(VsImage) packed = vs_image_parse(xz, NULL, "x86_64", &error);
+    g_autoptr(VsImage) packed = vs_image_parse(xz, NULL, "x86_64", FALSE, &error);
     g_assert_no_error(error);
     g_assert_cmpint(packed->kind, ==, VS_IMAGE_FILE);
     g_assert_false(vs_image_ready(packed));
@@ -315,7 +326,7 @@ test_fetch_progress(void)
     const VsProgress progress = {.step = record_step, .warn = record_warning, .data = &seen};
 
     g_assert_true(g_file_set_contents(path, content, -1, NULL));
-    g_autoptr(VsImage) image = vs_image_parse(path, NULL, "x86_64", &error);
+    g_autoptr(VsImage) image = vs_image_parse(path, NULL, "x86_64", FALSE, &error);
     g_assert_no_error(error);
     g_assert_true(vs_image_fetch(image, &progress, &error));
     g_assert_no_error(error);
@@ -327,7 +338,7 @@ test_fetch_progress(void)
     g_assert_true(g_str_has_prefix(image->path, cache));
     g_assert_true(g_str_has_prefix(image->volume, "progress-"));
 
-    g_autoptr(VsImage) again = vs_image_parse(path, NULL, "x86_64", &error);
+    g_autoptr(VsImage) again = vs_image_parse(path, NULL, "x86_64", FALSE, &error);
     g_assert_no_error(error);
     g_assert_true(vs_image_fetch(again, &progress, &error));
     g_assert_cmpuint(steps->len, ==, 1);
