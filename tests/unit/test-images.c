@@ -1,12 +1,15 @@
 /* The image catalog, the publishers' checksum lists and how --image is understood. The shipped
  * catalog is checked against rules of its own (file names per architecture, lists beside their
  * images) and the lists against samples written in each publisher's format. */
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "provisioner/images/catalog.h"
 #include "provisioner/images/fetch.h"
 #include "provisioner/images/image.h"
+#include "provisioner/images/unpack.h"
 #include "provisioner/spec.h"
 
 static const char *const required[] = {"ubuntu:24.04",
@@ -216,7 +219,8 @@ static void
 test_image_refs(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VsImage) vol = vs_image_parse("vol:images/golden.qcow2", NULL, "x86_64", FALSE, &error);
+    g_autoptr(VsImage) vol =
+        vs_image_parse("vol:images/golden.qcow2", NULL, "x86_64", FALSE, &error);
     g_autoptr(VsImage) vol2 = NULL, alias = NULL, file = NULL;
     g_autofree char *dir = g_dir_make_tmp("vs-image-XXXXXX", NULL);
     g_autofree char *path = g_build_filename(dir, "golden.qcow2", NULL);
@@ -352,6 +356,184 @@ test_fetch_progress(void)
     g_rmdir(dir);
 }
 
+/* Writes @len seeded pseudo-random bytes to @path. Returns their SHA-256. */
+static char *
+write_random(const char *path, gsize len, guint32 seed)
+{
+    g_autofree guint32 *data = g_malloc(len);
+    g_autoptr(GRand) r = g_rand_new_with_seed(seed);
+
+    for (gsize i = 0; i < len / 4; i++)
+        data[i] = g_rand_int(r);
+    g_assert_true(g_file_set_contents(path, (const char *)data, len, NULL));
+    return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
+}
+
+/* Sets the modification time of @path back to @st's. */
+static void
+restore_mtime(const char *path, const struct stat *st)
+{
+    struct timespec times[2] = {st->st_atim, st->st_mtim};
+    struct stat now;
+
+    g_assert_cmpint(utimensat(AT_FDCWD, path, times, 0), ==, 0);
+    g_assert_cmpint(stat(path, &now), ==, 0);
+    g_assert_cmpint(now.st_size, ==, st->st_size);
+    g_assert_cmpint(now.st_mtim.tv_sec, ==, st->st_mtim.tv_sec);
+    g_assert_cmpint(now.st_mtim.tv_nsec, ==, st->st_mtim.tv_nsec);
+    g_assert_cmpint(now.st_ino, ==, st->st_ino);
+}
+
+/* Rewrites @path in place (same inode) with @len bytes of seed @seed. Returns their SHA-256. */
+static char *
+rewrite_in_place(const char *path, gsize len, guint32 seed)
+{
+    g_autofree char *tmp = g_strconcat(path, ".new", NULL);
+    g_autofree char *sum = write_random(tmp, len, seed);
+    g_autofree char *data = NULL;
+    gsize got;
+    g_assert_true(g_file_get_contents(tmp, &data, &got, NULL));
+    int fd = open(path, O_WRONLY);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pwrite(fd, data, got, 0), ==, (gssize)got);
+    close(fd);
+    g_unlink(tmp);
+    return g_steal_pointer(&sum);
+}
+
+/* Issue 14, item 9: a same-size edit with the modification time put back is not taken for the
+ * old content, neither when --image is read nor when the file is copied into the cache. */
+static void
+test_same_size_edit(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vs-edit-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "edited.img", NULL);
+    g_autofree char *first = write_random(path, 1 << 20, g_random_int());
+    g_autoptr(GPtrArray) steps = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    Reported seen = {steps, warnings};
+    const VsProgress progress = {.step = record_step, .warn = record_warning, .data = &seen};
+    struct stat st;
+
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    g_autoptr(VsImage) before = vs_image_parse(path, NULL, "x86_64", FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(before->sha256, ==, first);
+
+    /* Edited in place, same size, mtime put back: read again, the new content's sum. */
+    g_autofree char *second = rewrite_in_place(path, 1 << 20, g_random_int());
+    restore_mtime(path, &st);
+    g_autoptr(VsImage) after = vs_image_parse(path, NULL, "x86_64", FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(after->sha256, ==, second);
+    g_assert_cmpstr(after->sha256, !=, first);
+
+    /* Edited again between reading --image and the copy: the cache records what was copied. */
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    g_autofree char *third = rewrite_in_place(path, 1 << 20, g_random_int());
+    restore_mtime(path, &st);
+    g_assert_true(vs_image_fetch(after, &progress, &error));
+    g_assert_no_error(error);
+    g_assert_cmpstr(after->sha256, ==, third);
+    g_autofree char *name = g_strdup_printf("edited-%.12s", third);
+    g_assert_cmpstr(after->volume, ==, name);
+    g_autofree char *cached = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(after->path, &cached, &len, NULL));
+    g_autofree char *cached_sum =
+        g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)cached, len);
+    g_assert_cmpstr(cached_sum, ==, third);
+    g_assert_cmpuint(warnings->len, ==, 1);
+    g_autofree char *warning = g_strdup_printf(
+        "%s changed after it was first read (SHA-256 %s, now %s): the copy's own SHA-256 is "
+        "recorded",
+        path, second, third);
+    g_assert_cmpstr(warnings->pdata[0], ==, warning);
+    g_autofree char *source = g_strconcat("sha256:", third, NULL);
+    g_autoptr(VsCacheEntry) entry = vs_cache_find(source);
+    g_assert_nonnull(entry);
+    g_assert_cmpstr(entry->sha256, ==, third);
+    g_assert_true(vs_cache_remove(entry, &error));
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
+/* Runs the shell @script in @dir. */
+static void
+sh_in(const char *dir, const char *script)
+{
+    g_autoptr(GError) error = NULL;
+    int status;
+    const char *argv[] = {"sh", "-ec", script, NULL};
+    g_assert_true(g_spawn_sync(dir, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                               NULL, &status, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_spawn_check_wait_status(status, NULL));
+}
+
+static gboolean
+always_cancelled(void *data)
+{
+    return TRUE;
+}
+
+/* Unpacking is bounded: a 180-byte .tar.xz declaring a 1 TiB file is refused before anything is
+ * written, a tar member declaring less than the cap unpacks, and a Ctrl-C (the progress's
+ * cancel) stops it, leaving no output. */
+static void
+test_unpack_bounds(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vs-unpack-XXXXXX", NULL);
+    g_autofree char *huge = g_build_filename(dir, "huge.tar.xz", NULL);
+    g_autofree char *small = g_build_filename(dir, "small.tar.xz", NULL);
+    g_autofree char *out = g_build_filename(dir, "out", NULL);
+    const VsProgress stop = {.cancelled = always_cancelled};
+
+    sh_in(dir, "truncate -s 1T huge.raw; tar -cSJf huge.tar.xz huge.raw; rm huge.raw; "
+               "truncate -s 3M small.raw; printf data >> small.raw; tar -cSJf small.tar.xz "
+               "small.raw; rm small.raw");
+    GStatBuf st;
+    g_assert_cmpint(g_stat(huge, &st), ==, 0);
+    g_assert_cmpint(st.st_size, <, 1024);
+
+    g_autofree char *sum = vs_unpack_image(huge, TRUE, out, NULL, &error);
+    g_assert_null(sum);
+    g_assert_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED);
+    g_autofree char *msg = g_strdup_printf("%s: the disk image in it declares 1099511627776 bytes, "
+                                           "more than the 256 GiB an image may have; nothing was "
+                                           "unpacked",
+                                           huge);
+    g_assert_cmpstr(error->message, ==, msg);
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    g_clear_error(&error);
+
+    /* 3 MiB of hole and 4 bytes: the image is exactly that, holes hashed as zeros. */
+    g_autofree char *expect_data = g_malloc0((3 << 20) + 4);
+    memcpy(expect_data + (3 << 20), "data", 4);
+    g_autofree char *expect =
+        g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)expect_data, (3 << 20) + 4);
+    g_autofree char *got = vs_unpack_image(small, TRUE, out, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(got, ==, expect);
+    g_assert_cmpint(g_stat(out, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, (3 << 20) + 4);
+    g_unlink(out);
+
+    /* Cancelled: the "interrupted" error, and no partial output. */
+    g_assert_null(vs_unpack_image(small, TRUE, out, &stop, &error));
+    g_assert_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED);
+    g_autofree char *stopped =
+        g_strdup_printf("unpacking %s: interrupted (the partly unpacked image was removed)", small);
+    g_assert_cmpstr(error->message, ==, stopped);
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+
+    g_unlink(huge);
+    g_unlink(small);
+    g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -366,6 +548,8 @@ main(int argc, char **argv)
     g_test_add_func("/images/checksum-lists", test_checksum_lists);
     g_test_add_func("/images/image-refs", test_image_refs);
     g_test_add_func("/images/fetch-progress", test_fetch_progress);
+    g_test_add_func("/images/same-size-edit", test_same_size_edit);
+    g_test_add_func("/images/unpack-bounds", test_unpack_bounds);
     int status = g_test_run();
     g_rmdir(config);
     return status;
