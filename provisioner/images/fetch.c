@@ -282,12 +282,12 @@ download_verified(Fetch *f, GError **error)
     g_autofree char *etag_path = g_strconcat(f->part, ".etag", NULL);
     g_autofree char *got = NULL;
 
-    /* A part without its ETag record was verified by an earlier run that stopped while unpacking
-     * it (Ctrl-C): it is used again when it still has the published sum. */
+    /* A whole part left by an earlier run that Ctrl-C stopped while it checked or unpacked the
+     * download is used again when it has the published sum (a partial one is resumed below). */
     if (g_file_test(f->part, G_FILE_TEST_IS_REGULAR) &&
-        !g_file_test(etag_path, G_FILE_TEST_EXISTS) &&
-        vs_hash_file(f->part, f->type, &got, &f->sha256, NULL)) {
+        vs_hash_file(f->part, f->type, f->progress, &got, &f->sha256, NULL)) {
         if (g_ascii_strcasecmp(got, f->hex) == 0) {
+            g_unlink(etag_path);
             vs_progress_step(f->progress, "using %s, downloaded and verified earlier", image->url);
             return TRUE;
         }
@@ -296,7 +296,7 @@ download_verified(Fetch *f, GError **error)
     }
     vs_progress_step(f->progress, "downloading %s", image->url);
     if (!vs_download_file(f->progress, image->url, f->part, image->label, error) ||
-        !vs_hash_file(f->part, f->type, &got, &f->sha256, error))
+        !vs_hash_file(f->part, f->type, f->progress, &got, &f->sha256, error))
         return FALSE;
     /* Verified or not, the part is no longer one to resume. */
     g_unlink(etag_path);
@@ -329,7 +329,7 @@ obtain(Fetch *f, GError **error)
     vs_progress_step(f->progress, "copying %s into the cache", image->ref);
     /* The cache is addressed by content: what is recorded is the hash of the bytes copied, not
      * the one found when --image was read (the file may have changed since). */
-    if (!vs_hash_copy(image->ref, f->part, &f->sha256, error))
+    if (!vs_hash_copy(image->ref, f->part, f->progress, &f->sha256, error))
         return FALSE;
     if (g_strcmp0(f->sha256, image->sha256) != 0) {
         vs_progress_warn(f->progress,

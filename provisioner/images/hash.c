@@ -8,13 +8,22 @@
 #include <unistd.h>
 
 #include "provisioner/base/file-read.h"
+#include "provisioner/images/image-error.h"
 
 #define CHUNK (1 << 20)
 
+/* Sets @error for a hash or copy of @path that Ctrl-C stopped. Returns FALSE. */
+static gboolean
+interrupted(const char *path, GError **error)
+{
+    g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED, "reading %s: interrupted", path);
+    return FALSE;
+}
+
 /* Reads @fd (the file @path) to its end into @type's sum and SHA-256, as vs_hash_file. */
 static gboolean
-hash_fd(int fd, const char *path, GChecksumType type, char **ret_sum, char **ret_sha256,
-        GError **error)
+hash_fd(int fd, const char *path, GChecksumType type, const VsProgress *progress, char **ret_sum,
+        char **ret_sha256, GError **error)
 {
     g_autoptr(GChecksum) sum = g_checksum_new(type);
     g_autoptr(GChecksum) sha = g_checksum_new(G_CHECKSUM_SHA256);
@@ -22,6 +31,8 @@ hash_fd(int fd, const char *path, GChecksumType type, char **ret_sum, char **ret
     ssize_t n;
 
     while ((n = read(fd, buf, CHUNK)) > 0) {
+        if (vs_progress_cancelled(progress))
+            return interrupted(path, error);
         g_checksum_update(sum, buf, n);
         if (type != G_CHECKSUM_SHA256)
             g_checksum_update(sha, buf, n);
@@ -55,8 +66,8 @@ open_file(const char *path, struct stat *st, GError **error)
 }
 
 gboolean
-vs_hash_file(const char *path, GChecksumType type, char **ret_sum, char **ret_sha256,
-             GError **error)
+vs_hash_file(const char *path, GChecksumType type, const VsProgress *progress, char **ret_sum,
+             char **ret_sha256, GError **error)
 {
     struct stat st;
     int fd = open_file(path, &st, error);
@@ -64,7 +75,7 @@ vs_hash_file(const char *path, GChecksumType type, char **ret_sum, char **ret_sh
 
     if (fd < 0)
         return FALSE;
-    ok = hash_fd(fd, path, type, ret_sum, ret_sha256, error);
+    ok = hash_fd(fd, path, type, progress, ret_sum, ret_sha256, error);
     close(fd);
     return ok;
 }
@@ -114,7 +125,7 @@ vs_hash_file_cached(const char *path, GError **error)
         close(fd);
         return g_steal_pointer(&cached);
     }
-    ok = hash_fd(fd, path, G_CHECKSUM_SHA256, NULL, &sha256, error);
+    ok = hash_fd(fd, path, G_CHECKSUM_SHA256, NULL, NULL, &sha256, error);
     close(fd);
     if (!ok)
         return NULL;
@@ -123,7 +134,8 @@ vs_hash_file_cached(const char *path, GError **error)
 }
 
 gboolean
-vs_hash_copy(const char *src, const char *dest, char **ret_sha256, GError **error)
+vs_hash_copy(const char *src, const char *dest, const VsProgress *progress, char **ret_sha256,
+             GError **error)
 {
     g_autoptr(GChecksum) sha = g_checksum_new(G_CHECKSUM_SHA256);
     g_autofree guchar *buf = g_malloc(CHUNK);
@@ -148,6 +160,12 @@ vs_hash_copy(const char *src, const char *dest, char **ret_sha256, GError **erro
         return FALSE;
     }
     while (ok && (n = read(in, buf, CHUNK)) > 0) {
+        if (vs_progress_cancelled(progress)) {
+            close(in);
+            close(out);
+            g_unlink(dest);
+            return interrupted(src, error);
+        }
         g_checksum_update(sha, buf, n);
         for (ssize_t w = 0; ok && w < n;) {
             ssize_t r = write(out, buf + w, n - w);

@@ -181,7 +181,7 @@ vs_image_import_file(VsImage *image, const char *file, GError **error)
     g_autofree char *sha256 = NULL, *source = NULL;
     g_autoptr(VsCacheEntry) entry = NULL;
 
-    if (!vs_hash_file(file, G_CHECKSUM_SHA256, NULL, &sha256, error)) {
+    if (!vs_hash_file(file, G_CHECKSUM_SHA256, NULL, NULL, &sha256, error)) {
         g_unlink(file);
         return FALSE;
     }

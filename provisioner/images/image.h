@@ -26,11 +26,11 @@ typedef struct {
     char *label;  /* the name part of the base volume: the alias or the file's name */
     char *url;    /* ALIAS, URL: where it comes from; FILE: the packed file (.xz, .gz, .tar) */
     char *expect; /* URL: "sha256:HEX" as --image-sha256 gave it; packed FILE: its own sum */
-    VsCatalogImage *entry; /* ALIAS: a copy of the catalog's entry */
-    char *path;            /* the file to import; NULL while not downloaded, and for VOLUME */
-    char *sha256;          /* of the content imported; NULL while unknown and for VOLUME */
-    char *volume;          /* the base volume's name; NULL while unknown */
-    char *pool;            /* VOLUME: the pool it is in (NULL: the workstation's pool) */
+    VsCatalogImage *entry;      /* ALIAS: a copy of the catalog's entry */
+    char *path;                 /* the file to import; NULL while not downloaded, and for VOLUME */
+    char *sha256;               /* of the content imported; NULL while unknown and for VOLUME */
+    char *volume;               /* the base volume's name; NULL while unknown */
+    char *pool;                 /* VOLUME: the pool it is in (NULL: the workstation's pool) */
     gboolean require_signature; /* ALIAS: refuse a checksum list whose signature is unchecked */
 } VsImage;
 

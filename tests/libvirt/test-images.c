@@ -942,6 +942,66 @@ test_unpack_bounded_and_interrupted(void)
     g_unlink(endless);
 }
 
+/* Issue 14, item 5: Ctrl-C while unpacking a download, or while its sum is checked, keeps the
+ * whole download (its part, with or without the ETag record a resumable part has): the next pull
+ * checks its sum and unpacks it without transferring it again. A part that no longer has the
+ * published sum is downloaded afresh. Runs after test_packed, which removed test:rawxz from the
+ * cache. */
+static void
+test_verified_part_reused(void)
+{
+    g_autofree char *url = g_strconcat(bed.http.base, "disk.raw.xz", NULL);
+    g_autofree char *key = g_compute_checksum_for_string(G_CHECKSUM_SHA256, url, -1);
+    g_autofree char *part = g_strdup_printf("%s/partial/%.16s.part", bed.cache, key);
+    g_autofree char *packed = g_build_filename(bed.srv, "disk.raw.xz", NULL);
+    g_autofree char *data = NULL;
+    gsize len;
+
+    /* What an unpacking stopped by Ctrl-C leaves: the verified download alone. */
+    g_assert_true(g_file_get_contents(packed, &data, &len, NULL));
+    g_assert_true(g_file_set_contents(part, data, len, NULL));
+    g_autofree char *before = vs_bed_http_requests(&bed.http, "disk.raw.xz");
+    g_auto(VsBedRun) pull = vs("image", "pull", "test:rawxz", "--arch", "x86_64", NULL);
+    g_assert_cmpint(pull.status, ==, 0);
+    g_autofree char *used = g_strdup_printf("using %s, downloaded and verified earlier", url);
+    if (!strstr(pull.err, used))
+        g_error("expected '%s' in: %s", used, pull.err);
+    g_autofree char *after = vs_bed_http_requests(&bed.http, "disk.raw.xz");
+    g_assert_cmpuint(count_lines(after), ==, count_lines(before));
+    g_autofree char *cached = g_strdup_printf("%s/test-rawxz-%.12s.img", bed.cache, raw_sum);
+    g_autofree char *sum = sha256_file(cached);
+    g_assert_cmpstr(sum, ==, raw_sum);
+    g_assert_false(g_file_test(part, G_FILE_TEST_EXISTS));
+
+    /* What Ctrl-C while the sum was checked leaves: the whole part and its ETag record (a
+     * resume from its end would be answered 416 and start over). */
+    g_autofree char *etag = g_strconcat(part, ".etag", NULL);
+    g_auto(VsBedRun) rm_first = vs("image", "rm", "test:rawxz", NULL);
+    g_assert_cmpint(rm_first.status, ==, 0);
+    g_assert_true(g_file_set_contents(part, data, len, NULL));
+    g_assert_true(g_file_set_contents(etag, "\"kept\"", -1, NULL));
+    g_auto(VsBedRun) checked = vs("image", "pull", "test:rawxz", "--arch", "x86_64", NULL);
+    g_assert_cmpint(checked.status, ==, 0);
+    g_assert_nonnull(strstr(checked.err, used));
+    g_autofree char *still = vs_bed_http_requests(&bed.http, "disk.raw.xz");
+    g_assert_cmpuint(count_lines(still), ==, count_lines(before));
+    g_assert_false(g_file_test(etag, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(part, G_FILE_TEST_EXISTS));
+
+    /* A part with other content is no verified download: fetched again. */
+    g_auto(VsBedRun) rm = vs("image", "rm", "test:rawxz", NULL);
+    g_assert_cmpint(rm.status, ==, 0);
+    data[len / 2] ^= 1;
+    g_assert_true(g_file_set_contents(part, data, len, NULL));
+    g_auto(VsBedRun) again = vs("image", "pull", "test:rawxz", "--arch", "x86_64", NULL);
+    g_assert_cmpint(again.status, ==, 0);
+    g_assert_null(strstr(again.err, "verified earlier"));
+    g_autofree char *last = vs_bed_http_requests(&bed.http, "disk.raw.xz");
+    g_assert_cmpuint(count_lines(last), ==, count_lines(before) + 1);
+    g_autofree char *sum2 = sha256_file(cached);
+    g_assert_cmpstr(sum2, ==, raw_sum);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -960,6 +1020,7 @@ main(int argc, char **argv)
     g_test_add_func("/images/huge-checksum-list", test_huge_list);
     g_test_add_func("/images/unpack-bounded-and-interrupted", test_unpack_bounded_and_interrupted);
     g_test_add_func("/images/xz-and-tar-xz", test_packed);
+    g_test_add_func("/images/verified-part-reused", test_verified_part_reused);
     g_test_add_func("/images/url-with-sha256", test_url);
     g_test_add_func("/images/up-refuses-bad-image", test_up_refuses_bad_image);
     g_test_add_func("/images/up-from-volume", test_up_from_volume);

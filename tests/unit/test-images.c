@@ -534,6 +534,35 @@ test_unpack_bounds(void)
     g_rmdir(dir);
 }
 
+/* Ctrl-C while a local file is copied into the cache: the "interrupted" error and no partial
+ * copy left in partial/. */
+static void
+test_copy_interrupted(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vs-copy-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "stopped.img", NULL);
+    g_autofree char *sum = write_random(path, 3 << 20, g_random_int());
+    g_autofree char *partial = vs_cache_partial_dir();
+    const VsProgress stop = {.cancelled = always_cancelled};
+
+    g_autoptr(VsImage) image = vs_image_parse(path, NULL, "x86_64", FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_false(vs_image_fetch(image, &stop, &error));
+    g_assert_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED);
+    g_autofree char *msg = g_strdup_printf("reading %s: interrupted", path);
+    g_assert_cmpstr(error->message, ==, msg);
+    g_autoptr(GDir) d = g_dir_open(partial, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d)))
+        g_assert_false(g_str_has_suffix(name, ".part"));
+    g_autofree char *source = g_strconcat("sha256:", sum, NULL);
+    g_autoptr(VsCacheEntry) entry = vs_cache_find(source);
+    g_assert_null(entry);
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -550,6 +579,7 @@ main(int argc, char **argv)
     g_test_add_func("/images/fetch-progress", test_fetch_progress);
     g_test_add_func("/images/same-size-edit", test_same_size_edit);
     g_test_add_func("/images/unpack-bounds", test_unpack_bounds);
+    g_test_add_func("/images/copy-interrupted", test_copy_interrupted);
     int status = g_test_run();
     g_rmdir(config);
     return status;
