@@ -227,8 +227,8 @@ set_key(VsSpec *spec, yaml_document_t *doc, int key_index, yaml_node_t *value, c
 }
 
 /* Keys config.yaml may hold: defaults for every workstation, and the connection. */
-static const char *const config_keys[] = {"connect",   "pool",    "network",           "user",
-                                          "ssh-key",   "virt-type", "require-signature", NULL};
+static const char *const config_keys[] = {"connect", "pool",      "network",           "user",
+                                          "ssh-key", "virt-type", "require-signature", NULL};
 
 static gboolean load(VsSpec *spec, const char *data, gsize len, const char *what,
                      const char *base_dir, gboolean config, char **ret_connect, GError **error);

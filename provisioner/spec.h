@@ -30,7 +30,8 @@ typedef struct {
     char *mac;
     char *pool;
     char *osinfo; /* libosinfo id, as virt-install's --osinfo */
-    gboolean require_signature; /* refuse checksum lists whose signature was not checked */
+    /* Refuse checksum lists whose signature was not checked (--require-signature). */
+    gboolean require_signature;
 } VsSpec;
 
 VsSpec *vs_spec_new(void);

@@ -5,19 +5,27 @@
  * or the local file's own SHA-256). The cache is looked up by that source before anything is
  * transferred, so a second pull of the same image costs one conditional request for the list.
  *
- *   1. The checksum list (aliases only): asked for with the ETag and Last-Modified of the copy
- *      verified last time; an unchanged or unreachable list means that copy is used. A new list
- *      is verified with gpgme when the catalog names a keyring, and only its signed text is kept.
+ *   1. The checksum list (aliases only, at most 16 MiB): asked for with the ETag and
+ *      Last-Modified of the copy kept last time; an unchanged or unreachable list means that
+ *      copy is used. A new list is verified with gpgme against the catalog's keyring, and only
+ *      its signed text is kept, with a record of how far it was trusted (cache.h: verified,
+ *      unsigned, or unchecked when the keyring file is missing). An unchecked copy is asked for
+ *      whole every time, so that the warning comes each time and the signature is checked once
+ *      the keyring is there; --require-signature refuses any list that is not verified.
  *   2. The lock: one download at a time, by flock on the cache's partial/ folder. A second
  *      virt-station waits for it, then looks in the cache again and usually finds the image.
  *   3. The transfer into partial/KEY.part (KEY: the origin's SHA-256), resumed from an earlier
- *      attempt when the server still has the same file (download.c). A local file is copied.
+ *      attempt when the server still has the same file (download.c); a whole part that an
+ *      earlier run verified (Ctrl-C came later) is used as it is. A local file is copied and
+ *      hashed in the same pass: the cache records what was copied.
  *   4. Verification: the part's sum must equal the published one, or the part is deleted.
- *   5. Unpacking (.xz, .gz, .tar: unpack.c) into partial/KEY.unpacked, hashed as it is written.
+ *   5. Unpacking (.xz, .gz, .tar: unpack.c) into partial/KEY.unpacked, hashed as it is written,
+ *      bounded in size.
  *   6. The cache entry: the image renamed to "<label>-<12 hex of its SHA-256>.img" (cache.c).
  * A failure at any step leaves nothing in the cache but, for a transfer that broke off or was
  * interrupted, the part to resume. Nothing here prints: steps, warnings and the bytes of a
- * transfer go to the caller's VsProgress, which also says when Ctrl-C asks to stop. */
+ * transfer go to the caller's VsProgress, which also says when Ctrl-C asks to stop: asked
+ * during transfers, hashing, copying and unpacking alike. */
 #include "provisioner/images/fetch.h"
 
 #include <errno.h>

@@ -52,7 +52,8 @@ hash_fd(int fd, const char *path, GChecksumType type, const VsProgress *progress
 static int
 open_file(const char *path, struct stat *st, GError **error)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO opens at once (and is refused as no regular file by the callers). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
     if (fd < 0 || fstat(fd, st) < 0) {
         int saved = errno;

@@ -234,6 +234,15 @@ bed_setup(void)
     sh(g_strdup_printf("cd '%s'; truncate -s 512M HUGE-SUMS unsized-HUGE-SUMS", bed.srv));
     catalog_entry(yaml, "test:hugelist", "sha256sums", "none", "good.img", "HUGE-SUMS");
     catalog_entry(yaml, "test:unsized-list", "sha256sums", "none", "good.img", "unsized-HUGE-SUMS");
+    /* A list read from a file:// URL, which a test removes to make it unreachable. */
+    g_autofree char *offline = g_build_filename(bed.dir, "offline", NULL);
+    g_mkdir_with_parents(offline, 0755);
+    sh(g_strdup_printf("cp '%s/CHECKSUM-COPY' '%s/CHECKSUM'", bed.srv, offline));
+    g_string_append_printf(yaml,
+                           "\"test:nokeyring-offline\":\n  checksums-format: fedora\n  signature: "
+                           "inline\n  keyring: /nonexistent/keyring.gpg\n  x86_64:\n    url: "
+                           "%sinline.img\n    checksums: file://%s/CHECKSUM\n",
+                           bed.http.base, offline);
     g_autofree char *catalog = g_build_filename(config, "images.yaml", NULL);
     g_assert_true(g_file_set_contents(catalog, yaml->str, -1, &error));
 }
@@ -1002,6 +1011,42 @@ test_verified_part_reused(void)
     g_assert_cmpstr(sum2, ==, raw_sum);
 }
 
+/* Issue 14, item 6: a kept list that was never verified, used because its publisher cannot be
+ * reached, says so; --require-signature refuses it. */
+static void
+test_unverified_kept_copy(void)
+{
+    g_autofree char *list = g_build_filename(bed.dir, "offline", "CHECKSUM", NULL);
+    g_autofree char *url = g_strconcat("file://", list, NULL);
+    g_autofree char *refused =
+        g_strdup_printf("test:nokeyring-offline: the checksum list %s is not verified (the keyring "
+                        "/nonexistent/keyring.gpg was missing, so its signature was not checked); "
+                        "--require-signature refuses it",
+                        url);
+
+    g_auto(VsBedRun) first =
+        vs("image", "pull", "test:nokeyring-offline", "--arch", "x86_64", NULL);
+    g_assert_cmpint(first.status, ==, 0);
+    g_assert_nonnull(strstr(first.err, "the keyring /nonexistent/keyring.gpg is missing"));
+    g_assert_cmpint(g_unlink(list), ==, 0);
+
+    g_auto(VsBedRun) kept = vs("image", "pull", "test:nokeyring-offline", "--arch", "x86_64", NULL);
+    g_assert_cmpint(kept.status, ==, 0);
+    g_assert_nonnull(strstr(kept.err, "could not be checked for updates"));
+    const char *warning = "test:nokeyring-offline: the checksum list kept in the cache is not "
+                          "verified (the keyring /nonexistent/keyring.gpg was missing, so its "
+                          "signature was not checked); the image is still checked against it";
+    if (!strstr(kept.err, warning))
+        g_error("expected '%s' in: %s", warning, kept.err);
+    g_assert_true(g_str_has_prefix(kept.out, "test:nokeyring-offline: test-inline-"));
+
+    g_auto(VsBedRun) strict = vs("image", "pull", "test:nokeyring-offline", "--arch", "x86_64",
+                                 "--require-signature", NULL);
+    g_assert_cmpint(strict.status, ==, 1);
+    if (!strstr(strict.err, refused))
+        g_error("expected '%s' in: %s", refused, strict.err);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1017,6 +1062,7 @@ main(int argc, char **argv)
     g_test_add_func("/images/not-found", test_not_found);
     g_test_add_func("/images/tampered-lists", test_tampered);
     g_test_add_func("/images/require-signature", test_require_signature);
+    g_test_add_func("/images/unverified-kept-copy", test_unverified_kept_copy);
     g_test_add_func("/images/huge-checksum-list", test_huge_list);
     g_test_add_func("/images/unpack-bounded-and-interrupted", test_unpack_bounded_and_interrupted);
     g_test_add_func("/images/xz-and-tar-xz", test_packed);

@@ -183,8 +183,8 @@ test_config_file(void)
     g_autoptr(VsSpec) flag = vs_spec_new();
     g_assert_true(g_file_set_contents(path, "require-signature: yes please\n", -1, NULL));
     g_assert_false(vs_spec_load_config(flag, NULL, &error));
-    g_autofree char *flag_msg = g_strdup_printf(
-        "%s line 1: require-signature: 'yes please' is not true or false", path);
+    g_autofree char *flag_msg =
+        g_strdup_printf("%s line 1: require-signature: 'yes please' is not true or false", path);
     g_assert_cmpstr(error->message, ==, flag_msg);
     g_clear_error(&error);
     g_assert_true(g_file_set_contents(path, "require-signature: false\n", -1, NULL));
