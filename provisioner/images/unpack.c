@@ -122,18 +122,17 @@ write_failed(const char *dest, GError **error)
     return FALSE;
 }
 
-/* Checks the tar member at hand before anything is written: a regular file with data of its own
- * (not a hard link), declaring a size within the cap; its size is then @u's limit. */
+/* Checks the tar member at hand (a regular file) before anything is written: it declares a size
+ * within the cap, which is then @u's limit. */
 static gboolean
 check_member(Unpack *u, GError **error)
 {
     la_int64_t size = archive_entry_size(u->entry);
 
-    if (archive_entry_hardlink(u->entry) || !archive_entry_size_is_set(u->entry) || size < 0) {
+    if (!archive_entry_size_is_set(u->entry) || size < 0) {
         g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED,
-                    "%s: its first file, %s, is a hard link or declares no size: not a disk "
-                    "image to unpack",
-                    u->src, archive_entry_pathname(u->entry));
+                    "%s: its first file, %s, declares no size: not a disk image to unpack", u->src,
+                    archive_entry_pathname(u->entry));
         return FALSE;
     }
     if ((guint64)size > VS_UNPACK_MAX_BYTES)
@@ -142,10 +141,29 @@ check_member(Unpack *u, GError **error)
     return TRUE;
 }
 
-/* Opens @src and moves to the image: the only entry, or a tar archive's first regular file. */
+/* Returns what the tar entry @entry is, for messages ("a hard link"). */
+static const char *
+entry_kind(struct archive_entry *entry)
+{
+    if (archive_entry_hardlink(entry))
+        return "a hard link";
+    switch (archive_entry_filetype(entry)) {
+    case AE_IFDIR:
+        return "a folder";
+    case AE_IFLNK:
+        return "a symbolic link";
+    default:
+        return "a device, FIFO or socket";
+    }
+}
+
+/* Opens @src and moves to the image: the only entry, or a tar archive's first regular file
+ * (folders, links and devices before it are passed over, and named when there is none). */
 static gboolean
 open_image(Unpack *u, const char *src, gboolean tar, GError **error)
 {
+    g_autofree char *first_other = NULL;
+
     archive_read_support_filter_xz(u->a);
     archive_read_support_filter_gzip(u->a);
     if (tar)
@@ -158,7 +176,8 @@ open_image(Unpack *u, const char *src, gboolean tar, GError **error)
         int r = archive_read_next_header(u->a, &u->entry);
         if (r == ARCHIVE_EOF) {
             g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED,
-                        "%s: the archive holds no disk image", src);
+                        "%s: the archive holds no disk image%s", src,
+                        first_other ? first_other : "");
             return FALSE;
         }
         if (r != ARCHIVE_OK)
@@ -167,8 +186,11 @@ open_image(Unpack *u, const char *src, gboolean tar, GError **error)
             u->limit = VS_UNPACK_MAX_BYTES;
             return TRUE;
         }
-        if (archive_entry_filetype(u->entry) == AE_IFREG)
+        if (archive_entry_filetype(u->entry) == AE_IFREG && !archive_entry_hardlink(u->entry))
             return check_member(u, error);
+        if (!first_other)
+            first_other = g_strdup_printf(" (no regular file; its first entry, %s, is %s)",
+                                          archive_entry_pathname(u->entry), entry_kind(u->entry));
     }
 }
 

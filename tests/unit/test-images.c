@@ -529,6 +529,21 @@ test_unpack_bounds(void)
     g_assert_cmpstr(error->message, ==, stopped);
     g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
 
+    g_clear_error(&error);
+
+    /* An odd member: the first file is a hard link (to a file no longer in the archive). */
+    g_autofree char *link = g_build_filename(dir, "link.tar.xz", NULL);
+    sh_in(dir, "echo data > file; ln file link; tar -cf link.tar file link; "
+               "tar --delete -f link.tar file; xz link.tar; rm file link");
+    g_assert_null(vs_unpack_image(link, TRUE, out, NULL, &error));
+    g_autofree char *odd = g_strdup_printf("%s: the archive holds no disk image (no regular "
+                                           "file; its first entry, link, is a hard link)",
+                                           link);
+    g_assert_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED);
+    g_assert_cmpstr(error->message, ==, odd);
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+
+    g_unlink(link);
     g_unlink(huge);
     g_unlink(small);
     g_rmdir(dir);
