@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "provisioner/base/file-read.h"
+
 gboolean
 vs_cloudinit_check_user(const char *name, GError **error)
 {
@@ -101,10 +103,8 @@ vs_cloudinit_read_ssh_keys(const char *path, GPtrArray *keys, GError **error)
     g_auto(GStrv) lines = NULL;
     guint found = 0;
 
-    if (!g_file_get_contents(path, &text, NULL, error)) {
-        g_prefix_error(error, "reading SSH public key: ");
+    if (!vs_file_read_bounded(path, VS_FILE_CAP_KEY, "SSH public key", &text, NULL, error))
         return FALSE;
-    }
     if (strstr(text, "PRIVATE KEY-----"))
         return vs_cloudinit_invalid(
             error, VS_CLOUDINIT_ERROR_INVALID,

@@ -5,6 +5,12 @@
 #include <archive_entry.h>
 #include <string.h>
 
+/* The most that gzipped user-data may inflate to. cloud-init's own gzip step (util.decomp_gzip)
+ * has no limit, and its documentation notes that clouds cap user-data at about 16 KiB (EC2;
+ * OpenStack 64 KiB): 16 MiB, a thousand times that, holds any real cloud-config or script and
+ * stops a gzip bomb after 16 MiB of memory instead of gigabytes. */
+#define VS_CLOUDINIT_INFLATED_CAP ((gsize)16 << 20)
+
 /* First lines cloud-init recognises, and the MIME type of each. Longest prefix first. */
 typedef struct {
     const char *header;
@@ -80,7 +86,8 @@ extend_archive(const char *ours, GBytes *theirs, const char *what, GError **erro
     return g_string_free_to_bytes(g_steal_pointer(&out));
 }
 
-/* Returns @data uncompressed when it is gzip (cloud-init accepts gzipped user-data). */
+/* Returns @data uncompressed when it is gzip (cloud-init accepts gzipped user-data), refusing
+ * more than VS_CLOUDINIT_INFLATED_CAP bytes once inflated. */
 static GBytes *
 maybe_gunzip(GBytes *data, const char *what, GError **error)
 {
@@ -106,8 +113,18 @@ maybe_gunzip(GBytes *data, const char *what, GError **error)
         return NULL;
     }
     out = g_byte_array_new();
-    while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0)
+    while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
+        /* Stop as soon as the cap is passed: 6.8 MB of gzip inflate to gigabytes. */
+        if (out->len + (gsize)n > VS_CLOUDINIT_INFLATED_CAP) {
+            vs_cloudinit_invalid(error, VS_CLOUDINIT_ERROR_INVALID,
+                                 "%s: gzipped user-data inflates to more than %u MiB; cloud-init "
+                                 "user-data is normally kilobytes (most clouds cap it at 16 KiB)",
+                                 what, (guint)(VS_CLOUDINIT_INFLATED_CAP >> 20));
+            archive_read_free(a);
+            return NULL;
+        }
         g_byte_array_append(out, (const guint8 *)chunk, (guint)n);
+    }
     if (n < 0) {
         vs_cloudinit_invalid(error, VS_CLOUDINIT_ERROR_INVALID, "%s: gzip data: %s", what,
                              archive_error_string(a));

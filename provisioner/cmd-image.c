@@ -10,6 +10,7 @@
 #include "provisioner/cli-progress.h"
 #include "provisioner/commands.h"
 #include "provisioner/images/fetch.h"
+#include "provisioner/spec.h"
 #include "provisioner/interrupt.h"
 #include "domains/config.h"
 #include "provisioner/json.h"
@@ -143,13 +144,20 @@ pull_volume(VsCli *cli, VsImage *image, const char *pool_opt, GError **error)
 }
 
 static int
-pull(VsCli *cli, const char *ref, const char *sha256, const char *arch, const char *pool)
+pull(VsCli *cli, const char *ref, const char *sha256, const char *arch, const char *pool,
+     gboolean require_signature)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *default_arch = vs_arch_local_name();
-    g_autoptr(VsImage) image = vs_image_parse(ref, sha256, arch ? arch : default_arch, &error);
+    g_autoptr(VsImage) image = NULL;
+    g_autoptr(VsSpec) config = vs_spec_new();
     VsProgress progress = vs_cli_progress_reporter(cli);
 
+    /* config.yaml's require-signature: true holds for pulls too. */
+    if (!vs_spec_load_config(config, NULL, &error))
+        return vs_cli_fail(cli, "image", error);
+    image = vs_image_parse(ref, sha256, arch ? arch : default_arch,
+                           require_signature || config->require_signature, &error);
     if (!image)
         return vs_cli_fail(cli, "image", error);
     vs_interrupt_catch();
@@ -291,6 +299,7 @@ typedef struct {
     char *arch;
     char *pool;
     gboolean dry_run;
+    gboolean require_signature;
 } ImageOptions;
 
 static const char *const arch_words[] = {"x86_64", "aarch64", NULL};
@@ -305,6 +314,8 @@ static const VsOption image_options[] = {
      "prune: the pool of the base volumes; pull: the pool of a vol:NAME (default: default)",
      "POOL"},
     {"dry-run", 'n', 0, VS_FLAG(ImageOptions, dry_run), "prune: say what would be removed"},
+    {"require-signature", 0, 0, VS_FLAG(ImageOptions, require_signature),
+     "pull: refuse a checksum list whose signature was not checked"},
     {NULL},
 };
 VS_OPTIONS_AUTO_CLEAR(ImageOptions, image_options)
@@ -342,7 +353,7 @@ run_image(VsCli *cli, int argc, char **argv)
     if (g_strcmp0(sub, "list") == 0 && argc == 2)
         return o.catalog ? list_catalog(cli) : list_cache(cli);
     if (g_strcmp0(sub, "pull") == 0 && argc == 3)
-        return pull(cli, argv[2], o.image_sha256, o.arch, o.pool);
+        return pull(cli, argv[2], o.image_sha256, o.arch, o.pool, o.require_signature);
     if (g_strcmp0(sub, "rm") == 0)
         return rm(cli, argc, argv);
     if (g_strcmp0(sub, "prune") == 0 && argc == 2)

@@ -47,6 +47,7 @@ typedef struct {
     gboolean dry_run;
     gboolean print_xml;
     gboolean no_wait;
+    gboolean require_signature;
     int timeout;
 } UpOptions;
 
@@ -130,6 +131,7 @@ apply_flags(VsSpec *spec, UpOptions *o, GError **error)
             return FALSE;
         spec->gpu_memory_bytes = mib << 20;
     }
+    spec->require_signature = spec->require_signature || o->require_signature;
     if (o->ssh_keys) {
         g_ptr_array_set_size(spec->ssh_keys, 0);
         for (guint i = 0; o->ssh_keys[i]; i++)
@@ -154,6 +156,7 @@ apply_config(VsSpec *spec, GError **error)
         spec->user = g_steal_pointer(&config->user);
     if (!spec->virt_type)
         spec->virt_type = g_steal_pointer(&config->virt_type);
+    spec->require_signature = spec->require_signature || config->require_signature;
     if (spec->ssh_keys->len == 0)
         for (guint i = 0; i < config->ssh_keys->len; i++)
             g_ptr_array_add(spec->ssh_keys, g_strdup(config->ssh_keys->pdata[i]));
@@ -223,6 +226,8 @@ static const VsOption up_options[] = {
     {"dry-run", 'n', 0, VS_FLAG(UpOptions, dry_run), "Change nothing; say what would be done"},
     {"print-xml", 0, 0, VS_FLAG(UpOptions, print_xml), "Print the domain XML"},
     {"no-wait", 0, 0, VS_FLAG(UpOptions, no_wait), "Do not wait for the guest to be ready"},
+    {"require-signature", 0, 0, VS_FLAG(UpOptions, require_signature),
+     "Refuse an image whose checksum list's signature was not checked"},
     {"timeout", 0, 0, VS_INT(UpOptions, timeout), "Seconds to wait for readiness (600)", "S"},
     {NULL},
 };

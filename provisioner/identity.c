@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "provisioner/base/file-read.h"
 #include "provisioner/base/spec-error.h"
 
 #define GROUP "identity"
@@ -103,10 +104,13 @@ vs_identity_recall(const char *uri, const char *uuid)
 {
     g_autofree char *path = vs_identity_store_path(uri, uuid);
     g_autoptr(GKeyFile) kf = g_key_file_new();
-    g_autofree char *stored_uri = NULL, *stored_uuid = NULL;
+    g_autofree char *stored_uri = NULL, *stored_uuid = NULL, *data = NULL;
     g_auto(GStrv) keys = NULL;
+    gsize len;
 
-    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
+    /* A record is a few lines: a larger file, a FIFO or a device is no record (not read). */
+    if (!vs_file_read_bounded(path, 65536, "identity record", &data, &len, NULL) ||
+        !g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, NULL))
         return NULL;
     /* The name is a hash: check that the record is the one asked for. */
     stored_uri = g_key_file_get_string(kf, GROUP, "uri", NULL);

@@ -7,6 +7,7 @@
 #include <yaml.h>
 
 #include "provisioner/base/bounded-read.h"
+#include "provisioner/base/file-read.h"
 #include "provisioner/base/yaml-load.h"
 
 VsSpec *
@@ -144,7 +145,8 @@ typedef enum {
     KEY_MEMORY,
     KEY_DISK,
     KEY_GPU_MEMORY,
-    KEY_KEYS
+    KEY_KEYS,
+    KEY_FLAG
 } KeyKind;
 
 static const struct {
@@ -175,6 +177,7 @@ static const struct {
     {"mac", KEY_STRING, G_STRUCT_OFFSET(VsSpec, mac)},
     {"pool", KEY_STRING, G_STRUCT_OFFSET(VsSpec, pool)},
     {"osinfo", KEY_STRING, G_STRUCT_OFFSET(VsSpec, osinfo)},
+    {"require-signature", KEY_FLAG, G_STRUCT_OFFSET(VsSpec, require_signature)},
 };
 
 static char *
@@ -250,6 +253,11 @@ set_key(VsSpec *spec, yaml_document_t *doc, int key_index, yaml_node_t *value, c
             return FALSE;
         spec->gpu_memory_bytes = mib << 20;
         return TRUE;
+    case KEY_FLAG:
+        if (strcmp(text, "true") && strcmp(text, "false"))
+            return vs_spec_fail(error, "%s: '%s' is not true or false", where, text);
+        *(gboolean *)field = strcmp(text, "true") == 0;
+        return TRUE;
     case KEY_KEYS:
         break;
     }
@@ -257,8 +265,8 @@ set_key(VsSpec *spec, yaml_document_t *doc, int key_index, yaml_node_t *value, c
 }
 
 /* Keys config.yaml may hold: defaults for every workstation, and the connection. */
-static const char *const config_keys[] = {"connect", "pool",      "network", "user",
-                                          "ssh-key", "virt-type", NULL};
+static const char *const config_keys[] = {"connect", "pool",      "network",           "user",
+                                          "ssh-key", "virt-type", "require-signature", NULL};
 
 static gboolean load(VsSpec *spec, const char *data, gsize len, const char *what,
                      const char *base_dir, gboolean config, char **ret_connect, GError **error);
@@ -310,7 +318,7 @@ load(VsSpec *spec, const char *data, gsize len, const char *what, const char *ba
         if (config && !g_strv_contains(config_keys, key)) {
             ok = vs_spec_fail(error,
                               "%s line %zu: unknown key '%s' (config.yaml holds connect, "
-                              "pool, network, user, ssh-key, virt-type)",
+                              "pool, network, user, ssh-key, virt-type, require-signature)",
                               what, k->start_mark.line + 1, key);
             break;
         }

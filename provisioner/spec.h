@@ -30,6 +30,8 @@ typedef struct {
     char *mac;
     char *pool;
     char *osinfo; /* libosinfo id, as virt-install's --osinfo */
+    /* Refuse checksum lists whose signature was not checked (--require-signature). */
+    gboolean require_signature;
 } VsSpec;
 
 VsSpec *vs_spec_new(void);
@@ -66,7 +68,8 @@ gboolean vs_spec_load_data(VsSpec *spec, const char *data, gsize len, const char
                            const char *base_dir, GError **error);
 
 /* Fills @spec (and @ret_connect) from $XDG_CONFIG_HOME/virt-station/config.yaml, which may hold
- * connect, pool, network, user, ssh-key and virt-type; a missing file is no error. */
+ * connect, pool, network, user, ssh-key, virt-type and require-signature; a missing file is no
+ * error. */
 gboolean vs_spec_load_config(VsSpec *spec, char **ret_connect, GError **error);
 
 /* Fills @spec from the spec file at @path. */

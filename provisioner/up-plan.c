@@ -63,7 +63,8 @@ spec_image(const VsSpec *spec, const VsCaps *caps, GError **error)
         return NULL;
     }
     return vs_image_parse(spec->image, spec->image_sha256,
-                          spec->arch ? spec->arch : vs_arch_to_string(caps->arch), error);
+                          spec->arch ? spec->arch : vs_arch_to_string(caps->arch),
+                          spec->require_signature, error);
 }
 
 /* Decides between the domain types kvm and qemu for @spec's virt-type on the host of @caps

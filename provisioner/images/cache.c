@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "provisioner/base/file-read.h"
 #include "provisioner/images/image.h"
 
 void
@@ -43,15 +44,78 @@ vs_cache_list_path(const char *url)
     return g_build_filename(dir, "lists", name, NULL);
 }
 
+static const char *const trust_names[] = {
+    [VS_LIST_UNCHECKED] = "unchecked",
+    [VS_LIST_UNSIGNED] = "unsigned",
+    [VS_LIST_VERIFIED] = "verified",
+};
+
+/* Returns the path of the record beside the kept list of @url. */
+static char *
+list_record_path(const char *url)
+{
+    g_autofree char *path = vs_cache_list_path(url);
+    return g_strconcat(path, ".info", NULL);
+}
+
+gboolean
+vs_cache_list_set_trust(const char *url, VsListTrust trust, GError **error)
+{
+    g_autofree char *info = list_record_path(url);
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autofree char *data = NULL;
+
+    g_key_file_set_string(kf, "list", "url", url);
+    g_key_file_set_string(kf, "list", "signature", trust_names[trust]);
+    data = g_key_file_to_data(kf, NULL, NULL);
+    return g_file_set_contents(info, data, -1, error);
+}
+
+VsListTrust
+vs_cache_list_trust(const char *url)
+{
+    g_autofree char *info = list_record_path(url);
+    g_autofree char *data = NULL, *value = NULL;
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    gsize len;
+
+    if (!vs_file_read_bounded(info, 4096, "list record", &data, &len, NULL) ||
+        !g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, NULL))
+        return VS_LIST_UNCHECKED;
+    g_autofree char *recorded_url = g_key_file_get_string(kf, "list", "url", NULL);
+    if (g_strcmp0(recorded_url, url) != 0)
+        return VS_LIST_UNCHECKED;
+    value = g_key_file_get_string(kf, "list", "signature", NULL);
+    for (guint i = 0; i < G_N_ELEMENTS(trust_names); i++)
+        if (g_strcmp0(value, trust_names[i]) == 0)
+            return (VsListTrust)i;
+    return VS_LIST_UNCHECKED;
+}
+
+char *
+vs_cache_list_read(const char *url, gsize *ret_len)
+{
+    g_autofree char *path = vs_cache_list_path(url);
+    char *text = NULL;
+
+    if (!vs_file_read_bounded(path, VS_FILE_CAP_LIST, "checksum list", &text, ret_len, NULL))
+        return NULL;
+    return text;
+}
+
 static VsCacheEntry *
 read_entry(const char *dir, const char *info_name)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autofree char *info = g_build_filename(dir, info_name, NULL);
     g_autoptr(VsCacheEntry) e = g_new0(VsCacheEntry, 1);
+    g_autofree char *data = NULL;
     GStatBuf st;
+    gsize len;
 
-    if (!g_key_file_load_from_file(kf, info, G_KEY_FILE_NONE, NULL))
+    /* A record is a few lines: anything larger is no record of ours. */
+    if (!vs_file_read_bounded(info, 65536, "cache record", &data, &len, NULL) ||
+        !g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, NULL))
         return NULL;
     e->name = g_strndup(info_name, strlen(info_name) - strlen(".info"));
     e->path = g_strconcat(dir, "/", e->name, ".img", NULL);

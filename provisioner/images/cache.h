@@ -43,3 +43,20 @@ gboolean vs_cache_remove(const VsCacheEntry *entry, GError **error);
 /* Where the last verified copy of the checksum list at @url is kept (with ".etag" and
  * ".modified" beside it). */
 char *vs_cache_list_path(const char *url);
+
+/* How far a kept checksum list was trusted when it was fetched. */
+typedef enum {
+    VS_LIST_UNCHECKED, /* signed, but not checked (its keyring was missing); also: no record */
+    VS_LIST_UNSIGNED,  /* the catalog gives no signature for it */
+    VS_LIST_VERIFIED,  /* its signature was checked against the catalog's keyring */
+} VsListTrust;
+
+/* Records beside the kept list of @url (as "PATH.info") how far it was trusted. Returns FALSE
+ * with @error set when the record cannot be written. */
+gboolean vs_cache_list_set_trust(const char *url, VsListTrust trust, GError **error);
+
+/* Returns how far the kept list of @url was trusted (VS_LIST_UNCHECKED without a record). */
+VsListTrust vs_cache_list_trust(const char *url);
+
+/* Returns the kept list of @url (at most VS_FILE_CAP_LIST bytes) with its length, or NULL. */
+char *vs_cache_list_read(const char *url, gsize *ret_len);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "provisioner/base/file-read.h"
 #include "provisioner/base/spec-error.h"
 #include "provisioner/base/yaml-load.h"
 #include "vs-config.h"
@@ -223,6 +224,14 @@ parse_alias(GPtrArray *out, const char *alias, yaml_document_t *doc, yaml_node_t
     if (!shared.format_given)
         return vs_spec_fail(error, "%s: line %zu: %s needs checksums-format", what,
                             map->start_mark.line + 1, alias);
+    /* A signature nobody could check would be skipped silently: refuse the entry instead. */
+    if (shared.signature != VS_SIGNATURE_NONE && !shared.keyring)
+        return vs_spec_fail(error,
+                            "%s: line %zu: %s: signature: %s needs a keyring (the file with the "
+                            "publisher's OpenPGP keys) to check it against; write signature: none "
+                            "for a list that is not signed",
+                            what, map->start_mark.line + 1, alias,
+                            shared.signature == VS_SIGNATURE_DETACHED ? "detached" : "inline");
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
         const char *key = scalar(yaml_document_get_node(doc, p->key));
@@ -294,7 +303,7 @@ add_file(VsCatalog *catalog, const char *path, gboolean required, GError **error
     g_autoptr(GError) read_error = NULL;
     gsize len;
 
-    if (!g_file_get_contents(path, &data, &len, &read_error)) {
+    if (!vs_file_read_bounded(path, VS_FILE_CAP_YAML, "image catalog", &data, &len, &read_error)) {
         if (!required && g_error_matches(read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return TRUE;
         g_propagate_error(error, g_steal_pointer(&read_error));

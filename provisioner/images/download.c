@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "provisioner/base/file-read.h"
 #include "provisioner/images/image-error.h"
 #include "vs-config.h"
 
@@ -24,6 +25,8 @@ typedef struct {
     const char *out_path;
     guint64 resume_from; /* bytes already in the part file */
     GByteArray *body;    /* memory transfers */
+    guint64 max_body;    /* memory transfers: the most bytes @body may hold */
+    gboolean too_large;  /* the body passed @max_body: the transfer was stopped */
     char *etag;          /* from the response */
     char *modified;      /* Last-Modified, from the response */
     gint64 started;      /* monotonic, µs */
@@ -70,6 +73,10 @@ on_body(char *data, size_t size, size_t n, void *opaque)
     size_t len = size * n;
 
     if (t->body) {
+        if (t->body->len + len > t->max_body) {
+            t->too_large = TRUE;
+            return 0;
+        }
         g_byte_array_append(t->body, (const guint8 *)data, len);
     } else {
         if (!t->out) {
@@ -145,6 +152,9 @@ transfer(const char *url, Transfer *t, struct curl_slist *headers, char *errbuf,
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     if (t->resume_from)
         curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t->resume_from);
+    /* A Content-Length over the cap is refused before the body; on_body stops the rest. */
+    if (t->body)
+        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body);
     rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, ret_status);
     curl_easy_cleanup(c);
@@ -159,6 +169,11 @@ transfer_error(GError **error, CURLcode rc, long status, const char *url, const 
 {
     if (rc == CURLE_ABORTED_BY_CALLBACK)
         g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED, "%s: interrupted", url);
+    else if (t->too_large || rc == CURLE_FILESIZE_EXCEEDED)
+        g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED,
+                    "%s: the server sent more than %" G_GUINT64_FORMAT
+                    " MiB, more than this file can be (check the URL in the image catalog)",
+                    url, t->max_body >> 20);
     else if (rc == CURLE_HTTP_RETURNED_ERROR)
         g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED,
                     "%s: the server answered HTTP %ld%s", url, status,
@@ -175,19 +190,20 @@ char *
 vs_download_read_tag(const char *path)
 {
     g_autofree char *text = NULL;
-    if (!g_file_get_contents(path, &text, NULL, NULL))
+    /* A tag is one header's value: a file any larger is no tag of ours. */
+    if (!vs_file_read_bounded(path, 4096, "tag", &text, NULL, NULL))
         return NULL;
     g_strstrip(text);
     return *text ? g_steal_pointer(&text) : NULL;
 }
 
 GBytes *
-vs_download_bytes(const VsProgress *progress, const char *url, const char *cached_etag,
-                  const char *cached_modified, gboolean *ret_unchanged, char **ret_etag,
-                  char **ret_modified, GError **error)
+vs_download_bytes(const VsProgress *progress, const char *url, guint64 max_bytes,
+                  const char *cached_etag, const char *cached_modified, gboolean *ret_unchanged,
+                  char **ret_etag, char **ret_modified, GError **error)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
-    g_auto(Transfer) t = {.progress = progress, .body = g_byte_array_new()};
+    g_auto(Transfer) t = {.progress = progress, .body = g_byte_array_new(), .max_body = max_bytes};
     g_autoptr(GByteArray) body = t.body;
     struct curl_slist *headers = NULL;
     CURLcode rc;

@@ -6,13 +6,15 @@
 
 #include "provisioner/base/progress.h"
 
-/* Fetches the small file at @url into memory. When @cached_etag or @cached_modified is given
+/* Fetches the small file at @url into memory, at most @max_bytes of it (a larger one is an error,
+ * found before more is received or stored). When @cached_etag or @cached_modified is given
  * the request is conditional and *@ret_unchanged tells that the server has nothing newer; the
  * response's ETag and Last-Modified go to @ret_etag and @ret_modified. Every ret_ may be NULL.
  * Returns NULL with @error set. */
-GBytes *vs_download_bytes(const VsProgress *progress, const char *url, const char *cached_etag,
-                          const char *cached_modified, gboolean *ret_unchanged, char **ret_etag,
-                          char **ret_modified, GError **error);
+GBytes *vs_download_bytes(const VsProgress *progress, const char *url, guint64 max_bytes,
+                          const char *cached_etag, const char *cached_modified,
+                          gboolean *ret_unchanged, char **ret_etag, char **ret_modified,
+                          GError **error);
 
 /* Downloads @url into the file @part, resuming what an earlier attempt left there (the server
  * must still have the same file: If-Range with the ETag that attempt kept in "@part.etag"), with

@@ -5,19 +5,27 @@
  * or the local file's own SHA-256). The cache is looked up by that source before anything is
  * transferred, so a second pull of the same image costs one conditional request for the list.
  *
- *   1. The checksum list (aliases only): asked for with the ETag and Last-Modified of the copy
- *      verified last time; an unchanged or unreachable list means that copy is used. A new list
- *      is verified with gpgme when the catalog names a keyring, and only its signed text is kept.
+ *   1. The checksum list (aliases only, at most 16 MiB): asked for with the ETag and
+ *      Last-Modified of the copy kept last time; an unchanged or unreachable list means that
+ *      copy is used. A new list is verified with gpgme against the catalog's keyring, and only
+ *      its signed text is kept, with a record of how far it was trusted (cache.h: verified,
+ *      unsigned, or unchecked when the keyring file is missing). An unchecked copy is asked for
+ *      whole every time, so that the warning comes each time and the signature is checked once
+ *      the keyring is there; --require-signature refuses any list that is not verified.
  *   2. The lock: one download at a time, by flock on the cache's partial/ folder. A second
  *      virt-station waits for it, then looks in the cache again and usually finds the image.
  *   3. The transfer into partial/KEY.part (KEY: the origin's SHA-256), resumed from an earlier
- *      attempt when the server still has the same file (download.c). A local file is copied.
+ *      attempt when the server still has the same file (download.c); a whole part that an
+ *      earlier run verified (Ctrl-C came later) is used as it is. A local file is copied and
+ *      hashed in the same pass: the cache records what was copied.
  *   4. Verification: the part's sum must equal the published one, or the part is deleted.
- *   5. Unpacking (.xz, .gz, .tar: unpack.c) into partial/KEY.unpacked, hashed as it is written.
+ *   5. Unpacking (.xz, .gz, .tar: unpack.c) into partial/KEY.unpacked, hashed as it is written,
+ *      bounded in size.
  *   6. The cache entry: the image renamed to "<label>-<12 hex of its SHA-256>.img" (cache.c).
  * A failure at any step leaves nothing in the cache but, for a transfer that broke off or was
  * interrupted, the part to resume. Nothing here prints: steps, warnings and the bytes of a
- * transfer go to the caller's VsProgress, which also says when Ctrl-C asks to stop. */
+ * transfer go to the caller's VsProgress, which also says when Ctrl-C asks to stop: asked
+ * during transfers, hashing, copying and unpacking alike. */
 #include "provisioner/images/fetch.h"
 
 #include <errno.h>
@@ -28,18 +36,21 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "provisioner/base/file-read.h"
 #include "provisioner/images/download.h"
 #include "provisioner/images/hash.h"
 #include "provisioner/images/unpack.h"
 #include "provisioner/images/verify.h"
 
-/* The last verified copy of a checksum list, with the tags of the response it came from. */
+/* The copy of a checksum list kept from last time, with the tags of the response it came from
+ * and how far it was trusted (cache.h: its record beside it). */
 typedef struct {
     char *path; /* the copy; its tags beside it as PATH.etag and PATH.modified */
     char *etag_path;
     char *modified_path;
     char *text; /* NULL: no copy yet */
     gsize len;
+    VsListTrust trust;
 } KeptList;
 
 static void
@@ -52,45 +63,67 @@ kept_list_clear(KeptList *k)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(KeptList, kept_list_clear)
 
-/* Saves the verified list @plain with the tags of its response for the next time. */
+/* Saves the list @plain of @url, trusted as far as @trust, with the tags of its response for the
+ * next time. */
 static void
-keep_list(const KeptList *k, GBytes *plain, const char *etag, const char *modified)
+keep_list(const KeptList *k, const char *url, GBytes *plain, VsListTrust trust, const char *etag,
+          const char *modified)
 {
     g_autofree char *dir = g_path_get_dirname(k->path);
     gsize len;
     const char *data = g_bytes_get_data(plain, &len);
 
     g_mkdir_with_parents(dir, 0755);
-    if (!g_file_set_contents(k->path, data, len, NULL))
-        return;
     g_unlink(k->etag_path);
     g_unlink(k->modified_path);
+    /* The record first: a list whose record is missing counts as unchecked. */
+    if (!vs_cache_list_set_trust(url, trust, NULL) ||
+        !g_file_set_contents(k->path, data, len, NULL))
+        return;
     if (etag)
         g_file_set_contents(k->etag_path, etag, -1, NULL);
     if (modified)
         g_file_set_contents(k->modified_path, modified, -1, NULL);
 }
 
-/* Returns the part of the new checksum list @list of @entry to trust: the signed text when a
- * keyring is configured (a missing keyring file is a warning), else the list itself. */
+/* Returns why a list of @entry trusted only as far as @trust is not verified. */
+static char *
+unverified_why(const VsCatalogImage *entry, VsListTrust trust)
+{
+    if (trust == VS_LIST_UNSIGNED)
+        return g_strdup("the image catalog gives no signature for it");
+    return g_strdup_printf("the keyring %s was missing, so its signature was not checked",
+                           entry->keyring ? entry->keyring : "(none)");
+}
+
+/* Returns the part of the new checksum list @list of @entry to trust: the signed text when the
+ * keyring exists, else the list itself (a missing keyring file is a warning), with how far it
+ * is trusted in *@ret_trust. */
 static GBytes *
-trusted_list(const VsProgress *progress, const VsCatalogImage *entry, GBytes *list, GError **error)
+trusted_list(const VsProgress *progress, const VsCatalogImage *entry, GBytes *list,
+             VsListTrust *ret_trust, GError **error)
 {
     g_autoptr(GBytes) plain = NULL, sig = NULL;
 
-    if (entry->signature == VS_SIGNATURE_NONE || !entry->keyring)
+    if (entry->signature == VS_SIGNATURE_NONE) {
+        *ret_trust = VS_LIST_UNSIGNED;
         return g_bytes_ref(list);
+    }
+    /* The catalog refuses a signed entry without a keyring (catalog.c). */
+    g_assert(entry->keyring);
     if (!g_file_test(entry->keyring, G_FILE_TEST_EXISTS)) {
         vs_progress_warn(progress,
                          "%s: the keyring %s is missing, so the checksum list's signature is not "
-                         "checked (the image is still checked against the list, fetched over %s)",
+                         "checked (the image is still checked against the list, fetched over %s; "
+                         "--require-signature refuses this)",
                          entry->alias, entry->keyring,
                          g_str_has_prefix(entry->checksums_url, "https:") ? "HTTPS" : "plain HTTP");
+        *ret_trust = VS_LIST_UNCHECKED;
         return g_bytes_ref(list);
     }
     if (entry->signature == VS_SIGNATURE_DETACHED) {
-        sig =
-            vs_download_bytes(progress, entry->signature_url, NULL, NULL, NULL, NULL, NULL, error);
+        sig = vs_download_bytes(progress, entry->signature_url, VS_FILE_CAP_LIST, NULL, NULL, NULL,
+                                NULL, NULL, error);
         if (!sig) {
             g_prefix_error(error, "fetching the signature of %s's checksum list: ", entry->alias);
             return NULL;
@@ -102,28 +135,36 @@ trusted_list(const VsProgress *progress, const VsCatalogImage *entry, GBytes *li
     }
     vs_progress_step(progress, "%s: checksum list signed by a key in %s", entry->alias,
                      entry->keyring);
+    *ret_trust = VS_LIST_VERIFIED;
     return g_steal_pointer(&plain);
 }
 
-/* Returns the verified checksum list of @entry (the kept copy when the server says it has not
- * changed, or when it cannot be reached and a copy exists). */
+/* Returns the checksum list of @entry: a new one verified as far as it can be, or the kept copy
+ * when the server says it has not changed, or when it cannot be reached and a copy exists. A
+ * list that is not verified is said so each time it is used, and refused when @require. */
 static GBytes *
-checksum_list(const VsProgress *progress, const VsCatalogImage *entry, GError **error)
+checksum_list(const VsProgress *progress, const VsCatalogImage *entry, gboolean require,
+              GError **error)
 {
     g_auto(KeptList) k = {.path = vs_cache_list_path(entry->checksums_url)};
     g_autofree char *etag = NULL, *modified = NULL, *new_etag = NULL, *new_modified = NULL;
     g_autoptr(GBytes) list = NULL, plain = NULL;
     g_autoptr(GError) fetch_error = NULL;
     gboolean unchanged = FALSE;
+    VsListTrust trust;
 
     k.etag_path = g_strconcat(k.path, ".etag", NULL);
     k.modified_path = g_strconcat(k.path, ".modified", NULL);
-    if (g_file_get_contents(k.path, &k.text, &k.len, NULL)) {
+    k.text = vs_cache_list_read(entry->checksums_url, &k.len);
+    k.trust = entry->signature == VS_SIGNATURE_NONE ? VS_LIST_UNSIGNED
+                                                    : vs_cache_list_trust(entry->checksums_url);
+    /* A copy whose signature was not checked is asked for whole: it is checked now if it can. */
+    if (k.text && k.trust != VS_LIST_UNCHECKED) {
         etag = vs_download_read_tag(k.etag_path);
         modified = vs_download_read_tag(k.modified_path);
     }
-    list = vs_download_bytes(progress, entry->checksums_url, etag, modified, &unchanged, &new_etag,
-                             &new_modified, &fetch_error);
+    list = vs_download_bytes(progress, entry->checksums_url, VS_FILE_CAP_LIST, etag, modified,
+                             &unchanged, &new_etag, &new_modified, &fetch_error);
     if (!list && !k.text) {
         g_propagate_prefixed_error(error, g_steal_pointer(&fetch_error),
                                    "fetching the checksum list of %s: ", entry->alias);
@@ -132,13 +173,33 @@ checksum_list(const VsProgress *progress, const VsCatalogImage *entry, GError **
     if (!list)
         vs_progress_warn(progress,
                          "%s: the checksum list could not be checked for updates (%s); using "
-                         "the copy verified earlier",
+                         "the copy kept earlier",
                          entry->alias, fetch_error->message);
-    if (!list || unchanged)
-        return g_bytes_new_take(g_steal_pointer(&k.text), k.len);
-    plain = trusted_list(progress, entry, list, error);
-    if (plain)
-        keep_list(&k, plain, new_etag, new_modified);
+    if (!list || unchanged) {
+        plain = g_bytes_new_take(g_steal_pointer(&k.text), k.len);
+        trust = k.trust;
+        if (trust == VS_LIST_UNCHECKED && !require) {
+            g_autofree char *why = unverified_why(entry, trust);
+            vs_progress_warn(progress,
+                             "%s: the checksum list kept in the cache is not verified (%s); the "
+                             "image is still checked against it",
+                             entry->alias, why);
+        }
+    } else {
+        plain = trusted_list(progress, entry, list, &trust, error);
+        if (!plain)
+            return NULL;
+    }
+    if (require && trust != VS_LIST_VERIFIED) {
+        g_autofree char *why = unverified_why(entry, trust);
+        g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED,
+                    "%s: the checksum list %s is not verified (%s); --require-signature "
+                    "refuses it",
+                    entry->alias, entry->checksums_url, why);
+        return NULL;
+    }
+    if (list && !unchanged)
+        keep_list(&k, entry->checksums_url, plain, trust, new_etag, new_modified);
     return g_steal_pointer(&plain);
 }
 
@@ -187,7 +248,7 @@ expected_sum(Fetch *f, GError **error)
         f->hex = g_strdup(f->source + strlen("sha256:"));
         return TRUE;
     }
-    list = checksum_list(f->progress, image->entry, error);
+    list = checksum_list(f->progress, image->entry, image->require_signature, error);
     if (!list)
         return FALSE;
     const char *text = g_bytes_get_data(list, &len);
@@ -229,9 +290,21 @@ download_verified(Fetch *f, GError **error)
     g_autofree char *etag_path = g_strconcat(f->part, ".etag", NULL);
     g_autofree char *got = NULL;
 
+    /* A whole part left by an earlier run that Ctrl-C stopped while it checked or unpacked the
+     * download is used again when it has the published sum (a partial one is resumed below). */
+    if (g_file_test(f->part, G_FILE_TEST_IS_REGULAR) &&
+        vs_hash_file(f->part, f->type, f->progress, &got, &f->sha256, NULL)) {
+        if (g_ascii_strcasecmp(got, f->hex) == 0) {
+            g_unlink(etag_path);
+            vs_progress_step(f->progress, "using %s, downloaded and verified earlier", image->url);
+            return TRUE;
+        }
+        g_clear_pointer(&got, g_free);
+        g_clear_pointer(&f->sha256, g_free);
+    }
     vs_progress_step(f->progress, "downloading %s", image->url);
     if (!vs_download_file(f->progress, image->url, f->part, image->label, error) ||
-        !vs_hash_file(f->part, f->type, &got, &f->sha256, error))
+        !vs_hash_file(f->part, f->type, f->progress, &got, &f->sha256, error))
         return FALSE;
     /* Verified or not, the part is no longer one to resume. */
     g_unlink(etag_path);
@@ -261,12 +334,21 @@ obtain(Fetch *f, GError **error)
         f->part = g_strdup(image->ref);
         return TRUE;
     }
-    g_autoptr(GFile) from = g_file_new_for_path(image->ref);
-    g_autoptr(GFile) to = g_file_new_for_path(f->part);
     vs_progress_step(f->progress, "copying %s into the cache", image->ref);
-    if (!g_file_copy(from, to, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, error))
+    /* The cache is addressed by content: what is recorded is the hash of the bytes copied, not
+     * the one found when --image was read (the file may have changed since). */
+    if (!vs_hash_copy(image->ref, f->part, f->progress, &f->sha256, error))
         return FALSE;
-    f->sha256 = g_strdup(image->sha256);
+    if (g_strcmp0(f->sha256, image->sha256) != 0) {
+        vs_progress_warn(f->progress,
+                         "%s changed after it was first read (SHA-256 %s, now %s): the copy's "
+                         "own SHA-256 is recorded",
+                         image->ref, image->sha256, f->sha256);
+        g_free(f->source);
+        g_free(f->hex);
+        f->source = g_strconcat("sha256:", f->sha256, NULL);
+        f->hex = g_strdup(f->sha256);
+    }
     return TRUE;
 }
 
@@ -277,7 +359,8 @@ unpack_part(Fetch *f, GError **error)
     vs_progress_step(f->progress, "unpacking %s", f->file);
     f->unpacked = g_strdup_printf("%s/%.16s.unpacked", f->partial_dir, f->key);
     g_free(f->sha256);
-    f->sha256 = vs_unpack_image(f->part, strstr(f->file, ".tar") != NULL, f->unpacked, error);
+    f->sha256 =
+        vs_unpack_image(f->part, strstr(f->file, ".tar") != NULL, f->unpacked, f->progress, error);
     if (!f->sha256)
         return FALSE;
     if (f->image->kind != VS_IMAGE_FILE)

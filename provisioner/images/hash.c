@@ -7,12 +7,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "provisioner/base/file-read.h"
+#include "provisioner/images/image-error.h"
+
 #define CHUNK (1 << 20)
+
+/* Sets @error for a hash or copy of @path that Ctrl-C stopped. Returns FALSE. */
+static gboolean
+interrupted(const char *path, GError **error)
+{
+    g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED, "reading %s: interrupted", path);
+    return FALSE;
+}
 
 /* Reads @fd (the file @path) to its end into @type's sum and SHA-256, as vs_hash_file. */
 static gboolean
-hash_fd(int fd, const char *path, GChecksumType type, char **ret_sum, char **ret_sha256,
-        GError **error)
+hash_fd(int fd, const char *path, GChecksumType type, const VsProgress *progress, char **ret_sum,
+        char **ret_sha256, GError **error)
 {
     g_autoptr(GChecksum) sum = g_checksum_new(type);
     g_autoptr(GChecksum) sha = g_checksum_new(G_CHECKSUM_SHA256);
@@ -20,6 +31,8 @@ hash_fd(int fd, const char *path, GChecksumType type, char **ret_sum, char **ret
     ssize_t n;
 
     while ((n = read(fd, buf, CHUNK)) > 0) {
+        if (vs_progress_cancelled(progress))
+            return interrupted(path, error);
         g_checksum_update(sum, buf, n);
         if (type != G_CHECKSUM_SHA256)
             g_checksum_update(sha, buf, n);
@@ -39,7 +52,8 @@ hash_fd(int fd, const char *path, GChecksumType type, char **ret_sum, char **ret
 static int
 open_file(const char *path, struct stat *st, GError **error)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO opens at once (and is refused as no regular file by the callers). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
     if (fd < 0 || fstat(fd, st) < 0) {
         int saved = errno;
@@ -53,8 +67,8 @@ open_file(const char *path, struct stat *st, GError **error)
 }
 
 gboolean
-vs_hash_file(const char *path, GChecksumType type, char **ret_sum, char **ret_sha256,
-             GError **error)
+vs_hash_file(const char *path, GChecksumType type, const VsProgress *progress, char **ret_sum,
+             char **ret_sha256, GError **error)
 {
     struct stat st;
     int fd = open_file(path, &st, error);
@@ -62,19 +76,33 @@ vs_hash_file(const char *path, GChecksumType type, char **ret_sum, char **ret_sh
 
     if (fd < 0)
         return FALSE;
-    ok = hash_fd(fd, path, type, ret_sum, ret_sha256, error);
+    ok = hash_fd(fd, path, type, progress, ret_sum, ret_sha256, error);
     close(fd);
     return ok;
 }
 
-/* Where the SHA-256 of the file with status @st is remembered. */
+/* Where the SHA-256 of the file with status @st is remembered. The change time is part of the
+ * key: a same-size edit whose modification time was put back (touch -d, cp -p) still moves it,
+ * and no user can set it back. */
 static char *
 remembered_path(const struct stat *st)
 {
     g_autofree char *name = g_strdup_printf(
-        "%llx-%llx-%lld-%lld.%09ld", (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
-        (long long)st->st_size, (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
+        "%llx-%llx-%lld-%lld.%09ld-%lld.%09ld", (unsigned long long)st->st_dev,
+        (unsigned long long)st->st_ino, (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+        (long)st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec);
     return g_build_filename(g_get_user_cache_dir(), "virt-station", "sha256", name, NULL);
+}
+
+/* Remembers @sha256 for the file with status @st (an optimisation: a failure changes nothing). */
+static void
+remember(const struct stat *st, const char *sha256)
+{
+    g_autofree char *entry = remembered_path(st);
+    g_autofree char *dir = g_path_get_dirname(entry);
+
+    if (g_mkdir_with_parents(dir, 0700) == 0)
+        g_file_set_contents(entry, sha256, -1, NULL);
 }
 
 char *
@@ -93,18 +121,74 @@ vs_hash_file_cached(const char *path, GError **error)
         return NULL;
     }
     entry = remembered_path(&st);
-    if (g_file_get_contents(entry, &cached, NULL, NULL) &&
+    if (vs_file_read_bounded(entry, 64, "remembered hash", &cached, NULL, NULL) &&
         g_regex_match_simple("^[0-9a-f]{64}$", cached, 0, 0)) {
         close(fd);
         return g_steal_pointer(&cached);
     }
-    ok = hash_fd(fd, path, G_CHECKSUM_SHA256, NULL, &sha256, error);
+    ok = hash_fd(fd, path, G_CHECKSUM_SHA256, NULL, NULL, &sha256, error);
     close(fd);
     if (!ok)
         return NULL;
-    /* Remembering is an optimisation: failing to write it changes nothing. */
-    g_autofree char *dir = g_path_get_dirname(entry);
-    if (g_mkdir_with_parents(dir, 0700) == 0)
-        g_file_set_contents(entry, sha256, -1, NULL);
+    remember(&st, sha256);
     return g_steal_pointer(&sha256);
+}
+
+gboolean
+vs_hash_copy(const char *src, const char *dest, const VsProgress *progress, char **ret_sha256,
+             GError **error)
+{
+    g_autoptr(GChecksum) sha = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autofree guchar *buf = g_malloc(CHUNK);
+    struct stat st;
+    int in = open_file(src, &st, error), out;
+    ssize_t n = 0;
+    gboolean ok = TRUE;
+
+    if (in < 0)
+        return FALSE;
+    if (!S_ISREG(st.st_mode)) {
+        close(in);
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s is not a regular file", src);
+        return FALSE;
+    }
+    out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) {
+        int saved = errno;
+        close(in);
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "%s: %s", dest,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    while (ok && (n = read(in, buf, CHUNK)) > 0) {
+        if (vs_progress_cancelled(progress)) {
+            close(in);
+            close(out);
+            g_unlink(dest);
+            return interrupted(src, error);
+        }
+        g_checksum_update(sha, buf, n);
+        for (ssize_t w = 0; ok && w < n;) {
+            ssize_t r = write(out, buf + w, n - w);
+            ok = r > 0;
+            w += MAX(r, 0);
+        }
+    }
+    if (n < 0 || !ok || close(out) != 0) {
+        int saved = errno;
+        close(in);
+        g_unlink(dest);
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "copying %s to %s: %s",
+                    src, dest, g_strerror(saved));
+        return FALSE;
+    }
+    *ret_sha256 = g_strdup(g_checksum_get_string(sha));
+    /* What was copied is what the file holds now, unless it changed meanwhile. */
+    struct stat after;
+    if (fstat(in, &after) == 0 && after.st_size == st.st_size &&
+        after.st_mtim.tv_sec == st.st_mtim.tv_sec && after.st_mtim.tv_nsec == st.st_mtim.tv_nsec &&
+        after.st_ctim.tv_sec == st.st_ctim.tv_sec && after.st_ctim.tv_nsec == st.st_ctim.tv_nsec)
+        remember(&st, *ret_sha256);
+    close(in);
+    return TRUE;
 }

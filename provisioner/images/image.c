@@ -151,12 +151,14 @@ parse_file(VsImage *img, const char *ref, const char *sha256, GError **error)
 }
 
 VsImage *
-vs_image_parse(const char *ref, const char *sha256, const char *arch, GError **error)
+vs_image_parse(const char *ref, const char *sha256, const char *arch, gboolean require_signature,
+               GError **error)
 {
     g_autoptr(VsImage) img = g_new0(VsImage, 1);
     gboolean alias = FALSE, ok;
 
     img->ref = g_strdup(ref);
+    img->require_signature = require_signature;
     if (sha256 && !valid_sha256(sha256)) {
         vs_spec_fail(error, "--image-sha256: '%s' is not a SHA-256 (64 hex digits)", sha256);
         return NULL;
@@ -179,7 +181,7 @@ vs_image_import_file(VsImage *image, const char *file, GError **error)
     g_autofree char *sha256 = NULL, *source = NULL;
     g_autoptr(VsCacheEntry) entry = NULL;
 
-    if (!vs_hash_file(file, G_CHECKSUM_SHA256, NULL, &sha256, error)) {
+    if (!vs_hash_file(file, G_CHECKSUM_SHA256, NULL, NULL, &sha256, error)) {
         g_unlink(file);
         return FALSE;
     }
@@ -210,12 +212,17 @@ vs_image_from_cache(VsImage *image)
     if (image->kind == VS_IMAGE_URL || (image->kind == VS_IMAGE_FILE && image->expect)) {
         hit = vs_cache_find(image->expect);
     } else if (image->kind == VS_IMAGE_ALIAS) {
-        g_autofree char *list_path = vs_cache_list_path(image->entry->checksums_url);
+        const char *url = image->entry->checksums_url;
         g_autofree char *list = NULL, *hex = NULL, *source = NULL;
         g_autofree char *file = vs_image_url_basename(image->entry->url);
+        VsListTrust trust = image->entry->signature == VS_SIGNATURE_NONE ? VS_LIST_UNSIGNED
+                                                                         : vs_cache_list_trust(url);
         GChecksumType type;
         gsize len;
-        if (!g_file_get_contents(list_path, &list, &len, NULL) ||
+        /* A list not verified is fetched again, which says so (or refuses it): never silent. */
+        if (trust == VS_LIST_UNCHECKED || (image->require_signature && trust != VS_LIST_VERIFIED))
+            return FALSE;
+        if (!(list = vs_cache_list_read(url, &len)) ||
             !vs_checksums_find(list, len, image->entry->format, file, &type, &hex, NULL))
             return FALSE;
         source = g_strconcat(vs_checksums_type_name(type), ":", hex, NULL);

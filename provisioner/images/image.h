@@ -26,20 +26,23 @@ typedef struct {
     char *label;  /* the name part of the base volume: the alias or the file's name */
     char *url;    /* ALIAS, URL: where it comes from; FILE: the packed file (.xz, .gz, .tar) */
     char *expect; /* URL: "sha256:HEX" as --image-sha256 gave it; packed FILE: its own sum */
-    VsCatalogImage *entry; /* ALIAS: a copy of the catalog's entry */
-    char *path;            /* the file to import; NULL while not downloaded, and for VOLUME */
-    char *sha256;          /* of the content imported; NULL while unknown and for VOLUME */
-    char *volume;          /* the base volume's name; NULL while unknown */
-    char *pool;            /* VOLUME: the pool it is in (NULL: the workstation's pool) */
+    VsCatalogImage *entry;      /* ALIAS: a copy of the catalog's entry */
+    char *path;                 /* the file to import; NULL while not downloaded, and for VOLUME */
+    char *sha256;               /* of the content imported; NULL while unknown and for VOLUME */
+    char *volume;               /* the base volume's name; NULL while unknown */
+    char *pool;                 /* VOLUME: the pool it is in (NULL: the workstation's pool) */
+    gboolean require_signature; /* ALIAS: refuse a checksum list whose signature is unchecked */
 } VsImage;
 
 void vs_image_free(VsImage *image);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsImage, vs_image_free)
 
 /* Classifies @ref for @arch and resolves what is known locally (a file's hash, a cached
- * download). @sha256 is --image-sha256 (required for a URL). A VS_SPEC_ERROR names what is
- * wrong with @ref. */
-VsImage *vs_image_parse(const char *ref, const char *sha256, const char *arch, GError **error);
+ * download). @sha256 is --image-sha256 (required for a URL). With @require_signature an alias
+ * is taken from the cache only when its kept checksum list was verified (and fetch refuses an
+ * unverified one). A VS_SPEC_ERROR names what is wrong with @ref. */
+VsImage *vs_image_parse(const char *ref, const char *sha256, const char *arch,
+                        gboolean require_signature, GError **error);
 
 /* TRUE when the file name @name says it is packed (.xz, .gz, .tar): unpacked into the cache. */
 gboolean vs_image_is_packed(const char *name);

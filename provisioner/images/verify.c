@@ -3,6 +3,7 @@
 #include <glib/gstdio.h>
 #include <gpgme.h>
 
+#include "provisioner/base/file-read.h"
 #include "provisioner/images/image-error.h"
 
 static void
@@ -120,7 +121,7 @@ vs_verify_signature(const char *keyring, GBytes *data, GBytes *signature, GBytes
     gpgme_error_t err;
     gboolean ok;
 
-    if (!g_file_get_contents(keyring, &keys, &keys_len, error))
+    if (!vs_file_read_bounded(keyring, VS_FILE_CAP_LIST, "keyring", &keys, &keys_len, error))
         return FALSE;
     /* A keyring of its own for each check: only the configured keys count, whatever the
      * user's own GnuPG home trusts. */

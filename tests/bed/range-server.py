@@ -9,7 +9,9 @@ request as a JSON line so tests can check what was transferred.
 Usage: range-server.py DIR LOG [--cut NAME] [--slow NAME] ...
 Prints the port on stdout, then serves until killed. --cut NAME: the first GET of /NAME sends
 its headers for the whole file, half the body, and closes the connection. --slow NAME: /NAME is
-sent at about 1 MiB/s, so that a test can interrupt its download.
+sent at about 1 MiB/s, so that a test can interrupt its download. A file whose name starts with
+"unsized-" is sent without Content-Length, the end of the body marked by closing the connection
+(as a server that streams what it generates does), so that a client cannot know its size first.
 """
 import email.utils
 import http.server
@@ -87,8 +89,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             end = min(end, size - 1)
             status = 206
         length = end - start + 1
+        unsized = name.startswith("unsized-")
         self.send_response(status)
-        self.send_header("Content-Length", str(length))
+        if unsized:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(length))
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", modified)

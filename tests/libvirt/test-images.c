@@ -229,6 +229,20 @@ bed_setup(void)
     catalog_entry(yaml, "test:nokeyring", "fedora", "inline", "inline.img", "CHECKSUM-COPY");
     catalog_entry(yaml, "test:tarxz", "sha512sums", "none", "disk.tar.xz", "SHA512SUMS");
     catalog_entry(yaml, "test:rawxz", "sha512sums", "none", "disk.raw.xz", "SHA512SUMS");
+    /* Checksum lists far larger than any real one (512 MiB of zeros, sparse on disk): with
+     * and without a Content-Length. */
+    sh(g_strdup_printf("cd '%s'; truncate -s 512M HUGE-SUMS unsized-HUGE-SUMS", bed.srv));
+    catalog_entry(yaml, "test:hugelist", "sha256sums", "none", "good.img", "HUGE-SUMS");
+    catalog_entry(yaml, "test:unsized-list", "sha256sums", "none", "good.img", "unsized-HUGE-SUMS");
+    /* A list read from a file:// URL, which a test removes to make it unreachable. */
+    g_autofree char *offline = g_build_filename(bed.dir, "offline", NULL);
+    g_mkdir_with_parents(offline, 0755);
+    sh(g_strdup_printf("cp '%s/CHECKSUM-COPY' '%s/CHECKSUM'", bed.srv, offline));
+    g_string_append_printf(yaml,
+                           "\"test:nokeyring-offline\":\n  checksums-format: fedora\n  signature: "
+                           "inline\n  keyring: /nonexistent/keyring.gpg\n  x86_64:\n    url: "
+                           "%sinline.img\n    checksums: file://%s/CHECKSUM\n",
+                           bed.http.base, offline);
     g_autofree char *catalog = g_build_filename(config, "images.yaml", NULL);
     g_assert_true(g_file_set_contents(catalog, yaml->str, -1, &error));
 }
@@ -732,6 +746,307 @@ test_prune(void)
     virConnectClose(conn);
 }
 
+/* Returns the "bytes" the server's last log entry for @name says it sent. */
+static guint64
+last_bytes(const char *name)
+{
+    g_autofree char *reqs = vs_bed_http_requests(&bed.http, name);
+    g_auto(GStrv) lines = g_strsplit(g_strstrip(reqs), "\n", -1);
+    const char *last = lines[0] ? lines[g_strv_length(lines) - 1] : "";
+    const char *bytes = strstr(last, "\"bytes\": ");
+    g_assert_nonnull(bytes);
+    return g_ascii_strtoull(bytes + strlen("\"bytes\": "), NULL, 10);
+}
+
+/* Issue 14, item 4: a checksum list is capped at 16 MiB while it downloads: a 512 MiB one is an
+ * error (exit 1) whether the server announces its size or not, in a process limited to 1 GiB of
+ * address space, which reading it whole (1.6 GB, as before) would exceed. */
+static void
+test_huge_list(void)
+{
+    const char *const aliases[] = {"test:hugelist", "test:unsized-list", NULL};
+    const char *const files[] = {"HUGE-SUMS", "unsized-HUGE-SUMS"};
+
+    for (guint i = 0; aliases[i]; i++) {
+        g_autofree char *script = g_strdup_printf(
+            "ulimit -v 1048576; exec virt-station image pull %s --arch x86_64", aliases[i]);
+        g_auto(VsBedRun) pull = vs_bed_run((const char *const[]){"sh", "-c", script, NULL});
+        g_autofree char *msg = g_strdup_printf(
+            "%s%s: the server sent more than 16 MiB, more than this file can be (check the URL "
+            "in the image catalog)",
+            bed.http.base, files[i]);
+        g_assert_cmpint(pull.status, ==, 1);
+        if (!strstr(pull.err, msg))
+            g_error("expected '%s' in: %s", msg, pull.err);
+        g_assert_cmpstr(pull.out, ==, "");
+        /* Without a size announced, the transfer stops soon after the cap (what the sockets
+         * buffered aside); with one, before the body. */
+        g_assert_cmpuint(last_bytes(files[i]), <, 64 << 20);
+    }
+}
+
+/* Issue 14, item 6: an unverified checksum list (its keyring is missing) is said to be so each
+ * time it is used, recorded as such in its record, and refused by --require-signature (flag
+ * of `image pull` and `up`, or config.yaml); a list the catalog gives no signature is refused
+ * the same way, a verified one passes. Runs after test_tampered, which pulled test:nokeyring. */
+static void
+test_require_signature(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *list_url = g_strconcat(bed.http.base, "CHECKSUM-COPY", NULL);
+    g_autofree char *list_key = g_compute_checksum_for_string(G_CHECKSUM_SHA256, list_url, -1);
+    g_autofree char *record = g_strdup_printf("%s/lists/%.16s.info", bed.cache, list_key);
+    g_autofree char *refused =
+        g_strdup_printf("test:nokeyring: the checksum list %s is not verified (the keyring "
+                        "/nonexistent/keyring.gpg was missing, so its signature was not checked); "
+                        "--require-signature refuses it",
+                        list_url);
+    const char *warning = "the keyring /nonexistent/keyring.gpg is missing, so the checksum "
+                          "list's signature is not checked";
+
+    /* The record says what the earlier pull could not do. */
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(record, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "signature=unchecked"));
+
+    /* Used again: said again (the cached image is found only through the list). */
+    g_auto(VsBedRun) again = vs("image", "pull", "test:nokeyring", "--arch", "x86_64", NULL);
+    g_assert_cmpint(again.status, ==, 0);
+    g_assert_nonnull(strstr(again.err, warning));
+    /* The image itself is cached (under test:inline, the same file). */
+    g_assert_true(g_str_has_prefix(again.out, "test:nokeyring: test-inline-"));
+
+    /* Refused with the flag, though the image is in the cache. */
+    g_auto(VsBedRun) flag =
+        vs("image", "pull", "test:nokeyring", "--arch", "x86_64", "--require-signature", NULL);
+    g_assert_cmpint(flag.status, ==, 1);
+    if (!strstr(flag.err, refused))
+        g_error("expected '%s' in: %s", refused, flag.err);
+    g_assert_cmpstr(flag.out, ==, "");
+
+    /* And by config.yaml's key. */
+    g_autofree char *config =
+        g_build_filename(bed.dir, "XDG_CONFIG_HOME", "virt-station", "config.yaml", NULL);
+    g_assert_true(g_file_set_contents(config, "require-signature: true\n", -1, NULL));
+    g_auto(VsBedRun) by_config = vs("image", "pull", "test:nokeyring", "--arch", "x86_64", NULL);
+    g_assert_cmpint(by_config.status, ==, 1);
+    g_assert_nonnull(strstr(by_config.err, refused));
+    /* A list without a signature in the catalog is refused too; a verified one passes. */
+    g_auto(VsBedRun) unsigned_list = vs("image", "pull", "test:tarxz", "--arch", "x86_64", NULL);
+    g_assert_cmpint(unsigned_list.status, ==, 1);
+    g_assert_nonnull(strstr(unsigned_list.err, "SHA512SUMS is not verified (the image catalog "
+                                               "gives no signature for it); --require-signature "
+                                               "refuses it"));
+    g_auto(VsBedRun) verified = vs("image", "pull", "test:good", "--arch", "x86_64", NULL);
+    g_assert_cmpint(verified.status, ==, 0);
+    g_assert_null(strstr(verified.err, "not verified"));
+    g_unlink(config);
+
+    /* `up --require-signature` refuses before the host changes. */
+    g_autofree char *pool = g_strdup_printf("vs-sig-%d", (int)getpid());
+    g_autofree char *name = g_strdup_printf("vs-sig-%d", (int)getpid());
+    g_assert_true(vs_bed_daemons(&error));
+    virConnectPtr conn = virConnectOpen("qemu:///system");
+    g_assert_nonnull(conn);
+    g_autofree char *dir = make_pool(conn, pool);
+    g_auto(VsBedRun) up = vs("up", name, "--image", "test:nokeyring", "--pool", pool, "--network",
+                             "user", "--no-wait", "--require-signature", NULL);
+    g_assert_cmpint(up.status, ==, 1);
+    g_assert_nonnull(strstr(up.err, refused));
+    g_autofree char *vols = vs_bed_pool_volumes(conn, pool);
+    g_assert_cmpstr(vols, ==, "");
+    g_assert_null(virDomainLookupByName(conn, name));
+    drop_pool(conn, pool, dir);
+    virConnectClose(conn);
+}
+
+/* Returns the names of partial/'s files ending in @suffix, space-joined. */
+static char *
+partial_files(const char *suffix)
+{
+    g_autofree char *partial = g_build_filename(bed.cache, "partial", NULL);
+    g_autoptr(GDir) d = g_dir_open(partial, 0, NULL);
+    g_autoptr(GString) out = g_string_new(NULL);
+    const char *n;
+    while (d && (n = g_dir_read_name(d)))
+        if (g_str_has_suffix(n, suffix))
+            g_string_append_printf(out, "%s%s", out->len ? " " : "", n);
+    return g_strdup(out->str);
+}
+
+/* Waits up to @ms for @proc to end. Returns TRUE when it did. */
+static gboolean
+ended_within(GSubprocess *proc, guint ms)
+{
+    gint64 end = g_get_monotonic_time() + ms * 1000;
+    while (g_get_monotonic_time() < end) {
+        if (!g_subprocess_get_identifier(proc))
+            return TRUE;
+        g_usleep(G_USEC_PER_SEC / 50);
+    }
+    return !g_subprocess_get_identifier(proc);
+}
+
+/* Issue 14, items 4 and 5: a 180-byte .tar.xz declaring a 1 TiB file is refused before
+ * unpacking; one declaring 200 GiB (under the cap, hours of hashing zeros) is stopped by SIGINT
+ * and by SIGTERM within seconds, with the "interrupted" error and no partial output left. */
+static void
+test_unpack_bounded_and_interrupted(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *huge = g_build_filename(bed.srv, "tebibyte.tar.xz", NULL);
+    g_autofree char *endless = g_build_filename(bed.srv, "endless.tar.xz", NULL);
+
+    sh(g_strdup_printf("cd '%s'; truncate -s 1T tebibyte.raw; tar -cSJf tebibyte.tar.xz "
+                       "tebibyte.raw; truncate -s 200G endless.raw; tar -cSJf endless.tar.xz "
+                       "endless.raw; rm tebibyte.raw endless.raw",
+                       bed.srv));
+    g_auto(VsBedRun) refused = vs("image", "pull", huge, NULL);
+    g_assert_cmpint(refused.status, ==, 1);
+    g_autofree char *msg = g_strdup_printf("%s: the disk image in it declares 1099511627776 "
+                                           "bytes, more than the 256 GiB an image may have; "
+                                           "nothing was unpacked",
+                                           huge);
+    if (!strstr(refused.err, msg))
+        g_error("expected '%s' in: %s", msg, refused.err);
+    g_autofree char *none = partial_files(".unpacked");
+    g_assert_cmpstr(none, ==, "");
+
+    for (const int *sig = (const int[]){SIGINT, SIGTERM, 0}; *sig; sig++) {
+        g_autofree char *out = NULL, *err = NULL, *left = NULL;
+        g_autoptr(GSubprocess) proc =
+            g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                             &error, "virt-station", "image", "pull", endless, NULL);
+        g_assert_no_error(error);
+        /* Unpacking has begun once its output exists; then a moment of hashing. */
+        for (guint i = 0; i < 500; i++) {
+            g_free(left);
+            left = partial_files(".unpacked");
+            if (*left)
+                break;
+            g_usleep(G_USEC_PER_SEC / 50);
+        }
+        g_assert_cmpstr(left, !=, "");
+        g_usleep(G_USEC_PER_SEC / 2);
+        g_assert_nonnull(g_subprocess_get_identifier(proc));
+        g_subprocess_send_signal(proc, *sig);
+        gboolean ended = ended_within(proc, 5000);
+        if (!ended)
+            g_subprocess_force_exit(proc);
+        g_assert_true(g_subprocess_communicate_utf8(proc, NULL, NULL, &out, &err, &error));
+        g_assert_true(ended);
+        g_assert_true(g_subprocess_get_if_exited(proc));
+        g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 1);
+        g_autofree char *stopped = g_strdup_printf(
+            "unpacking %s: interrupted (the partly unpacked image was removed)", endless);
+        if (!strstr(err, stopped))
+            g_error("expected '%s' in: %s", stopped, err);
+        g_free(left);
+        left = partial_files(".unpacked");
+        g_assert_cmpstr(left, ==, "");
+        g_autofree char *files = cache_files();
+        g_assert_null(strstr(files, "endless"));
+    }
+    g_unlink(huge);
+    g_unlink(endless);
+}
+
+/* Issue 14, item 5: Ctrl-C while unpacking a download, or while its sum is checked, keeps the
+ * whole download (its part, with or without the ETag record a resumable part has): the next pull
+ * checks its sum and unpacks it without transferring it again. A part that no longer has the
+ * published sum is downloaded afresh. Runs after test_packed, which removed test:rawxz from the
+ * cache. */
+static void
+test_verified_part_reused(void)
+{
+    g_autofree char *url = g_strconcat(bed.http.base, "disk.raw.xz", NULL);
+    g_autofree char *key = g_compute_checksum_for_string(G_CHECKSUM_SHA256, url, -1);
+    g_autofree char *part = g_strdup_printf("%s/partial/%.16s.part", bed.cache, key);
+    g_autofree char *packed = g_build_filename(bed.srv, "disk.raw.xz", NULL);
+    g_autofree char *data = NULL;
+    gsize len;
+
+    /* What an unpacking stopped by Ctrl-C leaves: the verified download alone. */
+    g_assert_true(g_file_get_contents(packed, &data, &len, NULL));
+    g_assert_true(g_file_set_contents(part, data, len, NULL));
+    g_autofree char *before = vs_bed_http_requests(&bed.http, "disk.raw.xz");
+    g_auto(VsBedRun) pull = vs("image", "pull", "test:rawxz", "--arch", "x86_64", NULL);
+    g_assert_cmpint(pull.status, ==, 0);
+    g_autofree char *used = g_strdup_printf("using %s, downloaded and verified earlier", url);
+    if (!strstr(pull.err, used))
+        g_error("expected '%s' in: %s", used, pull.err);
+    g_autofree char *after = vs_bed_http_requests(&bed.http, "disk.raw.xz");
+    g_assert_cmpuint(count_lines(after), ==, count_lines(before));
+    g_autofree char *cached = g_strdup_printf("%s/test-rawxz-%.12s.img", bed.cache, raw_sum);
+    g_autofree char *sum = sha256_file(cached);
+    g_assert_cmpstr(sum, ==, raw_sum);
+    g_assert_false(g_file_test(part, G_FILE_TEST_EXISTS));
+
+    /* What Ctrl-C while the sum was checked leaves: the whole part and its ETag record (a
+     * resume from its end would be answered 416 and start over). */
+    g_autofree char *etag = g_strconcat(part, ".etag", NULL);
+    g_auto(VsBedRun) rm_first = vs("image", "rm", "test:rawxz", NULL);
+    g_assert_cmpint(rm_first.status, ==, 0);
+    g_assert_true(g_file_set_contents(part, data, len, NULL));
+    g_assert_true(g_file_set_contents(etag, "\"kept\"", -1, NULL));
+    g_auto(VsBedRun) checked = vs("image", "pull", "test:rawxz", "--arch", "x86_64", NULL);
+    g_assert_cmpint(checked.status, ==, 0);
+    g_assert_nonnull(strstr(checked.err, used));
+    g_autofree char *still = vs_bed_http_requests(&bed.http, "disk.raw.xz");
+    g_assert_cmpuint(count_lines(still), ==, count_lines(before));
+    g_assert_false(g_file_test(etag, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(part, G_FILE_TEST_EXISTS));
+
+    /* A part with other content is no verified download: fetched again. */
+    g_auto(VsBedRun) rm = vs("image", "rm", "test:rawxz", NULL);
+    g_assert_cmpint(rm.status, ==, 0);
+    data[len / 2] ^= 1;
+    g_assert_true(g_file_set_contents(part, data, len, NULL));
+    g_auto(VsBedRun) again = vs("image", "pull", "test:rawxz", "--arch", "x86_64", NULL);
+    g_assert_cmpint(again.status, ==, 0);
+    g_assert_null(strstr(again.err, "verified earlier"));
+    g_autofree char *last = vs_bed_http_requests(&bed.http, "disk.raw.xz");
+    g_assert_cmpuint(count_lines(last), ==, count_lines(before) + 1);
+    g_autofree char *sum2 = sha256_file(cached);
+    g_assert_cmpstr(sum2, ==, raw_sum);
+}
+
+/* Issue 14, item 6: a kept list that was never verified, used because its publisher cannot be
+ * reached, says so; --require-signature refuses it. */
+static void
+test_unverified_kept_copy(void)
+{
+    g_autofree char *list = g_build_filename(bed.dir, "offline", "CHECKSUM", NULL);
+    g_autofree char *url = g_strconcat("file://", list, NULL);
+    g_autofree char *refused =
+        g_strdup_printf("test:nokeyring-offline: the checksum list %s is not verified (the keyring "
+                        "/nonexistent/keyring.gpg was missing, so its signature was not checked); "
+                        "--require-signature refuses it",
+                        url);
+
+    g_auto(VsBedRun) first =
+        vs("image", "pull", "test:nokeyring-offline", "--arch", "x86_64", NULL);
+    g_assert_cmpint(first.status, ==, 0);
+    g_assert_nonnull(strstr(first.err, "the keyring /nonexistent/keyring.gpg is missing"));
+    g_assert_cmpint(g_unlink(list), ==, 0);
+
+    g_auto(VsBedRun) kept = vs("image", "pull", "test:nokeyring-offline", "--arch", "x86_64", NULL);
+    g_assert_cmpint(kept.status, ==, 0);
+    g_assert_nonnull(strstr(kept.err, "could not be checked for updates"));
+    const char *warning = "test:nokeyring-offline: the checksum list kept in the cache is not "
+                          "verified (the keyring /nonexistent/keyring.gpg was missing, so its "
+                          "signature was not checked); the image is still checked against it";
+    if (!strstr(kept.err, warning))
+        g_error("expected '%s' in: %s", warning, kept.err);
+    g_assert_true(g_str_has_prefix(kept.out, "test:nokeyring-offline: test-inline-"));
+
+    g_auto(VsBedRun) strict = vs("image", "pull", "test:nokeyring-offline", "--arch", "x86_64",
+                                 "--require-signature", NULL);
+    g_assert_cmpint(strict.status, ==, 1);
+    if (!strstr(strict.err, refused))
+        g_error("expected '%s' in: %s", refused, strict.err);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -746,7 +1061,12 @@ main(int argc, char **argv)
     g_test_add_func("/images/concurrent", test_concurrent);
     g_test_add_func("/images/not-found", test_not_found);
     g_test_add_func("/images/tampered-lists", test_tampered);
+    g_test_add_func("/images/require-signature", test_require_signature);
+    g_test_add_func("/images/unverified-kept-copy", test_unverified_kept_copy);
+    g_test_add_func("/images/huge-checksum-list", test_huge_list);
+    g_test_add_func("/images/unpack-bounded-and-interrupted", test_unpack_bounded_and_interrupted);
     g_test_add_func("/images/xz-and-tar-xz", test_packed);
+    g_test_add_func("/images/verified-part-reused", test_verified_part_reused);
     g_test_add_func("/images/url-with-sha256", test_url);
     g_test_add_func("/images/up-refuses-bad-image", test_up_refuses_bad_image);
     g_test_add_func("/images/up-from-volume", test_up_from_volume);

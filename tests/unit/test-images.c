@@ -1,12 +1,15 @@
 /* The image catalog, the publishers' checksum lists and how --image is understood. The shipped
  * catalog is checked against rules of its own (file names per architecture, lists beside their
  * images) and the lists against samples written in each publisher's format. */
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "provisioner/images/catalog.h"
 #include "provisioner/images/fetch.h"
 #include "provisioner/images/image.h"
+#include "provisioner/images/unpack.h"
 #include "provisioner/spec.h"
 
 static const char *const required[] = {"ubuntu:24.04",
@@ -121,6 +124,17 @@ test_catalog_errors(void)
         {"a:1:\n  checksums-format: fedora\n  x86_64: {url: https://h/i, checksums: https://h/s}\n"
          "a:1:\n  checksums-format: fedora\n  x86_64: {url: https://h/i, checksums: https://h/s}\n",
          "bad.yaml: line 4: a:1 is defined twice"},
+        /* A signature without a keyring would never be checked (issue 14, item 6). */
+        {"a:1:\n  checksums-format: sha256sums\n  signature: detached\n"
+         "  x86_64: {url: https://h/i, checksums: https://h/s}\n",
+         "bad.yaml: line 2: a:1: signature: detached needs a keyring (the file with the "
+         "publisher's OpenPGP keys) to check it against; write signature: none for a list that "
+         "is not signed"},
+        {"b:2:\n  checksums-format: fedora\n  signature: inline\n"
+         "  aarch64: {url: https://h/i, checksums: https://h/s}\n",
+         "bad.yaml: line 2: b:2: signature: inline needs a keyring (the file with the "
+         "publisher's OpenPGP keys) to check it against; write signature: none for a list that "
+         "is not signed"},
         {"a:1: [unclosed\n", NULL},
     };
 
@@ -205,7 +219,8 @@ static void
 test_image_refs(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VsImage) vol = vs_image_parse("vol:images/golden.qcow2", NULL, "x86_64", &error);
+    g_autoptr(VsImage) vol =
+        vs_image_parse("vol:images/golden.qcow2", NULL, "x86_64", FALSE, &error);
     g_autoptr(VsImage) vol2 = NULL, alias = NULL, file = NULL;
     g_autofree char *dir = g_dir_make_tmp("vs-image-XXXXXX", NULL);
     g_autofree char *path = g_build_filename(dir, "golden.qcow2", NULL);
@@ -218,7 +233,7 @@ test_image_refs(void)
     g_assert_cmpstr(vol->pool, ==, "images");
     g_assert_cmpstr(vol->volume, ==, "golden.qcow2");
     g_assert_true(vs_image_ready(vol));
-    vol2 = vs_image_parse("vol:golden", NULL, "x86_64", &error);
+    vol2 = vs_image_parse("vol:golden", NULL, "x86_64", FALSE, &error);
     g_assert_null(vol2->pool);
 
     static const struct {
@@ -244,13 +259,13 @@ test_image_refs(void)
     };
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) e = NULL;
-        g_assert_null(vs_image_parse(bad[i].ref, bad[i].sha, "x86_64", &e));
+        g_assert_null(vs_image_parse(bad[i].ref, bad[i].sha, "x86_64", FALSE, &e));
         g_assert_error(e, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID);
         g_assert_cmpstr(e->message, ==, bad[i].message);
     }
 
     /* An alias not yet downloaded: known, not ready. */
-    alias = vs_image_parse("ubuntu:24.04", NULL, "aarch64", &error);
+    alias = vs_image_parse("ubuntu:24.04", NULL, "aarch64", FALSE, &error);
     g_assert_no_error(error);
     g_assert_cmpint(alias->kind, ==, VS_IMAGE_ALIAS);
     g_assert_false(vs_image_ready(alias));
@@ -258,19 +273,19 @@ test_image_refs(void)
 
     /* A local file: named after its content. */
     g_assert_true(g_file_set_contents(path, content, -1, NULL));
-    file = vs_image_parse(path, NULL, "x86_64", &error);
+    file = vs_image_parse(path, NULL, "x86_64", FALSE, &error);
     g_assert_no_error(error);
     g_assert_cmpint(file->kind, ==, VS_IMAGE_FILE);
     g_assert_cmpstr(file->sha256, ==, sum);
     g_autofree char *name = g_strdup_printf("golden-%.12s", sum);
     g_assert_cmpstr(file->volume, ==, name);
     g_assert_true(vs_image_ready(file));
-    g_assert_null(vs_image_parse(path, HEX64_A, "x86_64", &error));
+    g_assert_null(vs_image_parse(path, HEX64_A, "x86_64", FALSE, &error));
     g_assert_true(strstr(error->message, "not " HEX64_A " as --image-sha256 says"));
     g_clear_error(&error);
     /* A packed file: unpacked into the cache when used, found by its own sum. */
     g_assert_true(g_file_set_contents(xz, content, -1, NULL));
-    g_autoptr(VsImage) packed = vs_image_parse(xz, NULL, "x86_64", &error);
+    g_autoptr(VsImage) packed = vs_image_parse(xz, NULL, "x86_64", FALSE, &error);
     g_assert_no_error(error);
     g_assert_cmpint(packed->kind, ==, VS_IMAGE_FILE);
     g_assert_false(vs_image_ready(packed));
@@ -315,7 +330,7 @@ test_fetch_progress(void)
     const VsProgress progress = {.step = record_step, .warn = record_warning, .data = &seen};
 
     g_assert_true(g_file_set_contents(path, content, -1, NULL));
-    g_autoptr(VsImage) image = vs_image_parse(path, NULL, "x86_64", &error);
+    g_autoptr(VsImage) image = vs_image_parse(path, NULL, "x86_64", FALSE, &error);
     g_assert_no_error(error);
     g_assert_true(vs_image_fetch(image, &progress, &error));
     g_assert_no_error(error);
@@ -327,7 +342,7 @@ test_fetch_progress(void)
     g_assert_true(g_str_has_prefix(image->path, cache));
     g_assert_true(g_str_has_prefix(image->volume, "progress-"));
 
-    g_autoptr(VsImage) again = vs_image_parse(path, NULL, "x86_64", &error);
+    g_autoptr(VsImage) again = vs_image_parse(path, NULL, "x86_64", FALSE, &error);
     g_assert_no_error(error);
     g_assert_true(vs_image_fetch(again, &progress, &error));
     g_assert_cmpuint(steps->len, ==, 1);
@@ -337,6 +352,228 @@ test_fetch_progress(void)
     g_autoptr(VsCacheEntry) entry = vs_cache_find(source);
     g_assert_nonnull(entry);
     g_assert_true(vs_cache_remove(entry, &error));
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
+/* Writes @len seeded pseudo-random bytes to @path. Returns their SHA-256. */
+static char *
+write_random(const char *path, gsize len, guint32 seed)
+{
+    g_autofree guint32 *data = g_malloc(len);
+    g_autoptr(GRand) r = g_rand_new_with_seed(seed);
+
+    for (gsize i = 0; i < len / 4; i++)
+        data[i] = g_rand_int(r);
+    g_assert_true(g_file_set_contents(path, (const char *)data, len, NULL));
+    return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
+}
+
+/* Sets the modification time of @path back to @st's. */
+static void
+restore_mtime(const char *path, const struct stat *st)
+{
+    struct timespec times[2] = {st->st_atim, st->st_mtim};
+    struct stat now;
+
+    g_assert_cmpint(utimensat(AT_FDCWD, path, times, 0), ==, 0);
+    g_assert_cmpint(stat(path, &now), ==, 0);
+    g_assert_cmpint(now.st_size, ==, st->st_size);
+    g_assert_cmpint(now.st_mtim.tv_sec, ==, st->st_mtim.tv_sec);
+    g_assert_cmpint(now.st_mtim.tv_nsec, ==, st->st_mtim.tv_nsec);
+    g_assert_cmpint(now.st_ino, ==, st->st_ino);
+}
+
+/* Rewrites @path in place (same inode) with @len bytes of seed @seed. Returns their SHA-256. */
+static char *
+rewrite_in_place(const char *path, gsize len, guint32 seed)
+{
+    g_autofree char *tmp = g_strconcat(path, ".new", NULL);
+    g_autofree char *sum = write_random(tmp, len, seed);
+    g_autofree char *data = NULL;
+    gsize got;
+    g_assert_true(g_file_get_contents(tmp, &data, &got, NULL));
+    int fd = open(path, O_WRONLY);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pwrite(fd, data, got, 0), ==, (gssize)got);
+    close(fd);
+    g_unlink(tmp);
+    return g_steal_pointer(&sum);
+}
+
+/* Issue 14, item 9: a same-size edit with the modification time put back is not taken for the
+ * old content, neither when --image is read nor when the file is copied into the cache. */
+static void
+test_same_size_edit(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vs-edit-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "edited.img", NULL);
+    g_autofree char *first = write_random(path, 1 << 20, g_random_int());
+    g_autoptr(GPtrArray) steps = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    Reported seen = {steps, warnings};
+    const VsProgress progress = {.step = record_step, .warn = record_warning, .data = &seen};
+    struct stat st;
+
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    g_autoptr(VsImage) before = vs_image_parse(path, NULL, "x86_64", FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(before->sha256, ==, first);
+
+    /* Edited in place, same size, mtime put back: read again, the new content's sum. */
+    g_autofree char *second = rewrite_in_place(path, 1 << 20, g_random_int());
+    restore_mtime(path, &st);
+    g_autoptr(VsImage) after = vs_image_parse(path, NULL, "x86_64", FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(after->sha256, ==, second);
+    g_assert_cmpstr(after->sha256, !=, first);
+
+    /* Edited again between reading --image and the copy: the cache records what was copied. */
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    g_autofree char *third = rewrite_in_place(path, 1 << 20, g_random_int());
+    restore_mtime(path, &st);
+    g_assert_true(vs_image_fetch(after, &progress, &error));
+    g_assert_no_error(error);
+    g_assert_cmpstr(after->sha256, ==, third);
+    g_autofree char *name = g_strdup_printf("edited-%.12s", third);
+    g_assert_cmpstr(after->volume, ==, name);
+    g_autofree char *cached = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(after->path, &cached, &len, NULL));
+    g_autofree char *cached_sum =
+        g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)cached, len);
+    g_assert_cmpstr(cached_sum, ==, third);
+    g_assert_cmpuint(warnings->len, ==, 1);
+    g_autofree char *warning = g_strdup_printf(
+        "%s changed after it was first read (SHA-256 %s, now %s): the copy's own SHA-256 is "
+        "recorded",
+        path, second, third);
+    g_assert_cmpstr(warnings->pdata[0], ==, warning);
+    g_autofree char *source = g_strconcat("sha256:", third, NULL);
+    g_autoptr(VsCacheEntry) entry = vs_cache_find(source);
+    g_assert_nonnull(entry);
+    g_assert_cmpstr(entry->sha256, ==, third);
+    g_assert_true(vs_cache_remove(entry, &error));
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
+/* Runs the shell @script in @dir. */
+static void
+sh_in(const char *dir, const char *script)
+{
+    g_autoptr(GError) error = NULL;
+    int status;
+    const char *argv[] = {"sh", "-ec", script, NULL};
+    g_assert_true(g_spawn_sync(dir, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                               NULL, &status, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_spawn_check_wait_status(status, NULL));
+}
+
+static gboolean
+always_cancelled(void *data)
+{
+    return TRUE;
+}
+
+/* Unpacking is bounded: a 180-byte .tar.xz declaring a 1 TiB file is refused before anything is
+ * written, a tar member declaring less than the cap unpacks, and a Ctrl-C (the progress's
+ * cancel) stops it, leaving no output. */
+static void
+test_unpack_bounds(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vs-unpack-XXXXXX", NULL);
+    g_autofree char *huge = g_build_filename(dir, "huge.tar.xz", NULL);
+    g_autofree char *small = g_build_filename(dir, "small.tar.xz", NULL);
+    g_autofree char *out = g_build_filename(dir, "out", NULL);
+    const VsProgress stop = {.cancelled = always_cancelled};
+
+    sh_in(dir, "truncate -s 1T huge.raw; tar -cSJf huge.tar.xz huge.raw; rm huge.raw; "
+               "truncate -s 3M small.raw; printf data >> small.raw; tar -cSJf small.tar.xz "
+               "small.raw; rm small.raw");
+    GStatBuf st;
+    g_assert_cmpint(g_stat(huge, &st), ==, 0);
+    g_assert_cmpint(st.st_size, <, 1024);
+
+    g_autofree char *sum = vs_unpack_image(huge, TRUE, out, NULL, &error);
+    g_assert_null(sum);
+    g_assert_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED);
+    g_autofree char *msg = g_strdup_printf("%s: the disk image in it declares 1099511627776 bytes, "
+                                           "more than the 256 GiB an image may have; nothing was "
+                                           "unpacked",
+                                           huge);
+    g_assert_cmpstr(error->message, ==, msg);
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    g_clear_error(&error);
+
+    /* 3 MiB of hole and 4 bytes: the image is exactly that, holes hashed as zeros. */
+    g_autofree char *expect_data = g_malloc0((3 << 20) + 4);
+    memcpy(expect_data + (3 << 20), "data", 4);
+    g_autofree char *expect =
+        g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)expect_data, (3 << 20) + 4);
+    g_autofree char *got = vs_unpack_image(small, TRUE, out, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(got, ==, expect);
+    g_assert_cmpint(g_stat(out, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, (3 << 20) + 4);
+    g_unlink(out);
+
+    /* Cancelled: the "interrupted" error, and no partial output. */
+    g_assert_null(vs_unpack_image(small, TRUE, out, &stop, &error));
+    g_assert_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED);
+    g_autofree char *stopped =
+        g_strdup_printf("unpacking %s: interrupted (the partly unpacked image was removed)", small);
+    g_assert_cmpstr(error->message, ==, stopped);
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+
+    g_clear_error(&error);
+
+    /* An odd member: the first file is a hard link (to a file no longer in the archive). */
+    g_autofree char *link = g_build_filename(dir, "link.tar.xz", NULL);
+    sh_in(dir, "echo data > file; ln file link; tar -cf link.tar file link; "
+               "tar --delete -f link.tar file; xz link.tar; rm file link");
+    g_assert_null(vs_unpack_image(link, TRUE, out, NULL, &error));
+    g_autofree char *odd = g_strdup_printf("%s: the archive holds no disk image (no regular "
+                                           "file; its first entry, link, is a hard link)",
+                                           link);
+    g_assert_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED);
+    g_assert_cmpstr(error->message, ==, odd);
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+
+    g_unlink(link);
+    g_unlink(huge);
+    g_unlink(small);
+    g_rmdir(dir);
+}
+
+/* Ctrl-C while a local file is copied into the cache: the "interrupted" error and no partial
+ * copy left in partial/. */
+static void
+test_copy_interrupted(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vs-copy-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "stopped.img", NULL);
+    g_autofree char *sum = write_random(path, 3 << 20, g_random_int());
+    g_autofree char *partial = vs_cache_partial_dir();
+    const VsProgress stop = {.cancelled = always_cancelled};
+
+    g_autoptr(VsImage) image = vs_image_parse(path, NULL, "x86_64", FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_false(vs_image_fetch(image, &stop, &error));
+    g_assert_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED);
+    g_autofree char *msg = g_strdup_printf("reading %s: interrupted", path);
+    g_assert_cmpstr(error->message, ==, msg);
+    g_autoptr(GDir) d = g_dir_open(partial, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d)))
+        g_assert_false(g_str_has_suffix(name, ".part"));
+    g_autofree char *source = g_strconcat("sha256:", sum, NULL);
+    g_autoptr(VsCacheEntry) entry = vs_cache_find(source);
+    g_assert_null(entry);
     g_unlink(path);
     g_rmdir(dir);
 }
@@ -355,6 +592,9 @@ main(int argc, char **argv)
     g_test_add_func("/images/checksum-lists", test_checksum_lists);
     g_test_add_func("/images/image-refs", test_image_refs);
     g_test_add_func("/images/fetch-progress", test_fetch_progress);
+    g_test_add_func("/images/same-size-edit", test_same_size_edit);
+    g_test_add_func("/images/unpack-bounds", test_unpack_bounds);
+    g_test_add_func("/images/copy-interrupted", test_copy_interrupted);
     int status = g_test_run();
     g_rmdir(config);
     return status;

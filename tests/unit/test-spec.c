@@ -320,10 +320,14 @@ test_config_file(void)
     g_assert_true(g_file_set_contents(path,
                                       "connect: qemu+ssh://root@host.example/system\n"
                                       "pool: fast\nnetwork: user\nuser: alice\n"
-                                      "ssh-key: [keys/alice.pub]\nvirt-type: qemu\n",
+                                      "ssh-key: [keys/alice.pub]\nvirt-type: qemu\n"
+                                      "require-signature: true\n",
                                       -1, NULL));
+    g_assert_false(spec->require_signature);
     g_assert_true(vs_spec_load_config(spec, &connect, &error));
     g_assert_no_error(error);
+    g_assert_true(spec->require_signature);
+    g_assert_false(none->require_signature);
     g_assert_cmpstr(connect, ==, "qemu+ssh://root@host.example/system");
     g_assert_cmpstr(spec->pool, ==, "fast");
     g_assert_cmpstr(spec->network, ==, "user");
@@ -336,9 +340,23 @@ test_config_file(void)
     g_assert_true(g_file_set_contents(path, "pool: fast\ncpus: 4\n", -1, NULL));
     g_assert_false(vs_spec_load_config(bad, NULL, &error));
     g_autofree char *msg = g_strdup_printf("%s line 2: unknown key 'cpus' (config.yaml holds "
-                                           "connect, pool, network, user, ssh-key, virt-type)",
+                                           "connect, pool, network, user, ssh-key, virt-type, "
+                                           "require-signature)",
                                            path);
     g_assert_cmpstr(error->message, ==, msg);
+    g_clear_error(&error);
+
+    /* require-signature takes true or false, nothing else. */
+    g_autoptr(VsSpec) flag = vs_spec_new();
+    g_assert_true(g_file_set_contents(path, "require-signature: yes please\n", -1, NULL));
+    g_assert_false(vs_spec_load_config(flag, NULL, &error));
+    g_autofree char *flag_msg =
+        g_strdup_printf("%s line 1: require-signature: 'yes please' is not true or false", path);
+    g_assert_cmpstr(error->message, ==, flag_msg);
+    g_clear_error(&error);
+    g_assert_true(g_file_set_contents(path, "require-signature: false\n", -1, NULL));
+    g_assert_true(vs_spec_load_config(flag, NULL, &error));
+    g_assert_false(flag->require_signature);
 
     /* Its nesting is limited like every YAML file's. */
     g_clear_error(&error);
