@@ -287,7 +287,8 @@ vs_spec_load_config(VsSpec *spec, char **ret_connect, GError **error)
     g_autoptr(GError) read_error = NULL;
     gsize len;
 
-    if (!vs_read_bounded_file(path, VS_YAML_MAX_BYTES, &data, &len, &read_error)) {
+    if (!vs_file_check_regular(path, "config", &read_error) ||
+        !vs_read_bounded_file(path, VS_YAML_MAX_BYTES, &data, &len, &read_error)) {
         if (g_error_matches(read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return TRUE;
         g_propagate_error(error, g_steal_pointer(&read_error));
@@ -357,7 +358,8 @@ vs_spec_load_file(VsSpec *spec, const char *path, GError **error)
     g_autofree char *dir = g_path_get_dirname(path);
     gsize len;
 
-    if (!vs_read_bounded_file(path, VS_YAML_MAX_BYTES, &data, &len, error))
+    if (!vs_file_check_regular(path, "spec file", error) ||
+        !vs_read_bounded_file(path, VS_YAML_MAX_BYTES, &data, &len, error))
         return FALSE;
     return vs_spec_load_data(spec, data, len, path, dir, error);
 }

@@ -101,3 +101,24 @@ vs_file_read_bytes(const char *path, gsize cap, const char *what, GError **error
         return NULL;
     return g_bytes_new_take(data, len);
 }
+
+gboolean
+vs_file_check_regular(const char *path, const char *what, GError **error)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    int saved;
+
+    if (fd < 0)
+        return errno_failed(error, errno, what, path);
+    if (fstat(fd, &st) != 0) {
+        saved = errno;
+        close(fd);
+        return errno_failed(error, saved, what, path);
+    }
+    close(fd);
+    if (!S_ISREG(st.st_mode))
+        return vs_spec_fail(
+            error, "%s %s: not a regular file (a device, FIFO or folder is not read)", what, path);
+    return TRUE;
+}

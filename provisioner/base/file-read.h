@@ -23,3 +23,8 @@ gboolean vs_file_read_bounded(const char *path, gsize cap, const char *what, cha
 
 /* The same, returning the contents as GBytes (NULL with @error set). */
 GBytes *vs_file_read_bytes(const char *path, gsize cap, const char *what, GError **error);
+
+/* Returns TRUE when @path is a regular file; else FALSE with @error set as vs_file_read_bounded
+ * sets it (opened without blocking: a FIFO with no writer does not hang). For readers that
+ * give their own size errors (vs_read_bounded_file). */
+gboolean vs_file_check_regular(const char *path, const char *what, GError **error);
