@@ -5,6 +5,7 @@
  * first (canonical PCI address, UUID, type id), so no input reaches outside the tree. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,7 +17,9 @@ vs_gpu_sysfs_read(const char *path, gsize max, int *ret_errno, GError **error)
 {
     g_autoptr(GString) buf = g_string_new(NULL);
     char chunk[4096];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    /* O_NONBLOCK: a FIFO planted in a tree does not hang the open; it is refused below. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
     if (ret_errno)
         *ret_errno = 0;
@@ -26,6 +29,13 @@ vs_gpu_sysfs_read(const char *path, gsize max, int *ret_errno, GError **error)
             *ret_errno = err;
         g_set_error(error, VS_GPU_ERROR, VS_GPU_ERROR_FAILED, "cannot open %s: %s", path,
                     g_strerror(err));
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        /* sysfs attributes are regular files: not /dev/zero, a FIFO or a folder. */
+        close(fd);
+        g_set_error(error, VS_GPU_ERROR, VS_GPU_ERROR_FAILED,
+                    "%s is not a regular file: not a sysfs attribute", path);
         return NULL;
     }
     for (;;) {

@@ -8,6 +8,8 @@
  * A part of a device that cannot be read (a type without a count) is skipped with a warning. */
 #include "gpu/inventory.h"
 
+#include "gpu/hostops-sysfs.h"
+
 #include <errno.h>
 #include <pci/pci.h>
 #include <setjmp.h>
@@ -114,7 +116,8 @@ vs_gpu_framebuffer_mib(const char *description, const char *name)
 {
     g_autoptr(GMatchInfo) m = NULL;
     g_autoptr(GRegex) fb = g_regex_new("framebuffer=([0-9]{1,7})([MG])", 0, 0, NULL);
-    g_autoptr(GRegex) profile = g_regex_new("-([0-9]{1,4})([QCBA])$", 0, 0, NULL);
+    g_autoptr(GRegex) profile =
+        g_regex_new("-([0-9]{1,4})([QCBA])$", G_REGEX_DOLLAR_ENDONLY, 0, NULL);
 
     if (description && g_regex_match(fb, description, 0, &m)) {
         g_autofree char *n = g_match_info_fetch(m, 1);
@@ -167,9 +170,11 @@ static char *
 read_line(const char *dir, const char *name)
 {
     g_autofree char *path = g_build_filename(dir, name, NULL);
-    g_autofree char *text = NULL;
+    /* Bounded, regular files only: a description that is a link to /dev/zero or a FIFO is
+     * unreadable, not an allocation without end or a hang. */
+    g_autofree char *text = vs_gpu_sysfs_read(path, VS_GPU_SYSFS_LIST_MAX, NULL, NULL);
 
-    if (!g_file_get_contents(path, &text, NULL, NULL))
+    if (!text)
         return NULL;
     text[strcspn(text, "\n")] = '\0';
     return g_strstrip(g_steal_pointer(&text));
@@ -323,10 +328,10 @@ read_vendor_types(VsGpuInventory *inv, VsGpuDevice *d, const char *dir)
     g_autofree char *ndir = g_build_filename(dir, "nvidia", NULL);
     g_autofree char *path = g_build_filename(ndir, "creatable_vgpu_types", NULL);
     g_autofree char *current = read_line(ndir, "current_vgpu_type");
-    g_autofree char *text = NULL;
+    g_autofree char *text = vs_gpu_sysfs_read(path, VS_GPU_SYSFS_LIST_MAX, NULL, NULL);
     g_auto(GStrv) lines = NULL;
 
-    if (!g_file_get_contents(path, &text, NULL, NULL))
+    if (!text)
         return;
     if (!current || strcmp(current, "0") != 0)
         return;

@@ -143,9 +143,13 @@ run_gpu(VsCli *cli, int argc, char **argv)
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "gpu: the command is `gpu probe`");
         return vs_cli_fail(cli, "gpu", error);
     }
-    if (o.gpu_memory &&
-        !vs_spec_parse_size(o.gpu_memory, 1ULL << 20, "--gpu-memory", &bytes, &error))
-        return vs_cli_fail(cli, "gpu", error);
+    if (o.gpu_memory) {
+        /* The rules of `up --gpu-memory`: whole MiB, at most VS_SPEC_GPU_MEMORY_MAX. */
+        guint64 mib;
+        if (!vs_spec_parse_mib(o.gpu_memory, VS_SPEC_GPU_MEMORY_MAX, "--gpu-memory", &mib, &error))
+            return vs_cli_fail(cli, "gpu", error);
+        bytes = mib << 20;
+    }
     uri = vs_cli_uri(cli, &error);
     if (!uri)
         return vs_cli_fail(cli, "gpu", error);

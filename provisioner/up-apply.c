@@ -15,6 +15,7 @@
 
 #include <string.h>
 
+#include "provisioner/base/file-read.h"
 #include "provisioner/cloudinit.h"
 #include "provisioner/defaults.h"
 #include "provisioner/gpu-site.h"
@@ -165,14 +166,15 @@ rollback(Apply *a)
 }
 
 static gboolean
-read_optional(const char *path, GBytes **ret, GError **error)
+read_optional(const char *path, const char *what, GBytes **ret, GError **error)
 {
     g_autofree char *data = NULL;
     gsize len;
 
     if (!path)
         return TRUE;
-    if (!g_file_get_contents(path, &data, &len, error))
+    /* Bounded, regular files only (a FIFO or /dev/zero is refused, not read for ever). */
+    if (!vs_file_read_bounded(path, VS_FILE_CAP_USER_DATA, what, &data, &len, error))
         return FALSE;
     *ret = g_bytes_new_take(g_steal_pointer(&data), len);
     return TRUE;
@@ -215,8 +217,8 @@ make_seed(Apply *a, VsHostKey *host_key, GError **error)
     ci.user = g_strdup(config->ssh_user);
     ci.ssh_keys = g_ptr_array_new_with_free_func(g_free);
     if (!login_keys(spec, ci.ssh_keys, error) ||
-        !read_optional(spec->user_data, &ci.user_data, error) ||
-        !read_optional(spec->network_config, &ci.network_config, error))
+        !read_optional(spec->user_data, "--user-data", &ci.user_data, error) ||
+        !read_optional(spec->network_config, "--network-config", &ci.network_config, error))
         return FALSE;
     ci.user_data_name = g_strdup(spec->user_data);
     if (!spec->network_config)

@@ -196,7 +196,8 @@ parse_alias(GPtrArray *out, const char *alias, yaml_document_t *doc, yaml_node_t
     Shared shared = {.signature = VS_SIGNATURE_NONE};
     guint first = out->len;
 
-    if (!g_regex_match_simple("^[a-z0-9][a-z0-9._-]*(:[a-z0-9._-]+)*$", alias, 0, 0))
+    if (!g_regex_match_simple("^[a-z0-9][a-z0-9._-]*(:[a-z0-9._-]+)*$", alias,
+                              G_REGEX_DOLLAR_ENDONLY, 0))
         return vs_spec_fail(error,
                             "%s: line %zu: '%s' is not an alias (lower-case words joined by ':', "
                             "like ubuntu:24.04)",

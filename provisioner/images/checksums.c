@@ -1,5 +1,7 @@
 #include "provisioner/images/checksums.h"
 
+#include "provisioner/images/image-error.h"
+
 #include <string.h>
 
 #include "provisioner/base/spec-error.h"
@@ -56,7 +58,8 @@ vs_checksums_find(const char *text, gsize len, VsSumsFormat format, const char *
         *ret_hex = g_ascii_strdown(hex, -1);
         return TRUE;
     }
-    g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID, "the checksum list does not name %s",
+    /* The publisher's list, not the user's input: exit status 1. */
+    g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED, "the checksum list does not name %s",
                 filename);
     return FALSE;
 }

@@ -122,7 +122,7 @@ vs_hash_file_cached(const char *path, GError **error)
     }
     entry = remembered_path(&st);
     if (vs_file_read_bounded(entry, 64, "remembered hash", &cached, NULL, NULL) &&
-        g_regex_match_simple("^[0-9a-f]{64}$", cached, 0, 0)) {
+        g_regex_match_simple("^[0-9a-f]{64}$", cached, G_REGEX_DOLLAR_ENDONLY, 0)) {
         close(fd);
         return g_steal_pointer(&cached);
     }

@@ -287,7 +287,11 @@ test_up_gpu_selection(void)
     g_auto(VsBedRun) bogus =
         run("up", "ws1", "--image", image, "--dry-run", "--gpu", "fast", "-c", UNREACHABLE, NULL);
     g_auto(VsBedRun) probe = run("gpu", "probe", "--json", "-c", UNREACHABLE, NULL);
+    g_auto(VsBedRun) tiny = run("gpu", "probe", "--gpu-memory", "512K", "-c", UNREACHABLE, NULL);
     g_unsetenv("VIRT_STATION_SYSFS_ROOT");
+    /* The rules of `up --gpu-memory`: whole MiB (512K used to become 4096 MiB unsaid). */
+    g_assert_cmpint(tiny.status, ==, 2);
+    g_assert_nonnull(strstr(tiny.err, "--gpu-memory"));
 
     /* `gpu probe` shows exactly the plan `up` makes, on a host with a free vGPU: the same mode
      * and the same reasons, in the same order. */

@@ -2,6 +2,10 @@
  * make-fixtures.py; lspci reads the same trees in the conformance suite). Each host's
  * `gpu probe --json` output is a golden file; explicit modes and their errors are asserted. */
 #include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include "gpu/hostops.h"
 
 #include "tests/bed/golden.h"
 #include "provisioner/gpujson.h"
@@ -403,6 +407,43 @@ test_vmd_domains(void)
     g_assert_null(strstr(error->message, "10000:00:02.1"));
 }
 
+/* A sysfs tree whose description is a link to /dev/zero and whose name is a FIFO: read as
+ * unreadable attributes (bounded, regular files only), neither an endless allocation nor a hang;
+ * the framebuffer then comes from nothing, the rest of the inventory as before. */
+static void
+test_hostile_attributes(void)
+{
+    g_autofree char *fixture = vs_golden_path("sysfs/rhel-t4");
+    g_autoptr(GError) error = NULL;
+    g_autofree char *tree = vs_gpu_fake_tree_copy(fixture, &error);
+    g_autofree char *type = NULL, *desc = NULL, *name = NULL;
+    g_autoptr(VsGpuInventory) inv = NULL;
+    const VsVgpuType *t = NULL;
+
+    g_assert_no_error(error);
+    type = g_build_filename(tree, "bus/pci/devices/0000:3b:00.0/mdev_supported_types/nvidia-224",
+                            NULL);
+    desc = g_build_filename(type, "description", NULL);
+    name = g_build_filename(type, "name", NULL);
+    g_assert_cmpint(g_unlink(desc), ==, 0);
+    g_assert_cmpint(symlink("/dev/zero", desc), ==, 0);
+    g_assert_cmpint(g_unlink(name), ==, 0);
+    g_assert_cmpint(mkfifo(name, 0600), ==, 0);
+
+    inv = vs_gpu_inventory_read(tree, &error);
+    g_assert_no_error(error);
+    for (guint i = 0; i < inv->devices->len; i++) {
+        const VsGpuDevice *d = inv->devices->pdata[i];
+        for (guint k = 0; k < d->vgpu_types->len; k++)
+            if (g_strcmp0(((VsVgpuType *)d->vgpu_types->pdata[k])->id, "nvidia-224") == 0)
+                t = d->vgpu_types->pdata[k];
+    }
+    g_assert_nonnull(t);
+    g_assert_cmpuint(t->framebuffer_mib, ==, 0);
+    g_assert_cmpint(t->available, ==, 4);
+    vs_gpu_fake_tree_remove(tree);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -416,6 +457,7 @@ main(int argc, char **argv)
     g_test_add_func("/gpu/malformed", test_malformed);
     g_test_add_func("/gpu/where", test_where);
     g_test_add_func("/gpu/vmd-domains", test_vmd_domains);
+    g_test_add_func("/gpu/hostile-attributes", test_hostile_attributes);
     g_test_add_func("/gpu/framebuffer", test_framebuffer);
     g_test_add_func("/gpu/nodedev", test_nodedev);
     g_test_add_func("/gpu/existing-mdevs", test_existing_mdevs);

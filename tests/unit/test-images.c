@@ -120,6 +120,10 @@ test_catalog_errors(void)
         {"\"Big Alias\":\n  checksums-format: fedora\n",
          "bad.yaml: line 2: 'Big Alias' is not an alias (lower-case words joined by ':', like "
          "ubuntu:24.04)"},
+        /* A trailing newline is no part of an alias (GLib's $ matches before it). */
+        {"\"deb:12\\n\":\n  checksums-format: fedora\n",
+         "bad.yaml: line 2: 'deb:12\n' is not an alias (lower-case words joined by ':', like "
+         "ubuntu:24.04)"},
         {"- a\n- b\n", "bad.yaml: a catalog is a mapping of aliases (like ubuntu:24.04)"},
         {"a:1:\n  checksums-format: fedora\n  x86_64: {url: https://h/i, checksums: https://h/s}\n"
          "a:1:\n  checksums-format: fedora\n  x86_64: {url: https://h/i, checksums: https://h/s}\n",
@@ -202,6 +206,8 @@ test_checksum_lists(void)
     g_assert_false(vs_checksums_find(ubuntu, strlen(ubuntu), VS_SUMS_SHA256SUMS, "other.img", &type,
                                      &hex, &error));
     g_assert_cmpstr(error->message, ==, "the checksum list does not name other.img");
+    /* The publisher's list, not the user's input: exit status 1, not 2. */
+    g_assert_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED);
     g_clear_error(&error);
     /* A SHA-256 where SHA-512 is expected is malformed, not a match. */
     g_assert_false(vs_checksums_find(ubuntu, strlen(ubuntu), VS_SUMS_SHA512SUMS,
