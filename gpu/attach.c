@@ -38,21 +38,6 @@
 #define RETRIES      10
 #define STEP_MS      20
 
-static gboolean fail(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
-
-/* Returns FALSE with @error set to @code and the formatted message. */
-static gboolean
-fail(GError **error, int code, const char *format, ...)
-{
-    va_list ap;
-
-    va_start(ap, format);
-    g_autofree char *msg = g_strdup_vprintf(format, ap);
-    va_end(ap);
-    g_set_error_literal(error, VS_GPU_ERROR, code, msg);
-    return FALSE;
-}
-
 static void say(const VsGpuHost *host, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 /* Passes a sentence to @host->say, when there is one. */
@@ -306,11 +291,11 @@ refuse_capacity(GError **error, const char *type_id, const char *type_name, cons
                                 ? g_strdup_printf("%s (%s)", type_id, type_name)
                                 : g_strdup(type_id);
 
-    return fail(error, VS_GPU_ERROR_REFUSED,
-                "no free instance of vGPU type %s on %s: %" G_GINT64_FORMAT
-                " free; held by %s; free instead: %s",
-                what, parent ? parent : "this host", free,
-                holders->len ? holders->str : "none known", instead);
+    return vs_gpu_fail(error, VS_GPU_ERROR_REFUSED,
+                       "no free instance of vGPU type %s on %s: %" G_GINT64_FORMAT
+                       " free; held by %s; free instead: %s",
+                       what, parent ? parent : "this host", free,
+                       holders->len ? holders->str : "none known", instead);
 }
 
 /* Drops our own domain's entries that never changed the host (a claim without its take):
@@ -375,10 +360,11 @@ claim_mdev(VsGpuPlan *plan, const VsGpuInventory *inv, const VsGpuHost *host, GP
             chosen = t;
     }
     if (!known)
-        return fail(error, VS_GPU_ERROR_UNKNOWN,
-                    "vGPU type %s: no device on this host offers it (`virt-station gpu probe` "
-                    "lists the types there are)",
-                    plan->vgpu_type);
+        return vs_gpu_fail(
+            error, VS_GPU_ERROR_UNKNOWN,
+            "vGPU type %s: no device on this host offers it (`virt-station gpu probe` "
+            "lists the types there are)",
+            plan->vgpu_type);
     if (!chosen) {
         g_autoptr(GString) holders = g_string_new(NULL);
         for (guint i = 0; i < inv->mdevs->len; i++) {
@@ -408,7 +394,7 @@ claim_mdev(VsGpuPlan *plan, const VsGpuInventory *inv, const VsGpuHost *host, GP
             uuid = g_steal_pointer(&u);
     }
     if (!uuid)
-        return fail(error, VS_GPU_ERROR_FAILED, "no unused mediated device UUID found");
+        return vs_gpu_fail(error, VS_GPU_ERROR_FAILED, "no unused mediated device UUID found");
     claim = claim_for(host, VS_GPU_CLAIM_MDEV, uuid);
     claim->parent = g_strdup(chosen->parent);
     claim->vgpu_type = g_strdup(chosen->id);
@@ -449,12 +435,13 @@ check_sriov_enabled(const VsGpuInventory *inv, const char *type, GError **error)
         for (guint k = 0; k < inv->devices->len && !has_vf; k++)
             has_vf = g_strcmp0(((VsGpuDevice *)inv->devices->pdata[k])->physfn, pf->address) == 0;
         if (!has_vf)
-            return fail(error, VS_GPU_ERROR_REFUSED,
-                        "vGPU type %s needs a virtual function, but %s has SR-IOV (up to %u VFs) "
-                        "with none enabled: run `sriov-manage -e %s` as root (NVIDIA's script; it "
-                        "can exit 0 without creating VFs: check with `ls "
-                        "/sys/bus/pci/devices/%s/virtfn*`), then try again",
-                        type, pf->address, pf->sriov_totalvfs, pf->address, pf->address);
+            return vs_gpu_fail(
+                error, VS_GPU_ERROR_REFUSED,
+                "vGPU type %s needs a virtual function, but %s has SR-IOV (up to %u VFs) "
+                "with none enabled: run `sriov-manage -e %s` as root (NVIDIA's script; it "
+                "can exit 0 without creating VFs: check with `ls "
+                "/sys/bus/pci/devices/%s/virtfn*`), then try again",
+                type, pf->address, pf->sriov_totalvfs, pf->address, pf->address);
     }
     return TRUE;
 }
@@ -500,10 +487,11 @@ claim_vf(VsGpuPlan *plan, const VsGpuInventory *inv, const VsGpuHost *host, GPtr
             }
         }
         if (!known && !busy)
-            return fail(error, VS_GPU_ERROR_UNKNOWN,
-                        "vGPU type %s: no virtual function on this host offers it (`virt-station "
-                        "gpu probe` lists the types there are)",
-                        plan->vgpu_type);
+            return vs_gpu_fail(
+                error, VS_GPU_ERROR_UNKNOWN,
+                "vGPU type %s: no virtual function on this host offers it (`virt-station "
+                "gpu probe` lists the types there are)",
+                plan->vgpu_type);
         return refuse_capacity(error, plan->vgpu_type, known ? known->name : NULL, pf, 0, holders,
                                inv, host, journal);
     }
@@ -529,15 +517,16 @@ claim_passthrough(VsGpuPlan *plan, const VsGpuInventory *inv, const VsGpuHost *h
     g_autoptr(VsGpuClaim) claim = NULL;
 
     if (!plan->device)
-        return fail(error, VS_GPU_ERROR_INVALID, "passthrough: the plan names no device");
+        return vs_gpu_fail(error, VS_GPU_ERROR_INVALID, "passthrough: the plan names no device");
     if (plan->functions->len == 0)
         g_ptr_array_add(plan->functions, g_strdup(plan->device));
     for (guint i = 0; i < plan->functions->len; i++) {
         const char *f = plan->functions->pdata[i];
         const char *who = holder_other(host, journal, f);
         if (!g_hash_table_contains(inv->classes, f))
-            return fail(error, VS_GPU_ERROR_UNKNOWN,
-                        "passthrough of %s: the function %s is not on this host", plan->device, f);
+            return vs_gpu_fail(error, VS_GPU_ERROR_UNKNOWN,
+                               "passthrough of %s: the function %s is not on this host",
+                               plan->device, f);
         if (who)
             g_string_append_printf(held, "%s%s is held by %s", held->len ? "; " : "", f, who);
     }
@@ -550,10 +539,11 @@ claim_passthrough(VsGpuPlan *plan, const VsGpuInventory *inv, const VsGpuHost *h
                                        holder_any(host, journal, m->uuid));
     }
     if (held->len > 0)
-        return fail(error, VS_GPU_ERROR_REFUSED,
-                    "passthrough of %s refused: %s; stop that workstation (or remove what it "
-                    "holds) first",
-                    plan->device, held->str);
+        return vs_gpu_fail(
+            error, VS_GPU_ERROR_REFUSED,
+            "passthrough of %s refused: %s; stop that workstation (or remove what it "
+            "holds) first",
+            plan->device, held->str);
     claim = claim_for(host, VS_GPU_CLAIM_PASSTHROUGH, plan->device);
     claim->device = g_strdup(plan->device);
     for (guint i = 0; i < plan->functions->len; i++)
@@ -578,8 +568,9 @@ vs_gpu_claim(VsGpuPlan *plan, const VsGpuInventory *inv, const VsGpuHost *host, 
     if (plan->mode == VS_GPU_MODE_PASSTHROUGH)
         return claim_passthrough(plan, inv, host, journal, error);
     if (plan->mode != VS_GPU_MODE_VGPU || !plan->vgpu_type)
-        return fail(error, VS_GPU_ERROR_INVALID,
-                    "only a vGPU or passthrough plan with its type or device can be claimed");
+        return vs_gpu_fail(
+            error, VS_GPU_ERROR_INVALID,
+            "only a vGPU or passthrough plan with its type or device can be claimed");
     if (plan->vgpu_kind == VS_VGPU_KIND_VENDOR_VFIO)
         return claim_vf(plan, inv, host, journal, prefer, error);
     return claim_mdev(plan, inv, host, journal, prefer, error);
@@ -629,7 +620,8 @@ release_vf(const VsGpuHost *host, const char *vf, GError **error)
     if (!current)
         return FALSE;
     if (strcmp(current, "0") != 0)
-        return fail(error, VS_GPU_ERROR_FAILED, "its type reads %s after writing 0", current);
+        return vs_gpu_fail(error, VS_GPU_ERROR_FAILED, "its type reads %s after writing 0",
+                           current);
     return TRUE;
 }
 
@@ -751,19 +743,19 @@ vs_gpu_take(const VsGpuPlan *plan, const VsGpuHost *host, GError **error)
     g_autoptr(VsGpuClaim) claim = NULL;
 
     if (!id)
-        return fail(error, VS_GPU_ERROR_INVALID, "nothing to take: the plan holds no GPU");
+        return vs_gpu_fail(error, VS_GPU_ERROR_INVALID, "nothing to take: the plan holds no GPU");
     claim = vs_gpu_journal_get(host->journal_dir, id, &local);
     if (!claim) {
         if (local)
             g_propagate_error(error, g_steal_pointer(&local));
         else
-            fail(error, VS_GPU_ERROR_FAILED, "taking %s: it was not claimed (no entry in %s)", id,
-                 host->journal_dir);
+            vs_gpu_fail(error, VS_GPU_ERROR_FAILED,
+                        "taking %s: it was not claimed (no entry in %s)", id, host->journal_dir);
         return FALSE;
     }
     if (is_other_entry(host, claim))
-        return fail(error, VS_GPU_ERROR_REFUSED, "taking %s: %s claimed it", id,
-                    claim->domain_name ? claim->domain_name : "another domain");
+        return vs_gpu_fail(error, VS_GPU_ERROR_REFUSED, "taking %s: %s claimed it", id,
+                           claim->domain_name ? claim->domain_name : "another domain");
     /* The journal names anything that may exist: "created" before the host changes (for
      * passthrough: taken, libvirt detaches the functions at start). */
     claim->created = TRUE;
@@ -816,11 +808,11 @@ give_back_host(const VsGpuPlan *plan, const VsGpuHost *host, const char *id, GEr
         if (wait_mdev_gone(host, id))
             say(host, "mediated device %s stopped (by the driver)", id);
         if (!ops->mdev_remove(ops->data, id, &local) || ops->mdev_exists(ops->data, id)) {
-            fail(error, VS_GPU_ERROR_FAILED,
-                 "giving back mediated device %s on %s: %s; remove it by hand: `echo 1 > "
-                 "/sys/bus/mdev/devices/%s/remove`, or the next reconcile tries again",
-                 id, plan->device ? plan->device : "its parent",
-                 local ? local->message : "it still exists after removal", id);
+            vs_gpu_fail(error, VS_GPU_ERROR_FAILED,
+                        "giving back mediated device %s on %s: %s; remove it by hand: `echo 1 > "
+                        "/sys/bus/mdev/devices/%s/remove`, or the next reconcile tries again",
+                        id, plan->device ? plan->device : "its parent",
+                        local ? local->message : "it still exists after removal", id);
             return FALSE;
         }
         say(host, "removed mediated device %s", id);
@@ -837,11 +829,12 @@ give_back_host(const VsGpuPlan *plan, const VsGpuHost *host, const char *id, GEr
         return TRUE;
     }
     if (!current || !release_vf(host, id, &local)) {
-        fail(error, VS_GPU_ERROR_FAILED,
-             "giving back virtual function %s: %s; release it by hand: `echo 0 > "
-             "/sys/bus/pci/devices/%s/nvidia/current_vgpu_type`, or the next reconcile tries "
-             "again",
-             id, local ? local->message : "unknown error", id);
+        vs_gpu_fail(
+            error, VS_GPU_ERROR_FAILED,
+            "giving back virtual function %s: %s; release it by hand: `echo 0 > "
+            "/sys/bus/pci/devices/%s/nvidia/current_vgpu_type`, or the next reconcile tries "
+            "again",
+            id, local ? local->message : "unknown error", id);
         return FALSE;
     }
     say(host, "released virtual function %s (vGPU type %s)", id,
@@ -918,8 +911,8 @@ vs_gpu_reconcile(const VsGpuHost *host, gboolean report_only, GError **error)
             g_string_append_printf(failed, "%s%s", failed->len ? "; " : "", local->message);
     }
     if (failed->len > 0) {
-        fail(error, VS_GPU_ERROR_FAILED, "giving back what stale GPU journal entries hold: %s",
-             failed->str);
+        vs_gpu_fail(error, VS_GPU_ERROR_FAILED,
+                    "giving back what stale GPU journal entries hold: %s", failed->str);
         return NULL;
     }
     return g_steal_pointer(&stale);

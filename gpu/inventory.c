@@ -52,6 +52,18 @@ mdev_free(VsMdev *m)
     g_free(m);
 }
 
+gboolean
+vs_gpu_fail(GError **error, int code, const char *format, ...)
+{
+    va_list ap;
+
+    va_start(ap, format);
+    g_autofree char *msg = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    g_set_error_literal(error, VS_GPU_ERROR, code, msg);
+    return FALSE;
+}
+
 VsGpuInventory *
 vs_gpu_inventory_new(void)
 {

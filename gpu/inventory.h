@@ -60,6 +60,9 @@ typedef struct {
     GHashTable *classes;      /* address -> class code, for every PCI device */
 } VsGpuInventory;
 
+/* Returns FALSE with @error set to VS_GPU_ERROR @code and the formatted message. */
+gboolean vs_gpu_fail(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
+
 /* Returns a new, empty inventory. */
 VsGpuInventory *vs_gpu_inventory_new(void);
 void vs_gpu_inventory_free(VsGpuInventory *inv);

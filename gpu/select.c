@@ -23,20 +23,6 @@ vs_gpu_request_clear(VsGpuRequest *req)
     g_clear_pointer(&req->address, g_free);
 }
 
-static gboolean fail(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
-
-static gboolean
-fail(GError **error, int code, const char *format, ...)
-{
-    va_list ap;
-
-    va_start(ap, format);
-    g_autofree char *msg = g_strdup_vprintf(format, ap);
-    va_end(ap);
-    g_set_error_literal(error, VS_GPU_ERROR, code, msg);
-    return FALSE;
-}
-
 gboolean
 vs_gpu_request_parse(const char *text, guint64 memory_mib, VsGpuRequest *ret, GError **error)
 {
@@ -48,17 +34,18 @@ vs_gpu_request_parse(const char *text, guint64 memory_mib, VsGpuRequest *ret, GE
 
     if (m < 0 || (arg && m != VS_GPU_MODE_VGPU && m != VS_GPU_MODE_PASSTHROUGH) ||
         (m == VS_GPU_MODE_PASSTHROUGH && !arg) || (arg && !arg[1]))
-        return fail(error, VS_GPU_ERROR_INVALID,
-                    "--gpu: '%s' is not one of auto, none, virgl, vgpu[:TYPE], passthrough:ADDR",
-                    text);
+        return vs_gpu_fail(
+            error, VS_GPU_ERROR_INVALID,
+            "--gpu: '%s' is not one of auto, none, virgl, vgpu[:TYPE], passthrough:ADDR", text);
     req.mode = m;
     if (m == VS_GPU_MODE_VGPU && arg)
         req.vgpu_type = g_strdup(arg + 1);
     if (m == VS_GPU_MODE_PASSTHROUGH) {
         guint d, b, s, f;
         if (!vs_pci_address_parse(arg + 1, &d, &b, &s, &f))
-            return fail(error, VS_GPU_ERROR_INVALID,
-                        "--gpu passthrough: '%s' is not a PCI address like 0000:01:00.0", arg + 1);
+            return vs_gpu_fail(error, VS_GPU_ERROR_INVALID,
+                               "--gpu passthrough: '%s' is not a PCI address like 0000:01:00.0",
+                               arg + 1);
         req.address = g_strdup_printf("%04x:%02x:%02x.%x", d, b, s, f);
     }
     *ret = req;
@@ -234,10 +221,10 @@ select_vgpu(const VsGpuInventory *inv, const VsGpuRequest *req, GError **error)
                                "workstation is made");
     available = list_available(inv);
     if (req->vgpu_type)
-        fail(error, VS_GPU_ERROR_UNKNOWN, "vGPU type %s: no device offers it; available: %s",
-             req->vgpu_type, available->str);
+        vs_gpu_fail(error, VS_GPU_ERROR_UNKNOWN, "vGPU type %s: no device offers it; available: %s",
+                    req->vgpu_type, available->str);
     else
-        fail(error, VS_GPU_ERROR_REFUSED, "no vGPU instance is available on this host");
+        vs_gpu_fail(error, VS_GPU_ERROR_REFUSED, "no vGPU instance is available on this host");
     return NULL;
 }
 
@@ -258,14 +245,15 @@ select_virgl(const VsGpuInventory *inv, unsigned long qemu, gboolean forced, GEr
     }
     if (qemu && qemu < VS_GPU_VIRGL_QEMU_VERSION) {
         if (forced)
-            fail(error, VS_GPU_ERROR_REFUSED,
-                 "--gpu virgl needs QEMU 6.1 or newer (virtio-vga-gl); this host has %lu.%lu",
-                 qemu / 1000000, qemu / 1000 % 1000);
+            vs_gpu_fail(
+                error, VS_GPU_ERROR_REFUSED,
+                "--gpu virgl needs QEMU 6.1 or newer (virtio-vga-gl); this host has %lu.%lu",
+                qemu / 1000000, qemu / 1000 % 1000);
         return NULL;
     }
     if (!mesa && !(forced && other)) {
         if (forced)
-            fail(error, VS_GPU_ERROR_REFUSED, "--gpu virgl: this host has no render node");
+            vs_gpu_fail(error, VS_GPU_ERROR_REFUSED, "--gpu virgl: this host has no render node");
         return NULL;
     }
     plan = vs_gpu_plan_new(VS_GPU_MODE_VIRGL);
@@ -299,13 +287,14 @@ select_passthrough(const VsGpuInventory *inv, const char *address, GError **erro
         if (strcmp(((VsGpuDevice *)inv->devices->pdata[i])->address, address) == 0)
             dev = inv->devices->pdata[i];
     if (!dev || !vs_gpu_device_is_display(dev))
-        return fail(error, VS_GPU_ERROR_UNKNOWN, "--gpu passthrough:%s: no GPU at that address",
-                    address),
+        return vs_gpu_fail(error, VS_GPU_ERROR_UNKNOWN,
+                           "--gpu passthrough:%s: no GPU at that address", address),
                NULL;
     if (dev->iommu_group < 0)
-        return fail(error, VS_GPU_ERROR_REFUSED,
-                    "--gpu passthrough:%s: the device is in no IOMMU group (is the IOMMU on?)",
-                    address),
+        return vs_gpu_fail(
+                   error, VS_GPU_ERROR_REFUSED,
+                   "--gpu passthrough:%s: the device is in no IOMMU group (is the IOMMU on?)",
+                   address),
                NULL;
     members = g_hash_table_lookup(inv->iommu_groups, GINT_TO_POINTER(dev->iommu_group));
     plan = vs_gpu_plan_new(VS_GPU_MODE_PASSTHROUGH);
@@ -324,10 +313,11 @@ select_passthrough(const VsGpuInventory *inv, const char *address, GError **erro
     }
     if (blocking->len > 0) {
         vs_gpu_plan_free(plan);
-        return fail(error, VS_GPU_ERROR_REFUSED,
-                    "--gpu passthrough:%s: IOMMU group %d also holds %s, which would have to go "
-                    "along; passthrough needs a group of this device's functions only",
-                    address, dev->iommu_group, blocking->str),
+        return vs_gpu_fail(
+                   error, VS_GPU_ERROR_REFUSED,
+                   "--gpu passthrough:%s: IOMMU group %d also holds %s, which would have to go "
+                   "along; passthrough needs a group of this device's functions only",
+                   address, dev->iommu_group, blocking->str),
                NULL;
     }
     reason(plan, "the whole device %s (%s) passes through with its %u function%s", address,
@@ -411,16 +401,16 @@ vs_gpu_plan_request(const char *text, guint64 memory_mib, const VsGpuInventory *
         return vs_gpu_select(NULL, &req, qemu_version, error);
     if ((req.mode == VS_GPU_MODE_VGPU || req.mode == VS_GPU_MODE_PASSTHROUGH) &&
         (where & VS_GPU_WHERE_SESSION)) {
-        fail(error, VS_GPU_ERROR_REFUSED,
-             "--gpu %s: a qemu:///session connection cannot attach host devices; connect to "
-             "qemu:///system (as root, or a member of the libvirt group)",
-             text);
+        vs_gpu_fail(error, VS_GPU_ERROR_REFUSED,
+                    "--gpu %s: a qemu:///session connection cannot attach host devices; connect to "
+                    "qemu:///system (as root, or a member of the libvirt group)",
+                    text);
         return NULL;
     }
     if (!inv) {
         if (req.mode != VS_GPU_MODE_AUTO) {
-            fail(error, VS_GPU_ERROR_REFUSED, "--gpu %s: %s", text,
-                 inv_error ? inv_error->message : "the host's GPUs are unknown");
+            vs_gpu_fail(error, VS_GPU_ERROR_REFUSED, "--gpu %s: %s", text,
+                        inv_error ? inv_error->message : "the host's GPUs are unknown");
             return NULL;
         }
         plan = vs_gpu_plan_new(VS_GPU_MODE_NONE);
@@ -434,7 +424,8 @@ vs_gpu_plan_request(const char *text, guint64 memory_mib, const VsGpuInventory *
         return g_steal_pointer(&plan);
     would = g_strdup(plan->reasons->pdata[0]);
     if (req.mode != VS_GPU_MODE_AUTO) {
-        fail(error, VS_GPU_ERROR_REFUSED, "--gpu %s: %s; the plan would be: %s", text, why, would);
+        vs_gpu_fail(error, VS_GPU_ERROR_REFUSED, "--gpu %s: %s; the plan would be: %s", text, why,
+                    would);
         return NULL;
     }
     req.no_vgpu = TRUE;
