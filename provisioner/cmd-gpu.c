@@ -41,9 +41,20 @@ claim_state(virConnectPtr conn, const char *uri, const VsGpuClaim *c)
     return same && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? "stale" : "unknown";
 }
 
-/* Returns what is given to whom (VsGpuAllocation): the journal's entries, then the mediated
- * devices of @inv it does not name, with the domain using them when libvirt says. Only
- * reports: nothing is given back here. */
+/* Returns whether the domain @name of @conn is a workstation (virt-station's metadata, its own). */
+static gboolean
+owned_by_name(virConnectPtr conn, const char *name)
+{
+    g_autoptr(virDomain) dom = virDomainLookupByName(conn, name);
+    g_autoptr(VsMetadata) station = dom ? vs_lifecycle_owned(dom, NULL) : NULL;
+
+    return station != NULL;
+}
+
+/* Returns what is given to whom (VsGpuAllocation): the journal's entries, then the PCI
+ * functions and mediated devices of @inv it does not name that a domain's definition uses (a
+ * workstation's after a host reboot cleared the journal, or another tool's), with that domain.
+ * Only reports: nothing is given back here. */
 static GPtrArray *
 allocations(virConnectPtr conn, const char *given_uri, const VsGpuInventory *inv, GError **error)
 {
@@ -69,6 +80,22 @@ allocations(virConnectPtr conn, const char *given_uri, const VsGpuInventory *inv
         g_hash_table_add(seen, c->id);
         g_ptr_array_add(ret, a);
     }
+    /* PCI functions of this inventory that a domain's definition uses (a VF, a passed-through
+     * card) and the journal does not name. */
+    for (guint i = 0; users && i < inv->devices->len; i++) {
+        const VsGpuDevice *d = inv->devices->pdata[i];
+        const char *user = g_hash_table_lookup(users, d->address);
+        VsGpuAllocation *a;
+        if (!user || g_hash_table_contains(seen, d->address))
+            continue;
+        a = g_new0(VsGpuAllocation, 1);
+        a->kind = g_strdup(d->physfn ? "vf" : "passthrough");
+        a->id = g_strdup(d->address);
+        a->device = g_strdup(d->address);
+        a->workstation = g_strdup(user);
+        a->state = g_strdup(owned_by_name(conn, user) ? "held" : "not virt-station's");
+        g_ptr_array_add(ret, a);
+    }
     for (guint i = 0; i < inv->mdevs->len; i++) {
         const VsMdev *m = inv->mdevs->pdata[i];
         const char *user = users ? g_hash_table_lookup(users, m->uuid) : NULL;
@@ -81,7 +108,9 @@ allocations(virConnectPtr conn, const char *given_uri, const VsGpuInventory *inv
         a->device = g_strdup(m->parent);
         a->vgpu_type = g_strdup(m->type_id);
         a->workstation = g_strdup(user);
-        a->state = g_strdup(users ? "not virt-station's" : "unknown");
+        a->state = g_strdup(!users                              ? "unknown"
+                            : user && owned_by_name(conn, user) ? "held"
+                                                                : "not virt-station's");
         g_ptr_array_add(ret, a);
     }
     return ret;

@@ -381,6 +381,10 @@ test_release_and_delete(void)
         g_assert_cmpint(g_unlink(entry), ==, 0);
     }
     g_assert_cmpuint(journal_entries(&b), ==, 0);
+    /* Probe still names the holder: from the domain's definition, not the journal. */
+    g_auto(VsBedRun) unjournaled = vs_bed_run_vsv("qemu:///system", "gpu", "probe", "--json", NULL);
+    if (!strstr(unjournaled.out, held))
+        g_error("gpu probe lost %s's holder with the journal:\n%s", uuid, unjournaled.out);
     g_auto(VsBedRun) found = vs_bed_run_vsv("qemu:///system", "start", name, "--no-wait", NULL);
     g_assert_cmpint(found.status, ==, 1); /* libvirt cannot start it: no such device really */
     g_assert_null(strstr(found.err, "taking vgpu"));
