@@ -2,14 +2,18 @@
  * holds a running domain (test:///FILE, the file written here) whose metadata points at an sshd
  * this test starts on a loopback port (its own host key and authorized key; nothing of the
  * machine's SSH setup is touched). Checked: the guest's host key is verified against the
- * metadata's (another key: refused, the command never runs); and a metadata user or host that
- * ssh could read as an option or a shell could run is refused before anything runs. */
+ * metadata's (another key: refused, the command never runs); a metadata user or host that
+ * ssh could read as an option or a shell could run is refused before anything runs; and the
+ * jump host of a remote URI is verified against the URI's known_hosts= (the ssh command line
+ * vs_ssh_argv builds, run through the same sshd as jump host and "guest"). */
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "domains/metadata.h"
+#include "provisioner/sshcmd.h"
 #include "tests/bed/bed.h"
 
 #define UUID "6695eb01-f6a4-8304-79aa-97f2502e193f"
@@ -204,11 +208,92 @@ test_metadata_refused(void)
     sshd_stop(&s);
 }
 
+/* Runs the ssh command line virt-station builds for @uri (the jump host) to the guest of
+ * @station with `touch @marker`. Returns ssh's exit status; its stderr in @ret_err. */
+static int
+run_through_jump(const Sshd *s, const char *uri, const VsMetadata *station, const char *marker,
+                 char **ret_err)
+{
+    g_autoptr(GError) error = NULL;
+    const char *const identities[] = {s->client_key, NULL};
+    g_autoptr(VsSshTarget) t =
+        vs_ssh_target_new(uri, "vs-life-jump", station, NULL, identities, &error);
+    char *command[] = {(char *)"touch", (char *)marker, NULL};
+    int status = -1;
+
+    g_assert_no_error(error);
+    g_assert_nonnull(t->jump);
+    g_autoptr(GPtrArray) argv = vs_ssh_argv(t, TRUE, FALSE, command);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL, NULL,
+                               ret_err, &status, &error));
+    g_assert_no_error(error);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The jump host's key: checked against the URI's known_hosts= (another key there: refused, the
+ * command never runs); no_verify=1 turns the check off, as it does for libvirt itself. */
+static void
+test_jump_host_key_checked(void)
+{
+    Sshd s = {0};
+    g_autoptr(GError) error = NULL;
+
+    sshd_start(&s);
+    /* known_hosts files of the guest go under the test's folder. */
+    g_setenv("XDG_CACHE_HOME", s.dir, TRUE);
+    g_autofree char *marker = g_build_filename(s.dir, "ran", NULL);
+    g_autofree char *right = g_build_filename(s.dir, "jump_right", NULL);
+    g_autofree char *wrong = g_build_filename(s.dir, "jump_wrong", NULL);
+    g_autofree char *right_line = g_strdup_printf("[127.0.0.1]:%u %s\n", s.port, s.host_pub);
+    g_autofree char *wrong_line = g_strdup_printf("[127.0.0.1]:%u %s\n", s.port, s.other_pub);
+    g_assert_true(g_file_set_contents(right, right_line, -1, NULL));
+    g_assert_true(g_file_set_contents(wrong, wrong_line, -1, NULL));
+    g_autofree char *xml = g_markup_printf_escaped(
+        "<vs:station xmlns:vs='urn:virt-station:domain:1' version='1'>"
+        "<vs:ssh user='%s' host='127.0.0.1' port='%u'/><vs:host-key>%s</vs:host-key>"
+        "</vs:station>",
+        g_get_user_name(), (guint)s.port, s.host_pub);
+    g_autoptr(VsMetadata) station = vs_metadata_parse(xml, &error);
+    g_assert_no_error(error);
+
+    g_autofree char *uri_right =
+        g_strdup_printf("qemu+ssh://%s@127.0.0.1:%u/system?keyfile=%s&known_hosts=%s",
+                        g_get_user_name(), s.port, s.client_key, right);
+    g_autofree char *err_right = NULL;
+    int ok = run_through_jump(&s, uri_right, station, marker, &err_right);
+    if (ok != 0)
+        g_error("through the jump host with its right key: exit %d, %s", ok, err_right);
+    g_assert_true(g_file_test(marker, G_FILE_TEST_EXISTS));
+    g_unlink(marker);
+
+    g_autofree char *uri_wrong =
+        g_strdup_printf("qemu+ssh://%s@127.0.0.1:%u/system?keyfile=%s&known_hosts=%s",
+                        g_get_user_name(), s.port, s.client_key, wrong);
+    g_autofree char *err_wrong = NULL;
+    int refused = run_through_jump(&s, uri_wrong, station, marker, &err_wrong);
+    g_assert_cmpint(refused, ==, 255);
+    if (!strstr(err_wrong, "Host key verification failed") &&
+        !strstr(err_wrong, "REMOTE HOST IDENTIFICATION HAS CHANGED"))
+        g_error("jump host with another key: %s", err_wrong);
+    g_assert_false(g_file_test(marker, G_FILE_TEST_EXISTS));
+
+    g_autofree char *uri_no_verify = g_strdup_printf("%s&no_verify=1", uri_wrong);
+    g_autofree char *err_nv = NULL;
+    int unchecked = run_through_jump(&s, uri_no_verify, station, marker, &err_nv);
+    if (unchecked != 0)
+        g_error("no_verify=1: exit %d, %s", unchecked, err_nv);
+    g_assert_true(g_file_test(marker, G_FILE_TEST_EXISTS));
+
+    sshd_stop(&s);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/ssh/host-key-checked", test_host_key_checked);
     g_test_add_func("/ssh/metadata-refused", test_metadata_refused);
+    g_test_add_func("/ssh/jump-host-key-checked", test_jump_host_key_checked);
     return g_test_run();
 }
