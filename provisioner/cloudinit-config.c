@@ -142,7 +142,8 @@ user_entry(yaml_document_t *doc, const VsCloudInitSpec *spec)
     return user;
 }
 
-/* Returns the entry of the users list @users that creates @name, or 0. */
+/* Returns the entry of the users list @users that creates @name (made the list's own: an
+ * alias may share it), or 0. */
 static int
 find_user(yaml_document_t *doc, int users, const char *name)
 {
@@ -150,15 +151,30 @@ find_user(yaml_document_t *doc, int users, const char *name)
 
     for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
          it++) {
+        gsize index = (gsize)(it - seq->data.sequence.items.start);
         if (vs_cloudinit_yaml_node_type(doc, *it) == YAML_MAPPING_NODE) {
             int n = vs_cloudinit_yaml_map_get(doc, *it, "name");
             if (n && g_strcmp0(vs_cloudinit_yaml_scalar(doc, n), name) == 0)
-                return *it;
+                return vs_cloudinit_yaml_item_own(doc, users, index);
         } else if (g_strcmp0(vs_cloudinit_yaml_scalar(doc, *it), name) == 0) {
             return *it;
         }
     }
     return 0;
+}
+
+/* Returns FALSE with @error set when the mapping @map holds a YAML merge key ("<<"): its keys
+ * would be merged in by cloud-init (PyYAML) under ours, unseen here. */
+static gboolean
+refuse_merge_key(yaml_document_t *doc, int map, const char *where, const char *what, GError **error)
+{
+    if (vs_cloudinit_yaml_map_get(doc, map, "<<"))
+        return vs_cloudinit_invalid(error, VS_CLOUDINIT_ERROR_INVALID,
+                                    "%s: a YAML merge key ('<<') in %s is not supported: "
+                                    "virt-station adds its user and keys there; write those keys "
+                                    "out instead",
+                                    what, where);
+    return TRUE;
 }
 
 /* Appends the strings @keys, quoted, to the sequence @seq. */
@@ -193,7 +209,8 @@ static gboolean
 merge_user(yaml_document_t *doc, int root, const VsCloudInitSpec *spec, const char *what,
            GError **error)
 {
-    int users = vs_cloudinit_yaml_map_get(doc, root, "users");
+    /* Made ours: with `runcmd: *users` (anchors and aliases), our user would join runcmd too. */
+    int users = vs_cloudinit_yaml_map_get_own(doc, root, "users");
 
     if (users && vs_cloudinit_yaml_node_type(doc, users) != YAML_SEQUENCE_NODE)
         return vs_cloudinit_invalid(error, VS_CLOUDINIT_ERROR_INVALID,
@@ -204,6 +221,13 @@ merge_user(yaml_document_t *doc, int root, const VsCloudInitSpec *spec, const ch
         yaml_document_append_sequence_item(doc, users, vs_cloudinit_yaml_plain(doc, "default"));
         vs_cloudinit_yaml_add_pair(doc, root, "users", users);
     }
+    /* A merge key could hide the entry's name (and keys) from find_user(). */
+    yaml_node_t *list = yaml_document_get_node(doc, users);
+    for (yaml_node_item_t *it = list->data.sequence.items.start; it < list->data.sequence.items.top;
+         it++)
+        if (vs_cloudinit_yaml_node_type(doc, *it) == YAML_MAPPING_NODE &&
+            !refuse_merge_key(doc, *it, "an entry of 'users'", what, error))
+            return FALSE;
     int existing = find_user(doc, users, spec->user);
     if (!existing || vs_cloudinit_yaml_node_type(doc, existing) != YAML_MAPPING_NODE) {
         yaml_document_append_sequence_item(doc, users, user_entry(doc, spec));
@@ -211,7 +235,7 @@ merge_user(yaml_document_t *doc, int root, const VsCloudInitSpec *spec, const ch
     }
     if (!spec->ssh_keys || spec->ssh_keys->len == 0)
         return TRUE;
-    int theirs = vs_cloudinit_yaml_map_get(doc, existing, "ssh_authorized_keys");
+    int theirs = vs_cloudinit_yaml_map_get_own(doc, existing, "ssh_authorized_keys");
     if (!theirs)
         vs_cloudinit_yaml_add_pair(doc, existing, "ssh_authorized_keys",
                                    vs_cloudinit_yaml_key_list(doc, spec->ssh_keys));
@@ -262,13 +286,22 @@ vs_cloudinit_config_merge(yaml_document_t *doc, const VsCloudInitSpec *spec, con
         return vs_cloudinit_invalid(error, VS_CLOUDINIT_ERROR_INVALID,
                                     "%s: a cloud-config must be a mapping of keys at its top level",
                                     what);
+    /* Anchors and aliases: every node we add to must be ours alone (the _own lookups); the
+     * root, referred to from inside itself, cannot be. */
+    if (vs_cloudinit_yaml_references(doc, root) > 1)
+        return vs_cloudinit_invalid(error, VS_CLOUDINIT_ERROR_INVALID,
+                                    "%s: an alias refers to the whole document from inside it; "
+                                    "virt-station cannot add its keys to it",
+                                    what);
+    if (!refuse_merge_key(doc, root, "the top level", what, error))
+        return FALSE;
     if (warnings)
         warn_unknown_keys(doc, root, what, warnings);
     if (!merge_user(doc, root, spec, what, error))
         return FALSE;
 
     /* An existing top-level ssh_authorized_keys (the image's default user) gains ours too. */
-    keys = vs_cloudinit_yaml_map_get(doc, root, "ssh_authorized_keys");
+    keys = vs_cloudinit_yaml_map_get_own(doc, root, "ssh_authorized_keys");
     if (keys && spec->ssh_keys && spec->ssh_keys->len > 0) {
         if (vs_cloudinit_yaml_node_type(doc, keys) != YAML_SEQUENCE_NODE)
             return vs_cloudinit_invalid(error, VS_CLOUDINIT_ERROR_INVALID,

@@ -27,6 +27,15 @@ int vs_cloudinit_yaml_quoted(yaml_document_t *doc, const char *value);
 int vs_cloudinit_yaml_add_pair(yaml_document_t *doc, int map, const char *key, int value);
 /* Returns the value node of @key in the mapping @map, or 0. */
 int vs_cloudinit_yaml_map_get(yaml_document_t *doc, int map, const char *key);
+/* Returns how many places of @doc refer to the node @id (the root counts the document): more
+ * than one when YAML anchors and aliases share it. */
+guint vs_cloudinit_yaml_references(yaml_document_t *doc, int id);
+/* Returns the value node of @key in the mapping @map (0 when absent), made @map's own first: a
+ * sequence or mapping an alias shares with other places is replaced, under @key only, by a
+ * copy (its children still shared), so that what is added to it appears nowhere else. */
+int vs_cloudinit_yaml_map_get_own(yaml_document_t *doc, int map, const char *key);
+/* Returns the item @index of the sequence @seq, made the sequence's own as above. */
+int vs_cloudinit_yaml_item_own(yaml_document_t *doc, int seq, gsize index);
 /* Returns the type of the node @id. */
 yaml_node_type_t vs_cloudinit_yaml_node_type(yaml_document_t *doc, int id);
 /* Returns the value of the scalar node @id, or NULL when it is no scalar. */

@@ -74,6 +74,13 @@ extend_archive(const char *ours, GBytes *theirs, const char *what, GError **erro
         return vs_cloudinit_invalid(error, VS_CLOUDINIT_ERROR_INVALID,
                                     "%s: a cloud-config-archive must be a list of parts", what),
                NULL;
+    /* Our part is added to the list itself: an alias to it from inside would carry it too. */
+    if (vs_cloudinit_yaml_references(doc, 1) > 1)
+        return vs_cloudinit_invalid(error, VS_CLOUDINIT_ERROR_INVALID,
+                                    "%s: an alias refers to the whole archive from inside it; "
+                                    "virt-station cannot add its part to it",
+                                    what),
+               NULL;
     part = yaml_document_add_mapping(doc, NULL, YAML_BLOCK_MAPPING_STYLE);
     vs_cloudinit_yaml_add_pair(doc, part, "type",
                                vs_cloudinit_yaml_plain(doc, "text/cloud-config"));

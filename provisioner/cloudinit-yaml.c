@@ -43,6 +43,111 @@ vs_cloudinit_yaml_map_get(yaml_document_t *doc, int map, const char *key)
     return 0;
 }
 
+guint
+vs_cloudinit_yaml_references(yaml_document_t *doc, int id)
+{
+    guint count = id == 1 ? 1 : 0; /* the root: the document refers to it */
+
+    for (yaml_node_t *n = doc->nodes.start; n < doc->nodes.top; n++) {
+        if (n->type == YAML_SEQUENCE_NODE) {
+            for (yaml_node_item_t *it = n->data.sequence.items.start;
+                 it < n->data.sequence.items.top; it++)
+                count += *it == id;
+        } else if (n->type == YAML_MAPPING_NODE) {
+            for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+                 p++)
+                count += (p->key == id) + (p->value == id);
+        }
+    }
+    return count;
+}
+
+/* Returns @id itself, or a copy of it when it is a scalar (a leaf: cheap to copy, and then not
+ * written as an alias). */
+static int
+copy_scalar(yaml_document_t *doc, int id)
+{
+    yaml_node_t *node = yaml_document_get_node(doc, id);
+    g_autofree yaml_char_t *tag = NULL, *value = NULL;
+
+    if (node->type != YAML_SCALAR_NODE)
+        return id;
+    tag = (yaml_char_t *)g_strdup((const char *)node->tag);
+    value = g_memdup2(node->data.scalar.value, node->data.scalar.length + 1);
+    return yaml_document_add_scalar(doc, tag, value, (int)node->data.scalar.length,
+                                    node->data.scalar.style);
+}
+
+/* Returns a new node with @id's type, tag, style and children: scalars copied, sequences and
+ * mappings shared (a deep copy of aliases could grow without bound). */
+static int
+shallow_copy(yaml_document_t *doc, int id)
+{
+    yaml_node_t *node = yaml_document_get_node(doc, id);
+    g_autofree yaml_char_t *tag = (yaml_char_t *)g_strdup((const char *)node->tag);
+    int copy;
+
+    if (node->type == YAML_SEQUENCE_NODE) {
+        copy = yaml_document_add_sequence(doc, tag, node->data.sequence.style);
+        /* Adding a node may move the nodes: @node is looked up again for each child. */
+        for (int i = 0;; i++) {
+            node = yaml_document_get_node(doc, id);
+            if (node->data.sequence.items.start + i >= node->data.sequence.items.top)
+                break;
+            int item = copy_scalar(doc, node->data.sequence.items.start[i]);
+            yaml_document_append_sequence_item(doc, copy, item);
+        }
+    } else {
+        copy = yaml_document_add_mapping(doc, tag, node->data.mapping.style);
+        for (int i = 0;; i++) {
+            node = yaml_document_get_node(doc, id);
+            if (node->data.mapping.pairs.start + i >= node->data.mapping.pairs.top)
+                break;
+            yaml_node_pair_t pair = node->data.mapping.pairs.start[i];
+            int key = copy_scalar(doc, pair.key);
+            int value = copy_scalar(doc, pair.value);
+            yaml_document_append_mapping_pair(doc, copy, key, value);
+        }
+    }
+    return copy;
+}
+
+int
+vs_cloudinit_yaml_map_get_own(yaml_document_t *doc, int map, const char *key)
+{
+    yaml_node_t *node = yaml_document_get_node(doc, map);
+
+    for (gsize i = 0; node->data.mapping.pairs.start + i < node->data.mapping.pairs.top; i++) {
+        yaml_node_pair_t *p = node->data.mapping.pairs.start + i;
+        yaml_node_t *k = yaml_document_get_node(doc, p->key);
+        int value = p->value;
+        if (k->type != YAML_SCALAR_NODE || strcmp((char *)k->data.scalar.value, key) != 0)
+            continue;
+        if (vs_cloudinit_yaml_node_type(doc, value) == YAML_SCALAR_NODE ||
+            vs_cloudinit_yaml_references(doc, value) < 2)
+            return value;
+        /* An alias shares it (`runcmd: *users`): this key gets a copy of its own. */
+        value = shallow_copy(doc, value);
+        node = yaml_document_get_node(doc, map);
+        node->data.mapping.pairs.start[i].value = value;
+        return value;
+    }
+    return 0;
+}
+
+int
+vs_cloudinit_yaml_item_own(yaml_document_t *doc, int seq, gsize index)
+{
+    int item = yaml_document_get_node(doc, seq)->data.sequence.items.start[index];
+
+    if (vs_cloudinit_yaml_node_type(doc, item) == YAML_SCALAR_NODE ||
+        vs_cloudinit_yaml_references(doc, item) < 2)
+        return item;
+    item = shallow_copy(doc, item);
+    yaml_document_get_node(doc, seq)->data.sequence.items.start[index] = item;
+    return item;
+}
+
 yaml_node_type_t
 vs_cloudinit_yaml_node_type(yaml_document_t *doc, int id)
 {

@@ -209,7 +209,8 @@ static const VsOption up_options[] = {
     {"seed-device", 0, 0, VS_STRING(UpOptions, seed_device), "disk or cdrom (default disk)", "DEV",
      VS_COMPLETE_WORDS, seed_device_words},
     {"seed-from", 0, 0, VS_STRING(UpOptions, seed_from),
-     "Let cloud-init fetch its seed from this URL instead", "URL"},
+     "Let cloud-init fetch its seed from this URL instead (needs --no-wait: no host key to check)",
+     "URL"},
     {"arch", 0, 0, VS_STRING(UpOptions, arch), "x86_64 or aarch64 (default: the host's)", "ARCH",
      VS_COMPLETE_WORDS, arch_words},
     {"firmware", 0, 0, VS_STRING(UpOptions, firmware), "bios or efi", "FW", VS_COMPLETE_WORDS,
@@ -279,6 +280,18 @@ run_up(VsCli *cli, int argc, char **argv)
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "up: --timeout must be positive");
         return vs_cli_fail(cli, "up", error);
     }
+    /* --seed-from: cloud-init fetches the seed from the user's server, so the host key
+     * virt-station generates never reaches the guest, and nothing could verify its sshd. The
+     * decision (README, "The seed"): no host key is recorded, the user says --no-wait, and
+     * wait, ssh and exec refuse such a workstation; the seed server owns its host key. */
+    if (spec->seed_from && !o.no_wait) {
+        g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
+                    "up: --seed-from needs --no-wait: the guest then gets its SSH host key from "
+                    "your seed server, not from virt-station, so virt-station cannot verify its "
+                    "sshd and will not wait for it, nor `ssh`/`exec` into it (use your own ssh "
+                    "with the host key your server gives)");
+        return vs_cli_fail(cli, "up", error);
+    }
     flags.dry_run = o.dry_run;
     flags.print_xml = o.print_xml;
     flags.no_wait = o.no_wait;
@@ -328,5 +341,10 @@ vs_up_print_dry_run(VsCli *cli, const VsUpPlan *plan, const VsUpFlags *flags)
                     vs_net_mode_to_string(c->net_mode));
     for (guint i = 0; i < plan->steps->len; i++)
         vs_cli_progress(cli, "  would %s", ((const VsUpStep *)plan->steps->pdata[i])->what);
+    if (c->seed_from)
+        vs_cli_progress(cli,
+                        "  no seed volume: cloud-init fetches user-data and meta-data from %s; "
+                        "no SSH host key is recorded (wait, ssh and exec refuse %s)",
+                        c->seed_from, c->name);
     return VS_EXIT_OK;
 }

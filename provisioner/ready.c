@@ -315,6 +315,12 @@ wait_network(Wait *w, const VsMetadata *station, GError **error)
         if (!going(w))
             return stopped(w, "the guest's network", error), NULL;
         address = vs_ready_address(w->dom, station);
+        /* What the guest (or the metadata) says is checked before it goes anywhere. */
+        if (address && !vs_ssh_check_host(address,
+                                          station->ssh_host ? "the metadata's SSH host"
+                                                            : "the guest's address",
+                                          error))
+            return NULL;
         if (address && (!station->ssh_port || remote || port_open(address, station->ssh_port))) {
             done(w, station->ssh_port ? "forwarded SSH port open" : "guest address known");
             return g_steal_pointer(&address);
@@ -413,6 +419,16 @@ vs_ready_wait(const VsProgress *progress, virDomainPtr dom, const VsMetadata *st
     g_autoptr(VsSshTarget) target = NULL;
 
     w.deadline = w.start + (gint64)timeout_s * G_USEC_PER_SEC;
+    /* Without a host key (a workstation seeded --seed-from) sshd cannot be verified: refused
+     * before waiting rather than after the timeout. */
+    if (station->host_keys->len == 0) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s's metadata holds no SSH host key, so its sshd cannot be verified and "
+                    "virt-station does not log in to it (a workstation made with --seed-from: "
+                    "its seed server gives the guest its host key)",
+                    w.name);
+        return FALSE;
+    }
     vs_progress_step(progress, "waiting for %s (at most %u s):", w.name, timeout_s);
     if (!wait_running(&w, error) || !(address = wait_network(&w, station, error)))
         return FALSE;

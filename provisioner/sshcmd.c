@@ -1,6 +1,7 @@
 #include "provisioner/sshcmd.h"
 
 #include <errno.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -52,6 +53,49 @@ vs_ssh_uri_param(const char *uri, const char *name)
     return params ? g_strdup(g_hash_table_lookup(params, name)) : NULL;
 }
 
+/* Returns FALSE after setting G_FILE_ERROR_INVAL: @what's @value (escaped) cannot be used. */
+static gboolean
+refuse(GError **error, const char *what, const char *value, const char *rule)
+{
+    g_autofree char *shown = g_strescape(value, NULL);
+
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                "refusing %s '%s': %s; nothing was run (is the domain's metadata or the guest "
+                "tampered with?)",
+                what, shown, rule);
+    return FALSE;
+}
+
+gboolean
+vs_ssh_check_user(const char *user, const char *what, GError **error)
+{
+    /* \A and \z: a final newline is no end of the value (GLib's $ would allow one). */
+    if (!user || !g_regex_match_simple("\\A[a-z_][a-z0-9_-]{0,30}\\z", user, 0, 0))
+        return refuse(error, what, user ? user : "",
+                      "a login name is 1 to 31 lower-case letters, "
+                      "digits, '_' or '-', starting with a letter or '_'");
+    return TRUE;
+}
+
+gboolean
+vs_ssh_check_host(const char *host, const char *what, GError **error)
+{
+    static const char *const rule = "an address is an IPv4 or IPv6 literal or a hostname of "
+                                    "letters, digits, '-' and '.'";
+    g_autoptr(GInetAddress) address = NULL;
+
+    if (!host || !*host || strlen(host) > 253 || strchr(host, '%'))
+        return refuse(error, what, host ? host : "", rule);
+    address = g_inet_address_new_from_string(host);
+    if (address)
+        return TRUE;
+    if (!g_regex_match_simple("\\A[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+                              "(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\\z",
+                              host, G_REGEX_CASELESS, 0))
+        return refuse(error, what, host, rule);
+    return TRUE;
+}
+
 VsSshTarget *
 vs_ssh_target_new(const char *uri, const char *name, const VsMetadata *station, const char *host,
                   const char *const *identities, GError **error)
@@ -63,11 +107,24 @@ vs_ssh_target_new(const char *uri, const char *name, const VsMetadata *station, 
 
     if (station->host_keys->len == 0) {
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                    "%s's metadata holds no SSH host key: its host cannot be verified", name);
+                    "%s's metadata holds no SSH host key, so its sshd cannot be verified and "
+                    "virt-station does not log in to it (a workstation made with --seed-from: "
+                    "its seed server gives the guest its host key)",
+                    name);
         return NULL;
     }
     if (!host && !station->ssh_host) {
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s has no known address yet", name);
+        return NULL;
+    }
+    /* What the metadata and the guest say reaches ssh's command line only once checked. */
+    if (!vs_ssh_check_user(station->ssh_user, "the metadata's SSH user", error) ||
+        !vs_ssh_check_host(host ? host : station->ssh_host,
+                           host ? "the guest's address" : "the metadata's SSH host", error))
+        return NULL;
+    if (!host && (station->ssh_port == 0 || station->ssh_port > 65535)) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "refusing the metadata's SSH port %u: not a TCP port", station->ssh_port);
         return NULL;
     }
     t->user = g_strdup(station->ssh_user);
@@ -106,7 +163,8 @@ proxy_command(const VsSshTarget *t, gboolean batch)
 {
     g_autofree char *jump_uri = g_strconcat("ssh://", t->jump, NULL);
     g_autoptr(GUri) jump = g_uri_parse(jump_uri, G_URI_FLAGS_NONE, NULL);
-    GString *proxy = g_string_new("ssh -W %h:%p");
+    /* %h is the checked guest address (vs_ssh_target_new); an IPv6 literal needs brackets. */
+    GString *proxy = g_string_new(strchr(t->host, ':') ? "ssh -W [%h]:%p" : "ssh -W %h:%p");
 
     if (jump && g_uri_get_port(jump) > 0)
         g_string_append_printf(proxy, " -p %d", g_uri_get_port(jump));
@@ -126,8 +184,9 @@ proxy_command(const VsSshTarget *t, gboolean batch)
         g_autofree char *q = g_shell_quote(g_uri_get_userinfo(jump));
         g_string_append_printf(proxy, " -l %s", q);
     }
+    /* "--": the jump host is never read as an option. */
     g_autofree char *host = g_shell_quote(jump ? g_uri_get_host(jump) : t->jump);
-    g_string_append_printf(proxy, " %s", host);
+    g_string_append_printf(proxy, " -- %s", host);
     return g_string_free(proxy, FALSE);
 }
 
@@ -190,11 +249,12 @@ vs_ssh_argv(const VsSshTarget *t, gboolean batch, gboolean tty, char **command)
         g_ptr_array_add(argv, g_strdup_printf("ProxyCommand=%s", proxy));
     }
     g_ptr_array_add(argv, g_strdup(tty ? "-t" : "-T"));
+    /* The options end here: the destination and the command are never read as options (ssh
+     * stops parsing options after "--", also after the destination). */
+    g_ptr_array_add(argv, g_strdup("--"));
     g_ptr_array_add(argv, g_strdup_printf("%s@%s", t->user, t->host));
-    if (command && command[0]) {
-        g_ptr_array_add(argv, g_strdup("--"));
+    if (command && command[0])
         g_ptr_array_add(argv, remote_command(command));
-    }
     g_ptr_array_add(argv, NULL);
     return argv;
 }

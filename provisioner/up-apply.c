@@ -338,7 +338,8 @@ make_documents(Apply *a, GError **error)
 
     if (!host_key)
         return FALSE;
-    g_ptr_array_add(c->host_keys, g_strdup(host_key->public_key));
+    if (!c->seed_from) /* --seed-from: no seed of ours carries it, so none is recorded */
+        g_ptr_array_add(c->host_keys, g_strdup(host_key->public_key));
     if (c->seed_volume && !make_seed(a, host_key, error))
         return FALSE;
     /* The XML is made by the define step; checked now, so that a plan it cannot express fails

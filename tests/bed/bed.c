@@ -144,6 +144,7 @@ vs_bed_ssh(const char *host, guint16 port, const char *user, const char *key, co
                           "LogLevel=ERROR",
                           "-o",
                           "ConnectTimeout=10",
+                          "--",
                           dest,
                           command,
                           NULL};

@@ -442,6 +442,150 @@ test_delete_keeps_shared_volume(void)
     bed_close(&b, (const char *[]){ws, user, NULL});
 }
 
+/* A workstation whose metadata names the base image and another workstation's disk (both also
+ * made disks of its own, as a hand edit could): delete removes its own disk and seed only, and
+ * names each volume it keeps and why. */
+static void
+test_delete_refuses_base_and_others(void)
+{
+    Bed b = {0};
+    g_autofree char *ws1 = g_strdup_printf("vs-foreign-greedy-%d", (int)getpid());
+    g_autofree char *ws2 = g_strdup_printf("vs-foreign-other-%d", (int)getpid());
+    g_autofree char *disk2 = NULL, *base = NULL, *xml = NULL, *extra = NULL, *disks = NULL;
+    g_autoptr(GString) edited = NULL;
+    virDomainPtr dom;
+
+    bed_open(&b, "greedy");
+    bed_up(&b, ws1);
+    bed_up(&b, ws2);
+    disk2 = g_strdup_printf("%s.qcow2", ws2);
+    xml = dumpxml(b.conn, ws1);
+    base = attr_after(xml, "<vs:image", "volume");
+    g_assert_true(g_str_has_prefix(base, "image-"));
+    edited = g_string_new(xml);
+    extra = g_markup_printf_escaped("<vs:volume role=\"disk\" pool=\"%s\" name=\"%s\"/>"
+                                    "<vs:volume role=\"disk\" pool=\"%s\" name=\"%s\"/>",
+                                    b.pool, base, b.pool, disk2);
+    {
+        const char *at = strstr(edited->str, "<vs:station");
+        g_assert_nonnull(at);
+        g_string_insert(edited, strchr(at, '>') + 1 - edited->str, extra);
+    }
+    disks =
+        g_markup_printf_escaped("<disk type='volume' device='disk'><source pool='%s' volume='%s'/>"
+                                "<target dev='vdx' bus='virtio'/><readonly/></disk>"
+                                "<disk type='volume' device='disk'><source pool='%s' volume='%s'/>"
+                                "<target dev='vdy' bus='virtio'/></disk></devices>",
+                                b.pool, base, b.pool, disk2);
+    g_assert_cmpuint(g_string_replace(edited, "</devices>", disks, 1), ==, 1);
+    dom = virDomainDefineXML(b.conn, edited->str);
+    g_assert_nonnull(dom);
+    virDomainFree(dom);
+
+    g_auto(VsBedRun) del = vs_bed_run_vsv("qemu:///system", "delete", ws1, NULL);
+    if (del.status != 0)
+        g_error("delete %s: exit %d, %s", ws1, del.status, del.err);
+    g_autofree char *kept_base = g_strdup_printf(
+        "kept volume %s/%s: another volume is built on it (its backing file)", b.pool, base);
+    g_autofree char *kept_disk =
+        g_strdup_printf("kept volume %s/%s: %s uses it as a disk", b.pool, disk2, ws2);
+    if (!strstr(del.err, kept_base) || !strstr(del.err, kept_disk))
+        g_error("delete did not name what it kept: %s", del.err);
+    g_autofree char *vols = vs_bed_pool_volumes(b.conn, b.pool);
+    g_autofree char *expected = g_strdup_printf("%s %s-seed.iso %s", base, ws2, disk2);
+    g_assert_cmpstr(vols, ==, expected);
+    g_assert_null(virDomainLookupByName(b.conn, ws1));
+    /* The other workstation is whole. */
+    g_auto(VsBedRun) start = vs_bed_run_vsv("qemu:///system", "start", ws2, "--no-wait", NULL);
+    if (start.status != 0)
+        g_error("start %s: exit %d, %s", ws2, start.status, start.err);
+
+    bed_close(&b, (const char *[]){ws1, ws2, NULL});
+}
+
+/* up --seed-from URL (a loopback URL nothing serves: the image boots nothing): refused without
+ * --no-wait before anything is made; with it no seed volume is uploaded, the domain points
+ * cloud-init at the URL and records no host key, and wait and exec refuse it at once. On the
+ * way, on the same workstation: `xml` is libvirt's XML, `stop --force` powers it off, `delete
+ * --keep-disk` keeps exactly its disk. */
+static void
+test_seed_from_and_commands(void)
+{
+    Bed b = {0};
+    g_autofree char *name = g_strdup_printf("vs-foreign-seedfrom-%d", (int)getpid());
+    const char *url = "http://127.0.0.1:9/seed/";
+
+    bed_open(&b, "seedfrom");
+    g_auto(VsBedRun) refused =
+        vs_bed_run_vsv("qemu:///system", "up", name, "--image", b.image, "--pool", b.pool,
+                       "--network", "user", "--memory", "256", "--seed-from", url, NULL);
+    g_assert_cmpint(refused.status, ==, 2);
+    g_assert_nonnull(strstr(refused.err, "--seed-from needs --no-wait"));
+    g_assert_null(virDomainLookupByName(b.conn, name));
+    g_autofree char *none = vs_bed_pool_volumes(b.conn, b.pool);
+    g_assert_cmpstr(none, ==, "");
+
+    g_auto(VsBedRun) up = vs_bed_run_vsv("qemu:///system", "up", name, "--image", b.image, "--pool",
+                                         b.pool, "--network", "user", "--memory", "256",
+                                         "--seed-from", url, "--no-wait", NULL);
+    if (up.status != 0)
+        g_error("up --seed-from: exit %d, %s", up.status, up.err);
+    g_assert_null(strstr(up.err, "seed.iso"));
+    g_autofree char *vols = vs_bed_pool_volumes(b.conn, b.pool);
+    g_autofree char *disk = g_strdup_printf("%s.qcow2", name);
+    g_auto(GStrv) listed = g_strsplit(vols, " ", -1);
+    g_assert_cmpuint(g_strv_length(listed), ==, 2); /* the base and the overlay: no seed */
+    g_assert_true(g_strv_contains((const char *const *)listed, disk));
+
+    /* xml: the running definition, as libvirt gives it; --inactive the next start's. */
+    virDomainPtr dom = virDomainLookupByName(b.conn, name);
+    g_assert_nonnull(dom);
+    g_assert_cmpint(virDomainIsActive(dom), ==, 1);
+    g_autofree char *live = virDomainGetXMLDesc(dom, 0);
+    g_autofree char *inactive = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    g_auto(VsBedRun) xml = vs_bed_run_vsv("qemu:///system", "xml", name, NULL);
+    g_assert_cmpint(xml.status, ==, 0);
+    g_assert_cmpstr(xml.out, ==, live);
+    g_auto(VsBedRun) xml_inactive =
+        vs_bed_run_vsv("qemu:///system", "xml", name, "--inactive", NULL);
+    g_assert_cmpstr(xml_inactive.out, ==, inactive);
+    g_assert_cmpstr(live, !=, inactive); /* the running one has its live parts (an id, aliases) */
+    g_autofree char *smbios = g_strdup_printf("ds=nocloud;s=%s", url);
+    g_assert_nonnull(strstr(xml.out, smbios));
+    g_assert_null(strstr(xml.out, "host-key"));
+    g_assert_null(strstr(xml.out, "role=\"seed\""));
+
+    /* No host key: wait and exec refuse at once, saying why. */
+    g_auto(VsBedRun) wait =
+        vs_bed_run_vsv("qemu:///system", "wait", name, "--timeout", "300", NULL);
+    g_assert_cmpint(wait.status, ==, 1);
+    g_assert_nonnull(strstr(wait.err, "metadata holds no SSH host key, so its sshd cannot be "
+                                      "verified and virt-station does not log in to it"));
+    g_auto(VsBedRun) exec = vs_bed_run_vsv("qemu:///system", "exec", name, "--", "true", NULL);
+    g_assert_cmpint(exec.status, ==, 125);
+    g_assert_nonnull(strstr(exec.err, "metadata holds no SSH host key"));
+
+    /* stop --force: off at once (destroyed, as libvirt says). */
+    g_auto(VsBedRun) stop = vs_bed_run_vsv("qemu:///system", "stop", name, "--force", NULL);
+    g_assert_cmpint(stop.status, ==, 0);
+    int state = -1, reason = -1;
+    g_assert_cmpint(virDomainGetState(dom, &state, &reason, 0), ==, 0);
+    g_assert_cmpint(state, ==, VIR_DOMAIN_SHUTOFF);
+    g_assert_cmpint(reason, ==, VIR_DOMAIN_SHUTOFF_DESTROYED);
+    virDomainFree(dom);
+
+    /* delete --keep-disk: the domain goes, its disk and the base stay. */
+    g_auto(VsBedRun) del = vs_bed_run_vsv("qemu:///system", "delete", name, "--keep-disk", NULL);
+    g_assert_cmpint(del.status, ==, 0);
+    g_autofree char *said = g_strdup_printf("deleted %s (its disk is kept)", name);
+    g_assert_nonnull(strstr(del.err, said));
+    g_assert_null(virDomainLookupByName(b.conn, name));
+    g_autofree char *after = vs_bed_pool_volumes(b.conn, b.pool);
+    g_assert_cmpstr(after, ==, vols);
+
+    bed_close(&b, (const char *[]){name, NULL});
+}
+
 /* ---- Ctrl-C at each creation step ---- */
 
 static const char *const steps[] = {"pool", "base", "overlay", "seed", "define", "start"};
@@ -541,6 +685,9 @@ main(int argc, char **argv)
     g_test_add_func("/ownership/foreign-domain-refused", test_foreign_domain_refused);
     g_test_add_func("/ownership/clone-adopt-delete", test_clone_adopt_delete);
     g_test_add_func("/ownership/delete-keeps-shared-volume", test_delete_keeps_shared_volume);
+    g_test_add_func("/ownership/delete-refuses-base-and-others",
+                    test_delete_refuses_base_and_others);
+    g_test_add_func("/ownership/seed-from-and-commands", test_seed_from_and_commands);
     for (guint i = 0; i < G_N_ELEMENTS(steps); i++) {
         g_autofree char *path = g_strdup_printf("/ownership/interrupt/%s", steps[i]);
         g_test_add_data_func(path, steps[i], test_interrupt_at_step);

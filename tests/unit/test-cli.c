@@ -693,6 +693,41 @@ test_input_size_limits(void)
 
 /* GLib's $ matches before a final newline too: every value checked by a pattern is refused with
  * one (exit 2), and nothing is printed or written. The same values without it pass. */
+/* up --seed-from: refused without --no-wait (nothing could verify the guest's sshd), before
+ * libvirt is asked anything; with it, the plan has no seed volume and says why, and the XML
+ * points cloud-init at the URL and records no seed volume and no host key. */
+static void
+test_seed_from(void)
+{
+    g_autofree char *image = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+    const char *url = "http://127.0.0.1:8/seed/";
+
+    g_auto(VsBedRun) refused = run("up", "demo", "--image", image, "--seed-from", url, "--dry-run",
+                                   "-c", UNREACHABLE, NULL);
+    g_assert_cmpint(refused.status, ==, 2);
+    g_assert_nonnull(strstr(refused.err, "up: --seed-from needs --no-wait: the guest then gets its "
+                                         "SSH host key from your seed server"));
+    g_assert_null(strstr(refused.err, "connecting to"));
+    g_assert_cmpstr(refused.out, ==, "");
+
+    g_auto(VsBedRun) plan = run("up", "demo", "--image", image, "--seed-from", url, "--no-wait",
+                                "--dry-run", "-c", UNREACHABLE, NULL);
+    g_assert_cmpint(plan.status, ==, 0);
+    g_assert_nonnull(strstr(plan.err, "  no seed volume: cloud-init fetches user-data and "
+                                      "meta-data from http://127.0.0.1:8/seed/; no SSH host key is "
+                                      "recorded (wait, ssh and exec refuse demo)"));
+    g_assert_null(strstr(plan.err, "seed.iso"));
+    g_assert_null(strstr(plan.err, "upload"));
+
+    g_auto(VsBedRun) xml = run("up", "demo", "--image", image, "--seed-from", url, "--no-wait",
+                               "--dry-run", "--print-xml", "-c", UNREACHABLE, NULL);
+    g_assert_cmpint(xml.status, ==, 0);
+    g_assert_nonnull(strstr(xml.out, "ds=nocloud;s=http://127.0.0.1:8/seed/"));
+    g_assert_null(strstr(xml.out, "seed.iso"));
+    g_assert_null(strstr(xml.out, "role=\"seed\""));
+    g_assert_null(strstr(xml.out, "host-key"));
+}
+
 static void
 test_trailing_newline_refused(void)
 {
@@ -723,9 +758,9 @@ test_trailing_newline_refused(void)
         for (int newline = 0; newline < 2; newline++) {
             g_autofree char *value = g_strconcat(up_values[i].good, newline ? "\n" : "", NULL);
             const char *flag = up_values[i].flag;
-            g_auto(VsBedRun) r =
-                run("up", flag ? "demo" : value, "--image", image, "--dry-run", "--print-xml", "-c",
-                    UNREACHABLE, flag ? flag : "--pool", flag ? value : "default", NULL);
+            g_auto(VsBedRun) r = run("up", flag ? "demo" : value, "--image", image, "--dry-run",
+                                     "--print-xml", "--no-wait", "-c", UNREACHABLE,
+                                     flag ? flag : "--pool", flag ? value : "default", NULL);
             if (!newline) {
                 g_assert_cmpint(r.status, ==, 0);
                 g_assert_nonnull(strstr(r.out, "<name>demo</name>"));
@@ -878,6 +913,7 @@ main(int argc, char **argv)
     g_test_add_func("/cli/deep-yaml", test_deep_yaml);
     g_test_add_func("/cli/input-size-limits", test_input_size_limits);
     g_test_add_func("/cli/trailing-newline-refused", test_trailing_newline_refused);
+    g_test_add_func("/cli/seed-from", test_seed_from);
     g_test_add_func("/cli/invalid-name-exit-2", test_invalid_name_exit_2);
     return g_test_run();
 }

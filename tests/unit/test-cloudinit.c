@@ -202,6 +202,167 @@ test_merge_keeps_their_keys_in_order(void)
     g_assert_nonnull(strstr(text, "- default"));
 }
 
+/* ---- anchors and aliases ---- */
+
+/* Returns the user-data composed from @text for the user "tester" with the key tester.pub, or
+ * NULL with @error set. */
+static GBytes *
+compose_text(const char *text, GError **error)
+{
+    g_auto(VsCloudInitSpec) spec = {0};
+    g_auto(VsSeedFiles) files = {0};
+    ComposeCase c = {"aliases", NULL, {"tester.pub"}, NULL, NULL, NULL, FALSE};
+
+    fill_spec(&spec, &c);
+    spec.user_data = g_bytes_new(text, strlen(text));
+    spec.user_data_name = g_strdup("aliases.yaml");
+    if (!vs_cloudinit_compose(&spec, &files, NULL, error))
+        return NULL;
+    return g_bytes_ref(files.user_data);
+}
+
+/* Returns the node of @doc at @path: mapping keys and sequence indices separated by '/'. */
+static yaml_node_t *
+node_at(yaml_document_t *doc, const char *path)
+{
+    g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+    yaml_node_t *node = yaml_document_get_root_node(doc);
+
+    for (guint i = 0; parts[i] && node; i++) {
+        yaml_node_t *next = NULL;
+        if (node->type == YAML_SEQUENCE_NODE) {
+            guint64 index = g_ascii_strtoull(parts[i], NULL, 10);
+            if (node->data.sequence.items.start + index < node->data.sequence.items.top)
+                next = yaml_document_get_node(doc, node->data.sequence.items.start[index]);
+        } else if (node->type == YAML_MAPPING_NODE) {
+            for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
+                 p < node->data.mapping.pairs.top; p++) {
+                yaml_node_t *k = yaml_document_get_node(doc, p->key);
+                if (k->type == YAML_SCALAR_NODE &&
+                    strcmp((char *)k->data.scalar.value, parts[i]) == 0)
+                    next = yaml_document_get_node(doc, p->value);
+            }
+        }
+        node = next;
+    }
+    g_assert_nonnull(node);
+    return node;
+}
+
+/* Returns the number of items of the sequence at @path. */
+static guint
+length_at(yaml_document_t *doc, const char *path)
+{
+    yaml_node_t *node = node_at(doc, path);
+
+    g_assert_cmpint(node->type, ==, YAML_SEQUENCE_NODE);
+    return (guint)(node->data.sequence.items.top - node->data.sequence.items.start);
+}
+
+/* Returns the scalar at @path. */
+static const char *
+scalar_at(yaml_document_t *doc, const char *path)
+{
+    yaml_node_t *node = node_at(doc, path);
+
+    g_assert_cmpint(node->type, ==, YAML_SCALAR_NODE);
+    return (const char *)node->data.scalar.value;
+}
+
+/* Loads @data as one YAML document into @doc. */
+static void
+load(GBytes *data, yaml_document_t *doc)
+{
+    yaml_parser_t parser;
+    gsize len;
+    const guchar *text = g_bytes_get_data(data, &len);
+
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, text, len);
+    g_assert_true(yaml_parser_load(&parser, doc));
+    yaml_parser_delete(&parser);
+}
+
+/* What ours is added to is ours alone: an alias that shares the users list, a user's entry or
+ * a key list with other keys does not carry our user or keys there. */
+static void
+test_aliases_not_shared(void)
+{
+    g_autoptr(GError) error = NULL;
+    yaml_document_t doc;
+
+    /* Our user is not in their list: a new entry, in `users` only. */
+    g_autoptr(GBytes) list = compose_text("#cloud-config\n"
+                                          "users: &people\n"
+                                          "  - default\n"
+                                          "runcmd: *people\n",
+                                          &error);
+    g_assert_no_error(error);
+    load(list, &doc);
+    g_assert_cmpuint(length_at(&doc, "users"), ==, 2);
+    g_assert_cmpstr(scalar_at(&doc, "users/0"), ==, "default");
+    g_assert_cmpstr(scalar_at(&doc, "users/1/name"), ==, "tester");
+    g_assert_cmpuint(length_at(&doc, "runcmd"), ==, 1);
+    g_assert_cmpstr(scalar_at(&doc, "runcmd/0"), ==, "default");
+    yaml_document_delete(&doc);
+    /* Nothing is shared any more: no alias is written. */
+    g_assert_null(memchr(g_bytes_get_data(list, NULL), '*', g_bytes_get_size(list)));
+
+    /* Our user's own entry and its key list, each shared elsewhere: our key joins `users` and
+     * the top-level list only. */
+    g_autoptr(GBytes) entry = compose_text("#cloud-config\n"
+                                           "users: &people\n"
+                                           "  - default\n"
+                                           "  - &me\n"
+                                           "    name: tester\n"
+                                           "    shell: /bin/sh\n"
+                                           "    ssh_authorized_keys: &keys\n"
+                                           "      - ssh-ed25519 AAAA bob\n"
+                                           "ssh_authorized_keys: *keys\n"
+                                           "runcmd: *people\n"
+                                           "write_files:\n"
+                                           "  - path: /etc/keys\n"
+                                           "    content: x\n"
+                                           "    owner: *keys\n"
+                                           "  - *me\n",
+                                           &error);
+    g_assert_no_error(error);
+    load(entry, &doc);
+    g_assert_cmpuint(length_at(&doc, "users"), ==, 2);
+    g_assert_cmpuint(length_at(&doc, "users/1/ssh_authorized_keys"), ==, 2);
+    g_assert_cmpstr(scalar_at(&doc, "users/1/ssh_authorized_keys/0"), ==, "ssh-ed25519 AAAA bob");
+    g_assert_true(g_str_has_prefix(scalar_at(&doc, "users/1/ssh_authorized_keys/1"), "ssh-"));
+    g_assert_cmpstr(scalar_at(&doc, "users/1/shell"), ==, "/bin/sh");
+    g_assert_cmpuint(length_at(&doc, "ssh_authorized_keys"), ==, 2);
+    /* Theirs, as they wrote them. */
+    g_assert_cmpuint(length_at(&doc, "runcmd"), ==, 2);
+    g_assert_cmpuint(length_at(&doc, "runcmd/1/ssh_authorized_keys"), ==, 1);
+    g_assert_cmpuint(length_at(&doc, "write_files/0/owner"), ==, 1);
+    g_assert_cmpuint(length_at(&doc, "write_files/1/ssh_authorized_keys"), ==, 1);
+    g_assert_cmpstr(scalar_at(&doc, "write_files/1/name"), ==, "tester");
+    yaml_document_delete(&doc);
+
+    /* A merge key where ours goes, or the document inside itself: refused. */
+    static const char *const refused[][2] = {
+        {"#cloud-config\nbase: &b\n  users: [default]\n<<: *b\n",
+         "aliases.yaml: a YAML merge key ('<<') in the top level is not supported"},
+        {"#cloud-config\nx: &me\n  name: tester\nusers:\n  - <<: *me\n    shell: /bin/sh\n",
+         "aliases.yaml: a YAML merge key ('<<') in an entry of 'users' is not supported"},
+        {"#cloud-config\n--- &root\nruncmd: [a]\nself: *root\n",
+         "aliases.yaml: an alias refers to the whole document from inside it"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(refused); i++) {
+        g_autoptr(GError) e = NULL;
+        g_autofree char *text = g_strdup(refused[i][0]);
+        g_autoptr(GBytes) none = compose_text(text, &e);
+        if (none)
+            g_error("case %u accepted: %s", i, (const char *)g_bytes_get_data(none, NULL));
+        g_assert_error(e, VS_CLOUDINIT_ERROR, VS_CLOUDINIT_ERROR_INVALID);
+        if (!strstr(e->message, refused[i][1]))
+            g_error("case %u: %s", i, e->message);
+    }
+}
+
 /* ---- errors ---- */
 
 static void
@@ -362,6 +523,7 @@ main(int argc, char **argv)
     g_test_add_func("/cloudinit/hostile-comment-round-trips", test_hostile_comment_round_trips);
     g_test_add_func("/cloudinit/merge-keeps-their-keys-in-order",
                     test_merge_keeps_their_keys_in_order);
+    g_test_add_func("/cloudinit/aliases-not-shared", test_aliases_not_shared);
     g_test_add_func("/cloudinit/error/not-a-header", test_error_not_a_header);
     g_test_add_func("/cloudinit/error/malformed-yaml", test_error_malformed_yaml);
     g_test_add_func("/cloudinit/error/not-a-mapping", test_error_not_a_mapping);

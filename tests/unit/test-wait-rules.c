@@ -356,7 +356,7 @@ test_ssh_argv_identities(void)
     g_assert_cmpstr(w, ==,
                     "ssh -p 40022 -o UserKnownHostsFile=/kh/ws -o StrictHostKeyChecking=yes -o "
                     "HostKeyAlias=vs-ws -o LogLevel=ERROR -o BatchMode=yes -o ConnectTimeout=10 "
-                    "-i /keys/a -i /keys/b c -o IdentitiesOnly=yes -T station@127.0.0.1 -- 'true'");
+                    "-i /keys/a -i /keys/b c -o IdentitiesOnly=yes -T -- station@127.0.0.1 'true'");
     /* The key path is one argument, spaces and all. */
     gboolean found = FALSE;
     for (guint i = 0; i + 1 < with->len && with->pdata[i + 1]; i++)
@@ -371,9 +371,160 @@ test_ssh_argv_identities(void)
     g_autofree char *o = joined(own);
     g_assert_cmpstr(o, ==,
                     "ssh -p 40022 -o UserKnownHostsFile=/kh/ws -o StrictHostKeyChecking=yes -o "
-                    "HostKeyAlias=vs-ws -o LogLevel=ERROR -i /data/virt-station/id_ed25519 -t "
+                    "HostKeyAlias=vs-ws -o LogLevel=ERROR -i /data/virt-station/id_ed25519 -t -- "
                     "station@127.0.0.1");
     g_assert_null(strstr(o, "IdentitiesOnly"));
+}
+
+/* Returns the index of @arg in @argv (NULL-terminated), or -1. */
+static int
+index_of(GPtrArray *argv, const char *arg)
+{
+    for (guint i = 0; i < argv->len && argv->pdata[i]; i++)
+        if (g_str_equal(argv->pdata[i], arg))
+            return (int)i;
+    return -1;
+}
+
+/* "--" ends the options before the destination, with and without a command and a jump host;
+ * the ProxyCommand's ssh ends its options before the jump host too. */
+static void
+test_ssh_argv_dashdash(void)
+{
+    VsSshTarget t = {.user = (char *)"station",
+                     .host = (char *)"192.0.2.7",
+                     .port = 22,
+                     .alias = (char *)"vs-ws",
+                     .known_hosts = (char *)"/kh/ws",
+                     .jump = (char *)"root@jump.example:2222",
+                     .jump_key = (char *)"/k/jump"};
+    char *cmd[] = {(char *)"-oProxyCommand=touch /tmp/x", (char *)"b", NULL};
+
+    for (int with_cmd = 0; with_cmd < 2; with_cmd++) {
+        g_autoptr(GPtrArray) argv = vs_ssh_argv(&t, TRUE, FALSE, with_cmd ? cmd : NULL);
+        int dashdash = index_of(argv, "--");
+        int dest = index_of(argv, "station@192.0.2.7");
+        g_assert_cmpint(dashdash, >, 0);
+        g_assert_cmpint(dest, ==, dashdash + 1);
+        /* Nothing but the command after the destination, and only one "--". */
+        g_assert_cmpint(index_of(argv, "--"), ==, dashdash);
+        if (with_cmd) {
+            g_assert_cmpstr(argv->pdata[dest + 1], ==, "'-oProxyCommand=touch /tmp/x' 'b'");
+            g_assert_null(argv->pdata[dest + 2]);
+        } else {
+            g_assert_null(argv->pdata[dest + 1]);
+        }
+        g_autofree char *proxy = g_strdup(argv->pdata[dashdash - 2]);
+        g_assert_cmpstr(argv->pdata[dashdash - 3], ==, "-o");
+        g_assert_cmpstr(proxy, ==,
+                        "ProxyCommand=ssh -W %h:%p -p 2222 -i '/k/jump' -o BatchMode=yes -l "
+                        "'root' -- 'jump.example'");
+    }
+    /* An IPv6 guest address goes in brackets for -W. */
+    t.host = (char *)"fd00::7";
+    g_autoptr(GPtrArray) v6 = vs_ssh_argv(&t, FALSE, FALSE, NULL);
+    g_autofree char *j = joined(v6);
+    g_assert_nonnull(strstr(j, "ProxyCommand=ssh -W [%h]:%p -p 2222"));
+    g_assert_nonnull(strstr(j, " -T -- station@fd00::7"));
+}
+
+/* The user and host checks: what metadata and guests say before it reaches ssh. */
+static void
+test_ssh_checks(void)
+{
+    static const char *const good_users[] = {"station", "_x", "a-b_9",
+                                             "abcdefghijklmnopqrstuvwxyz01234", NULL};
+    static const char *const bad_users[] = {
+        "-oProxyCommand=touch /tmp/x",      "station\n", "Station", "9lives", "", "a b",
+        "abcdefghijklmnopqrstuvwxyz012345", "x@y",       NULL};
+    static const char *const good_hosts[] = {"127.0.0.1",  "192.168.122.5", "::1", "fd00::7",
+                                             "ws.example", "host-1",        NULL};
+    static const char *const bad_hosts[] = {"127.0.0.1;touch /tmp/y",
+                                            "-oFoo",
+                                            "127.0.0.1\n",
+                                            "",
+                                            "a..b",
+                                            "fe80::1%eth0",
+                                            "host name",
+                                            "$(reboot)",
+                                            "-host",
+                                            "[::1]",
+                                            NULL};
+    g_autoptr(GError) error = NULL;
+
+    for (guint i = 0; good_users[i]; i++) {
+        if (!vs_ssh_check_user(good_users[i], "user", &error))
+            g_error("user '%s' refused: %s", good_users[i], error->message);
+    }
+    for (guint i = 0; bad_users[i]; i++) {
+        g_autofree char *u = g_strcompress(bad_users[i]);
+        if (vs_ssh_check_user(u, "the metadata's SSH user", &error))
+            g_error("user '%s' accepted", bad_users[i]);
+        g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+        g_assert_true(g_str_has_prefix(error->message, "refusing the metadata's SSH user '"));
+        g_clear_error(&error);
+    }
+    g_assert_false(vs_ssh_check_user(NULL, "user", &error));
+    g_clear_error(&error);
+    for (guint i = 0; good_hosts[i]; i++) {
+        if (!vs_ssh_check_host(good_hosts[i], "host", &error))
+            g_error("host '%s' refused: %s", good_hosts[i], error->message);
+    }
+    for (guint i = 0; bad_hosts[i]; i++) {
+        g_autofree char *h = g_strcompress(bad_hosts[i]);
+        if (vs_ssh_check_host(h, "the guest's address", &error))
+            g_error("host '%s' accepted", bad_hosts[i]);
+        g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+        g_clear_error(&error);
+    }
+    /* The message shows a newline escaped, and says what the value was. */
+    g_assert_false(vs_ssh_check_host("127.0.0.1\n", "the guest's address", &error));
+    g_assert_nonnull(strstr(error->message, "refusing the guest's address '127.0.0.1\\n'"));
+}
+
+/* vs_ssh_target_new refuses a metadata user, host or port, and a guest address, that ssh
+ * could read as options or that are no address; it writes no known_hosts file then. */
+static void
+test_ssh_target_refuses(void)
+{
+    static const struct {
+        const char *ssh;  /* the <vs:ssh> element */
+        const char *host; /* the guest's address, or NULL */
+        const char *said;
+    } cases[] = {
+        {"<vs:ssh user='-oProxyCommand=touch /tmp/x' host='127.0.0.1' port='40022'/>", NULL,
+         "refusing the metadata's SSH user '-oProxyCommand=touch /tmp/x'"},
+        {"<vs:ssh user='station' host='127.0.0.1;touch /tmp/y' port='40022'/>", NULL,
+         "refusing the metadata's SSH host '127.0.0.1;touch /tmp/y'"},
+        {"<vs:ssh user='station' host='-oFoo' port='40022'/>", NULL,
+         "refusing the metadata's SSH host '-oFoo'"},
+        {"<vs:ssh user='station' host='127.0.0.1' port='0'/>", NULL,
+         "refusing the metadata's SSH port 0"},
+        {"<vs:ssh user='station'/>", "127.0.0.1;touch /tmp/y",
+         "refusing the guest's address '127.0.0.1;touch /tmp/y'"},
+        {"<vs:ssh user='station'/>", "-oFoo", "refusing the guest's address '-oFoo'"},
+    };
+    /* A workstation name of its own: its known_hosts file must not appear. */
+    g_autofree char *known =
+        g_build_filename(g_get_user_cache_dir(), "virt-station", "known_hosts", "ws-refused", NULL);
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *full = g_strdup_printf(
+            "<vs:station xmlns:vs='urn:virt-station:domain:1' version='1'>%s"
+            "<vs:host-key>ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKey root@ws</vs:host-key>"
+            "</vs:station>",
+            cases[i].ssh);
+        g_autoptr(VsMetadata) station = vs_metadata_parse(full, &error);
+        g_assert_no_error(error);
+        g_autoptr(VsSshTarget) t =
+            vs_ssh_target_new(NULL, "ws-refused", station, cases[i].host, NULL, &error);
+        g_assert_null(t);
+        g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+        if (!g_str_has_prefix(error->message, cases[i].said))
+            g_error("case %u: %s", i, error->message);
+        g_assert_false(g_file_test(known, G_FILE_TEST_EXISTS));
+    }
 }
 
 static void
@@ -551,6 +702,9 @@ main(int argc, char **argv)
     g_test_add_func("/wait/tail", test_tail);
     g_test_add_func("/keys/ssh-argv-identities", test_ssh_argv_identities);
     g_test_add_func("/keys/ssh-target-takes-identities", test_ssh_target_takes_identities);
+    g_test_add_func("/keys/ssh-argv-dashdash", test_ssh_argv_dashdash);
+    g_test_add_func("/keys/ssh-checks", test_ssh_checks);
+    g_test_add_func("/keys/ssh-target-refuses", test_ssh_target_refuses);
     g_test_add_func("/keys/from-public", test_identity_from_public);
     g_test_add_func("/keys/check-and-resolve", test_identity_check);
     g_test_add_func("/keys/store-round-trip", test_identity_store_round_trip);
