@@ -129,9 +129,16 @@ pull_volume(VsCli *cli, VsImage *image, const char *pool_opt, GError **error)
     g_autofree char *partial = vs_cache_partial_dir();
     g_autofree char *part = NULL;
     g_autoptr(virStorageVol) vol = NULL;
+    g_autoptr(VsLock) lock = NULL;
+    g_autofree char *host = NULL, *key = NULL;
 
-    if (!pool || !vs_target_connect(cli, &t, error) ||
-        !(vol = vs_storage_volume(t.conn, pool, image->volume, error)))
+    if (!pool || !vs_target_connect(cli, &t, error))
+        return FALSE;
+    /* Under the volume's base lock: a base some `up` is importing is copied once it is whole. */
+    host = vs_target_host_uri(t.conn, t.uri);
+    key = vs_lock_key_base(host, pool, image->volume);
+    lock = vs_lock_take(VS_LOCK_BASE, key, TRUE, error);
+    if (!lock || !(vol = vs_storage_volume(t.conn, pool, image->volume, error)))
         return FALSE;
     if (g_mkdir_with_parents(partial, 0755) != 0) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", partial,

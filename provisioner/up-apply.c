@@ -5,7 +5,9 @@
  * them what other processes compete for is read again: a domain of that name appeared, a vol:
  * base disappeared, the candidate port was taken (then another is chosen). Only then are the
  * host key, the seed and the domain XML made, and the steps run in the plan's order: pool, base
- * image, overlay, seed volume, define, start. Each step records what it created; a failure or
+ * image (under the base lock: a base marked complete is used, one without the mark is stale and
+ * is verified or replaced, a new one is read back before it is marked; domains/storage.h),
+ * overlay, seed volume, define, start. Each step records what it created; a failure or
  * Ctrl-C between steps removes exactly that, newest first, and says so: never a volume another
  * domain's disks use, nor a base another volume is built on (the rule `delete` follows), and
  * nothing at all while the domain could not be undefined. The locks are held to the end, the

@@ -334,6 +334,34 @@ test_prune_delete_race_up(void)
     g_assert_cmpuint(made, >=, 1);
     if (prev)
         delete_ws(prev);
+
+    /* Last, with the base unused (its workstation deleted first): prune and up at once. Either
+     * prune removes the base and up imports it again, or up holds it and prune keeps it. */
+    for (guint round = 0; round < 2; round++) {
+        g_autofree char *last = g_strdup_printf("vs-int-racelast%u-%d", round, (int)getpid());
+        touch_image();
+        g_auto(VsBedRun) pull = vs_bed_run_vsv("qemu:///system", "image", "pull", image, NULL);
+        g_assert_cmpint(pull.status, ==, 0);
+        GSubprocess *prune =
+            spawn((const char *const[]){"image", "prune", "--pool", bed.pool, NULL});
+        GSubprocess *up = spawn_up(last);
+        Done dp = finish(prune), du = finish(up);
+        destroy(last);
+        if (dp.status != 0)
+            g_error("prune: exit %d: %s", dp.status, dp.err);
+        g_test_message("unused base: up exit %d (%s); prune said: %s%s", du.status, du.err, dp.out,
+                       dp.err);
+        assert_no_dangling();
+        if (du.status != 0) {
+            g_assert_null(virDomainLookupByName(bed.conn, last));
+            g_autofree char *vols = vs_bed_pool_volumes(bed.conn, bed.pool);
+            g_assert_null(strstr(vols, last));
+        } else {
+            delete_ws(last);
+        }
+        done_clear(&dp);
+        done_clear(&du);
+    }
 }
 
 int
