@@ -123,6 +123,7 @@ typedef struct {
     gboolean (*cancelled)(void);
 } Digest;
 
+/* Adds @length zero bytes (a hole) to @d. */
 static void
 digest_zeros(Digest *d, guint64 length)
 {
@@ -141,6 +142,7 @@ typedef struct {
     Digest digest; /* of what was sent */
 } UploadSource;
 
+/* Reads the next bytes of the upload into @buf and adds them to its digest; -1 once cancelled. */
 static int
 read_file(virStreamPtr st, char *buf, size_t nbytes, void *opaque)
 {
@@ -194,6 +196,7 @@ in_data(virStreamPtr st, int *ret_in_data, long long *ret_length, void *opaque)
     return lseek(src->fd, cur, SEEK_SET) < 0 ? -1 : 0;
 }
 
+/* Skips a hole of @length bytes in the file being uploaded (counted as zeros in its digest). */
 static int
 skip_hole(virStreamPtr st, long long length, void *opaque)
 {
@@ -241,6 +244,7 @@ upload_fd(virStorageVolPtr vol, int fd, guint64 length, gboolean (*cancelled)(vo
     return TRUE;
 }
 
+/* Adds the bytes of a download to the digest @opaque; -1 once cancelled. */
 static int
 recv_hash(virStreamPtr st, const char *buf, size_t nbytes, void *opaque)
 {
@@ -255,6 +259,7 @@ recv_hash(virStreamPtr st, const char *buf, size_t nbytes, void *opaque)
     return (int)nbytes;
 }
 
+/* Adds a hole of a sparse download to the digest @opaque. */
 static int
 recv_hole(virStreamPtr st, long long length, void *opaque)
 {
