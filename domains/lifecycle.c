@@ -332,9 +332,8 @@ vs_lifecycle_delete(virDomainPtr dom, const VsMetadata *station, gboolean keep_d
             g_ptr_array_add(kept, g_strdup_printf("kept volume %s/%s: %s uses it as a disk",
                                                   v->pool, v->name, user));
         } else if (vs_storage_volume_is_backing(backing, vol)) {
-            g_ptr_array_add(kept, g_strdup_printf("kept volume %s/%s: another volume is built on "
-                                                  "it (its backing file)",
-                                                  v->pool, v->name));
+            g_autofree char *why = vs_storage_backing_reason(backing, vol);
+            g_ptr_array_add(kept, g_strdup_printf("kept volume %s/%s: %s", v->pool, v->name, why));
         } else if (virStorageVolDelete(vol, 0) < 0) {
             g_autoptr(GError) vol_error = NULL;
             vs_libvirt_error(&vol_error, "deleting a volume");

@@ -116,24 +116,50 @@ vs_storage_pool_ensure(virConnectPtr conn, const char *name, GError **error)
     return pool;
 }
 
+/* A running SHA-256 of a stream's bytes, holes counted as zeros. */
+typedef struct {
+    GChecksum *sum;
+    guint64 bytes;
+    gboolean (*cancelled)(void);
+} Digest;
+
+/* Adds @length zero bytes (a hole) to @d. */
+static void
+digest_zeros(Digest *d, guint64 length)
+{
+    static const guchar zeros[64 * 1024];
+
+    d->bytes += length;
+    while (length > 0) {
+        gsize n = (gsize)MIN(length, sizeof zeros);
+        g_checksum_update(d->sum, zeros, n);
+        length -= n;
+    }
+}
+
 typedef struct {
     int fd;
-    gboolean (*cancelled)(void);
+    Digest digest; /* of what was sent */
 } UploadSource;
 
+/* Reads the next bytes of the upload into @buf and adds them to its digest; -1 once cancelled. */
 static int
 read_file(virStreamPtr st, char *buf, size_t nbytes, void *opaque)
 {
     UploadSource *src = opaque;
     ssize_t n;
 
-    if (src->cancelled && src->cancelled()) {
+    if (src->digest.cancelled && src->digest.cancelled()) {
         errno = ECANCELED;
         return -1;
     }
     do
         n = read(src->fd, buf, nbytes);
     while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        g_checksum_update(src->digest.sum, (const guchar *)buf, (gssize)n);
+        src->digest.bytes += (guint64)n;
+    }
     return (int)n;
 }
 
@@ -170,21 +196,29 @@ in_data(virStreamPtr st, int *ret_in_data, long long *ret_length, void *opaque)
     return lseek(src->fd, cur, SEEK_SET) < 0 ? -1 : 0;
 }
 
+/* Skips a hole of @length bytes in the file being uploaded (counted as zeros in its digest). */
 static int
 skip_hole(virStreamPtr st, long long length, void *opaque)
 {
     UploadSource *src = opaque;
-    return lseek(src->fd, length, SEEK_CUR) < 0 ? -1 : 0;
+
+    if (lseek(src->fd, length, SEEK_CUR) < 0)
+        return -1;
+    digest_zeros(&src->digest, (guint64)length);
+    return 0;
 }
 
-/* Uploads @length bytes of @fd into @vol. The file's holes travel as holes (a sparse stream):
- * a raw image of a few GiB that is mostly empty sends only its data. */
+/* Uploads @length bytes of @fd into @vol, returning the SHA-256 of what was sent in
+ * @ret_sent. The file's holes travel as holes (a sparse stream): a raw image of a few GiB that
+ * is mostly empty sends only its data. */
 static gboolean
-upload_fd(virStorageVolPtr vol, int fd, guint64 length, gboolean (*cancelled)(void), GError **error)
+upload_fd(virStorageVolPtr vol, int fd, guint64 length, gboolean (*cancelled)(void),
+          char **ret_sent, GError **error)
 {
     virConnectPtr conn = virStorageVolGetConnect(vol);
     g_autoptr(virStream) st = virStreamNew(conn, 0);
-    UploadSource src = {fd, cancelled};
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    UploadSource src = {fd, {sum, 0, cancelled}};
 
     if (!st || virStorageVolUpload(vol, st, 0, length, VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) < 0)
         return vs_libvirt_error(error, "starting the upload");
@@ -199,46 +233,271 @@ upload_fd(virStorageVolPtr vol, int fd, guint64 length, gboolean (*cancelled)(vo
     }
     if (virStreamFinish(st) < 0)
         return vs_libvirt_error(error, "finishing the upload");
+    if (src.digest.bytes != length) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "%" G_GUINT64_FORMAT " bytes sent, the file had %" G_GUINT64_FORMAT
+                    " (it changed meanwhile?)",
+                    src.digest.bytes, length);
+        return FALSE;
+    }
+    *ret_sent = g_strdup(g_checksum_get_string(sum));
     return TRUE;
 }
 
-virStorageVolPtr
-vs_storage_import(virStoragePoolPtr pool, const char *volume, const char *path,
-                  gboolean (*cancelled)(void), gboolean *ret_created, GError **error)
+/* Adds the bytes of a download to the digest @opaque; -1 once cancelled. */
+static int
+recv_hash(virStreamPtr st, const char *buf, size_t nbytes, void *opaque)
 {
+    Digest *d = opaque;
+
+    if (d->cancelled && d->cancelled()) {
+        errno = ECANCELED;
+        return -1;
+    }
+    g_checksum_update(d->sum, (const guchar *)buf, (gssize)nbytes);
+    d->bytes += nbytes;
+    return (int)nbytes;
+}
+
+/* Adds a hole of a sparse download to the digest @opaque. */
+static int
+recv_hole(virStreamPtr st, long long length, void *opaque)
+{
+    digest_zeros(opaque, (guint64)length);
+    return 0;
+}
+
+/* Reads @vol back through libvirt (a sparse download: holes are not sent) into its SHA-256
+ * @ret_sum and byte count @ret_size. */
+static gboolean
+volume_sum(virStorageVolPtr vol, gboolean (*cancelled)(void), char **ret_sum, guint64 *ret_size,
+           GError **error)
+{
+    virConnectPtr conn = virStorageVolGetConnect(vol);
+    g_autoptr(virStream) st = virStreamNew(conn, 0);
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    Digest d = {sum, 0, cancelled};
+
+    if (!st || virStorageVolDownload(vol, st, 0, 0, VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM) < 0)
+        return vs_libvirt_error(error, "reading the base volume back");
+    if (virStreamSparseRecvAll(st, recv_hash, recv_hole, &d) < 0) {
+        gboolean was_cancelled = cancelled && cancelled();
+        virStreamAbort(st);
+        if (was_cancelled) {
+            g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_CANCELLED, "interrupted");
+            return FALSE;
+        }
+        return vs_libvirt_error(error, "reading the base volume back");
+    }
+    if (virStreamFinish(st) < 0)
+        return vs_libvirt_error(error, "finishing reading the base volume back");
+    *ret_sum = g_strdup(g_checksum_get_string(sum));
+    *ret_size = d.bytes;
+    return TRUE;
+}
+
+/* Returns the SHA-256 of the open file @fd, read from its start. */
+static char *
+fd_sum(int fd, const char *path, GError **error)
+{
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autofree guchar *buf = g_malloc(1 << 20);
+    ssize_t n;
+
+    if (lseek(fd, 0, SEEK_SET) < 0)
+        goto fail;
+    while ((n = read(fd, buf, 1 << 20)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto fail;
+        g_checksum_update(sum, buf, n);
+    }
+    if (lseek(fd, 0, SEEK_SET) < 0)
+        goto fail;
+    return g_strdup(g_checksum_get_string(sum));
+fail:
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "reading %s: %s", path,
+                g_strerror(errno));
+    return NULL;
+}
+
+char *
+vs_storage_base_marker_name(const char *volume)
+{
+    return g_strconcat(volume, ".complete", NULL);
+}
+
+/* Creates the empty marker volume of the base @volume in @pool. */
+static gboolean
+create_marker(virStoragePoolPtr pool, const char *volume, GError **error)
+{
+    g_autofree char *name = vs_storage_base_marker_name(volume);
+    g_autofree char *xml = volume_xml(name, 0, "raw", NULL, NULL, "0644");
+    g_autoptr(virStorageVol) marker = virStorageVolCreateXML(pool, xml, 0);
+
+    if (!marker) {
+        g_autofree char *what =
+            g_strdup_printf("marking the base volume %s complete (%s)", volume, name);
+        return vs_libvirt_error(error, what);
+    }
+    return TRUE;
+}
+
+gboolean
+vs_storage_base_delete(virStorageVolPtr vol, GError **error)
+{
+    g_autoptr(virStoragePool) pool = virStoragePoolLookupByVolume(vol);
+    g_autofree char *name = vs_storage_base_marker_name(virStorageVolGetName(vol));
+    g_autoptr(virStorageVol) marker = pool ? virStorageVolLookupByName(pool, name) : NULL;
+
+    if (marker && virStorageVolDelete(marker, 0) < 0) {
+        g_autofree char *what = g_strdup_printf("deleting the marker volume %s", name);
+        return vs_libvirt_error(error, what);
+    }
+    if (virStorageVolDelete(vol, 0) < 0) {
+        g_autofree char *what =
+            g_strdup_printf("deleting the base volume %s", virStorageVolGetName(vol));
+        return vs_libvirt_error(error, what);
+    }
+    return TRUE;
+}
+
+/* Checks the unmarked base @vol against the image (@size bytes, SHA-256 @want): TRUE with
+ * @ret_same set when it could be read. */
+static gboolean
+stale_matches(virStorageVolPtr vol, guint64 size, const char *want, gboolean (*cancelled)(void),
+              gboolean *ret_same, GError **error)
+{
+    g_autofree char *have = NULL;
+    guint64 have_size = 0;
+
+    if (!volume_sum(vol, cancelled, &have, &have_size, error))
+        return FALSE;
+    *ret_same = have_size == size && g_ascii_strcasecmp(have, want) == 0;
+    return TRUE;
+}
+
+/* Creates the base @volume in @pool and fills it from @fd (@size bytes, SHA-256 @want), then
+ * reads it back and compares. Leaves nothing behind on failure. */
+static virStorageVolPtr
+create_base(virStoragePoolPtr pool, const char *volume, int fd, guint64 size, const char *want,
+            gboolean (*cancelled)(void), GError **error)
+{
+    /* A raw volume of the file's size, filled byte for byte; refreshing the pool then finds the
+     * image's real format from its header. */
+    g_autofree char *xml = volume_xml(volume, size, "raw", NULL, NULL, "0644");
+    g_autofree char *sent = NULL, *back = NULL;
+    virStorageVolPtr vol = virStorageVolCreateXML(pool, xml, 0);
+    guint64 back_size = 0;
+
+    if (!vol) {
+        vs_libvirt_error(error, "creating the base image volume");
+        return NULL;
+    }
+    if (!upload_fd(vol, fd, size, cancelled, &sent, error))
+        goto fail;
+    if (g_ascii_strcasecmp(sent, want) != 0) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "the file's SHA-256 is %s, not %s (it changed since it was verified)", sent,
+                    want);
+        goto fail;
+    }
+    if (!volume_sum(vol, cancelled, &back, &back_size, error))
+        goto fail;
+    if (back_size != size || g_ascii_strcasecmp(back, want) != 0) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "the volume read back holds %" G_GUINT64_FORMAT " bytes with SHA-256 %s, "
+                    "not %" G_GUINT64_FORMAT " bytes with %s",
+                    back_size, back, size, want);
+        goto fail;
+    }
+    return vol;
+fail:
+    virStorageVolDelete(vol, 0);
+    virStorageVolFree(vol);
+    return NULL;
+}
+
+virStorageVolPtr
+vs_storage_import(virStoragePoolPtr pool, const char *volume, const char *path, const char *sha256,
+                  gboolean (*cancelled)(void), VsBaseState *ret_state, gboolean *ret_created,
+                  GError **error)
+{
+    g_autofree char *marker_name = vs_storage_base_marker_name(volume);
+    g_autofree char *want = NULL;
+    g_autoptr(virStorageVol) marker = NULL;
     virStorageVolPtr vol;
-    g_autofree char *xml = NULL;
     struct stat st;
     int fd;
 
     *ret_created = FALSE;
+    *ret_state = VS_BASE_REUSED;
     virStoragePoolRefresh(pool, 0);
     vol = virStorageVolLookupByName(pool, volume);
-    if (vol)
-        return vol;
+    marker = virStorageVolLookupByName(pool, marker_name);
+    if (vol && marker)
+        return vol; /* complete: its import was verified */
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) < 0) {
         int saved = errno;
         if (fd >= 0)
             close(fd);
+        g_clear_pointer(&vol, virStorageVolFree);
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "%s: %s", path,
                     g_strerror(saved));
         return NULL;
     }
-    /* A raw volume of the file's size, filled byte for byte; refreshing the pool then finds the
-     * image's real format from its header. */
-    xml = volume_xml(volume, (guint64)st.st_size, "raw", NULL, NULL, "0644");
-    vol = virStorageVolCreateXML(pool, xml, 0);
-    if (!vol) {
-        close(fd);
-        vs_libvirt_error(error, "creating the base image volume");
-        return NULL;
+    want = sha256 ? g_strdup(sha256) : fd_sum(fd, path, error);
+    if (!want)
+        goto fail;
+    if (vol) {
+        /* No mark, and we hold the lock: an import that was killed, or a base from before
+         * marks. Its content decides. */
+        g_autoptr(GHashTable) backing = NULL;
+        gboolean same = FALSE;
+        if (!stale_matches(vol, (guint64)st.st_size, want, cancelled, &same, error))
+            goto fail;
+        if (same) {
+            if (!create_marker(pool, volume, error))
+                goto fail;
+            close(fd);
+            *ret_state = VS_BASE_MARKED;
+            return vol;
+        }
+        backing = vs_storage_backing_paths(virStoragePoolGetConnect(pool), error);
+        if (!backing)
+            goto fail;
+        if (vs_storage_volume_is_backing(backing, vol)) {
+            g_autofree char *why = vs_storage_backing_reason(backing, vol);
+            g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_EXISTS,
+                        "the base volume %s is not marked complete and differs from %s, but it "
+                        "cannot be replaced: %s; delete what is built on it, or the volume",
+                        volume, path, why);
+            goto fail;
+        }
+        if (virStorageVolDelete(vol, 0) < 0) {
+            vs_libvirt_error(error, "deleting the incomplete base volume");
+            goto fail;
+        }
+        g_clear_pointer(&vol, virStorageVolFree);
+        *ret_state = VS_BASE_REPLACED;
+    } else {
+        /* A mark whose base is gone says nothing about the next one. */
+        if (marker && virStorageVolDelete(marker, 0) < 0) {
+            vs_libvirt_error(error, "deleting the marker of a missing base volume");
+            goto fail;
+        }
+        *ret_state = VS_BASE_IMPORTED;
     }
-    if (!upload_fd(vol, fd, (guint64)st.st_size, cancelled, error)) {
-        close(fd);
-        virStorageVolDelete(vol, 0);
-        virStorageVolFree(vol);
+    vol = create_base(pool, volume, fd, (guint64)st.st_size, want, cancelled, error);
+    if (!vol || !create_marker(pool, volume, error)) {
+        if (vol) {
+            virStorageVolDelete(vol, 0);
+            g_clear_pointer(&vol, virStorageVolFree);
+        }
         g_prefix_error(error, "importing %s: ", path);
+        close(fd);
         return NULL;
     }
     close(fd);
@@ -250,6 +509,11 @@ vs_storage_import(virStoragePoolPtr pool, const char *volume, const char *path,
     else
         *ret_created = TRUE;
     return vol;
+
+fail:
+    close(fd);
+    g_clear_pointer(&vol, virStorageVolFree);
+    return NULL;
 }
 
 virStorageVolPtr
@@ -365,7 +629,7 @@ add_backing(GHashTable *paths, const char *xml)
         for (int i = 0; i < res->nodesetval->nodeNr; i++) {
             xmlChar *text = xmlNodeGetContent(res->nodesetval->nodeTab[i]);
             if (text && *text)
-                g_hash_table_add(paths, g_strdup((const char *)text));
+                g_hash_table_insert(paths, g_strdup((const char *)text), NULL);
             xmlFree(text);
         }
     xmlXPathFreeObject(res);
@@ -373,12 +637,16 @@ add_backing(GHashTable *paths, const char *xml)
     xmlFreeDoc(doc);
 }
 
+/* The key under which vs_storage_backing_paths records a pool it could not read (no path
+ * starts with a control character). */
+#define UNREAD_POOL "\001unread pool"
+
 GHashTable *
 vs_storage_backing_paths(virConnectPtr conn, GError **error)
 {
-    g_autoptr(GHashTable) paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GHashTable) paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     virStoragePoolPtr *pools = NULL;
-    int npools = virConnectListAllStoragePools(conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+    int npools = virConnectListAllStoragePools(conn, &pools, 0);
 
     if (npools < 0) {
         vs_libvirt_error(error, "listing storage pools");
@@ -386,9 +654,17 @@ vs_storage_backing_paths(virConnectPtr conn, GError **error)
     }
     for (int i = 0; i < npools; i++) {
         virStorageVolPtr *vols = NULL;
-        int nvols;
-        virStoragePoolRefresh(pools[i], 0);
-        nvols = virStoragePoolListAllVolumes(pools[i], &vols, 0);
+        int nvols = -1;
+        if (virStoragePoolIsActive(pools[i]) == 1) {
+            virStoragePoolRefresh(pools[i], 0);
+            nvols = virStoragePoolListAllVolumes(pools[i], &vols, 0);
+        }
+        /* Unread, and still there and inactive: nothing can be said about its volumes. A pool
+         * destroyed meanwhile (a transient one) holds none any more. */
+        if (nvols < 0 && virStoragePoolIsActive(pools[i]) == 0 &&
+            !g_hash_table_contains(paths, UNREAD_POOL))
+            g_hash_table_insert(paths, g_strdup(UNREAD_POOL),
+                                g_strdup(virStoragePoolGetName(pools[i])));
         for (int j = 0; j < nvols; j++) {
             g_autofree char *xml = virStorageVolGetXMLDesc(vols[j], 0);
             if (xml)
@@ -452,10 +728,32 @@ vs_storage_download(virStorageVolPtr vol, const char *path, GError **error)
     return ok;
 }
 
+const char *
+vs_storage_backing_unread_pool(GHashTable *backing)
+{
+    return g_hash_table_lookup(backing, UNREAD_POOL);
+}
+
 gboolean
 vs_storage_volume_is_backing(GHashTable *backing, virStorageVolPtr vol)
 {
     g_autofree char *path = virStorageVolGetPath(vol);
 
-    return path && g_hash_table_contains(backing, path);
+    return vs_storage_backing_unread_pool(backing) ||
+           (path && g_hash_table_contains(backing, path));
+}
+
+char *
+vs_storage_backing_reason(GHashTable *backing, virStorageVolPtr vol)
+{
+    g_autofree char *path = virStorageVolGetPath(vol);
+    const char *unread = vs_storage_backing_unread_pool(backing);
+
+    if (path && g_hash_table_contains(backing, path))
+        return g_strdup("another volume is built on it (its backing file)");
+    if (unread)
+        return g_strdup_printf("the storage pool %s is inactive, so whether a volume in it is "
+                               "built on it cannot be read (`virsh pool-start %s`)",
+                               unread, unread);
+    return NULL;
 }

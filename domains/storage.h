@@ -8,13 +8,33 @@
  * pool at libvirt's usual place for the connection. Returns NULL with @error set. */
 virStoragePoolPtr vs_storage_pool_ensure(virConnectPtr conn, const char *name, GError **error);
 
-/* Returns the volume @volume in @pool holding the image file @path: an existing volume of that
- * name is used as it is (names carry the content's hash); otherwise it is created and filled by
- * an upload stream (@ret_created says which). @cancelled, when it returns TRUE, stops the
- * upload. NULL with @error set. */
+/* What vs_storage_import found and did with the base volume. */
+typedef enum {
+    VS_BASE_REUSED,   /* marked complete already: used as it is, nothing read or sent */
+    VS_BASE_IMPORTED, /* none was there: created, filled, verified, marked */
+    VS_BASE_MARKED,   /* one without its mark held the image's content: verified, then marked */
+    VS_BASE_REPLACED, /* one without its mark differed (a killed import): deleted, imported again */
+} VsBaseState;
+
+/* Returns the name of the empty marker volume that says the base volume @volume is complete:
+ * "@volume.complete". */
+char *vs_storage_base_marker_name(const char *volume);
+
+/* Returns the base volume @volume in @pool holding the image file @path, whose SHA-256 is
+ * @sha256 (NULL: computed here). The caller holds the volume's base lock, so a volume without
+ * its marker is not being imported by anyone: it is stale, and read back through libvirt: the
+ * image's content is marked and used, anything else deleted and imported again — unless a
+ * volume is built on it, then refused. A missing volume is created, filled by an upload stream,
+ * read back and compared (size and SHA-256), and only then marked. @ret_state says which;
+ * @ret_created is TRUE when the volume was (re)created here. @cancelled, when it returns TRUE,
+ * stops the transfers. NULL with @error set; an import that fails leaves no volume behind. */
 virStorageVolPtr vs_storage_import(virStoragePoolPtr pool, const char *volume, const char *path,
-                                   gboolean (*cancelled)(void), gboolean *ret_created,
-                                   GError **error);
+                                   const char *sha256, gboolean (*cancelled)(void),
+                                   VsBaseState *ret_state, gboolean *ret_created, GError **error);
+
+/* Deletes the base volume @vol and its marker (the marker first: a base left without it is
+ * stale, never taken for complete). FALSE with @error set. */
+gboolean vs_storage_base_delete(virStorageVolPtr vol, GError **error);
 
 /* Returns a new qcow2 volume @name backed by @base, of @capacity bytes (at least the base's
  * size). NULL with @error set. */
@@ -36,11 +56,24 @@ gboolean vs_storage_delete_volume(virConnectPtr conn, const char *pool_name, con
 virStorageVolPtr vs_storage_volume(virConnectPtr conn, const char *pool_name, const char *name,
                                    GError **error);
 
-/* Returns the set of paths that volumes in the active pools use as their backing file. */
+/* Returns the set of paths that volumes in every pool of the host use as their backing file.
+ * An inactive pool's volumes cannot be read through libvirt: the set then records the pool, and
+ * every volume counts as a backing file (vs_storage_volume_is_backing) until it is started. A
+ * pool that disappears while it is read (a transient pool destroyed) is skipped. NULL with
+ * @error set when the pools cannot be listed. */
 GHashTable *vs_storage_backing_paths(virConnectPtr conn, GError **error);
 
-/* Returns TRUE when the volume @vol is in @backing (from vs_storage_backing_paths). */
+/* Returns TRUE when the volume @vol may be the backing file of another volume: its path is in
+ * @backing (from vs_storage_backing_paths), or a pool could not be read. */
 gboolean vs_storage_volume_is_backing(GHashTable *backing, virStorageVolPtr vol);
+
+/* Returns the name of a pool of @backing whose volumes could not be read (an inactive pool),
+ * or NULL when every pool was read. */
+const char *vs_storage_backing_unread_pool(GHashTable *backing);
+
+/* Returns why @vol counts as a backing file, for a "kept volume X: ..." message (newly
+ * allocated), or NULL when it does not. */
+char *vs_storage_backing_reason(GHashTable *backing, virStorageVolPtr vol);
 
 /* Copies the content of @vol into the local file @path through a download stream (so a remote
  * host's volume comes too). Nothing is left at @path on failure. */

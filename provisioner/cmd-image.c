@@ -129,9 +129,16 @@ pull_volume(VsCli *cli, VsImage *image, const char *pool_opt, GError **error)
     g_autofree char *partial = vs_cache_partial_dir();
     g_autofree char *part = NULL;
     g_autoptr(virStorageVol) vol = NULL;
+    g_autoptr(VsLock) lock = NULL;
+    g_autofree char *host = NULL, *key = NULL;
 
-    if (!pool || !vs_target_connect(cli, &t, error) ||
-        !(vol = vs_storage_volume(t.conn, pool, image->volume, error)))
+    if (!pool || !vs_target_connect(cli, &t, error))
+        return FALSE;
+    /* Under the volume's base lock: a base some `up` is importing is copied once it is whole. */
+    host = vs_target_host_uri(t.conn, t.uri);
+    key = vs_lock_key_base(host, pool, image->volume);
+    lock = vs_lock_take(VS_LOCK_BASE, key, TRUE, error);
+    if (!lock || !(vol = vs_storage_volume(t.conn, pool, image->volume, error)))
         return FALSE;
     if (g_mkdir_with_parents(partial, 0755) != 0) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", partial,
@@ -249,7 +256,8 @@ prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
     if (!entries || !pool || !vs_target_connect(cli, &t, &error))
         return vs_cli_fail(cli, "image", error);
     /* Under the bases' locks no `up` is between importing one and holding it with an overlay:
-     * what uses them is read once, after the locks. */
+     * what uses them (as a disk, or as the backing file of a volume in any pool of the host) is
+     * read once, after the locks. */
     host = vs_target_host_uri(t.conn, t.uri);
     for (guint i = 0; i < entries->len; i++)
         g_ptr_array_add(
@@ -268,8 +276,8 @@ prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
         const char *user = vol ? vs_lifecycle_volume_user(users, vol) : NULL;
 
         if (vol && vs_storage_volume_is_backing(backing, vol)) {
-            vs_cli_progress(cli, "kept %s: volume %s/%s is the backing file of a volume", e->name,
-                            pool, e->name);
+            g_autofree char *why = vs_storage_backing_reason(backing, vol);
+            vs_cli_progress(cli, "kept %s: volume %s/%s: %s", e->name, pool, e->name, why);
             continue;
         }
         if (user) {
@@ -277,12 +285,9 @@ prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
                             user);
             continue;
         }
-        if (vol && !dry_run && virStorageVolDelete(vol, 0) < 0) {
-            g_autofree char *what =
-                g_strdup_printf("deleting the base volume %s/%s", pool, e->name);
-            vs_libvirt_error(&error, what);
+        /* Its marker goes first: a base left without one is never taken for complete. */
+        if (vol && !dry_run && !vs_storage_base_delete(vol, &error))
             return vs_cli_fail(cli, "image", error);
-        }
         if (!dry_run && !vs_cache_remove(e, &error))
             return vs_cli_fail(cli, "image", error);
         printf("%s %s (%.0f MiB)%s%s%s%s\n", dry_run ? "would remove" : "removed", e->name,

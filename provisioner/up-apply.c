@@ -5,7 +5,9 @@
  * them what other processes compete for is read again: a domain of that name appeared, a vol:
  * base disappeared, the candidate port was taken (then another is chosen). Only then are the
  * host key, the seed and the domain XML made, and the steps run in the plan's order: pool, base
- * image, overlay, seed volume, define, start. Each step records what it created; a failure or
+ * image (under the base lock: a base marked complete is used, one without the mark is stale and
+ * is verified or replaced, a new one is read back before it is marked; domains/storage.h),
+ * overlay, seed volume, define, start. Each step records what it created; a failure or
  * Ctrl-C between steps removes exactly that, newest first, and says so: never a volume another
  * domain's disks use, nor a base another volume is built on (the rule `delete` follows), and
  * nothing at all while the domain could not be undefined. The locks are held to the end, the
@@ -65,13 +67,15 @@ apply_clear(Apply *a)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Apply, apply_clear)
 
 /* Deletes the volume @vol that this run created, unless a domain in @users uses it as a disk
- * (one defined meanwhile from a copy of our XML, say) or, with @backing, another volume is
- * built on it; appends what was removed to @what and reports what was kept. */
+ * (one defined meanwhile from a copy of our XML, say) or, with @backing (the base: its marker
+ * goes too), a volume in any pool is built on it; appends what was removed to @what and
+ * reports what was kept. */
 static void
 remove_volume(const Apply *a, virStorageVolPtr vol, GHashTable *users, GHashTable *backing,
               GString *what)
 {
     const char *user = users ? vs_lifecycle_volume_user(users, vol) : NULL;
+    g_autoptr(GError) error = NULL;
 
     if (!users)
         vs_progress_warn(a->ctx->progress,
@@ -81,14 +85,15 @@ remove_volume(const Apply *a, virStorageVolPtr vol, GHashTable *users, GHashTabl
     else if (user)
         vs_progress_warn(a->ctx->progress, "kept volume %s: %s uses it as a disk",
                          virStorageVolGetName(vol), user);
-    else if (backing && vs_storage_volume_is_backing(backing, vol))
-        vs_progress_warn(a->ctx->progress, "kept volume %s: another volume is built on it",
-                         virStorageVolGetName(vol));
-    else if (virStorageVolDelete(vol, 0) == 0)
+    else if (backing && vs_storage_volume_is_backing(backing, vol)) {
+        g_autofree char *why = vs_storage_backing_reason(backing, vol);
+        vs_progress_warn(a->ctx->progress, "kept volume %s: %s", virStorageVolGetName(vol), why);
+    } else if (backing ? vs_storage_base_delete(vol, &error) : virStorageVolDelete(vol, 0) == 0)
         g_string_append_printf(what, " volume %s,", virStorageVolGetName(vol));
     else
         vs_progress_warn(a->ctx->progress, "could not delete volume %s: %s",
-                         virStorageVolGetName(vol), virGetLastErrorMessage());
+                         virStorageVolGetName(vol),
+                         error ? error->message : virGetLastErrorMessage());
 }
 
 /* Removes the domain this run defined; FALSE when it could not be (its volumes then stay). */
@@ -354,11 +359,30 @@ upload_cancelled(void)
     return vs_interrupted();
 }
 
+/* Says what the base step found when it was not the usual (a complete base, or a new one). */
+static void
+say_base_state(const Apply *a, VsBaseState state)
+{
+    const char *volume = a->plan->config->base_volume;
+
+    if (state == VS_BASE_REPLACED)
+        vs_progress_warn(a->ctx->progress,
+                         "the base volume %s was not marked complete and differed from the "
+                         "image (an import that was stopped): replaced by a new import",
+                         volume);
+    else if (state == VS_BASE_MARKED)
+        vs_progress_warn(a->ctx->progress,
+                         "the base volume %s was not marked complete; its content equals the "
+                         "image: marked complete and used",
+                         volume);
+}
+
 /* Runs @step. */
 static gboolean
 run_step(Apply *a, const VsUpStep *step, GError **error)
 {
     const VsDomainConfig *c = a->plan->config;
+    VsBaseState state;
 
     switch (step->kind) {
     case VS_UP_STEP_POOL:
@@ -370,8 +394,11 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
         vs_progress_step(a->ctx->progress,
                          "base image %s in pool %s (imported from %s unless it is there)",
                          c->base_volume, c->pool, a->plan->image->path);
-        a->base = vs_storage_import(a->pool, c->base_volume, a->plan->image->path, upload_cancelled,
-                                    &a->base_created, error);
+        a->base =
+            vs_storage_import(a->pool, c->base_volume, a->plan->image->path, a->plan->image->sha256,
+                              upload_cancelled, &state, &a->base_created, error);
+        if (a->base)
+            say_base_state(a, state);
         return a->base != NULL;
     case VS_UP_STEP_OVERLAY:
         a->overlay =

@@ -665,9 +665,14 @@ test_sparse_import(void)
     g_autofree char *file_sum = sha256_file(path);
 
     virStoragePoolPtr pool = virStoragePoolLookupByName(conn, pool_name);
-    virStorageVolPtr vol = vs_storage_import(pool, "sparse-base", path, never, &created, &error);
+    VsBaseState state = VS_BASE_REUSED;
+    virStorageVolPtr vol =
+        vs_storage_import(pool, "sparse-base", path, NULL, never, &state, &created, &error);
     g_assert_no_error(error);
     g_assert_true(created);
+    g_assert_cmpint(state, ==, VS_BASE_IMPORTED);
+    g_autofree char *vols = vs_bed_pool_volumes(conn, pool_name);
+    g_assert_cmpstr(vols, ==, "sparse-base sparse-base.complete");
     g_assert_cmpint(virStorageVolGetInfo(vol, &info), ==, 0);
     g_assert_cmpuint(info.capacity, ==, 64 << 20);
     g_assert_cmpuint(info.allocation, <, 16 << 20);
