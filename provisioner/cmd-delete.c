@@ -5,6 +5,7 @@
 #include "provisioner/commands.h"
 #include "provisioner/gpu-site.h"
 #include "provisioner/identity.h"
+#include "provisioner/interrupt.h"
 #include "provisioner/target.h"
 
 typedef struct {
@@ -52,7 +53,8 @@ run_delete(VsCli *cli, int argc, char **argv)
     if (ok) {
         /* The domain is gone: what it held goes back to the host. */
         VsProgress progress = vs_cli_progress_reporter(cli);
-        ok = vs_gpu_site_release(t.conn, t.uri, uuid, name, t.station, &progress, &error);
+        ok = vs_interrupt_test_point("delete-gpu", &error) &&
+             vs_gpu_site_release(t.conn, t.uri, uuid, name, t.station, &progress, &error);
     }
     for (guint i = 0; i < kept->len; i++)
         vs_cli_warn("%s", (const char *)kept->pdata[i]);
