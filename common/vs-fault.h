@@ -3,7 +3,8 @@
  * When the environment variable VIRT_STATION_TEST_FAIL names a point, the code at that point
  * fails as if the operation there had failed, with the error "injected failure at POINT", and
  * takes its usual failure path (rollback, cleanup). VIRT_STATION_TEST_PAUSE (provisioner/
- * interrupt.h) holds the program at the same points instead, for a signal. The hooks are compiled
+ * interrupt.h) holds the program instead, for a signal, at the points of `up` and `start` and at
+ * delete-gpu (the points in provisioner/; those below it only fail). The hooks are compiled
  * in only when meson's test_hooks option is on (VS_TEST_HOOKS in vs-config.h: the development and
  * CI builds); in a release build vs_fault_point() is a constant TRUE and the variables are never
  * read. The points, in the order a command reaches them:
