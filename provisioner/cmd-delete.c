@@ -48,6 +48,13 @@ run_delete(VsCli *cli, int argc, char **argv)
         return vs_cli_fail(cli, "delete", error);
     virDomainGetUUIDString(t.dom, uuid);
     ok = vs_lifecycle_delete(t.dom, t.station, o.keep_disk, kept, &error);
+    if (!ok) {
+        /* Stopped half-way: the domain stays, its metadata naming what is left. */
+        g_autoptr(GError) half = g_steal_pointer(&error);
+        g_set_error(&error, half->domain, half->code,
+                    "%s; %s is kept with what is left: `virt-station delete %s` again finishes",
+                    half->message, name, name);
+    }
     if (ok && uuid[0])
         vs_identity_forget(t.uri, uuid); /* the key remembered for it has no use any more */
     if (ok) {

@@ -296,7 +296,7 @@ up_failing(const Bed *b, const char *name, const char *pool, const char *gpu, co
 static void
 assert_failed_at(const VsBedRun *r, const char *point)
 {
-    g_autofree char *said = g_strdup_printf("injected failure at %s\n", point);
+    g_autofree char *said = g_strdup_printf("injected failure at %s", point);
 
     g_test_message("%s", r->err);
 
@@ -551,6 +551,8 @@ test_delete_fails_between_volumes(void)
     assert_failed_at(&r, "delete-volume");
     after = own_volumes(&b, name);
     g_assert_true(g_str_equal(after, two[0]) || g_str_equal(after, two[1]));
+    g_autofree char *hint = g_strdup_printf("`virt-station delete %s` again finishes", name);
+    g_assert_nonnull(strstr(r.err, hint));
     dom = virDomainLookupByName(b.conn, name);
     g_assert_nonnull(dom);
     virDomainFree(dom);
