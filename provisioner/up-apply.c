@@ -419,6 +419,7 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
         vs_progress_step(a->ctx->progress,
                          "base image %s in pool %s (imported from %s unless it is there)",
                          c->base_volume, c->pool, a->plan->image->path);
+        upload_chunks = 0;
         a->base = vs_storage_import(a->pool, c->base_volume, a->plan->image->path, upload_cancelled,
                                     &a->base_created, error);
         if (!a->base && upload_fault) {
