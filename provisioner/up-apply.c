@@ -405,7 +405,9 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
 
     switch (step->kind) {
     case VS_UP_STEP_POOL: {
-        /* Created here when it was missing (only the default pool is): the rollback removes it. */
+        /* Created here when it was missing (only the default pool is): the rollback removes it.
+         * No lock covers the pool: two `up`s creating it at once may both think they made it,
+         * and the rollback's emptiness check is then all that keeps the other's. */
         virStoragePoolPtr existing = virStoragePoolLookupByName(a->ctx->conn, c->pool);
         if (existing)
             virStoragePoolFree(existing);
