@@ -8,6 +8,7 @@
 #include "domains/inspect.h"
 #include "domains/storage.h"
 #include "domains/xml.h"
+#include "common/vs-fault.h"
 
 const char *
 vs_lifecycle_state(virDomainPtr dom)
@@ -303,16 +304,18 @@ vs_lifecycle_delete(virDomainPtr dom, const VsMetadata *station, gboolean keep_d
     /* And what any volume is built on (an overlay made from `--image vol:NAME`, say). */
     g_autoptr(GHashTable) backing = users ? vs_storage_backing_paths(conn, error) : NULL;
     gboolean ok = TRUE;
+    guint deleted = 0;
 
     if (!backing)
         return FALSE;
 
     if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0)
         return vs_libvirt_error(error, "stopping the domain");
-    if (virDomainIsPersistent(dom) == 1 && !vs_lifecycle_undefine(dom))
-        return vs_libvirt_error(error, "undefining the domain");
     /* Only the volumes the metadata names and the domain's disks use, never the base image,
-     * never what another domain's disks use. */
+     * never what another domain's disks use. They go before the domain: a delete that stops
+     * half-way leaves the domain, whose metadata names what is left, and running it again
+     * finishes (a volume already gone is only reported); the other way round, a volume left
+     * behind would belong to nothing. */
     for (guint i = 0; i < station->volumes->len; i++) {
         const VsOwnedVolume *v = station->volumes->pdata[i];
         g_autoptr(virStoragePool) pool = NULL;
@@ -334,6 +337,8 @@ vs_lifecycle_delete(virDomainPtr dom, const VsMetadata *station, gboolean keep_d
         } else if (vs_storage_volume_is_backing(backing, vol)) {
             g_autofree char *why = vs_storage_backing_reason(backing, vol);
             g_ptr_array_add(kept, g_strdup_printf("kept volume %s/%s: %s", v->pool, v->name, why));
+        } else if (deleted > 0 && !vs_fault_point("delete-volume", error)) {
+            return FALSE;
         } else if (virStorageVolDelete(vol, 0) < 0) {
             g_autoptr(GError) vol_error = NULL;
             vs_libvirt_error(&vol_error, "deleting a volume");
@@ -341,8 +346,16 @@ vs_lifecycle_delete(virDomainPtr dom, const VsMetadata *station, gboolean keep_d
             if (ok)
                 g_propagate_error(error, g_steal_pointer(&vol_error));
             ok = FALSE;
+        } else {
+            deleted++;
         }
     }
+    if (!ok)
+        return FALSE;
+    if (!vs_fault_point("delete-undefine", error))
+        return FALSE;
+    if (virDomainIsPersistent(dom) == 1 && !vs_lifecycle_undefine(dom))
+        return vs_libvirt_error(error, "undefining the domain");
     return ok;
 }
 

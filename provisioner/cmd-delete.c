@@ -5,6 +5,7 @@
 #include "provisioner/commands.h"
 #include "provisioner/gpu-site.h"
 #include "provisioner/identity.h"
+#include "provisioner/interrupt.h"
 #include "provisioner/target.h"
 
 typedef struct {
@@ -47,12 +48,20 @@ run_delete(VsCli *cli, int argc, char **argv)
         return vs_cli_fail(cli, "delete", error);
     virDomainGetUUIDString(t.dom, uuid);
     ok = vs_lifecycle_delete(t.dom, t.station, o.keep_disk, kept, &error);
+    if (!ok) {
+        /* Stopped half-way: the domain stays, its metadata naming what is left. */
+        g_autoptr(GError) half = g_steal_pointer(&error);
+        g_set_error(&error, half->domain, half->code,
+                    "%s; %s is kept with what is left: `virt-station delete %s` again finishes",
+                    half->message, name, name);
+    }
     if (ok && uuid[0])
         vs_identity_forget(t.uri, uuid); /* the key remembered for it has no use any more */
     if (ok) {
         /* The domain is gone: what it held goes back to the host. */
         VsProgress progress = vs_cli_progress_reporter(cli);
-        ok = vs_gpu_site_release(t.conn, t.uri, uuid, name, t.station, &progress, &error);
+        ok = vs_interrupt_test_point("delete-gpu", &error) &&
+             vs_gpu_site_release(t.conn, t.uri, uuid, name, t.station, &progress, &error);
     }
     for (guint i = 0; i < kept->len; i++)
         vs_cli_warn("%s", (const char *)kept->pdata[i]);

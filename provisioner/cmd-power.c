@@ -62,12 +62,14 @@ start_with_gpu(VsCli *cli, VsTarget *t, GError **error)
     if (!plan)
         vs_gpu_site_tidy(t->conn, t->uri, &progress);
     if (plan) {
+        if (!vs_interrupt_test_point("start-gpu", error))
+            return FALSE;
         virDomainGetUUIDString(t->dom, uuid);
         site = vs_gpu_site_open(t->conn, t->uri, uuid, virDomainGetName(t->dom), &progress, error);
         if (!site || !vs_gpu_site_ensure(site, plan, &taken, error))
             return FALSE;
     }
-    if (vs_lifecycle_start(t->dom, error))
+    if (vs_interrupt_test_point("start-domain", error) && vs_lifecycle_start(t->dom, error))
         return TRUE;
     if (taken && !vs_gpu_give_back(plan, &site->host, NULL))
         vs_cli_warn("the GPU taken for %s could not be given back; `virt-station stop "

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/vs-fault.h"
+
 static volatile sig_atomic_t interrupted;
 
 static void
@@ -34,10 +36,19 @@ vs_interrupted(void)
 void
 vs_interrupt_test_pause(const char *step)
 {
+#if VS_TEST_HOOKS
     if (g_strcmp0(g_getenv("VIRT_STATION_TEST_PAUSE"), step) != 0)
         return;
     fprintf(stderr, "paused before %s\n", step);
     fflush(stderr);
     for (int i = 0; i < 600 && !interrupted; i++)
         g_usleep(G_USEC_PER_SEC / 10);
+#endif
+}
+
+gboolean
+vs_interrupt_test_point(const char *step, GError **error)
+{
+    vs_interrupt_test_pause(step);
+    return vs_fault_point(step, error);
 }

@@ -8,15 +8,17 @@
  * image (under the base lock: a base marked complete is used, one without the mark is stale and
  * is verified or replaced, a new one is read back before it is marked; domains/storage.h),
  * overlay, seed volume, define, start. Each step records what it created; a failure or
- * Ctrl-C between steps removes exactly that, newest first, and says so: never a volume another
- * domain's disks use, nor a base another volume is built on (the rule `delete` follows), and
- * nothing at all while the domain could not be undefined. The locks are held to the end, the
- * domain running: by then it holds its port and its overlay the base. Once the domain runs
- * nothing is removed any more: waiting is the caller's business. */
+ * Ctrl-C between steps (or during the base upload) removes exactly that, newest first, and says
+ * so: never a volume another domain's disks use, nor a base another volume is built on (the rule
+ * `delete` follows), and nothing at all while the domain could not be undefined. A pool the pool
+ * step created (the default one, when it was missing) is removed last, once it is empty. The locks
+ * are held to the end, the domain running: by then it holds its port and its overlay the base. Once
+ * the domain runs nothing is removed any more: waiting is the caller's business. */
 #include "provisioner/up-apply.h"
 
 #include <string.h>
 
+#include "common/vs-fault.h"
 #include "provisioner/base/file-read.h"
 #include "provisioner/cloudinit.h"
 #include "provisioner/defaults.h"
@@ -42,6 +44,7 @@ typedef struct {
     gboolean gpu_claimed, gpu_taken;
     /* What was created, for the rollback. */
     virStoragePoolPtr pool;
+    gboolean pool_created;
     virStorageVolPtr base;
     gboolean base_created;
     virStorageVolPtr overlay;
@@ -137,6 +140,33 @@ give_back_gpu(Apply *a, GString *what)
         vs_progress_warn(a->ctx->progress, "could not give back %s: %s", id, error->message);
 }
 
+/* Removes the pool this run created (`up` creates only the default pool, when it is missing),
+ * once it is empty: a volume in it now is another process's (or one kept above), and stays with
+ * its pool. The pool's directory stays too: libvirt's build made it only where it was missing,
+ * and it may hold files that are not volumes. */
+static void
+remove_pool(const Apply *a, GString *what)
+{
+    const char *name = virStoragePoolGetName(a->pool);
+    int n;
+
+    virStoragePoolRefresh(a->pool, 0);
+    n = virStoragePoolNumOfVolumes(a->pool);
+    if (n != 0) {
+        vs_progress_warn(a->ctx->progress, "kept storage pool %s: %s", name,
+                         n > 0 ? "it holds volumes" : "its volumes could not be counted");
+        return;
+    }
+    if (virStoragePoolIsActive(a->pool) == 1 && virStoragePoolDestroy(a->pool) < 0)
+        vs_progress_warn(a->ctx->progress, "could not stop storage pool %s: %s", name,
+                         virGetLastErrorMessage());
+    else if (virStoragePoolUndefine(a->pool) < 0)
+        vs_progress_warn(a->ctx->progress, "could not remove storage pool %s: %s", name,
+                         virGetLastErrorMessage());
+    else
+        g_string_append_printf(what, " storage pool %s,", name);
+}
+
 /* Removes what @a records, newest first, and reports it. The base lock is still held: no other
  * `up` can have built on a base this run imported, but other tools may have. */
 static void
@@ -162,10 +192,13 @@ rollback(Apply *a)
         backing = vs_storage_backing_paths(a->ctx->conn, NULL);
         remove_volume(a, a->base, backing ? users : NULL, backing, what);
     }
+    if (a->pool_created)
+        remove_pool(a, what);
     if (what->len > 0) {
         g_string_truncate(what, what->len - 1);
         vs_progress_warn(a->ctx->progress, "removed what was created:%s", what->str);
-    } else if (!a->seed_volume && !a->overlay && !(a->base && a->base_created) && !a->gpu_claimed) {
+    } else if (!a->seed_volume && !a->overlay && !(a->base && a->base_created) && !a->gpu_claimed &&
+               !a->pool_created) {
         vs_progress_warn(a->ctx->progress, "nothing had been created yet");
     }
 }
@@ -353,10 +386,21 @@ make_documents(Apply *a, GError **error)
     return a->xml != NULL;
 }
 
+/* The base upload's test hook (common/vs-fault.h): the error injected there, once it fired. */
+static GError *upload_fault;
+static guint upload_chunks;
+
+/* Asked by the upload before each chunk: Ctrl-C, or (test builds) the hook at "base-upload", which
+ * fires before the second chunk, when some bytes have been sent. */
 static gboolean
 upload_cancelled(void)
 {
-    return vs_interrupted();
+    if (++upload_chunks == 2) {
+        vs_interrupt_test_pause("base-upload");
+        if (!vs_fault_point("base-upload", &upload_fault))
+            return TRUE;
+    }
+    return upload_fault != NULL || vs_interrupted();
 }
 
 /* Says what the base step found when it was not the usual (a complete base, or a new one). */
@@ -385,20 +429,36 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
     VsBaseState state;
 
     switch (step->kind) {
-    case VS_UP_STEP_POOL:
+    case VS_UP_STEP_POOL: {
+        /* Created here when it was missing (only the default pool is): the rollback removes it.
+         * No lock covers the pool: two `up`s creating it at once may both think they made it,
+         * and the rollback's emptiness check is then all that keeps the other's. */
+        virStoragePoolPtr existing = virStoragePoolLookupByName(a->ctx->conn, c->pool);
+        if (existing)
+            virStoragePoolFree(existing);
         a->pool = vs_storage_pool_ensure(a->ctx->conn, c->pool, error);
+        a->pool_created = a->pool && !existing;
         return a->pool != NULL;
+    }
     case VS_UP_STEP_BASE:
         if (a->base)
             return TRUE; /* a vol: image, confirmed under the lock */
         vs_progress_step(a->ctx->progress,
                          "base image %s in pool %s (imported from %s unless it is there)",
                          c->base_volume, c->pool, a->plan->image->path);
+        upload_chunks = 0;
         a->base =
             vs_storage_import(a->pool, c->base_volume, a->plan->image->path, a->plan->image->sha256,
                               upload_cancelled, &state, &a->base_created, error);
         if (a->base)
             say_base_state(a, state);
+        if (!a->base && upload_fault) {
+            /* The upload stopped for the hook, not for Ctrl-C: say so. */
+            g_clear_error(error);
+            g_set_error(error, VS_FAULT_ERROR, 0, "importing %s: %s", a->plan->image->path,
+                        upload_fault->message);
+        }
+        g_clear_error(&upload_fault);
         return a->base != NULL;
     case VS_UP_STEP_OVERLAY:
         a->overlay =
@@ -433,7 +493,7 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
     g_return_val_if_reached(FALSE);
 }
 
-/* The name the test hook VIRT_STATION_TEST_PAUSE knows each step by. */
+/* The name the test hooks VIRT_STATION_TEST_PAUSE and VIRT_STATION_TEST_FAIL know each step by. */
 static const char *const step_names[VS_UP_STEP_LAST] = {"pool", "base",   "overlay", "seed",
                                                         "gpu",  "define", "start"};
 
@@ -456,7 +516,7 @@ vs_up_apply(VsUpPlan *plan, const VsUpApply *ctx, GError **error)
         if (vs_progress_cancelled(ctx->progress)) {
             g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_CANCELLED,
                         "interrupted before %s", step_names[step->kind]);
-        } else if (run_step(&a, step, error)) {
+        } else if (vs_fault_point(step_names[step->kind], error) && run_step(&a, step, error)) {
             continue;
         }
         rollback(&a);

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "common/vs-fault.h"
 #include "provisioner/base/file-read.h"
 #include "provisioner/images/image.h"
 
@@ -195,6 +196,11 @@ vs_cache_add(const char *file, const char *label, const char *alias, const char 
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
                     "cannot keep the image in the cache %s: %s", dir, g_strerror(saved));
         g_unlink(file);
+        return NULL;
+    }
+    /* Test builds: a failure between the image and its record (common/vs-fault.h). */
+    if (!vs_fault_point("pull-cache", error)) {
+        g_unlink(path);
         return NULL;
     }
     g_key_file_set_string(kf, "image", "alias", alias);

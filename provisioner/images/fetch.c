@@ -36,6 +36,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "common/vs-fault.h"
 #include "provisioner/base/file-read.h"
 #include "provisioner/images/download.h"
 #include "provisioner/images/hash.h"
@@ -304,6 +305,7 @@ download_verified(Fetch *f, GError **error)
     }
     vs_progress_step(f->progress, "downloading %s", image->url);
     if (!vs_download_file(f->progress, image->url, f->part, image->label, error) ||
+        !vs_fault_point("pull-verify", error) ||
         !vs_hash_file(f->part, f->type, f->progress, &got, &f->sha256, error))
         return FALSE;
     /* Verified or not, the part is no longer one to resume. */

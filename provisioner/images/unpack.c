@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "common/vs-fault.h"
 #include "provisioner/images/image-error.h"
 
 #define CHUNK ((guint64)1 << 20)
@@ -235,6 +236,9 @@ copy_blocks(Unpack *u, const char *src, const char *dest, gboolean tar, GError *
         if (!write_sparse(u->fd, buf, size, offset))
             return write_failed(dest, error);
         u->pos = offset + size;
+        /* Test builds: a failure once some bytes are unpacked (common/vs-fault.h). */
+        if (!vs_fault_point("pull-unpack", error))
+            return FALSE;
     }
 }
 
