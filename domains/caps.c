@@ -12,7 +12,8 @@ vs_caps_domcaps_passt(const char *xml)
 
     if (!xml)
         return -1;
-    doc = xmlReadMemory(xml, (int)strlen(xml), "domcaps.xml", NULL, XML_PARSE_NONET);
+    doc = xmlReadMemory(xml, (int)strlen(xml), "domcaps.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc)
         return -1;
     ctxt = xmlXPathNewContext(doc);
@@ -36,7 +37,8 @@ host_arch(virConnectPtr conn)
 
     if (!caps)
         return VS_ARCH_X86_64;
-    doc = xmlReadMemory(caps, (int)strlen(caps), "caps.xml", NULL, XML_PARSE_NONET);
+    doc = xmlReadMemory(caps, (int)strlen(caps), "caps.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc)
         return VS_ARCH_X86_64;
     ctxt = xmlXPathNewContext(doc);

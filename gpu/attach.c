@@ -250,7 +250,6 @@ free_instead(const VsGpuInventory *inv, const VsGpuHost *host, GPtrArray *journa
     /* "ID on PF" -> count, in the order first seen, for vendor-specific VFs */
     g_autoptr(GHashTable) vf_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) vf_order = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GHashTable) vf_names = g_hash_table_new(g_str_hash, g_str_equal);
 
     for (guint i = 0; i < inv->devices->len; i++) {
         const VsGpuDevice *d = inv->devices->pdata[i];

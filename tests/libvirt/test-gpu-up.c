@@ -137,7 +137,7 @@ mdevs(const Bed *b)
 {
     g_autofree char *dir = g_build_filename(b->tree, "bus/mdev/devices", NULL);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
     const char *name;
 
     g_assert_nonnull(d);
