@@ -892,6 +892,104 @@ test_up_size_limits(void)
     g_assert_nonnull(strstr(most.out, "<memory unit=\"MiB\">16777216</memory>"));
 }
 
+/* Flags override what `-f spec.yaml` sets, key by key; what no flag gives comes from the
+ * spec. */
+static void
+test_up_spec_flags_override(void)
+{
+    g_autofree char *key = g_build_filename(VS_SOURCE_DIR, "tests/data/keys/tester.pub", NULL);
+    g_autofree char *dir = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
+    g_autofree char *image = g_build_filename(dir, "disk.img", NULL);
+    g_autofree char *spec = g_build_filename(dir, "spec.yaml", NULL);
+    g_autofree char *data = NULL;
+    gsize len;
+
+    g_assert_true(g_file_get_contents(key, &data, &len, NULL));
+    g_assert_true(g_file_set_contents(image, data, (gssize)len, NULL));
+    g_autofree char *text =
+        g_strdup_printf("name: specws\nimage: %s\ncpus: 2\nmemory: 2G\nnetwork: user\n", image);
+    g_assert_true(g_file_set_contents(spec, text, -1, NULL));
+    g_auto(VsBedRun) plain =
+        run("up", "-f", spec, "--dry-run", "--print-xml", "-c", UNREACHABLE, NULL);
+    g_assert_cmpint(plain.status, ==, 0);
+    g_assert_nonnull(strstr(plain.out, "<name>specws</name>"));
+    g_assert_nonnull(strstr(plain.out, "<vcpu placement=\"static\">2</vcpu>"));
+    g_assert_nonnull(strstr(plain.out, "<memory unit=\"MiB\">2048</memory>"));
+    g_assert_nonnull(strstr(plain.out, "hostfwd=tcp:127.0.0.1:"));
+    /* The spec's image: the base is named after it (less .img) and its content. */
+    g_autofree char *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)data, len);
+    g_autofree char *volume = g_strdup_printf("volume=\"disk-%.12s\"", sha);
+    g_assert_nonnull(strstr(plain.out, volume));
+
+    g_auto(VsBedRun) flags = run("up", "-f", spec, "--cpus", "4", "--network", "network:lab",
+                                 "--dry-run", "--print-xml", "-c", UNREACHABLE, NULL);
+    g_assert_cmpint(flags.status, ==, 0);
+    g_assert_nonnull(strstr(flags.out, "<vcpu placement=\"static\">4</vcpu>"));
+    g_assert_nonnull(strstr(flags.out, "<source network=\"lab\"/>"));
+    g_assert_null(strstr(flags.out, "hostfwd="));
+    /* What no flag overrides still comes from the spec. */
+    g_assert_nonnull(strstr(flags.out, "<name>specws</name>"));
+    g_assert_nonnull(strstr(flags.out, "<memory unit=\"MiB\">2048</memory>"));
+    g_remove(spec);
+    g_remove(image);
+    g_rmdir(dir);
+}
+
+/* `image list --catalog` lists every alias the README names, for both architectures, and an
+ * alias a user catalog adds; --json gives the same aliases. */
+static void
+test_image_list_catalog(void)
+{
+    static const char *const aliases[] = {
+        "ubuntu:24.04", "ubuntu:22.04", "ubuntu:24.04-minimal", "ubuntu:daily:24.04", "fedora:41",
+        "debian:12",    "debian:13"};
+    g_autofree char *home = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
+    g_autofree char *dir = g_build_filename(home, "virt-station", NULL);
+    g_autofree char *mine = g_build_filename(dir, "images.yaml", NULL);
+    g_autofree char *saved = g_strdup(g_getenv("XDG_CONFIG_HOME"));
+
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    g_assert_true(g_file_set_contents(mine,
+                                      "mine:1:\n"
+                                      "  checksums-format: sha256sums\n"
+                                      "  signature: none\n"
+                                      "  x86_64:\n"
+                                      "    url: https://example.org/mine.img\n"
+                                      "    checksums: https://example.org/SHA256SUMS\n",
+                                      -1, NULL));
+    g_setenv("XDG_CONFIG_HOME", home, TRUE);
+    g_auto(VsBedRun) text = run("image", "list", "--catalog", NULL);
+    g_auto(VsBedRun) json = run("image", "list", "--catalog", "--json", NULL);
+    if (saved)
+        g_setenv("XDG_CONFIG_HOME", saved, TRUE);
+    else
+        g_unsetenv("XDG_CONFIG_HOME");
+
+    g_assert_cmpint(text.status, ==, 0);
+    g_auto(GStrv) lines = g_strsplit(text.out, "\n", -1);
+    for (gsize i = 0; i < G_N_ELEMENTS(aliases); i++) {
+        for (int a = 0; a < 2; a++) {
+            const char *arch = a ? "aarch64" : "x86_64";
+            gboolean found = FALSE;
+            for (char **l = lines; *l && !found; l++) {
+                found = g_str_has_prefix(*l, aliases[i]) && (*l)[strlen(aliases[i])] == ' ' &&
+                        strstr(*l, arch) && strstr(*l, "https://");
+            }
+            if (!found)
+                g_error("no line for %s %s in:\n%s", aliases[i], arch, text.out);
+        }
+        g_autofree char *quoted = g_strdup_printf("\"alias\":\"%s\"", aliases[i]);
+        if (!strstr(json.out, quoted))
+            g_error("no %s in the JSON:\n%s", quoted, json.out);
+    }
+    g_assert_nonnull(strstr(text.out, "https://example.org/mine.img"));
+    g_assert_cmpint(json.status, ==, 0);
+    g_assert_nonnull(strstr(json.out, "https://example.org/mine.img"));
+    g_remove(mine);
+    g_rmdir(dir);
+    g_rmdir(home);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -915,5 +1013,7 @@ main(int argc, char **argv)
     g_test_add_func("/cli/trailing-newline-refused", test_trailing_newline_refused);
     g_test_add_func("/cli/seed-from", test_seed_from);
     g_test_add_func("/cli/invalid-name-exit-2", test_invalid_name_exit_2);
+    g_test_add_func("/cli/up/spec-flags-override", test_up_spec_flags_override);
+    g_test_add_func("/cli/image/list-catalog", test_image_list_catalog);
     return g_test_run();
 }
