@@ -990,6 +990,23 @@ test_image_list_catalog(void)
     g_rmdir(home);
 }
 
+/* `list` on libvirt's test driver (in-process, no daemon), whose one domain `test` is not a
+ * workstation: without --all nothing is listed; --all marks it foreign; --names prints the
+ * names only, one per line. */
+static void
+test_list_names(void)
+{
+    g_auto(VsBedRun) mine = run("-c", "test:///default", "list", "--names", NULL);
+    g_assert_cmpint(mine.status, ==, 0);
+    g_assert_cmpstr(mine.out, ==, "");
+    g_auto(VsBedRun) all = run("-c", "test:///default", "list", "--all", NULL);
+    g_assert_cmpint(all.status, ==, 0);
+    g_assert_nonnull(strstr(all.out, "(foreign: not virt-station's)"));
+    g_auto(VsBedRun) names = run("-c", "test:///default", "list", "--all", "--names", NULL);
+    g_assert_cmpint(names.status, ==, 0);
+    g_assert_cmpstr(names.out, ==, "test\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1015,5 +1032,6 @@ main(int argc, char **argv)
     g_test_add_func("/cli/invalid-name-exit-2", test_invalid_name_exit_2);
     g_test_add_func("/cli/up/spec-flags-override", test_up_spec_flags_override);
     g_test_add_func("/cli/image/list-catalog", test_image_list_catalog);
+    g_test_add_func("/cli/list/names", test_list_names);
     return g_test_run();
 }
