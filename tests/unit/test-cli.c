@@ -1007,6 +1007,31 @@ test_list_names(void)
     g_assert_cmpstr(names.out, ==, "test\n");
 }
 
+/* A dry run downloads nothing: an alias not in the cache is shown as the base volume
+ * `<alias>-not-in-cache`, and the cache stays empty. */
+static void
+test_up_dry_run_not_in_cache(void)
+{
+    g_autofree char *cache = g_dir_make_tmp("vs-cli-XXXXXX", NULL);
+    g_autofree char *saved = g_strdup(g_getenv("XDG_CACHE_HOME"));
+
+    g_setenv("XDG_CACHE_HOME", cache, TRUE);
+    g_auto(VsBedRun) r = run("up", "ws1", "--image", "debian:12", "--arch", "x86_64", "--dry-run",
+                             "--print-xml", "-c", UNREACHABLE, NULL);
+    if (saved)
+        g_setenv("XDG_CACHE_HOME", saved, TRUE);
+    else
+        g_unsetenv("XDG_CACHE_HOME");
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_nonnull(strstr(r.out, "volume=\"debian-12-not-in-cache\""));
+    g_autoptr(GDir) d = g_dir_open(cache, 0, NULL);
+    g_assert_nonnull(d);
+    const char *left = g_dir_read_name(d);
+    if (left)
+        g_error("the dry run wrote %s into the cache", left);
+    g_rmdir(cache);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1033,5 +1058,6 @@ main(int argc, char **argv)
     g_test_add_func("/cli/up/spec-flags-override", test_up_spec_flags_override);
     g_test_add_func("/cli/image/list-catalog", test_image_list_catalog);
     g_test_add_func("/cli/list/names", test_list_names);
+    g_test_add_func("/cli/up/dry-run-not-in-cache", test_up_dry_run_not_in_cache);
     return g_test_run();
 }
