@@ -113,16 +113,18 @@ test_lifecycle(void)
     g_assert_nonnull(strstr(up.out, "is ready"));
     g_assert_nonnull(strstr(up.err, "cloud-init finished"));
 
-    /* The base volume, the overlay and the seed are in the pool; note the base's content. */
+    /* The base volume with its completion marker, the overlay and the seed are in the pool;
+     * note the base's content. */
     g_autofree char *vols = pool_volumes(&bed);
     g_autofree char *overlay = g_strdup_printf("%s.qcow2", name);
     g_autofree char *seed = g_strdup_printf("%s-seed.iso", name);
     g_assert_nonnull(strstr(vols, overlay));
     g_assert_nonnull(strstr(vols, seed));
     g_auto(GStrv) names = g_strsplit(vols, " ", -1);
-    g_assert_cmpuint(g_strv_length(names), ==, 3);
+    g_assert_cmpuint(g_strv_length(names), ==, 4);
     for (guint i = 0; names[i]; i++)
-        if (strcmp(names[i], overlay) && strcmp(names[i], seed))
+        if (strcmp(names[i], overlay) && strcmp(names[i], seed) &&
+            !g_str_has_suffix(names[i], ".complete"))
             base_path = g_build_filename(bed.pool_dir, names[i], NULL);
     g_assert_nonnull(base_path);
     base_sum = sha256_file(base_path);
@@ -172,7 +174,8 @@ test_lifecycle(void)
     g_autofree char *gone = domain_state(&bed, name);
     g_assert_cmpstr(gone, ==, "absent");
     g_autofree char *left = pool_volumes(&bed);
-    g_assert_cmpstr(left, ==, base_name);
+    g_autofree char *base_and_mark = g_strdup_printf("%s %s.complete", base_name, base_name);
+    g_assert_cmpstr(left, ==, base_and_mark);
     g_autofree char *base_after = sha256_file(base_path);
     g_assert_cmpstr(base_after, ==, image_sum);
     g_autofree char *image_after = sha256_file(bed.image);

@@ -492,7 +492,8 @@ test_delete_refuses_base_and_others(void)
     if (!strstr(del.err, kept_base) || !strstr(del.err, kept_disk))
         g_error("delete did not name what it kept: %s", del.err);
     g_autofree char *vols = vs_bed_pool_volumes(b.conn, b.pool);
-    g_autofree char *expected = g_strdup_printf("%s %s-seed.iso %s", base, ws2, disk2);
+    g_autofree char *expected =
+        g_strdup_printf("%s %s.complete %s-seed.iso %s", base, base, ws2, disk2);
     g_assert_cmpstr(vols, ==, expected);
     g_assert_null(virDomainLookupByName(b.conn, ws1));
     /* The other workstation is whole. */
@@ -534,8 +535,11 @@ test_seed_from_and_commands(void)
     g_autofree char *vols = vs_bed_pool_volumes(b.conn, b.pool);
     g_autofree char *disk = g_strdup_printf("%s.qcow2", name);
     g_auto(GStrv) listed = g_strsplit(vols, " ", -1);
-    g_assert_cmpuint(g_strv_length(listed), ==, 2); /* the base and the overlay: no seed */
+    /* The base, its completion marker and the overlay: no seed. */
+    g_assert_cmpuint(g_strv_length(listed), ==, 3);
     g_assert_true(g_strv_contains((const char *const *)listed, disk));
+    for (guint i = 0; listed[i]; i++)
+        g_assert_false(g_str_has_suffix(listed[i], "-seed.iso"));
 
     /* xml: the running definition, as libvirt gives it; --inactive the next start's. */
     virDomainPtr dom = virDomainLookupByName(b.conn, name);
