@@ -773,8 +773,15 @@ test_huge_list(void)
     const char *const files[] = {"HUGE-SUMS", "unsized-HUGE-SUMS"};
 
     for (guint i = 0; aliases[i]; i++) {
+        /* Under AddressSanitizer the program reserves terabytes of address space at start: no
+         * ulimit -v there (the message and the bytes sent still show the cap). */
+#if defined(__SANITIZE_ADDRESS__)
+        const char *limit = "";
+#else
+        const char *limit = "ulimit -v 1048576; ";
+#endif
         g_autofree char *script = g_strdup_printf(
-            "ulimit -v 1048576; exec virt-station image pull %s --arch x86_64", aliases[i]);
+            "%sexec virt-station image pull %s --arch x86_64", limit, aliases[i]);
         g_auto(VsBedRun) pull = vs_bed_run((const char *const[]){"sh", "-c", script, NULL});
         g_autofree char *msg = g_strdup_printf(
             "%s%s: the server sent more than 16 MiB, more than this file can be (check the URL "
