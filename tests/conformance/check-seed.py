@@ -3,7 +3,11 @@
 
   golden   every golden user-data under tests/data/cloudinit passes `cloud-init schema`
            (cloud-configs directly; the cloud-config parts of MIME and archive documents), and
-           the user's payload inside a combined document equals the input byte for byte.
+           the user's payload inside a combined document equals the input byte for byte; every
+           golden meta-data is a YAML mapping of exactly instance-id and local-hostname (a valid
+           host name), and every golden network-config is version 2 and goes through cloud-init's
+           own network-config parser (cloudinit.net.network_state) without a complaint, each
+           MAC it matches on a lower-case MAC with its set-name.
   examples every user-data example Debian's cloud-init package ships goes through
            `virt-station seed` with a key injected: the ISO is labelled cidata (blkid), lists
            its files by their real names (isoinfo -R -f); a cloud-config keeps every top-level
@@ -17,6 +21,7 @@ util-linux and python3-yaml: scripts/setup --test installs them)."""
 import email
 import gzip
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -79,9 +84,57 @@ def cloud_config_docs(text):
     return []
 
 
+HOSTNAME = re.compile(r"\A(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+                      r"(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\Z")
+MAC = re.compile(r"\A[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z")
+
+
+def check_meta_data(name, text):
+    """NoCloud meta-data: exactly the two keys virt-station writes, with sane values."""
+    data = yaml.safe_load(text)
+    ok(isinstance(data, dict) and set(data) == {"instance-id", "local-hostname"},
+       f"{name}: keys are {sorted(data) if isinstance(data, dict) else data!r}")
+    if isinstance(data, dict):
+        ok(isinstance(data.get("instance-id"), str) and data["instance-id"] != "",
+           f"{name}: instance-id {data.get('instance-id')!r}")
+        host = data.get("local-hostname")
+        ok(isinstance(host, str) and HOSTNAME.match(host) is not None,
+           f"{name}: local-hostname {host!r} is not a host name")
+
+
+def check_network_config(name, text):
+    """Network config v2, as cloud-init itself parses it (its parser raises on what it rejects)."""
+    from cloudinit.net import network_state
+
+    cfg = yaml.safe_load(text)
+    ok(isinstance(cfg, dict) and cfg.get("version") == 2, f"{name}: not version 2: {cfg!r}")
+    try:
+        network_state.parse_net_config_data(cfg, skip_broken=False)
+        parsed = True
+    except Exception as e:  # cloud-init raises several types for a bad config
+        parsed = False
+        ok(False, f"{name}: cloud-init's parser refuses it: {e}")
+    ok(parsed, f"{name}: parsed by cloud-init")
+    ethernets = cfg.get("ethernets") if isinstance(cfg, dict) else None
+    ok(isinstance(ethernets, dict) and ethernets, f"{name}: ethernets {ethernets!r}")
+    for iface, conf in (ethernets if isinstance(ethernets, dict) else {}).items():
+        mac = (conf.get("match") or {}).get("macaddress")
+        if mac is not None:
+            ok(MAC.match(mac) is not None, f"{name}: {iface}: MAC {mac!r}")
+            ok(conf.get("set-name") == iface, f"{name}: {iface}: set-name {conf.get('set-name')!r}")
+
+
 def check_golden():
     gdir = os.path.join(DATA, "cloudinit")
     for name in sorted(os.listdir(gdir)):
+        if name.endswith(".meta-data") or name.endswith(".network-config"):
+            with open(os.path.join(gdir, name), "rb") as f:
+                text = f.read()
+            if name.endswith(".meta-data"):
+                check_meta_data(name, text)
+            else:
+                check_network_config(name, text)
+            continue
         if not name.endswith(".user-data"):
             continue
         with open(os.path.join(gdir, name), "rb") as f:
