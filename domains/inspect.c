@@ -178,8 +178,7 @@ hex_prop(xmlNode *node, const char *name)
     guint64 n;
 
     if (!v || !g_ascii_string_to_unsigned(g_str_has_prefix(v, "0x") ? v + 2 : v,
-                                          g_str_has_prefix(v, "0x") ? 16 : 10, 0, 0xffff, &n,
-                                          NULL))
+                                          g_str_has_prefix(v, "0x") ? 16 : 10, 0, 0xffff, &n, NULL))
         return -1;
     return (gint64)n;
 }
@@ -195,14 +194,14 @@ vs_inspect_hostdevs(const char *xml)
     if (!doc)
         return ret;
     ctxt = xmlXPathNewContext(doc);
-    o = xmlXPathEvalExpression(
-        BAD_CAST "/domain/devices/hostdev[@mode='subsystem']/source/address", ctxt);
+    o = xmlXPathEvalExpression(BAD_CAST "/domain/devices/hostdev[@mode='subsystem']/source/address",
+                               ctxt);
     for (int i = 0; o && o->nodesetval && i < o->nodesetval->nodeNr; i++) {
         xmlNode *addr = o->nodesetval->nodeTab[i];
         g_autofree char *type = (char *)xmlGetProp(addr->parent->parent, BAD_CAST "type");
         g_autofree char *uuid = (char *)xmlGetProp(addr, BAD_CAST "uuid");
-        gint64 d = hex_prop(addr, "domain"), b = hex_prop(addr, "bus"),
-               s = hex_prop(addr, "slot"), f = hex_prop(addr, "function");
+        gint64 d = hex_prop(addr, "domain"), b = hex_prop(addr, "bus"), s = hex_prop(addr, "slot"),
+               f = hex_prop(addr, "function");
 
         if (g_strcmp0(type, "mdev") == 0 && uuid)
             g_ptr_array_add(ret, g_ascii_strdown(uuid, -1));

@@ -780,8 +780,8 @@ test_huge_list(void)
 #else
         const char *limit = "ulimit -v 1048576; ";
 #endif
-        g_autofree char *script = g_strdup_printf(
-            "%sexec virt-station image pull %s --arch x86_64", limit, aliases[i]);
+        g_autofree char *script =
+            g_strdup_printf("%sexec virt-station image pull %s --arch x86_64", limit, aliases[i]);
         g_auto(VsBedRun) pull = vs_bed_run((const char *const[]){"sh", "-c", script, NULL});
         g_autofree char *msg = g_strdup_printf(
             "%s%s: the server sent more than 16 MiB, more than this file can be (check the URL "

@@ -437,8 +437,8 @@ test_ssh_checks(void)
     static const char *const bad_users[] = {
         "-oProxyCommand=touch /tmp/x",      "station\n", "Station", "9lives", "", "a b",
         "abcdefghijklmnopqrstuvwxyz012345", "x@y",       NULL};
-    static const char *const good_hosts[] = {"127.0.0.1",  "192.168.122.5", "::1", "fd00::7",
-                                             "ws.example", "host-1",        NULL};
+    static const char *const good_hosts[] = {"127.0.0.1",  "198.51.100.5", "::1", "fd00::7",
+                                             "ws.example", "host-1",       NULL};
     static const char *const bad_hosts[] = {"127.0.0.1;touch /tmp/y",
                                             "-oFoo",
                                             "127.0.0.1\n",
