@@ -489,3 +489,30 @@ vs_bed_world_teardown(VsBedWorld *bed)
     g_free(bed->pool);
     g_free(bed->image);
 }
+
+void
+vs_bed_pool_remove(virConnectPtr conn, const char *pool_name, const char *const *names)
+{
+    virStoragePoolPtr p = virStoragePoolLookupByName(conn, pool_name);
+    virStorageVolPtr *vols = NULL;
+    int n;
+
+    for (guint i = 0; names && names[i]; i++) {
+        virDomainPtr dom = virDomainLookupByName(conn, names[i]);
+        if (!dom)
+            continue;
+        virDomainDestroy(dom);
+        virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM);
+        virDomainFree(dom);
+    }
+    g_assert_nonnull(p);
+    virStoragePoolRefresh(p, 0);
+    n = virStoragePoolListAllVolumes(p, &vols, 0);
+    for (int i = 0; i < n; i++) {
+        virStorageVolDelete(vols[i], 0);
+        virStorageVolFree(vols[i]);
+    }
+    free(vols);
+    virStoragePoolDestroy(p);
+    virStoragePoolFree(p);
+}

@@ -92,6 +92,10 @@ char *vs_bed_http_requests(const VsBedHttp *http, const char *name);
  * joined by spaces; "" for none. Aborts the test when the pool does not exist. */
 char *vs_bed_pool_volumes(virConnectPtr conn, const char *pool_name);
 
+/* Destroys and undefines the domains @names (NULL-terminated; those still there), then deletes
+ * every volume of the transient pool @pool_name and destroys it. */
+void vs_bed_pool_remove(virConnectPtr conn, const char *pool_name, const char *const *names);
+
 /* A test's own world on qemu:///system: XDG homes under a temporary folder (virt-station's own
  * key, caches, identities, config), a temporary directory pool, the test image, a connection. */
 typedef struct {

@@ -74,28 +74,7 @@ bed_open(Bed *b, const char *kind)
 static void
 bed_close(Bed *b, const char *const *names)
 {
-    virStoragePoolPtr p = virStoragePoolLookupByName(b->conn, b->pool);
-    virStorageVolPtr *vols = NULL;
-    int n;
-
-    for (guint i = 0; names[i]; i++) {
-        virDomainPtr dom = virDomainLookupByName(b->conn, names[i]);
-        if (!dom)
-            continue;
-        virDomainDestroy(dom);
-        virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM);
-        virDomainFree(dom);
-    }
-    g_assert_nonnull(p);
-    virStoragePoolRefresh(p, 0);
-    n = virStoragePoolListAllVolumes(p, &vols, 0);
-    for (int i = 0; i < n; i++) {
-        virStorageVolDelete(vols[i], 0);
-        virStorageVolFree(vols[i]);
-    }
-    free(vols);
-    virStoragePoolDestroy(p);
-    virStoragePoolFree(p);
+    vs_bed_pool_remove(b->conn, b->pool, names);
     virConnectClose(b->conn);
     vs_gpu_fake_tree_remove(b->tree);
     vs_bed_rmtree(b->home);
