@@ -16,4 +16,6 @@ typedef enum {
     VS_DOMAINS_ERROR_CANCELLED, /* interrupted (Ctrl-C) */
     VS_DOMAINS_ERROR_TIMEOUT,   /* waited too long; the message names the step */
     VS_DOMAINS_ERROR_STOPPED,   /* the domain waited for stopped, crashed or paused on an error */
+    VS_DOMAINS_ERROR_REFUSED,   /* not possible in the domain's state or on this host; nothing
+                                 * changed, the message says why (a snapshot of a running vGPU) */
 } VsDomainsError;

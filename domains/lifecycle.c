@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "domains/inspect.h"
+#include "domains/snapshot.h"
 #include "domains/storage.h"
 #include "domains/xml.h"
 #include "common/vs-fault.h"
@@ -311,6 +312,10 @@ vs_lifecycle_delete(virDomainPtr dom, const VsMetadata *station, gboolean keep_d
 
     if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0)
         return vs_libvirt_error(error, "stopping the domain");
+    /* Its snapshots go first (libvirt keeps a domain that has some): only their metadata when
+     * the disk holding them goes too, from the disk as well when it is kept. */
+    if (!vs_snapshot_delete_all(dom, !keep_disk, error))
+        return FALSE;
     /* Only the volumes the metadata names and the domain's disks use, never the base image,
      * never what another domain's disks use. They go before the domain: a delete that stops
      * half-way leaves the domain, whose metadata names what is left, and running it again

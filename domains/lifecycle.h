@@ -55,12 +55,12 @@ gboolean vs_lifecycle_stop(virDomainPtr dom, gboolean force, guint timeout_s, GE
  * not know those flags). Returns FALSE with libvirt's error left for vs_libvirt_error(). */
 gboolean vs_lifecycle_undefine(virDomainPtr dom);
 
-/* Destroys @dom if it runs, deletes the volumes @station names (but the disk with @keep_disk)
- * that are also @dom's disks and no other domain's disks, then undefines it with its NVRAM. Each
- * named volume that is not deleted for that reason (or no longer exists) adds a sentence to
- * @kept ("kept volume default/a.qcow2: b uses it as a disk"). Returns FALSE with @error set; the
- * volumes that could be removed are, and the domain stays while one could not be, so that a
- * second call finishes the work. */
+/* Destroys @dom if it runs, deletes its snapshots (their metadata only unless @keep_disk), the
+ * volumes @station names (but the disk with @keep_disk) that are also @dom's disks and no other
+ * domain's disks, then undefines it with its NVRAM. Each named volume that is not deleted for
+ * that reason (or no longer exists) adds a sentence to @kept ("kept volume default/a.qcow2: b
+ * uses it as a disk"). Returns FALSE with @error set; the volumes that could be removed are, and
+ * the domain stays while one could not be, so that a second call finishes the work. */
 gboolean vs_lifecycle_delete(virDomainPtr dom, const VsMetadata *station, gboolean keep_disk,
                              GPtrArray *kept, GError **error);
 

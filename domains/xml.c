@@ -149,6 +149,18 @@ add_volume_disk(VsNode *devices, const char *device, const char *format, const c
     return disk;
 }
 
+/* The seed is raw and read-only: snapshot='no' keeps it out of snapshots (libvirt refuses an
+ * internal snapshot of a domain with a raw disk that takes part). */
+static void
+add_seed_disk(VsNode *devices, const char *device, const char *pool, const char *volume,
+              const char *target, const char *bus)
+{
+    VsNode *disk = add_volume_disk(devices, device, "raw", pool, volume, target, bus);
+
+    attr(disk, "snapshot", "no");
+    el(disk, "readonly");
+}
+
 static void
 add_disks(VsNode *devices, const VsDomainConfig *c)
 {
@@ -156,14 +168,11 @@ add_disks(VsNode *devices, const VsDomainConfig *c)
     if (!c->seed_volume)
         return;
     if (c->seed_device == VS_SEED_DISK) {
-        el(add_volume_disk(devices, "disk", "raw", c->pool, c->seed_volume, "vdb", "virtio"),
-           "readonly");
+        add_seed_disk(devices, "disk", c->pool, c->seed_volume, "vdb", "virtio");
     } else if (c->arch == VS_ARCH_X86_64) {
-        el(add_volume_disk(devices, "cdrom", "raw", c->pool, c->seed_volume, "sda", "sata"),
-           "readonly");
+        add_seed_disk(devices, "cdrom", c->pool, c->seed_volume, "sda", "sata");
     } else {
-        el(add_volume_disk(devices, "cdrom", "raw", c->pool, c->seed_volume, "sda", "scsi"),
-           "readonly");
+        add_seed_disk(devices, "cdrom", c->pool, c->seed_volume, "sda", "scsi");
         VsNode *ctl = el(devices, "controller");
         attr(ctl, "type", "scsi");
         attr(ctl, "index", "0");

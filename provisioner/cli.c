@@ -135,6 +135,7 @@ vs_cli_exit_status(const GError *error)
         case VS_DOMAINS_ERROR_NOT_FOUND:
         case VS_DOMAINS_ERROR_EXISTS:
         case VS_DOMAINS_ERROR_FOREIGN:
+        case VS_DOMAINS_ERROR_REFUSED:
             return VS_EXIT_REFUSED;
         case VS_DOMAINS_ERROR_INVALID:
             return VS_EXIT_USAGE;

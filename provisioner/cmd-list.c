@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "provisioner/cmd-snapshot.h"
 #include "provisioner/commands.h"
 #include "provisioner/json.h"
 #include "provisioner/ready.h"
 #include "provisioner/target.h"
+#include "domains/snapshot.h"
 
 typedef struct {
     virDomainPtr dom;
@@ -101,6 +103,7 @@ write_workstation(VsJson *j, const char *key, virDomainPtr dom, const VsMetadata
         vs_json_end_object(j);
     }
     vs_json_end_array(j);
+    vs_snapshot_write_json(j, "snapshots", dom);
     vs_json_end_object(j);
 }
 
@@ -319,6 +322,13 @@ run_info(VsCli *cli, int argc, char **argv)
     for (guint i = 0; i < t.station->volumes->len; i++) {
         const VsOwnedVolume *v = t.station->volumes->pdata[i];
         printf("volume:   %s/%s (%s)\n", v->pool, v->name, v->role);
+    }
+    g_autoptr(GPtrArray) snaps = vs_snapshot_list(t.dom, NULL);
+    for (guint i = 0; snaps && i < snaps->len; i++) {
+        const VsSnapshotInfo *s = snaps->pdata[i];
+        g_autofree char *created = vs_snapshot_time_string(s->created);
+        printf("snapshot: %s (%s, %s%s)\n", s->name, created, s->state,
+               s->current ? ", current" : "");
     }
     return VS_EXIT_OK;
 }

@@ -126,6 +126,7 @@ extern const VsCommand vs_command_stop;
 extern const VsCommand vs_command_restart;
 extern const VsCommand vs_command_wait;
 extern const VsCommand vs_command_delete;
+extern const VsCommand vs_command_snapshot;
 extern const VsCommand vs_command_adopt;
 extern const VsCommand vs_command_xml;
 extern const VsCommand vs_command_gpu;
