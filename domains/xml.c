@@ -149,8 +149,9 @@ add_volume_disk(VsNode *devices, const char *device, const char *format, const c
     return disk;
 }
 
-/* The seed is raw and read-only: snapshot='no' keeps it out of snapshots (libvirt refuses an
- * internal snapshot of a domain with a raw disk that takes part). */
+/* The seed is raw and read-only: snapshot='no' keeps it out of snapshots, said in the XML rather
+ * than left to libvirt's default for read-only disks (an internal snapshot of a raw disk that
+ * takes part is refused). */
 static void
 add_seed_disk(VsNode *devices, const char *device, const char *pool, const char *volume,
               const char *target, const char *bus)

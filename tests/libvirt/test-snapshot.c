@@ -8,8 +8,9 @@
  *   usage:   bad names (exit 2) and foreign domains (exit 3) through the command.
  *   daemon:  the command on the real libvirtd with a workstation whose image boots nothing:
  *            a snapshot of it running (memory) and shut off (disk only: the raw seed takes no
- *            part, snapshot='no'), list, JSON, info, revert to both, delete, and `delete` of the
- *            workstation leaving no snapshot. */
+ *            part, snapshot='no'), list, JSON, info, revert to both, delete, and `delete
+ *            --keep-disk` of the workstation leaving no snapshot, in libvirt or in the kept disk.
+ */
 #include <libvirt/virterror.h>
 #include <string.h>
 #include <unistd.h>
@@ -523,8 +524,14 @@ test_daemon(void)
     g_assert_null(strstr(left.out, "\non "));
     g_assert_nonnull(strstr(left.out, auto_name));
 
-    /* The workstation with its remaining snapshot: gone, and virsh finds no snapshot. */
-    g_auto(VsBedRun) gone = vs("delete", name, NULL);
+    /* The workstation with its remaining snapshot, keeping its disk: the domain is gone, virsh
+     * finds no snapshot, and the kept disk holds none any more (libvirt forgetting them would
+     * leave them in the qcow2). */
+    g_autofree char *kept_disk = g_strdup_printf("%s/%s.qcow2", pool_dir, name);
+    g_auto(VsBedRun) held =
+        vs_bed_run((const char *[]){"qemu-img", "snapshot", "-U", "-l", kept_disk, NULL});
+    g_assert_nonnull(strstr(held.out, auto_name));
+    g_auto(VsBedRun) gone = vs("delete", name, "--keep-disk", NULL);
     if (gone.status != 0)
         g_error("delete: exit %d, %s", gone.status, gone.err);
     g_auto(VsBedRun) virsh =
@@ -533,7 +540,13 @@ test_daemon(void)
     virDomainPtr dom = virDomainLookupByName(conn, name);
     g_assert_null(dom);
     g_autofree char *vols = vs_bed_pool_volumes(conn, pool);
-    g_assert_null(strstr(vols, name));
+    g_autofree char *disk_vol = g_strdup_printf("%s.qcow2", name);
+    g_assert_nonnull(strstr(vols, disk_vol));
+    g_auto(VsBedRun) inside =
+        vs_bed_run((const char *[]){"qemu-img", "snapshot", "-l", kept_disk, NULL});
+    g_assert_cmpint(inside.status, ==, 0);
+    g_assert_null(strstr(inside.out, auto_name));
+    g_assert_null(strstr(inside.out, "Snapshot list"));
 
     vs_bed_pool_remove(conn, pool, (const char *const[]){name, NULL});
     virConnectClose(conn);
