@@ -211,6 +211,7 @@ snapshot_info(virDomainSnapshotPtr snap, GError **error)
     return info;
 }
 
+/* Returns the order of two VsSnapshotInfo pointers: older first, then by name. */
 static int
 compare_created(gconstpointer a, gconstpointer b)
 {
