@@ -18,6 +18,12 @@ vs_lifecycle_state(virDomainPtr dom)
 
     if (virDomainGetState(dom, &state, &reason, 0) < 0)
         return "unknown";
+    return vs_lifecycle_state_name(state);
+}
+
+const char *
+vs_lifecycle_state_name(int state)
+{
     switch (state) {
     case VIR_DOMAIN_RUNNING:
         return "running";

@@ -7,6 +7,9 @@
 /* Returns the state of @dom as virsh spells it ("running", "shut off", ...). */
 const char *vs_lifecycle_state(virDomainPtr dom);
 
+/* Returns the virDomainState @state as virsh spells it. */
+const char *vs_lifecycle_state_name(int state);
+
 /* Returns @dom's virt-station metadata, or NULL with @error set (VS_DOMAINS_ERROR_FOREIGN when
  * the domain has none: virt-station does not touch it; and when the metadata was written for
  * another domain, i.e. @dom is a copy such as virt-clone makes: the message gives the reason

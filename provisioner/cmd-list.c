@@ -3,18 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "domains/listing.h"
 #include "provisioner/cmd-snapshot.h"
 #include "provisioner/commands.h"
 #include "provisioner/json.h"
 #include "provisioner/ready.h"
 #include "provisioner/target.h"
 #include "domains/snapshot.h"
-
-typedef struct {
-    virDomainPtr dom;
-    VsMetadata *station; /* NULL: foreign */
-    char *reason;        /* why a foreign domain carrying virt-station metadata is not ours */
-} Entry;
 
 /* Returns why @dom, which carries virt-station metadata written for another domain, is not a
  * workstation ("cloned from orig1"); NULL when it carries none. */
@@ -26,30 +21,36 @@ foreign_reason(virDomainPtr dom)
     return copied ? vs_lifecycle_clone_reason(dom, copied) : NULL;
 }
 
-static void
-write_workstation(VsJson *j, const char *key, virDomainPtr dom, const VsMetadata *s)
+static const char *
+state_of(const VsListed *e)
 {
-    virDomainInfo info = {0};
+    return e->state_known ? vs_lifecycle_state_name(e->state) : "unknown";
+}
 
-    virDomainGetInfo(dom, &info);
+static void
+write_workstation(VsJson *j, const char *key, const VsListed *e)
+{
+    virDomainPtr dom = e->dom;
+    const VsMetadata *s = e->station;
+
     vs_json_begin_object(j, key);
     vs_json_string(j, "name", virDomainGetName(dom));
     vs_json_bool(j, "owned", s != NULL);
-    vs_json_string(j, "state", vs_lifecycle_state(dom));
-    vs_json_int(j, "vcpus", info.nrVirtCpu);
-    vs_json_int(j, "memory_mib", (gint64)(info.maxMem / 1024));
+    vs_json_string(j, "state", state_of(e));
+    vs_json_int(j, "vcpus", e->vcpus);
+    vs_json_int(j, "memory_mib", (gint64)(e->max_kib / 1024));
     if (!s) {
         vs_json_end_object(j);
         return;
     }
     /* What the domain has now (virt-xml --memory, the balloon); memory_mib is the maximum. */
-    vs_json_int(j, "current_memory_mib", (gint64)(info.memory / 1024));
+    vs_json_int(j, "current_memory_mib", (gint64)(e->current_kib / 1024));
     vs_json_string(j, "image", s->image_alias);
     vs_json_begin_object(j, "network");
     vs_json_string(j, "mode", s->net_mode);
     vs_json_string(j, "mac", s->mac);
     vs_json_begin_array(j, "addresses");
-    if (virDomainIsActive(dom) == 1) {
+    if (e->state_known && e->state != VIR_DOMAIN_SHUTOFF && e->state != VIR_DOMAIN_CRASHED) {
         g_autofree char *addr = vs_ready_address(dom, s);
         if (addr && !s->ssh_host)
             vs_json_string(j, NULL, addr);
@@ -85,17 +86,13 @@ write_workstation(VsJson *j, const char *key, virDomainPtr dom, const VsMetadata
     vs_json_begin_array(j, "volumes");
     for (guint i = 0; i < s->volumes->len; i++) {
         const VsOwnedVolume *v = s->volumes->pdata[i];
-        g_autoptr(virStoragePool) pool =
-            virStoragePoolLookupByName(virDomainGetConnect(dom), v->pool);
-        g_autoptr(virStorageVol) vol = pool ? virStorageVolLookupByName(pool, v->name) : NULL;
-        virStorageVolInfo vi;
-        gboolean known = vol && virStorageVolGetInfo(vol, &vi) == 0;
+        const VsListedSize *size = e->sizes ? &e->sizes[i] : NULL;
         vs_json_begin_object(j, NULL);
         vs_json_string(j, "pool", v->pool);
         vs_json_string(j, "name", v->name);
-        if (known) {
-            vs_json_int(j, "capacity_bytes", (gint64)vi.capacity);
-            vs_json_int(j, "allocation_bytes", (gint64)vi.allocation);
+        if (size && size->known) {
+            vs_json_int(j, "capacity_bytes", (gint64)size->capacity);
+            vs_json_int(j, "allocation_bytes", (gint64)size->allocation);
         } else {
             vs_json_null(j, "capacity_bytes");
             vs_json_null(j, "allocation_bytes");
@@ -105,22 +102,6 @@ write_workstation(VsJson *j, const char *key, virDomainPtr dom, const VsMetadata
     vs_json_end_array(j);
     vs_snapshot_write_json(j, "snapshots", dom);
     vs_json_end_object(j);
-}
-
-static int
-compare_entries(gconstpointer a, gconstpointer b)
-{
-    const Entry *x = *(Entry *const *)a, *y = *(Entry *const *)b;
-    return strcmp(virDomainGetName(x->dom), virDomainGetName(y->dom));
-}
-
-static void
-entry_free(Entry *e)
-{
-    virDomainFree(e->dom);
-    vs_metadata_free(e->station);
-    g_free(e->reason);
-    g_free(e);
 }
 
 typedef struct {
@@ -159,8 +140,7 @@ print_json(const GPtrArray *rows)
     vs_json_int(&j, "version", 1);
     vs_json_begin_array(&j, "workstations");
     for (guint i = 0; i < rows->len; i++) {
-        Entry *e = rows->pdata[i];
-        write_workstation(&j, NULL, e->dom, e->station);
+        write_workstation(&j, NULL, rows->pdata[i]);
     }
     vs_json_end_array(&j);
     vs_json_end_object(&j);
@@ -175,10 +155,8 @@ print_table(const GPtrArray *rows)
 {
     printf("%-24s %-12s %5s %8s  %s\n", "NAME", "STATE", "VCPUS", "MEMORY", "SSH");
     for (guint i = 0; i < rows->len; i++) {
-        Entry *e = rows->pdata[i];
-        virDomainInfo info = {0};
+        const VsListed *e = rows->pdata[i];
         g_autofree char *ssh = NULL;
-        virDomainGetInfo(e->dom, &info);
         if (!e->station && e->reason)
             ssh = g_strdup_printf("(foreign: %s)", e->reason);
         else if (!e->station)
@@ -188,9 +166,8 @@ print_table(const GPtrArray *rows)
                                   e->station->ssh_port);
         else
             ssh = g_strdup_printf("%s@(%s)", e->station->ssh_user, e->station->net_mode);
-        printf("%-24s %-12s %5u %6lluMi  %s\n", virDomainGetName(e->dom),
-               vs_lifecycle_state(e->dom), info.nrVirtCpu, (unsigned long long)(info.maxMem / 1024),
-               ssh);
+        printf("%-24s %-12s %5u %6lluMi  %s\n", virDomainGetName(e->dom), state_of(e), e->vcpus,
+               e->max_kib / 1024, ssh);
     }
     return VS_EXIT_OK;
 }
@@ -200,7 +177,7 @@ static int
 print_names(const GPtrArray *rows)
 {
     for (guint i = 0; i < rows->len; i++)
-        printf("%s\n", virDomainGetName(((Entry *)rows->pdata[i])->dom));
+        printf("%s\n", virDomainGetName(((VsListed *)rows->pdata[i])->dom));
     return VS_EXIT_OK;
 }
 
@@ -210,9 +187,8 @@ run_list(VsCli *cli, int argc, char **argv)
     ListOptions o = {0};
     g_auto(VsTarget) t = {0};
     g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
-    virDomainPtr *doms = NULL;
-    int n;
+    g_autoptr(GPtrArray) rows = NULL;
+    VsListingFlags flags = 0;
 
     if (!vs_cli_parse(cli, &vs_command_list, &o, &argc, &argv, &error))
         return vs_cli_fail(cli, "list", error);
@@ -228,24 +204,13 @@ run_list(VsCli *cli, int argc, char **argv)
     }
     if (!vs_target_connect(cli, &t, &error))
         return vs_cli_fail(cli, "list", error);
-    n = virConnectListAllDomains(t.conn, &doms, 0);
-    if (n < 0) {
-        vs_libvirt_error(&error, "listing domains");
+    if (o.all)
+        flags |= VS_LISTING_FOREIGN | (o.names ? 0 : VS_LISTING_FOREIGN_REASONS);
+    if (cli->json)
+        flags |= VS_LISTING_VOLUMES;
+    rows = vs_listing_collect(t.conn, flags, &error);
+    if (!rows)
         return vs_cli_fail(cli, "list", error);
-    }
-    for (int i = 0; i < n; i++) {
-        Entry *e = g_new0(Entry, 1);
-        e->dom = doms[i];
-        e->station = vs_lifecycle_owned(doms[i], NULL);
-        if (!e->station && o.all && !o.names)
-            e->reason = foreign_reason(doms[i]);
-        if (e->station || o.all)
-            g_ptr_array_add(rows, e);
-        else
-            entry_free(e);
-    }
-    free(doms);
-    g_ptr_array_sort(rows, compare_entries);
     if (o.names)
         return print_names(rows);
     return cli->json ? print_json(rows) : print_table(rows);
@@ -277,7 +242,9 @@ run_info(VsCli *cli, int argc, char **argv)
         vs_json_init(&j);
         vs_json_begin_object(&j, NULL);
         vs_json_int(&j, "version", 1);
-        write_workstation(&j, "workstation", t.dom, t.station);
+        g_autoptr(VsListed) entry =
+            vs_listing_one(t.dom, g_steal_pointer(&t.station), VS_LISTING_VOLUMES);
+        write_workstation(&j, "workstation", entry);
         vs_json_end_object(&j);
         g_autofree char *out = vs_json_finish(&j);
         fputs(out, stdout);
