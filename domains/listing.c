@@ -12,7 +12,10 @@
 #include <string.h>
 
 #include "domains/errors.h"
+#include <libxml/parser.h>
+
 #include "domains/lifecycle.h"
+#include "domains/snapshot.h"
 #include "domains/xml.h"
 
 /* Threads asking libvirtd at once: the daemon's default worker pool is 20, and more than a few
@@ -28,6 +31,8 @@ vs_listed_free(VsListed *entry)
     vs_metadata_free(entry->station);
     g_free(entry->reason);
     g_free(entry->sizes);
+    if (entry->snapshots)
+        g_ptr_array_unref(entry->snapshots);
     g_free(entry);
 }
 
@@ -239,6 +244,28 @@ fill_sizes(virConnectPtr conn, GPtrArray *entries)
     run_parallel(jobs, read_size, NULL);
 }
 
+static void
+read_snapshots(gpointer data, gpointer user_data G_GNUC_UNUSED)
+{
+    VsListed *entry = data;
+
+    entry->snapshots = vs_snapshot_list(entry->dom, NULL);
+}
+
+/* Reads the snapshots of the owned @entries. */
+static void
+fill_snapshots(GPtrArray *entries)
+{
+    g_autoptr(GPtrArray) owned = g_ptr_array_new();
+
+    for (guint i = 0; i < entries->len; i++)
+        if (((VsListed *)entries->pdata[i])->station)
+            g_ptr_array_add(owned, entries->pdata[i]);
+    /* The snapshots' XML is parsed on the threads: libxml2 must be set up before. */
+    xmlInitParser();
+    run_parallel(owned, read_snapshots, NULL);
+}
+
 static int
 compare_entries(gconstpointer a, gconstpointer b)
 {
@@ -280,6 +307,8 @@ vs_listing_collect(virConnectPtr conn, VsListingFlags flags, GError **error)
     fill_stats(entries);
     if (flags & VS_LISTING_VOLUMES)
         fill_sizes(conn, entries);
+    if (flags & VS_LISTING_SNAPSHOTS)
+        fill_snapshots(entries);
     g_ptr_array_sort(entries, compare_entries);
     return g_steal_pointer(&entries);
 }
@@ -297,5 +326,7 @@ vs_listing_one(virDomainPtr dom, VsMetadata *station, VsListingFlags flags)
     fill_stats(entries);
     if (flags & VS_LISTING_VOLUMES)
         fill_sizes(virDomainGetConnect(dom), entries);
+    if (flags & VS_LISTING_SNAPSHOTS)
+        fill_snapshots(entries);
     return g_ptr_array_steal_index(entries, 0);
 }

@@ -8,6 +8,7 @@ typedef enum {
     VS_LISTING_FOREIGN = 1 << 0,         /* keep domains that are not virt-station's */
     VS_LISTING_FOREIGN_REASONS = 1 << 1, /* say why one carrying virt-station metadata is not */
     VS_LISTING_VOLUMES = 1 << 2,         /* look up the size of each owned volume */
+    VS_LISTING_SNAPSHOTS = 1 << 3,       /* read each workstation's snapshots */
 } VsListingFlags;
 
 typedef struct {
@@ -27,6 +28,8 @@ typedef struct {
     unsigned long long current_kib; /* what the balloon leaves, KiB */
     gboolean bulk;                  /* the figures came from the one statistics call */
     VsListedSize *sizes;            /* with VS_LISTING_VOLUMES: one per station->volumes */
+    GPtrArray *snapshots; /* with VS_LISTING_SNAPSHOTS, a workstation's (VsSnapshotInfo, as
+                           * vs_snapshot_list returns them); NULL when they cannot be read */
 } VsListed;
 
 void vs_listed_free(VsListed *entry);
@@ -34,9 +37,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsListed, vs_listed_free)
 
 /* Returns the domains of @conn (VsListed, sorted by name): virt-station's, and with
  * VS_LISTING_FOREIGN the others too. States, vCPUs and memory come from one statistics call,
- * the metadata and volume sizes from calls made several at a time, so the cost grows with the
- * number of domains by about one round trip each (one more per volume with VS_LISTING_VOLUMES).
- * NULL with @error set when the domains cannot be listed. */
+ * the metadata, volume sizes and snapshots from calls made several at a time, so the cost grows
+ * with the number of domains by about one round trip each (one more per volume with
+ * VS_LISTING_VOLUMES). NULL with @error set when the domains cannot be listed. */
 GPtrArray *vs_listing_collect(virConnectPtr conn, VsListingFlags flags, GError **error);
 
 /* Returns the entry of the one domain @dom (a new reference is taken) with @station (taken; NULL

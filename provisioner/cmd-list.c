@@ -100,7 +100,7 @@ write_workstation(VsJson *j, const char *key, const VsListed *e)
         vs_json_end_object(j);
     }
     vs_json_end_array(j);
-    vs_snapshot_write_json(j, "snapshots", dom);
+    vs_snapshot_write_json_list(j, "snapshots", e->snapshots);
     vs_json_end_object(j);
 }
 
@@ -207,7 +207,7 @@ run_list(VsCli *cli, int argc, char **argv)
     if (o.all)
         flags |= VS_LISTING_FOREIGN | (o.names ? 0 : VS_LISTING_FOREIGN_REASONS);
     if (cli->json)
-        flags |= VS_LISTING_VOLUMES;
+        flags |= VS_LISTING_VOLUMES | VS_LISTING_SNAPSHOTS;
     rows = vs_listing_collect(t.conn, flags, &error);
     if (!rows)
         return vs_cli_fail(cli, "list", error);
@@ -242,8 +242,8 @@ run_info(VsCli *cli, int argc, char **argv)
         vs_json_init(&j);
         vs_json_begin_object(&j, NULL);
         vs_json_int(&j, "version", 1);
-        g_autoptr(VsListed) entry =
-            vs_listing_one(t.dom, g_steal_pointer(&t.station), VS_LISTING_VOLUMES);
+        g_autoptr(VsListed) entry = vs_listing_one(t.dom, g_steal_pointer(&t.station),
+                                                   VS_LISTING_VOLUMES | VS_LISTING_SNAPSHOTS);
         write_workstation(&j, "workstation", entry);
         vs_json_end_object(&j);
         g_autofree char *out = vs_json_finish(&j);

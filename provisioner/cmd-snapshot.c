@@ -53,6 +53,12 @@ vs_snapshot_write_json(VsJson *j, const char *key, virDomainPtr dom)
 {
     g_autoptr(GPtrArray) snaps = vs_snapshot_list(dom, NULL);
 
+    vs_snapshot_write_json_list(j, key, snaps);
+}
+
+void
+vs_snapshot_write_json_list(VsJson *j, const char *key, const GPtrArray *snaps)
+{
     if (!snaps) {
         vs_json_null(j, key);
         return;

@@ -2,7 +2,7 @@
  * driver in-process (its statistics carry only the state, so the rest comes from the per-domain
  * fallback) and on the real libvirtd (one statistics call, metadata and volume sizes asked by
  * several threads), with owned, foreign and cloned domains, a running one, one whose balloon is
- * below its maximum, and volumes present, missing and in a missing pool. */
+ * below its maximum, volumes present and missing, and snapshots. */
 #include <libvirt/virterror.h>
 #include <string.h>
 #include <unistd.h>
@@ -162,8 +162,22 @@ test_test_driver(void)
         g_autoptr(virDomain) copy = define(conn, copy_xml);
     }
 
-    all = vs_listing_collect(
-        conn, VS_LISTING_FOREIGN | VS_LISTING_FOREIGN_REASONS | VS_LISTING_VOLUMES, &error);
+    /* two snapshots of ws04 */
+    {
+        g_autoptr(virDomain) dom = virDomainLookupByName(conn, "ws04");
+        for (guint k = 0; k < 2; k++) {
+            g_autofree char *xml =
+                g_strdup_printf("<domainsnapshot><name>s%u</name></domainsnapshot>", k);
+            virDomainSnapshotPtr snap = virDomainSnapshotCreateXML(dom, xml, 0);
+            g_assert_nonnull(snap);
+            virDomainSnapshotFree(snap);
+        }
+    }
+
+    all = vs_listing_collect(conn,
+                             VS_LISTING_FOREIGN | VS_LISTING_FOREIGN_REASONS | VS_LISTING_VOLUMES |
+                                 VS_LISTING_SNAPSHOTS,
+                             &error);
     g_assert_no_error(error);
     g_assert_cmpuint(all->len, ==, 32); /* 30, the copy, the driver's own "test" */
     check_against_libvirt(conn, all, "");
@@ -173,6 +187,9 @@ test_test_driver(void)
     g_assert_cmpstr(find(all, "copy")->reason, ==, "cloned from ws00");
     g_assert_nonnull(find(all, "ws07")->station);
     g_assert_false(find(all, "ws07")->bulk); /* the test driver's statistics: the state only */
+    g_assert_cmpuint(find(all, "ws04")->snapshots->len, ==, 2);
+    g_assert_cmpuint(find(all, "ws07")->snapshots->len, ==, 0);
+    g_assert_null(find(all, "copy")->snapshots); /* foreign: not read */
     g_assert_cmpstr(find(all, "ws07")->station->ssh_user, ==, "tester");
 
     mine = vs_listing_collect(conn, 0, &error);
