@@ -57,7 +57,6 @@ typedef struct {
     gboolean was_running;
     const char *step; /* what is being waited for, for the messages */
     GError *failure;  /* why the wait cannot go on, set by a failed reconnect */
-    guint reconnects; /* how many times the connection was opened again */
 } Wait;
 
 /* Returns FALSE after setting a timeout error naming @step. */
@@ -124,7 +123,6 @@ reconnect(Wait *w, const char *why)
             virDomainFree(w->dom);
             w->dom = dom;
             w->watch = vs_watch_new(dom);
-            w->reconnects++;
             vs_progress_step(w->progress, "  reconnected to %s after %.1f s (attempt %u); %s is %s",
                              w->uri, (double)(g_get_monotonic_time() - lost_at) / G_USEC_PER_SEC,
                              attempt, w->name, vs_lifecycle_state(dom));
