@@ -146,7 +146,7 @@ reconnect(Wait *w, const char *why)
         if (g_get_monotonic_time() >= w->deadline) {
             g_set_error(&w->failure, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_TIMEOUT,
                         "timed out after %u s waiting for %s: lost the connection to libvirt "
-                        "at %s (%s) %.0f s before and could not connect again (%u attempts, the "
+                        "at %s (%s) %.0f s ago and could not connect again (%u attempts, the "
                         "last: %s). Is libvirtd running there? %s is kept as it was (QEMU "
                         "outlives libvirtd); `virt-station wait %s` waits again once it is",
                         w->timeout_s, w->step, w->uri, why,
