@@ -371,6 +371,17 @@ cleanup(Rc *rc)
     pid_t qemu = read_pid(qemu_pidfile);
 
     g_chmod(runtime, 0700);
+    /* What the daemon that starts now finds: the log says so when the checks failed. */
+    {
+        g_autofree char *log_name = g_strdup_printf("libvirt/qemu/log/%s.log", rc->name);
+        g_autofree char *log_path = at(rc, "cache", log_name);
+        g_autofree char *log = slurp(log_path);
+        g_auto(VsBedRun) state = run_nobody(
+            rc, (const char *const[]){"virsh", "-c", URI, "domstate", "--reason", rc->name, NULL});
+        const char *tail = strlen(log) > 600 ? log + strlen(log) - 600 : log;
+        g_test_message("cleanup: QEMU %d %s; QEMU's log ends:\n%s", (int)qemu,
+                       alive_as_nobody(qemu, rc->name) ? "alive" : "gone", tail);
+    }
     /* Through a daemon first (one starts again for it), so that it forgets the domain. */
     for (const char *const *cmd = (const char *const[]){"destroy", "undefine", NULL}; *cmd; cmd++) {
         g_auto(VsBedRun) r =
