@@ -96,7 +96,7 @@ start_and_wait(VsCli *cli, const char *command, VsTarget *t, gboolean no_wait, g
     if (no_wait)
         return VS_EXIT_OK;
     VsProgress progress = vs_cli_progress_reporter(cli);
-    if (!vs_ready_wait(&progress, t->dom, t->station, t->uri, (const char *const *)identities,
+    if (!vs_ready_wait(&progress, &t->dom, t->station, t->uri, (const char *const *)identities,
                        timeout_s, &error))
         return vs_cli_fail(cli, command, error);
     if (remember &&
@@ -297,7 +297,7 @@ run_wait(VsCli *cli, int argc, char **argv)
         return vs_cli_fail(cli, "wait", error);
     vs_interrupt_catch();
     VsProgress progress = vs_cli_progress_reporter(cli);
-    if (!vs_ready_wait(&progress, t.dom, t.station, t.uri, (const char *const *)identities,
+    if (!vs_ready_wait(&progress, &t.dom, t.station, t.uri, (const char *const *)identities,
                        (guint)o.timeout, &error))
         return vs_cli_fail(cli, "wait", error);
     if (o.identity &&

@@ -120,7 +120,7 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
         return VS_EXIT_OK;
     }
     station = vs_lifecycle_owned(dom, &error);
-    if (!station || !vs_ready_wait(&progress, dom, station, uri, (const char *const *)logins,
+    if (!station || !vs_ready_wait(&progress, &dom, station, uri, (const char *const *)logins,
                                    flags->timeout_s, &error))
         return vs_cli_fail(cli, "up", error);
     print_how_to_connect(plan->config);

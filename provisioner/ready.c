@@ -11,7 +11,15 @@
  * every key offered three times in a row over at least 10 s also stops it (exit 1): a wrong key
  * never starts working, but sshd may answer a moment before cloud-init has written the keys.
  * cloud-init finishing with errors is reported with its own words and exit status 5. In every
- * case, Ctrl-C included, the workstation is kept for the user to look at. */
+ * case, Ctrl-C included, the workstation is kept for the user to look at.
+ *
+ * libvirtd may exit or restart during the wait (an upgrade, a crash, `systemctl restart`): QEMU
+ * lives on, but the connection is lost (domains/reconnect.c says when). Every libvirt call of
+ * the wait goes through the watch, so the check that runs it (going()) is the one place that
+ * notices: it says so through the progress callback, opens the same URI again once a second
+ * until the deadline, finds the domain by UUID, watches it on the new connection and goes on
+ * with the step it was at. A domain that is gone by then fails the wait (exit 1); a daemon that
+ * does not come back before the deadline is a timeout (exit 4) naming the URI. */
 #include "provisioner/ready.h"
 
 #include <arpa/inet.h>
@@ -27,6 +35,7 @@
 #include "provisioner/identity.h"
 #include "provisioner/interrupt.h"
 #include "domains/lifecycle.h"
+#include "domains/reconnect.h"
 #include "provisioner/sshcmd.h"
 #include "domains/uri.h"
 
@@ -39,12 +48,15 @@ typedef struct {
     gint64 start;
     gint64 deadline;
     guint timeout_s;
-    const char *name;
+    char *name;
     const char *uri;
-    virDomainPtr dom;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    virDomainPtr dom; /* our reference; replaced on a reconnect */
     VsWatch *watch;
     VsWatchStop stop; /* set when the watch said the domain stopped */
     gboolean was_running;
+    const char *step; /* what is being waited for, for the messages */
+    GError *failure;  /* why the wait cannot go on, set by a failed reconnect */
 } Wait;
 
 /* Returns FALSE after setting a timeout error naming @step. */
@@ -80,11 +92,91 @@ done(const Wait *w, const char *step)
                      (long long)((g_get_monotonic_time() - w->start) / G_USEC_PER_SEC));
 }
 
-/* Returns TRUE while the domain may still become ready; FALSE once it will not (@w->stop). */
+/* Sleeps up to @usec, ending early on Ctrl-C. Returns nothing. */
+static void
+doze(gint64 usec)
+{
+    gint64 until = g_get_monotonic_time() + usec;
+
+    while (g_get_monotonic_time() < until && !vs_interrupted())
+        g_usleep(MIN(G_USEC_PER_SEC / 10, MAX(until - g_get_monotonic_time(), 1)));
+}
+
+/* Opens the URI again after the connection was lost (@why), once a second until the deadline,
+ * and watches the domain on the new connection. Returns TRUE when it did; FALSE with
+ * @w->failure set when the domain is gone, the deadline passed or Ctrl-C came. */
+static gboolean
+reconnect(Wait *w, const char *why)
+{
+    gint64 lost_at = g_get_monotonic_time();
+    g_autoptr(GError) last = NULL;
+
+    vs_progress_step(w->progress, "  lost the connection to libvirt at %s (%s); reconnecting",
+                     w->uri, why);
+    for (guint attempt = 1;; attempt++) {
+        virDomainPtr dom;
+
+        g_clear_error(&last);
+        dom = vs_reconnect_domain(w->uri, w->uuid, &last);
+        if (dom) {
+            vs_watch_free(w->watch);
+            virDomainFree(w->dom);
+            w->dom = dom;
+            w->watch = vs_watch_new(dom);
+            vs_progress_step(w->progress, "  reconnected to %s after %.1f s (attempt %u); %s is %s",
+                             w->uri, (double)(g_get_monotonic_time() - lost_at) / G_USEC_PER_SEC,
+                             attempt, w->name, vs_lifecycle_state(dom));
+            return TRUE;
+        }
+        if (g_error_matches(last, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_NOT_FOUND)) {
+            g_set_error(&w->failure, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FAILED,
+                        "lost the connection to libvirt at %s while waiting for %s (%s); once "
+                        "it answered again, %s (UUID %s) was gone: it was undefined while the "
+                        "connection was down. Nothing is left to wait for",
+                        w->uri, w->step, why, w->name, w->uuid);
+            return FALSE;
+        }
+        if (vs_interrupted()) {
+            g_set_error(&w->failure, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_CANCELLED,
+                        "interrupted while reconnecting to libvirt at %s; %s is kept and "
+                        "`virt-station wait %s` resumes waiting once libvirtd runs",
+                        w->uri, w->name, w->name);
+            return FALSE;
+        }
+        if (g_get_monotonic_time() >= w->deadline) {
+            g_set_error(&w->failure, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_TIMEOUT,
+                        "timed out after %u s waiting for %s: lost the connection to libvirt "
+                        "at %s (%s) %.0f s ago and could not connect again (%u attempts, the "
+                        "last: %s). Is libvirtd running there? %s is kept as it was (QEMU "
+                        "outlives libvirtd); `virt-station wait %s` waits again once it is",
+                        w->timeout_s, w->step, w->uri, why,
+                        (double)(g_get_monotonic_time() - lost_at) / G_USEC_PER_SEC, attempt,
+                        last->message, w->name, w->name);
+            return FALSE;
+        }
+        doze(MIN(G_USEC_PER_SEC, w->deadline - g_get_monotonic_time()));
+    }
+}
+
+/* Returns TRUE while the domain may still become ready; FALSE once it will not (@w->stop) or
+ * the wait cannot go on (@w->failure). Reconnects when the connection to libvirt was lost. */
 static gboolean
 going(Wait *w)
 {
-    return vs_watch_check(w->watch, &w->stop);
+    g_autofree char *why = NULL;
+    virError last = {0};
+    gboolean lost, result;
+
+    if (w->failure)
+        return FALSE;
+    result = vs_watch_check(w->watch, &w->stop);
+    /* The watch's call, or the step's own call before it, left the thread's last error. */
+    virCopyLastError(&last);
+    lost = vs_reconnect_lost(virDomainGetConnect(w->dom), last.code ? &last : NULL, &why);
+    virResetError(&last);
+    if (!lost)
+        return result;
+    return reconnect(w, why) && vs_watch_check(w->watch, &w->stop);
 }
 
 /* Sleeps @usec, watching the domain. Returns FALSE as soon as it stopped. */
@@ -199,6 +291,10 @@ stopped(Wait *w, const char *step, GError **error)
     VsReadyFailure f = {
         .name = w->name, .step = step, .was_running = w->was_running, .stop = w->stop};
 
+    if (w->failure) { /* not stopped: the connection was lost for good */
+        g_propagate_error(error, g_steal_pointer(&w->failure));
+        return FALSE;
+    }
     /* A domain that is gone has no XML left to name its console log. */
     if (w->stop.state >= 0)
         vs_watch_domain_facts(w->dom, &console_log, &kvm);
@@ -287,6 +383,7 @@ vs_ready_address(virDomainPtr dom, const VsMetadata *station)
 static gboolean
 wait_running(Wait *w, GError **error)
 {
+    w->step = "the domain to run";
     while (virDomainIsActive(w->dom) != 1) {
         if (cancelled(w, error))
             return FALSE;
@@ -308,6 +405,7 @@ wait_network(Wait *w, const VsMetadata *station, GError **error)
 {
     g_autofree char *remote = vs_ssh_jump_from_uri(w->uri);
 
+    w->step = "the guest's network";
     for (;;) {
         g_autofree char *address = NULL;
         if (cancelled(w, error))
@@ -343,6 +441,7 @@ wait_sshd(Wait *w, const VsSshTarget *target, GError **error)
     g_autofree char *last = NULL;
     VsReadyRefusals refusals = {0};
 
+    w->step = "sshd to answer";
     for (;;) {
         char *cmd[] = {(char *)"true", NULL};
         g_autoptr(GPtrArray) argv = vs_ssh_argv(target, TRUE, FALSE, cmd);
@@ -380,8 +479,10 @@ wait_cloud_init(Wait *w, const VsSshTarget *target, GError **error)
     g_autoptr(GPtrArray) argv = vs_ssh_argv(target, TRUE, FALSE, cmd);
     g_autofree char *out = NULL;
     int status = 255;
-    RunResult r = run_until(w, (char **)argv->pdata, w->deadline, &out, &status);
+    RunResult r;
 
+    w->step = "cloud-init to finish";
+    r = run_until(w, (char **)argv->pdata, w->deadline, &out, &status);
     if (r == RUN_STOPPED)
         return stopped(w, "cloud-init to finish", error);
     if (r != RUN_DONE) {
@@ -403,20 +504,32 @@ wait_cloud_init(Wait *w, const VsSshTarget *target, GError **error)
     return FALSE;
 }
 
+/* Returns the result of the steps after @w's domain is known and watched. */
+static gboolean
+wait_steps(Wait *w, const VsMetadata *station, const char *const *identities, GError **error)
+{
+    g_autofree char *address = NULL;
+    g_autoptr(VsSshTarget) target = NULL;
+
+    if (!wait_running(w, error) || !(address = wait_network(w, station, error)))
+        return FALSE;
+    target = vs_ssh_target_new(w->uri, w->name, station, station->ssh_port ? NULL : address,
+                               identities, error);
+    return target && wait_sshd(w, target, error) && wait_cloud_init(w, target, error);
+}
+
 gboolean
-vs_ready_wait(const VsProgress *progress, virDomainPtr dom, const VsMetadata *station,
+vs_ready_wait(const VsProgress *progress, virDomainPtr *dom, const VsMetadata *station,
               const char *uri, const char *const *identities, guint timeout_s, GError **error)
 {
-    g_autoptr(VsWatch) watch = vs_watch_new(dom);
     Wait w = {.progress = progress,
               .start = g_get_monotonic_time(),
               .timeout_s = timeout_s,
-              .name = virDomainGetName(dom),
+              .name = g_strdup(virDomainGetName(*dom)),
               .uri = uri,
-              .dom = dom,
-              .watch = watch};
-    g_autofree char *address = NULL;
-    g_autoptr(VsSshTarget) target = NULL;
+              .dom = *dom,
+              .step = "the domain to run"};
+    gboolean ok;
 
     w.deadline = w.start + (gint64)timeout_s * G_USEC_PER_SEC;
     /* Without a host key (a workstation seeded --seed-from) sshd cannot be verified: refused
@@ -427,14 +540,24 @@ vs_ready_wait(const VsProgress *progress, virDomainPtr dom, const VsMetadata *st
                     "virt-station does not log in to it (a workstation made with --seed-from: "
                     "its seed server gives the guest its host key)",
                     w.name);
+        g_free(w.name);
         return FALSE;
     }
+    virDomainGetUUIDString(*dom, w.uuid);
+    virDomainRef(w.dom);
+    w.watch = vs_watch_new(w.dom);
     vs_progress_step(progress, "waiting for %s (at most %u s):", w.name, timeout_s);
-    if (!wait_running(&w, error) || !(address = wait_network(&w, station, error)))
-        return FALSE;
-    target = vs_ssh_target_new(uri, w.name, station, station->ssh_port ? NULL : address, identities,
-                               error);
-    return target && wait_sshd(&w, target, error) && wait_cloud_init(&w, target, error);
+    ok = wait_steps(&w, station, identities, error);
+    /* A failure noticed outside stopped() (a step that timed out meanwhile) still says why. */
+    if (!ok && w.failure && error && !*error)
+        g_propagate_error(error, g_steal_pointer(&w.failure));
+    g_clear_error(&w.failure);
+    vs_watch_free(w.watch);
+    /* The caller's domain follows a reconnect. */
+    virDomainFree(*dom);
+    *dom = w.dom;
+    g_free(w.name);
+    return ok;
 }
 
 /* ---- the pure parts ---- */

@@ -15,8 +15,14 @@
  * when sshd refuses every key offered (exit 1), VS_DOMAINS_ERROR_TIMEOUT naming the step (exit
  * 4), VS_READY_ERROR_CLOUD_INIT when cloud-init finished with errors (in the message), and
  * VS_DOMAINS_ERROR_CANCELLED on Ctrl-C. The workstation is kept in every case. Each step is
- * reported through @progress as it completes. */
-gboolean vs_ready_wait(const VsProgress *progress, virDomainPtr dom, const VsMetadata *station,
+ * reported through @progress as it completes.
+ * When the connection to libvirt is lost (domains/reconnect.h), the wait says so through
+ * @progress, opens @uri again once a second until its deadline, finds the domain by UUID and
+ * goes on; *@dom is then the domain on the new connection (the old reference is dropped).
+ * It fails with VS_DOMAINS_ERROR_FAILED (exit 1) when the domain is gone after reconnecting and
+ * VS_DOMAINS_ERROR_TIMEOUT (exit 4) naming @uri when libvirt did not answer before the
+ * deadline. */
+gboolean vs_ready_wait(const VsProgress *progress, virDomainPtr *dom, const VsMetadata *station,
                        const char *uri, const char *const *identities, guint timeout_s,
                        GError **error);
 
