@@ -3,7 +3,7 @@
  * Theory of operation: a workstation is ready when (1) libvirt says the domain runs, (2) its
  * network is up: the forwarded port on 127.0.0.1 accepts connections (user networking) or the
  * guest has an address (DHCP lease, or the guest agent), (3) sshd lets us in with the host key we
- * generated, (4) cloud-init has finished: `cloud-init status --wait` over SSH. Each step shares
+ * generated, (4) cloud-init has finished: its result file, waited for over SSH. Each step shares
  * one deadline; a step that runs out of time names itself in the error. All along, the domain is
  * watched (domains/watch.c: lifecycle events, and a poll each second): when it shuts off, crashes
  * or pauses on an error, the wait stops at once (exit 1) with libvirt's state and reason, the
@@ -469,14 +469,42 @@ wait_sshd(Wait *w, const VsSshTarget *target, GError **error)
     return TRUE;
 }
 
-/* 4. cloud-init has finished. */
+/* 4. cloud-init has finished. The guest itself waits for /run/cloud-init/result.json, which
+ * cloud-init writes as the last thing of its final stage, looking every 0.2 s, and prints it: no
+ * Python starts under emulation once cloud-init is done (`cloud-init status --wait` followed by
+ * `cloud-init status --long` cost seconds there). Only when the result lists errors (or cannot be
+ * read) is `cloud-init status --long` asked, for its own words. */
+#define RESULT_WAIT                                                                                \
+    "command -v cloud-init >/dev/null || { echo 'cloud-init is not installed'; exit 3; }; "        \
+    "while [ ! -e /run/cloud-init/result.json ]; do "                                              \
+    "[ -e /run/cloud-init/disabled ] || [ -e /etc/cloud/cloud-init.disabled ] && break; "          \
+    "sleep 0.2; done; cat /run/cloud-init/result.json 2>/dev/null"
+#define RESULT_ERRORS "cloud-init status --long"
+
+gboolean
+vs_ready_result_ok(const char *result)
+{
+    const char *p = result ? strstr(result, "\"errors\"") : NULL;
+
+    if (!p)
+        return FALSE;
+    p += strlen("\"errors\"");
+    p += strspn(p, " \t\r\n");
+    if (*p++ != ':')
+        return FALSE;
+    p += strspn(p, " \t\r\n");
+    if (*p++ != '[')
+        return FALSE;
+    p += strspn(p, " \t\r\n");
+    return *p == ']';
+}
+
 static gboolean
 wait_cloud_init(Wait *w, const VsSshTarget *target, GError **error)
 {
-    char *cmd[] = {(char *)"sh", (char *)"-c",
-                   (char *)"cloud-init status --wait >/dev/null 2>&1; cloud-init status --long",
-                   NULL};
-    g_autoptr(GPtrArray) argv = vs_ssh_argv(target, TRUE, FALSE, cmd);
+    char *wait_cmd[] = {(char *)"sh", (char *)"-c", (char *)RESULT_WAIT, NULL};
+    char *errors_cmd[] = {(char *)"sh", (char *)"-c", (char *)RESULT_ERRORS, NULL};
+    g_autoptr(GPtrArray) argv = vs_ssh_argv(target, TRUE, FALSE, wait_cmd);
     g_autofree char *out = NULL;
     int status = 255;
     RunResult r;
@@ -490,17 +518,30 @@ wait_cloud_init(Wait *w, const VsSshTarget *target, GError **error)
             return FALSE;
         return timed_out(w, "cloud-init to finish", NULL, error);
     }
-    if (out && strstr(out, "status: done")) {
+    if (status == 0 && vs_ready_result_ok(out)) {
         done(w, "cloud-init finished");
         return TRUE;
     }
-    /* The guest may have gone down under `cloud-init status` (a poweroff in runcmd): ssh then
-     * fails (255) a moment before libvirt says so; give the watch that moment. */
+    /* Errors (or no result): cloud-init's own account of them. */
+    if (status != 255 && status != 3) {
+        g_autoptr(GPtrArray) again = vs_ssh_argv(target, TRUE, FALSE, errors_cmd);
+        g_clear_pointer(&out, g_free);
+        r = run_until(w, (char **)again->pdata, w->deadline, &out, &status);
+        if (r == RUN_STOPPED)
+            return stopped(w, "cloud-init to finish", error);
+        if (r != RUN_DONE) {
+            if (cancelled(w, error))
+                return FALSE;
+            return timed_out(w, "cloud-init to finish", NULL, error);
+        }
+    }
+    /* The guest may have gone down meanwhile (a poweroff in runcmd): ssh then fails (255) a
+     * moment before libvirt says so; give the watch that moment. */
     if (!(status == 255 ? nap(w, 5 * G_USEC_PER_SEC) : going(w)))
         return stopped(w, "cloud-init to finish", error);
     g_set_error(error, VS_READY_ERROR, VS_READY_ERROR_CLOUD_INIT,
                 "%s runs, but cloud-init finished with errors:\n%s", w->name,
-                out ? g_strstrip(out) : "(no output from cloud-init status)");
+                out && *g_strstrip(out) ? out : "(no output from cloud-init status)");
     return FALSE;
 }
 

@@ -49,6 +49,10 @@ gboolean vs_ready_refusals_note(VsReadyRefusals *r, gboolean refused, gint64 now
 /* Returns TRUE when @ssh_output says that sshd refused every key offered. */
 gboolean vs_ready_is_refusal(const char *ssh_output);
 
+/* Returns TRUE when @result, the text of cloud-init's result.json (written when its final stage
+ * ends), lists no errors: `"errors": []`, whatever the spacing. */
+gboolean vs_ready_result_ok(const char *result);
+
 /* What is known when the domain stopped during the wait. */
 typedef struct {
     const char *name;

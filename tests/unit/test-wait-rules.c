@@ -678,6 +678,28 @@ test_identity_store_round_trip(void)
     g_assert_cmpstr(defaults, ==, "the defaults");
 }
 
+/* cloud-init's result.json as its final stage writes it (json.dumps, indent=1, sort_keys; the
+ * texts below were made by Python's json module with those settings), and other shapes. */
+static void
+test_result_ok(void)
+{
+    g_assert_true(vs_ready_result_ok(
+        "{\n \"v1\": {\n  \"datasource\": \"DataSourceNoCloud [seed=/dev/vdb][dsmode=net]\",\n  "
+        "\"errors\": []\n }\n}\n"));
+    g_assert_false(vs_ready_result_ok(
+        "{\n \"v1\": {\n  \"datasource\": \"DataSourceNoCloud\",\n  \"errors\": [\n   "
+        "\"(\\\"scripts_user\\\", RuntimeError(\\\"Runparts: 1 failures in 1 attempted "
+        "commands\\\"))\"\n  ]\n }\n}\n"));
+    g_assert_true(vs_ready_result_ok("{\"v1\":{\"datasource\":null,\"errors\":[]}}"));
+    g_assert_true(vs_ready_result_ok("{\"v1\": {\"errors\" :\t[ \n ]}}"));
+    g_assert_false(vs_ready_result_ok("{\"v1\": {\"errors\": [\"x\"]}}"));
+    g_assert_false(vs_ready_result_ok("{\"v1\": {\"datasource\": null}}"));
+    g_assert_false(vs_ready_result_ok("{\"v1\": {\"errors\": null}}"));
+    g_assert_false(vs_ready_result_ok("{\"v1\": {\"errors\""));
+    g_assert_false(vs_ready_result_ok(""));
+    g_assert_false(vs_ready_result_ok(NULL));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -708,6 +730,7 @@ main(int argc, char **argv)
     g_test_add_func("/keys/from-public", test_identity_from_public);
     g_test_add_func("/keys/check-and-resolve", test_identity_check);
     g_test_add_func("/keys/store-round-trip", test_identity_store_round_trip);
+    g_test_add_func("/wait/cloud-init-result", test_result_ok);
     rc = g_test_run();
     vs_bed_rmtree(tmp);
     g_free(tmp);
