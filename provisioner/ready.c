@@ -499,46 +499,47 @@ vs_ready_result_ok(const char *result)
     return *p == ']';
 }
 
+/* Runs the shell command @script in the guest until it ends or the deadline; returns TRUE with
+ * its output and status, FALSE with @error set when the domain stopped, Ctrl-C was pressed or
+ * time ran out. */
+static gboolean
+run_in_guest(Wait *w, const VsSshTarget *target, const char *script, char **ret_output,
+             int *ret_status, GError **error)
+{
+    char *cmd[] = {(char *)"sh", (char *)"-c", (char *)script, NULL};
+    g_autoptr(GPtrArray) argv = vs_ssh_argv(target, TRUE, FALSE, cmd);
+    RunResult r = run_until(w, (char **)argv->pdata, w->deadline, ret_output, ret_status);
+
+    if (r == RUN_STOPPED)
+        return stopped(w, w->step, error);
+    if (r != RUN_DONE)
+        return cancelled(w, error) ? FALSE : timed_out(w, w->step, NULL, error);
+    return TRUE;
+}
+
 static gboolean
 wait_cloud_init(Wait *w, const VsSshTarget *target, GError **error)
 {
-    char *wait_cmd[] = {(char *)"sh", (char *)"-c", (char *)RESULT_WAIT, NULL};
-    char *errors_cmd[] = {(char *)"sh", (char *)"-c", (char *)RESULT_ERRORS, NULL};
-    g_autoptr(GPtrArray) argv = vs_ssh_argv(target, TRUE, FALSE, wait_cmd);
     g_autofree char *out = NULL;
     int status = 255;
-    RunResult r;
 
     w->step = "cloud-init to finish";
-    r = run_until(w, (char **)argv->pdata, w->deadline, &out, &status);
-    if (r == RUN_STOPPED)
-        return stopped(w, "cloud-init to finish", error);
-    if (r != RUN_DONE) {
-        if (cancelled(w, error))
-            return FALSE;
-        return timed_out(w, "cloud-init to finish", NULL, error);
-    }
+    if (!run_in_guest(w, target, RESULT_WAIT, &out, &status, error))
+        return FALSE;
     if (status == 0 && vs_ready_result_ok(out)) {
         done(w, "cloud-init finished");
         return TRUE;
     }
     /* Errors (or no result): cloud-init's own account of them. */
     if (status != 255 && status != 3) {
-        g_autoptr(GPtrArray) again = vs_ssh_argv(target, TRUE, FALSE, errors_cmd);
         g_clear_pointer(&out, g_free);
-        r = run_until(w, (char **)again->pdata, w->deadline, &out, &status);
-        if (r == RUN_STOPPED)
-            return stopped(w, "cloud-init to finish", error);
-        if (r != RUN_DONE) {
-            if (cancelled(w, error))
-                return FALSE;
-            return timed_out(w, "cloud-init to finish", NULL, error);
-        }
+        if (!run_in_guest(w, target, RESULT_ERRORS, &out, &status, error))
+            return FALSE;
     }
     /* The guest may have gone down meanwhile (a poweroff in runcmd): ssh then fails (255) a
      * moment before libvirt says so; give the watch that moment. */
     if (!(status == 255 ? nap(w, 5 * G_USEC_PER_SEC) : going(w)))
-        return stopped(w, "cloud-init to finish", error);
+        return stopped(w, w->step, error);
     g_set_error(error, VS_READY_ERROR, VS_READY_ERROR_CLOUD_INIT,
                 "%s runs, but cloud-init finished with errors:\n%s", w->name,
                 out && *g_strstrip(out) ? out : "(no output from cloud-init status)");
