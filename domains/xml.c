@@ -158,10 +158,11 @@ add_disks(VsNode *devices, const VsDomainConfig *c)
     if (c->seed_device == VS_SEED_DISK) {
         el(add_volume_disk(devices, "disk", "raw", c->pool, c->seed_volume, "vdb", "virtio"),
            "readonly");
-    } else if (c->arch == VS_ARCH_X86_64) {
-        el(add_volume_disk(devices, "cdrom", "raw", c->pool, c->seed_volume, "sda", "sata"),
-           "readonly");
     } else {
+        /* On virtio-scsi, not SATA, on x86_64 too: kernels built for clouds (Debian's
+         * linux-image-cloud-amd64, in its genericcloud images) have no AHCI driver, so a SATA
+         * cdrom is never seen and cloud-init runs without the seed; every image that boots from
+         * the virtio disk has virtio. */
         el(add_volume_disk(devices, "cdrom", "raw", c->pool, c->seed_volume, "sda", "scsi"),
            "readonly");
         VsNode *ctl = el(devices, "controller");
