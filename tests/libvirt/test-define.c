@@ -1,6 +1,6 @@
-/* `virsh define` on the real libvirtd accepts every x86_64 golden case, and `virsh dumpxml`
- * gives back what virt-station depends on: the metadata, the volumes and the MAC; for the GPU
- * cases the guest PCI layout of passthrough, the mdev UUID and the unmanaged VF. Each case is
+/* `virsh define` on the real libvirtd accepts every golden case (x86_64 and aarch64), and `virsh
+ * dumpxml` gives back what virt-station depends on: the metadata, the volumes and the MAC; for the
+ * GPU cases the guest PCI layout of passthrough, the mdev UUID and the unmanaged VF. Each case is
  * defined under its golden name, then undefined again; a domain of that name that exists already
  * (not ours) stops the test instead of being touched.
  *
@@ -13,8 +13,8 @@
  * <backend type='passt'/>, so virt-station's version check gives it the SLIRP form instead;
  * cases written for KVM get type 'qemu' on a host without KVM, as the capability probe does.
  * Where a case is not changed by that, what is defined is the golden file byte for byte
- * (/define/as-written counts them); the golden files as written are defined as well, and
- * libvirt must refuse exactly those that ask for what this host lacks, for that reason. */
+ * (the case's message says so); the other golden files are defined as written as well, and
+ * libvirt must refuse each for what it asks of this host that the host lacks. */
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
