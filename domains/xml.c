@@ -170,9 +170,11 @@ add_disks(VsNode *devices, const VsDomainConfig *c)
         return;
     if (c->seed_device == VS_SEED_DISK) {
         add_seed_disk(devices, "disk", c->pool, c->seed_volume, "vdb", "virtio");
-    } else if (c->arch == VS_ARCH_X86_64) {
-        add_seed_disk(devices, "cdrom", c->pool, c->seed_volume, "sda", "sata");
     } else {
+        /* On virtio-scsi, not SATA, on x86_64 too: kernels built for clouds (Debian's
+         * linux-image-cloud-amd64, in its genericcloud images) have no AHCI driver, so a SATA
+         * cdrom is never seen and cloud-init runs without the seed; every image that boots from
+         * the virtio disk has virtio. */
         add_seed_disk(devices, "cdrom", c->pool, c->seed_volume, "sda", "scsi");
         VsNode *ctl = el(devices, "controller");
         attr(ctl, "type", "scsi");
