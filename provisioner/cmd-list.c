@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "provisioner/commands.h"
+#include "provisioner/run.h"
+#include "provisioner/cli-progress.h"
 #include "provisioner/json.h"
 #include "provisioner/ready.h"
 #include "provisioner/target.h"
@@ -225,6 +227,11 @@ run_list(VsCli *cli, int argc, char **argv)
     }
     if (!vs_target_connect(cli, &t, &error))
         return vs_cli_fail(cli, "list", error);
+    {
+        /* What runs killed with SIGKILL left (run.h). */
+        VsProgress progress = vs_cli_progress_reporter(cli);
+        vs_run_sweep(t.conn, t.uri, &progress);
+    }
     n = virConnectListAllDomains(t.conn, &doms, 0);
     if (n < 0) {
         vs_libvirt_error(&error, "listing domains");
