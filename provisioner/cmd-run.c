@@ -6,7 +6,7 @@
  * lock, which the run holds to its end (run.h says why). Then the wait of `up` (--timeout bounds
  * it), the copies in (run-copy.c), CMD over the same verified ssh as `exec`, its output going
  * straight to our stdout and stderr, the copies out; and at the end, whatever happened, the
- * domain is destroyed and its volumes deleted (vs_lifecycle_delete) — unless --keep-on-failure
+ * domain is destroyed and its volumes deleted (vs_run_remove) — unless --keep-on-failure
  * keeps a failed run. Ctrl-C and SIGTERM only set a flag (interrupt.h) that every wait looks at,
  * so they end in the same removal; SIGKILL ends the connection, libvirt destroys the domain, and
  * the next run, up, list or image prune sweeps the volumes. */
@@ -137,7 +137,12 @@ run_in(Run *r, const RunOptions *o, char **command)
 
     if (!vs_ready_wait(&r->progress, r->dom, r->station, r->uri, (const char *const *)r->logins,
                        (guint)o->up.timeout, &error)) {
-        vs_cli_fail(r->cli, "run", error);
+        /* The wait's messages are `up`'s, which keeps the workstation: a run does not. */
+        if (g_error_matches(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_CANCELLED))
+            vs_cli_warn("run: interrupted while waiting for %s", r->name);
+        else
+            vs_cli_warn("run: %s is not ready: %s\n(run removes it%s)", r->name, error->message,
+                        o->keep_on_failure ? "" : " now; --keep-on-failure keeps a failed run");
         return out;
     }
     vs_cli_progress(r->cli, "%s ready after %.0f s", r->name, since(r->start_us));
@@ -214,13 +219,14 @@ remove_run(Run *r)
         vs_cli_warn("run: destroyed %s; its volumes go with the next run, up or list", r->name);
         return;
     }
-    if (!vs_lifecycle_delete(r->dom, r->station, FALSE, notes, &error))
+    if (!vs_run_remove(r->dom, r->station, notes, &error))
         vs_cli_warn("run: removing %s: %s; the next run, up or list removes what is left", r->name,
                     error->message);
     for (guint i = 0; i < notes->len; i++)
         vs_cli_warn("run: %s", (const char *)notes->pdata[i]);
-    vs_cli_progress(r->cli, "removed %s and its volumes (%.0f s in all)", r->name,
-                    since(r->start_us));
+    if (!error && notes->len == 0)
+        vs_cli_progress(r->cli, "removed %s and its volumes (%.0f s in all)", r->name,
+                        since(r->start_us));
 }
 
 /* Checks what can be checked before anything is made. Returns FALSE with @error set. */

@@ -54,6 +54,76 @@ vs_run_volume_owner(const char *volume)
     return NULL;
 }
 
+/* Returns TRUE when a volume that could be read is built on @vol (@backing from
+ * vs_storage_backing_paths). Unlike vs_storage_volume_is_backing, a pool that cannot be read (an
+ * inactive one, anywhere on the host) does not count: a run's overlay and seed are throwaway by
+ * contract, and one such pool would otherwise keep every run's volumes for ever. */
+static gboolean
+built_on(GHashTable *backing, virStorageVolPtr vol)
+{
+    g_autofree char *path = virStorageVolGetPath(vol);
+
+    return path && g_hash_table_contains(backing, path);
+}
+
+/* Returns TRUE when @own (vs_lifecycle_disk_sources) holds @vol, by path or as POOL/NAME. */
+static gboolean
+own_has(GHashTable *own, virStoragePoolPtr pool, virStorageVolPtr vol)
+{
+    g_autofree char *path = virStorageVolGetPath(vol);
+    g_autofree char *key =
+        g_strdup_printf("%s/%s", virStoragePoolGetName(pool), virStorageVolGetName(vol));
+
+    return (path && g_hash_table_contains(own, path)) || g_hash_table_contains(own, key);
+}
+
+gboolean
+vs_run_remove(virDomainPtr dom, const VsMetadata *station, GPtrArray *notes, GError **error)
+{
+    virConnectPtr conn = virDomainGetConnect(dom);
+    g_autofree char *name = g_strdup(virDomainGetName(dom));
+    /* Read before the domain goes. */
+    g_autoptr(GHashTable) own = vs_lifecycle_disk_sources(dom);
+    g_autoptr(GHashTable) users = vs_lifecycle_disk_users(conn, dom, error);
+    g_autoptr(GHashTable) backing = users ? vs_storage_backing_paths(conn, error) : NULL;
+    gboolean ok = TRUE;
+
+    if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0)
+        return vs_libvirt_error(error, "destroying the domain");
+    if (!backing)
+        return FALSE; /* the sweep takes the volumes once the run's lock is free */
+    for (guint i = 0; i < station->volumes->len; i++) {
+        const VsOwnedVolume *v = station->volumes->pdata[i];
+        g_autoptr(virStoragePool) pool = virStoragePoolLookupByName(conn, v->pool);
+        g_autoptr(virStorageVol) vol = pool ? virStorageVolLookupByName(pool, v->name) : NULL;
+        const char *user;
+        if (!vol)
+            g_ptr_array_add(
+                notes, g_strdup_printf("volume %s/%s does not exist (any more)", v->pool, v->name));
+        else if (!own_has(own, pool, vol))
+            g_ptr_array_add(notes, g_strdup_printf("kept volume %s/%s: it is not a disk of %s",
+                                                   v->pool, v->name, name));
+        else if ((user = vs_lifecycle_volume_user(users, vol)))
+            g_ptr_array_add(notes, g_strdup_printf("kept volume %s/%s: %s uses it as a disk",
+                                                   v->pool, v->name, user));
+        else if (built_on(backing, vol))
+            g_ptr_array_add(notes, g_strdup_printf("kept volume %s/%s: a volume is built on it",
+                                                   v->pool, v->name));
+        else if (virStorageVolDelete(vol, 0) < 0) {
+            g_autoptr(GError) vol_error = NULL;
+            vs_libvirt_error(&vol_error, "deleting a volume");
+            g_prefix_error(&vol_error, "%s/%s: ", v->pool, v->name);
+            if (ok)
+                g_propagate_error(error, g_steal_pointer(&vol_error));
+            ok = FALSE;
+        }
+    }
+    /* Made persistent by a keep that failed half-way. */
+    if (ok && virDomainIsPersistent(dom) == 1 && !vs_lifecycle_undefine(dom))
+        return vs_libvirt_error(error, "undefining the domain");
+    return ok;
+}
+
 typedef struct {
     virConnectPtr conn;
     const VsProgress *progress;
@@ -74,7 +144,7 @@ sweep_unused(Sweep *s, virStorageVolPtr vol)
         s->backing = vs_storage_backing_paths(s->conn, NULL);
     }
     return s->users && s->backing && !vs_lifecycle_volume_user(s->users, vol) &&
-           !vs_storage_volume_is_backing(s->backing, vol);
+           !built_on(s->backing, vol);
 }
 
 /* Deletes @vol of @pool when the run it belongs to is gone. */

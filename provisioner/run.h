@@ -15,6 +15,7 @@
 
 #include "provisioner/base/progress.h"
 #include "provisioner/sshcmd.h"
+#include "domains/metadata.h"
 #include "domains/vs-libvirt.h"
 
 /* What the names of unnamed runs start with; what the sweep looks at. */
@@ -63,6 +64,13 @@ guint vs_run_sweep(virConnectPtr conn, const char *uri, const VsProgress *progre
  * marks its metadata kept with @reason, so that no sweep takes its volumes. Returns the
  * persistent domain, or NULL with @error set. */
 virDomainPtr vs_run_keep(virDomainPtr dom, const char *reason, GError **error);
+
+/* Destroys the run's domain @dom and deletes the volumes @station names that are its disks,
+ * unless another domain's disks use one or a volume is built on it (each kept or missing one
+ * adds a sentence to @notes). A pool that cannot be read does not keep them (see run-life.c).
+ * Returns FALSE with @error set; what is left, the sweep removes once the run's lock is free. */
+gboolean vs_run_remove(virDomainPtr dom, const VsMetadata *station, GPtrArray *notes,
+                       GError **error);
 
 /* Waits for the child @pid (spawned with G_SPAWN_DO_NOT_REAP_CHILD) until it ends; kills it
  * (SIGTERM, then SIGKILL after 2 s) once @deadline_us (monotonic; 0: none) passes or Ctrl-C or
