@@ -13,7 +13,9 @@
  * `delete` follows), and nothing at all while the domain could not be undefined. A pool the pool
  * step created (the default one, when it was missing) is removed last, once it is empty. The locks
  * are held to the end, the domain running: by then it holds its port and its overlay the base. Once
- * the domain runs nothing is removed any more: waiting is the caller's business. */
+ * the domain runs nothing is removed any more: waiting is the caller's business. The transient
+ * form (`run`) defines nothing: the define step only makes the XML and the start step creates the
+ * domain with VIR_DOMAIN_START_AUTODESTROY; the name lock then goes to the caller, not away. */
 #include "provisioner/up-apply.h"
 
 #include <string.h>
