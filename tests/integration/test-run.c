@@ -2,8 +2,10 @@
  *   pair:    two runs started together. One copies a folder in (a script and 100 KiB of random
  *            data), runs `echo hi; sh script; exit 7` and copies a folder and a file out: it
  *            prints hi, exits 7, and what comes out equals the data and its SHA-256 computed
- *            here. The other runs `echo two; sleep 60` with --cmd-timeout 5: it prints two and
- *            exits 124 within seconds of CMD's start. Both leave no domain and no volume.
+ *            here. The other runs `echo two; sleep 60` with --cmd-timeout 30: it prints two and
+ *            exits 124. (The timeout counts from ssh's start: under TCG on a busy machine ssh
+ *            took about 5 s to connect, so 5 s could end CMD before it printed anything.)
+ *            Both leave no domain and no volume.
  *   sigint:  a run interrupted with SIGINT once its domain was created (booting) exits 125 and
  *            leaves no domain and no volume.
  *   sigkill: an unnamed run (run-RANDOM) killed with SIGKILL while booting: libvirt destroys its
@@ -161,7 +163,7 @@ test_pair(void)
                                        copy_out_dir, "--copy-out", copy_out_sum, NULL},
                  (const char *const[]){"sh", "-c", "echo hi; sh /tmp/in/script.sh; exit 7", NULL});
     g_autoptr(GPtrArray) b_argv =
-        run_argv((const char *const[]){"--name", b_name, "--cmd-timeout", "5", NULL},
+        run_argv((const char *const[]){"--name", b_name, "--cmd-timeout", "30", NULL},
                  (const char *const[]){"sh", "-c", "echo two; sleep 60", NULL});
     gint64 t0 = g_get_monotonic_time();
     g_autoptr(GSubprocess) a = start(a_argv);
@@ -172,12 +174,12 @@ test_pair(void)
     double b_s = since(t0);
 
     g_test_message("run with copies: exit %d after %.0f s\n%s", a_status, a_s, a_err);
-    g_test_message("run with --cmd-timeout 5: exit %d after %.0f s\n%s", b_status, b_s, b_err);
+    g_test_message("run with --cmd-timeout 30: exit %d after %.0f s\n%s", b_status, b_s, b_err);
     g_assert_cmpint(a_status, ==, 7);
     g_assert_cmpstr(a_out, ==, "hi\n");
     g_assert_cmpint(b_status, ==, 124);
     g_assert_cmpstr(b_out, ==, "two\n");
-    g_assert_nonnull(strstr(b_err, "--cmd-timeout 5 s"));
+    g_assert_nonnull(strstr(b_err, "--cmd-timeout 30 s"));
 
     /* What came out equals what went in, and its SHA-256 as computed here. */
     g_autofree char *copy_path = g_build_filename(out_dir, "copy.bin", NULL);
