@@ -49,6 +49,7 @@ vs_metadata_free(VsMetadata *s)
     g_free(s->ssh_user);
     g_free(s->ssh_host);
     g_ptr_array_unref(s->host_keys);
+    g_free(s->kept);
     g_free(s);
 }
 
@@ -149,6 +150,9 @@ parse_element(VsMetadata *s, xmlNode *n)
         s->ssh_port = port ? (guint)g_ascii_strtoull(port, NULL, 10) : 0;
     } else if (is(n, "host-key")) {
         g_ptr_array_add(s->host_keys, g_strstrip(content(n)));
+    } else if (is(n, "kept")) {
+        char *reason = prop(n, "reason");
+        replace(&s->kept, reason ? reason : g_strdup(""));
     }
 }
 
@@ -307,6 +311,28 @@ vs_metadata_rewrite(const char *xml, const char *uuid, GPtrArray *volumes, const
         g_autofree char *p = g_strdup_printf("%u", port);
         xmlSetProp(ssh, BAD_CAST "port", BAD_CAST p);
     }
+    buf = xmlBufferCreate();
+    xmlNodeDump(buf, doc, root, 0, 0);
+    out = g_strndup((const char *)xmlBufferContent(buf), (gsize)xmlBufferLength(buf));
+    xmlBufferFree(buf);
+    return out;
+}
+
+char *
+vs_metadata_mark_kept(const char *xml, const char *reason, GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    xmlNode *root, *kept;
+    xmlBuffer *buf;
+    char *out;
+
+    doc = read_station(xml, &root, error);
+    if (!doc)
+        return NULL;
+    kept = first_child(root, "kept");
+    if (!kept)
+        kept = xmlNewChild(root, root->ns, BAD_CAST "kept", NULL);
+    xmlSetProp(kept, BAD_CAST "reason", BAD_CAST reason);
     buf = xmlBufferCreate();
     xmlNodeDump(buf, doc, root, 0, 0);
     out = g_strndup((const char *)xmlBufferContent(buf), (gsize)xmlBufferLength(buf));

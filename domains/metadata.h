@@ -34,6 +34,8 @@ typedef struct {
     char *ssh_host; /* NULL unless user networking */
     guint ssh_port; /* 0 unless user networking */
     GPtrArray *host_keys;
+    char *kept; /* a `run` kept with --keep-on-failure: why it was kept (<vs:kept reason=.../>);
+                 * NULL for every other domain */
 } VsMetadata;
 
 void vs_metadata_free(VsMetadata *station);
@@ -61,6 +63,11 @@ char *vs_metadata_clone_reason(const VsMetadata *station, const char *uuid,
  * @xml is not virt-station metadata. */
 char *vs_metadata_rewrite(const char *xml, const char *uuid, GPtrArray *volumes, const char *mac,
                           guint port, GError **error);
+
+/* Returns the <station> element @xml (as virDomainGetMetadata gives it) with the mark of a run
+ * kept with --keep-on-failure, <vs:kept reason="@reason"/>, added (or its reason replaced); NULL
+ * with @error set when @xml is not virt-station metadata. */
+char *vs_metadata_mark_kept(const char *xml, const char *reason, GError **error);
 
 /* Returns a new owned volume record. */
 VsOwnedVolume *vs_owned_volume_new(const char *role, const char *pool, const char *name);

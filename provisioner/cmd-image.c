@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "provisioner/cli-progress.h"
+#include "provisioner/run.h"
 #include "provisioner/commands.h"
 #include "provisioner/images/fetch.h"
 #include "provisioner/spec.h"
@@ -255,6 +256,11 @@ prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
 
     if (!entries || !pool || !vs_target_connect(cli, &t, &error))
         return vs_cli_fail(cli, "image", error);
+    if (!dry_run) {
+        /* What runs killed with SIGKILL left (run.h), before the base locks: it takes none. */
+        VsProgress progress = vs_cli_progress_reporter(cli);
+        vs_run_sweep(t.conn, t.uri, &progress);
+    }
     /* Under the bases' locks no `up` is between importing one and holding it with an overlay:
      * what uses them (as a disk, or as the backing file of a volume in any pool of the host) is
      * read once, after the locks. */

@@ -6,6 +6,8 @@
 #include "domains/listing.h"
 #include "provisioner/cmd-snapshot.h"
 #include "provisioner/commands.h"
+#include "provisioner/run.h"
+#include "provisioner/cli-progress.h"
 #include "provisioner/json.h"
 #include "provisioner/ready.h"
 #include "provisioner/target.h"
@@ -204,6 +206,11 @@ run_list(VsCli *cli, int argc, char **argv)
     }
     if (!vs_target_connect(cli, &t, &error))
         return vs_cli_fail(cli, "list", error);
+    {
+        /* What runs killed with SIGKILL left (run.h). */
+        VsProgress progress = vs_cli_progress_reporter(cli);
+        vs_run_sweep(t.conn, t.uri, &progress);
+    }
     if (o.all)
         flags |= VS_LISTING_FOREIGN | (o.names ? 0 : VS_LISTING_FOREIGN_REASONS);
     if (cli->json)

@@ -118,6 +118,7 @@ extern const VsCommand vs_command_complete;
 /* The commands of the libvirt module, listed by its table (module-entry.c). */
 extern const VsCommand vs_command_list;
 extern const VsCommand vs_command_info;
+extern const VsCommand vs_command_run;
 extern const VsCommand vs_command_ssh;
 extern const VsCommand vs_command_exec;
 extern const VsCommand vs_command_console;

@@ -13,7 +13,9 @@
  * `delete` follows), and nothing at all while the domain could not be undefined. A pool the pool
  * step created (the default one, when it was missing) is removed last, once it is empty. The locks
  * are held to the end, the domain running: by then it holds its port and its overlay the base. Once
- * the domain runs nothing is removed any more: waiting is the caller's business. */
+ * the domain runs nothing is removed any more: waiting is the caller's business. The transient
+ * form (`run`) defines nothing: the define step only makes the XML and the start step creates the
+ * domain with VIR_DOMAIN_START_AUTODESTROY; the name lock then goes to the caller, not away. */
 #include "provisioner/up-apply.h"
 
 #include <string.h>
@@ -110,7 +112,8 @@ remove_domain(const Apply *a, GString *what)
         vs_identity_forget(a->ctx->uri, uuid);
     if (virDomainIsActive(a->dom) == 1)
         virDomainDestroy(a->dom);
-    if (!vs_lifecycle_undefine(a->dom)) {
+    /* A transient domain (`run`) is gone once destroyed: there is nothing to undefine. */
+    if (virDomainIsPersistent(a->dom) == 1 && !vs_lifecycle_undefine(a->dom)) {
         vs_progress_warn(a->ctx->progress,
                          "could not undefine %s (%s): it and its volumes are "
                          "kept; `virt-station delete %s` removes them",
@@ -421,6 +424,21 @@ say_base_state(const Apply *a, VsBaseState state)
                          volume);
 }
 
+/* Creates and starts the transient domain of `run` from the XML the define step made: libvirt
+ * destroys it when this connection closes, however the process ends. */
+static gboolean
+create_transient(Apply *a, GError **error)
+{
+    g_autoptr(GError) remember_error = NULL;
+
+    a->dom = virDomainCreateXML(a->ctx->conn, a->xml, VIR_DOMAIN_START_AUTODESTROY);
+    if (!a->dom)
+        return vs_libvirt_error(error, "creating the transient domain");
+    if (!vs_target_remember_identities(a->ctx->uri, a->dom, a->ctx->logins, &remember_error))
+        vs_progress_warn(a->ctx->progress, "%s", remember_error->message);
+    return TRUE;
+}
+
 /* Runs @step. */
 static gboolean
 run_step(Apply *a, const VsUpStep *step, GError **error)
@@ -477,6 +495,8 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
         a->xml = vs_domain_xml(c, error);
         if (!a->xml)
             return FALSE;
+        if (a->ctx->transient)
+            return TRUE; /* created by the start step */
         a->dom = vs_lifecycle_define(a->ctx->conn, a->xml, error);
         if (a->dom &&
             !vs_target_remember_identities(a->ctx->uri, a->dom, a->ctx->logins, &remember_error))
@@ -486,6 +506,8 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
     case VS_UP_STEP_START:
         /* Once the domain runs it holds its port, and its overlay the base: the locks go with
          * the apply (apply_clear). */
+        if (a->ctx->transient)
+            return create_transient(a, error);
         return vs_lifecycle_start(a->dom, error);
     case VS_UP_STEP_LAST:
         break;
@@ -523,5 +545,7 @@ vs_up_apply(VsUpPlan *plan, const VsUpApply *ctx, GError **error)
         g_prefix_error(error, "creating %s: ", plan->config->name);
         return NULL;
     }
+    if (ctx->ret_name_lock)
+        *ctx->ret_name_lock = g_steal_pointer(&a.name_lock);
     return g_steal_pointer(&a.dom);
 }

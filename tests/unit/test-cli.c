@@ -29,6 +29,7 @@ test_help_lists_existing_commands(void)
     g_assert_nonnull(strstr(r.out, "\n  up "));
     g_assert_nonnull(strstr(r.out, "\n  image "));
     g_assert_nonnull(strstr(r.out, "\n  snapshot "));
+    g_assert_nonnull(strstr(r.out, "\n  run "));
     /* Commands that do not exist yet are not advertised... */
     g_assert_null(strstr(r.out, "\n  migrate "));
     /* ...and every command that is answers its own --help. */
@@ -43,7 +44,7 @@ test_help_lists_existing_commands(void)
             g_error("'%s --help' does not describe it:\n%s%s", words[0], help.out, help.err);
         commands++;
     }
-    g_assert_cmpuint(commands, ==, 17);
+    g_assert_cmpuint(commands, ==, 18);
     g_assert_nonnull(strstr(r.out, "\n  gpu "));
     g_assert_nonnull(strstr(r.out, "--connect URI"));
 
@@ -130,7 +131,7 @@ test_help_matches_table(void)
         assert_help_lists(cmd->name, r.out, "Global options:", vs_cli_global_options);
         checked++;
     }
-    g_assert_cmpuint(checked, ==, 18);
+    g_assert_cmpuint(checked, ==, 19);
     /* The program's commands are its own entries; the module's come from the module's table (a
      * copy of the entries this test links, so equal but not the same). */
     g_assert_cmpstr(vs_commands_find("xml", NULL)->args, ==, vs_command_xml.args);

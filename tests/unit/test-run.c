@@ -1,0 +1,181 @@
+/* `run`'s pure parts: the exit status of every way a run ends, the names of runs and of their
+ * volumes, the SRC:DST rule, the kept mark in the metadata; and the command line's refusals,
+ * through the program: bad usage exits 2 before anything is made, a missing --copy-in source
+ * 125 (the run failed before CMD ran). */
+#include <string.h>
+
+#include "domains/metadata.h"
+#include "provisioner/cli.h"
+#include "provisioner/run.h"
+#include "tests/bed/bed.h"
+
+static void
+test_exit_status(void)
+{
+    static const struct {
+        VsRunOutcome outcome;
+        int status;
+    } cases[] = {
+        {{.cmd_ran = FALSE}, 125}, /* boot, wait, copy-in */
+        {{.cmd_ran = FALSE, .copy_out_failed = TRUE}, 125},
+        {{.cmd_ran = TRUE, .cmd_status = 0}, 0}, /* CMD's own */
+        {{.cmd_ran = TRUE, .cmd_status = 7}, 7},
+        {{.cmd_ran = TRUE, .cmd_status = 255}, 255}, /* ssh failed */
+        {{.cmd_ran = TRUE, .cmd_status = -1}, 255},  /* ssh killed */
+        {{.cmd_ran = TRUE, .cmd_status = -1, .cmd_timed_out = TRUE}, 124},
+        {{.cmd_ran = TRUE, .cmd_status = 0, .cmd_timed_out = TRUE}, 124},
+        {{.cmd_ran = TRUE, .cmd_status = -1, .interrupted = TRUE}, 130},
+        {{.cmd_ran = TRUE, .cmd_status = 0, .copy_out_failed = TRUE}, 125},
+        {{.cmd_ran = TRUE, .cmd_status = 3, .copy_out_failed = TRUE}, 3}, /* CMD's failure wins */
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_test_message("case %u", i);
+        g_assert_cmpint(vs_run_exit_status(&cases[i].outcome), ==, cases[i].status);
+    }
+}
+
+static void
+test_names(void)
+{
+    g_autofree char *a = vs_run_random_name();
+    g_autofree char *b = vs_run_random_name();
+    g_autofree char *owner = NULL;
+
+    g_assert_true(g_regex_match_simple("^run-[0-9a-f]{8}$", a, 0, 0));
+    g_assert_cmpstr(a, !=, b);
+
+    owner = vs_run_volume_owner("run-ab12cd34.qcow2");
+    g_assert_cmpstr(owner, ==, "run-ab12cd34");
+    g_free(owner);
+    owner = vs_run_volume_owner("run-ab12cd34-seed.iso");
+    g_assert_cmpstr(owner, ==, "run-ab12cd34");
+    g_clear_pointer(&owner, g_free);
+    /* Not a run's: another prefix, another suffix, nothing after the prefix, a bad name. */
+    g_assert_null(vs_run_volume_owner("ws1.qcow2"));
+    g_assert_null(vs_run_volume_owner("run-ab12cd34.img"));
+    g_assert_null(vs_run_volume_owner("run-.qcow2"));
+    g_assert_null(vs_run_volume_owner("run-AB.qcow2"));
+    g_assert_null(vs_run_volume_owner("run-a-.qcow2"));
+    g_assert_null(vs_run_volume_owner("xrun-ab.qcow2"));
+}
+
+static void
+test_split_copy(void)
+{
+    g_autofree char *src = NULL, *dst = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *long_side = g_strnfill(VS_RUN_PATH_MAX + 1, 'a');
+    g_autofree char *too_long = g_strconcat(long_side, ":/x", NULL);
+
+    g_assert_true(vs_run_split_copy("--copy-in", "dir:/tmp/in", &src, &dst, &error));
+    g_assert_cmpstr(src, ==, "dir");
+    g_assert_cmpstr(dst, ==, "/tmp/in");
+    g_clear_pointer(&src, g_free);
+    g_clear_pointer(&dst, g_free);
+    /* Split at the first ':': the rest belongs to DST. */
+    g_assert_true(vs_run_split_copy("--copy-out", "/tmp/a:b:c", &src, &dst, &error));
+    g_assert_cmpstr(src, ==, "/tmp/a");
+    g_assert_cmpstr(dst, ==, "b:c");
+    for (const char *const *bad = (const char *const[]){"nocolon", ":/x", "x:", ":", NULL}; *bad;
+         bad++) {
+        g_clear_error(&error);
+        g_assert_false(vs_run_split_copy("--copy-in", *bad, &src, &dst, &error));
+        g_assert_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE);
+        g_assert_nonnull(strstr(error->message, "--copy-in"));
+    }
+    g_clear_error(&error);
+    g_assert_false(vs_run_split_copy("--copy-in", too_long, &src, &dst, &error));
+    g_assert_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE);
+}
+
+static void
+test_kept_mark(void)
+{
+    const char *xml = "<station xmlns=\"urn:virt-station:domain:1\" version=\"1\">"
+                      "<volume role=\"disk\" pool=\"p\" name=\"run-1.qcow2\"/></station>";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VsMetadata) plain = vs_metadata_parse(xml, &error);
+    g_autofree char *marked = NULL, *again = NULL;
+    g_autoptr(VsMetadata) kept = NULL;
+    g_autoptr(VsMetadata) kept2 = NULL;
+
+    g_assert_no_error(error);
+    g_assert_null(plain->kept);
+    marked = vs_metadata_mark_kept(xml, "the run exited 7", &error);
+    g_assert_no_error(error);
+    kept = vs_metadata_parse(marked, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(kept->kept, ==, "the run exited 7");
+    g_assert_cmpuint(kept->volumes->len, ==, 1); /* the rest stays */
+    /* Marked again: one mark, the new reason. */
+    again = vs_metadata_mark_kept(marked, "the run exited 1", &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(strstr(again, "kept"));
+    g_assert_null(strstr(strstr(again, "kept") + 4, "<kept"));
+    kept2 = vs_metadata_parse(again, &error);
+    g_assert_cmpstr(kept2->kept, ==, "the run exited 1");
+    /* Not ours: refused. */
+    g_assert_null(vs_metadata_mark_kept("<domain/>", "x", &error));
+    g_assert_nonnull(error);
+}
+
+/* Runs `virt-station run ARGS...` (no libvirt is reached by any of these). */
+static VsBedRun
+run(const char *const *args)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+
+    g_ptr_array_add(argv, "virt-station");
+    g_ptr_array_add(argv, "-c");
+    g_ptr_array_add(argv, "test:///default");
+    g_ptr_array_add(argv, "run");
+    for (guint i = 0; args[i]; i++)
+        g_ptr_array_add(argv, (char *)args[i]);
+    g_ptr_array_add(argv, NULL);
+    return vs_bed_run((const char *const *)argv->pdata);
+}
+
+static void
+test_usage(void)
+{
+    static const struct {
+        const char *args[8];
+        int status;
+        const char *says;
+    } cases[] = {
+        {{"--image", "x", NULL}, 2, "give the command after --"},
+        {{"--image", "x", "--", NULL}, 2, "give the command after --"},
+        {{"stray", "--", "true", NULL}, 2, "unexpected argument 'stray'"},
+        {{"--bogus", "--", "true", NULL}, 2, "--bogus"},
+        {{"--name", "Bad_Name", "--", "true", NULL}, 2, "invalid name 'Bad_Name'"},
+        {{"--copy-in", "nocolon", "--", "true", NULL}, 2, "'nocolon' is not SRC:DST"},
+        {{"--copy-out", ":/x", "--", "true", NULL}, 2, "--copy-out"},
+        {{"--cmd-timeout", "-1", "--", "true", NULL}, 2, "--cmd-timeout"},
+        {{"--timeout", "0", "--", "true", NULL}, 2, "--timeout"},
+        {{"--seed-from", "http://127.0.0.1/", "--", "true", NULL}, 2, "--seed-from"},
+        {{"--copy-in", "/nonexistent-vs-run:/x", "--", "true", NULL},
+         125,
+         "/nonexistent-vs-run does not exist"},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_auto(VsBedRun) r = run(cases[i].args);
+        if (r.status != cases[i].status || !strstr(r.err, cases[i].says))
+            g_error("case %u: exit %d (wanted %d), stderr:\n%s", i, r.status, cases[i].status,
+                    r.err);
+        g_assert_cmpstr(r.out, ==, "");
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/run/exit-status", test_exit_status);
+    g_test_add_func("/run/names", test_names);
+    g_test_add_func("/run/split-copy", test_split_copy);
+    g_test_add_func("/run/kept-mark", test_kept_mark);
+    g_test_add_func("/run/usage", test_usage);
+    return g_test_run();
+}
