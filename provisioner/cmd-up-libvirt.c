@@ -23,10 +23,8 @@ nodedev_xmls(void *data, GError **error)
     return vs_caps_nodedev_xmls(data, error);
 }
 
-/* Returns the keys to log in with: --identity, else the private halves of the --ssh-key files
- * that sit beside them; NULL for neither (the agent, ssh's defaults, virt-station's own key). */
-static char **
-login_identities(const VsSpec *spec, const VsUpFlags *flags)
+char **
+vs_up_login_identities(const VsSpec *spec, const VsUpFlags *flags)
 {
     g_autoptr(GPtrArray) pubs = g_ptr_array_new();
     g_auto(GStrv) halves = NULL;
@@ -57,11 +55,9 @@ print_how_to_connect(const VsDomainConfig *config)
     fflush(stdout);
 }
 
-/* Returns the plan for @spec on @conn (NULL: libvirt is not reachable, a dry run assumes a
- * host), fetching the image first unless @dry_run: a failed download leaves nothing. */
-static VsUpPlan *
-plan_on(virConnectPtr conn, const char *uri, const VsSpec *spec, gboolean dry_run,
-        const VsProgress *progress, GError **error)
+VsUpPlan *
+vs_up_plan_on(virConnectPtr conn, const char *uri, const VsSpec *spec, gboolean dry_run,
+              const VsProgress *progress, GError **error)
 {
     VsCaps caps = {.arch = VS_ARCH_X86_64};
     const VsUpHost host = {nodedev_xmls, conn, dry_run ? NULL : vs_image_fetch};
@@ -95,13 +91,13 @@ vs_module_up(VsCli *cli, VsSpec *spec, const VsUpFlags *flags)
                     "older than 9.2 for this dry run",
                     conn_error->message);
     vs_interrupt_catch();
-    plan = plan_on(conn, uri, spec, flags->dry_run, &progress, &error);
+    plan = vs_up_plan_on(conn, uri, spec, flags->dry_run, &progress, &error);
     if (!plan)
         return vs_cli_fail(cli, "up", error);
     if (flags->dry_run)
         return vs_up_print_dry_run(cli, plan, flags);
 
-    logins = login_identities(spec, flags);
+    logins = vs_up_login_identities(spec, flags);
     {
         const VsUpApply ctx = {conn,     uri, plan->remote, spec, (const char *const *)logins,
                                &progress};

@@ -140,9 +140,8 @@ apply_flags(VsSpec *spec, UpOptions *o, GError **error)
     return TRUE;
 }
 
-/* Fills what neither the flags nor the spec file gave from config.yaml. */
-static gboolean
-apply_config(VsSpec *spec, GError **error)
+gboolean
+vs_up_spec_defaults(VsSpec *spec, GError **error)
 {
     g_autoptr(VsSpec) config = vs_spec_new();
 
@@ -267,7 +266,7 @@ run_up(VsCli *cli, int argc, char **argv)
         o.name = g_strdup(argv[1]);
     if (o.spec_file && !vs_spec_load_file(spec, o.spec_file, &error))
         return vs_cli_fail(cli, "up", error);
-    if (!apply_flags(spec, &o, &error) || !apply_config(spec, &error))
+    if (!apply_flags(spec, &o, &error) || !vs_up_spec_defaults(spec, &error))
         return vs_cli_fail(cli, "up", error);
     if (!spec->name) {
         g_set_error(&error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "up: a workstation NAME is needed");
