@@ -252,11 +252,10 @@ clean_guest(Bake *b, const char *const *identities, GError **error)
 {
     g_autofree char *address = b->station->ssh_port ? NULL : vs_ready_address(b->dom, b->station);
     g_autoptr(VsSshTarget) ssh = NULL;
-    g_autofree char *script = g_shell_quote(clean_script);
-    g_autofree char *user = g_shell_quote(b->station->ssh_user);
     g_autofree char *timeout = g_strdup_printf("%d", BAKE_CLEAN_TIMEOUT_S);
-    char *command[] = {(char *)"sudo", (char *)"-n",      (char *)"sh", (char *)"-c",
-                       script,         (char *)"vs-bake", user,         NULL};
+    /* Each word reaches the guest as it is (sshcmd.h quotes them for the remote shell). */
+    char *command[] = {(char *)"sudo",       (char *)"-n",      (char *)"sh",         (char *)"-c",
+                       (char *)clean_script, (char *)"vs-bake", b->station->ssh_user, NULL};
     g_autoptr(GPtrArray) args = NULL;
     g_autofree char *out = NULL, *err = NULL;
     int status = 0;
@@ -455,7 +454,12 @@ run_bake(VsCli *cli, int argc, char **argv)
     vs_interrupt_catch();
     ok = bake(&b, spec, &flags, &capacity, &allocation, &error);
     if (!ok) {
+        g_autofree char *kept = g_strdup_printf("; %s is kept", spec->name);
+        char *cut = strstr(error->message, kept);
         discard(&b);
+        /* The wait's advice about a workstation it keeps does not hold: the bake removed it. */
+        if (cut && !b.dom)
+            *cut = '\0';
         g_prefix_error(&error, "baking %s: ", b.name);
         return vs_cli_fail(cli, "bake", error);
     }
