@@ -114,6 +114,8 @@ typedef struct {
     virDomainPtr dom;    /* the temporary workstation */
     VsMetadata *station;
     virStorageVolPtr made; /* NAME, once the copy made it */
+    char *pool;            /* the pool of the temporary workstation's volumes */
+    char *own[2];          /* their names: the overlay and the seed (NULL: none) */
 } Bake;
 
 static void
@@ -126,6 +128,9 @@ bake_clear(Bake *b)
     g_clear_pointer(&b->volume_lock, vs_lock_release);
     g_clear_pointer(&b->conn, virConnectClose);
     g_clear_pointer(&b->uri, g_free);
+    g_clear_pointer(&b->pool, g_free);
+    g_clear_pointer(&b->own[0], g_free);
+    g_clear_pointer(&b->own[1], g_free);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Bake, bake_clear)
 
@@ -184,6 +189,36 @@ lock_name(Bake *b, const char *pool, GError **error)
     return check_free(b->conn, pool, b->name, error);
 }
 
+/* Deletes the temporary workstation's overlay and seed where `delete`'s rule kept them, and
+ * drops their sentences from @kept. That rule keeps every volume while some pool of the host
+ * is inactive (its volumes could be built on it); these two were made by this bake minutes ago
+ * under a name of its own, so only a domain could use them: they are kept only when one does. */
+static void
+remove_own_volumes(Bake *b, GPtrArray *kept)
+{
+    g_autoptr(GHashTable) users = NULL;
+
+    for (guint i = 0; i < G_N_ELEMENTS(b->own); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(virStorageVol) vol = NULL;
+        g_autofree char *said = NULL;
+        const char *user;
+        if (!b->own[i] || !(vol = vs_storage_volume(b->conn, b->pool, b->own[i], NULL)))
+            continue;
+        if (!users && !(users = vs_lifecycle_disk_users(b->conn, NULL, &error))) {
+            vs_progress_warn(&b->progress, "%s", error->message);
+            return;
+        }
+        user = vs_lifecycle_volume_user(users, vol);
+        if (user || virStorageVolDelete(vol, 0) < 0)
+            continue;
+        said = g_strdup_printf("%s/%s:", b->pool, b->own[i]);
+        for (guint k = kept->len; k-- > 0;)
+            if (strstr(kept->pdata[k], said))
+                g_ptr_array_remove_index(kept, k);
+    }
+}
+
 /* Removes what the bake made: NAME when this bake created it, and the temporary workstation with
  * its overlay and seed; says what through @b's progress. */
 static void
@@ -218,6 +253,7 @@ discard(Bake *b)
                              name, error ? error->message : "its metadata cannot be read", name);
             return;
         }
+        remove_own_volumes(b, kept);
         for (guint i = 0; i < kept->len; i++)
             vs_progress_warn(&b->progress, "%s", (char *)kept->pdata[i]);
         if (uuid[0])
@@ -229,9 +265,11 @@ discard(Bake *b)
 }
 
 /* The guest's cleaning, run as root with the bake login as $1. Prints the machine-id it
- * removed. Every step is there in a standard cloud image; the ones that may have nothing to do
- * do not fail. cloud-init older than 22.3 lacks --machine-id: the same is then done by hand
- * ("uninitialized": systemd makes a new one at the next boot). */
+ * removed and, once everything is done and synced, "cleaned"; then powers the guest off (the
+ * bake also asks libvirt to shut it down, and powers it off after a while). Every step is there
+ * in a standard cloud image; the ones that may have nothing to do do not fail. cloud-init older
+ * than 22.3 lacks --machine-id: the same is then done by hand ("uninitialized": systemd makes a
+ * new one at the next boot). */
 static const char clean_script[] =
     "set -e\n"
     "echo \"machine-id: $(cat /etc/machine-id 2>/dev/null)\"\n"
@@ -243,8 +281,11 @@ static const char clean_script[] =
     "home=$(getent passwd \"$1\" | cut -d: -f6)\n"
     "[ -z \"$home\" ] || rm -f \"$home/.ssh/authorized_keys\"\n"
     "rm -f /var/lib/dhcp/*.leases /var/lib/dhclient/*.leases /var/lib/NetworkManager/*.lease\n"
-    "rm -rf /var/lib/systemd/network/* /var/log/journal/*\n"
-    "sync\n";
+    "rm -rf /var/lib/systemd/network/*\n"
+    "journalctl --rotate >/dev/null 2>&1 && journalctl --vacuum-time=1s >/dev/null 2>&1 || true\n"
+    "sync\n"
+    "echo cleaned\n"
+    "systemctl --no-block poweroff >/dev/null 2>&1 || true\n";
 
 /* Cleans the guest for reuse over SSH (as the bake's login, through sudo). */
 static gboolean
@@ -271,7 +312,8 @@ clean_guest(Bake *b, const char *const *identities, GError **error)
     if (!g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
                       &status, error))
         return FALSE;
-    if (!g_spawn_check_wait_status(status, NULL)) {
+    /* The guest powers itself off at the end: ssh may then fail (255) after "cleaned". */
+    if (!(out && strstr(out, "\ncleaned\n")) && !g_spawn_check_wait_status(status, NULL)) {
         g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FAILED,
                     "cleaning the guest failed (%s): %s",
                     WIFEXITED(status) && WEXITSTATUS(status) == 124 ? "timed out after "
@@ -280,8 +322,15 @@ clean_guest(Bake *b, const char *const *identities, GError **error)
                     err && *err ? g_strstrip(err) : "no message");
         return FALSE;
     }
-    vs_progress_step(&b->progress, "cleaned the guest for reuse (it had %s)",
-                     out ? g_strstrip(out) : "no machine-id");
+    if (!(out && strstr(out, "\ncleaned\n"))) {
+        g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_FAILED,
+                    "cleaning the guest stopped before its end: %s",
+                    err && *err ? g_strstrip(err) : "no message");
+        return FALSE;
+    }
+    *strstr(out, "\ncleaned\n") = '\0';
+    vs_progress_step(&b->progress, "cleaned the guest for reuse (it had %s); it powers off",
+                     g_strstrip(out));
     return TRUE;
 }
 
@@ -390,6 +439,9 @@ bake(Bake *b, VsSpec *spec, const VsUpFlags *flags, guint64 *ret_capacity, guint
     }
     if (!b->dom)
         return FALSE;
+    b->pool = g_strdup(plan->config->pool);
+    b->own[0] = g_strdup(plan->config->disk_volume);
+    b->own[1] = g_strdup(plan->config->seed_volume);
     vs_progress_step(&b->progress, "%s started; waiting for cloud-init to run the user-data",
                      plan->config->name);
     b->station = vs_lifecycle_owned(b->dom, error);
