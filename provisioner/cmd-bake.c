@@ -377,6 +377,31 @@ copy_out(Bake *b, const VsDomainConfig *c, GError **error)
     return TRUE;
 }
 
+/* Waits for the cleaned guest to power itself off (its script asked for it), then asks libvirt
+ * (guest agent, else ACPI) and powers it off after BAKE_SHUTDOWN_TIMEOUT_S: the disk was synced
+ * before. A request that fails because the guest went down meanwhile is no error. */
+static gboolean
+shut_down(Bake *b, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;
+    g_autoptr(GError) stop_error = NULL;
+
+    while (g_get_monotonic_time() < deadline && !vs_interrupted()) {
+        if (virDomainIsActive(b->dom) == 0)
+            return TRUE;
+        g_usleep(G_USEC_PER_SEC / 2);
+    }
+    if (!not_interrupted("the guest had shut down", error))
+        return FALSE;
+    vs_progress_step(&b->progress, "%s did not power off by itself: asking libvirt",
+                     virDomainGetName(b->dom));
+    if (vs_lifecycle_stop(b->dom, FALSE, BAKE_SHUTDOWN_TIMEOUT_S, &stop_error) ||
+        virDomainIsActive(b->dom) == 0)
+        return TRUE;
+    g_propagate_error(error, g_steal_pointer(&stop_error));
+    return FALSE;
+}
+
 /* Fills @spec from the bake's flags, then config.yaml's defaults. */
 static gboolean
 bake_spec(VsSpec *spec, BakeOptions *o, const char *name, GError **error)
@@ -452,9 +477,9 @@ bake(Bake *b, VsSpec *spec, const VsUpFlags *flags, guint64 *ret_capacity, guint
         !clean_guest(b, (const char *const *)logins, error) ||
         !not_interrupted("shutting the guest down", error))
         return FALSE;
-    vs_progress_step(&b->progress, "shutting %s down", plan->config->name);
-    if (!vs_lifecycle_stop(b->dom, FALSE, BAKE_SHUTDOWN_TIMEOUT_S, error) ||
-        !not_interrupted("copying the disk", error) || !copy_out(b, plan->config, error))
+    vs_progress_step(&b->progress, "waiting for %s to shut down", plan->config->name);
+    if (!shut_down(b, error) || !not_interrupted("copying the disk", error) ||
+        !copy_out(b, plan->config, error))
         return FALSE;
     if (virStorageVolGetInfo(b->made, &info) < 0)
         return vs_libvirt_error(error, "reading the baked volume's size");

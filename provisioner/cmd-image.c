@@ -342,6 +342,12 @@ prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
         g_autoptr(virStorageVol) vol = vs_storage_volume(t.conn, pool, e->name, &lookup_error);
         const char *user = vol ? vs_lifecycle_volume_user(users, vol) : NULL;
 
+        /* A golden image of `bake` is the user's own work, never a cache's leftover. */
+        if (vol && vs_storage_is_baked(vol)) {
+            vs_cli_progress(cli, "kept %s: volume %s/%s is a baked image (`virt-station bake`)",
+                            e->name, pool, e->name);
+            continue;
+        }
         if (vol && vs_storage_volume_is_backing(backing, vol)) {
             g_autofree char *why = vs_storage_backing_reason(backing, vol);
             vs_cli_progress(cli, "kept %s: volume %s/%s: %s", e->name, pool, e->name, why);
@@ -350,12 +356,6 @@ prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
         if (user) {
             vs_cli_progress(cli, "kept %s: volume %s/%s is a disk of %s", e->name, pool, e->name,
                             user);
-            continue;
-        }
-        /* A golden image of `bake` is the user's own work, never a cache's leftover. */
-        if (vol && vs_storage_is_baked(vol)) {
-            vs_cli_progress(cli, "kept %s: volume %s/%s is a baked image (`virt-station bake`)",
-                            e->name, pool, e->name);
             continue;
         }
         /* Its marker goes first: a base left without one is never taken for complete. */

@@ -217,6 +217,20 @@ test_interrupted_leaves_nothing(void)
     delete_volume(blank);
 }
 
+/* Returns how many storage pools of the host are inactive. */
+static int
+inactive_pools(void)
+{
+    virStoragePoolPtr *pools = NULL;
+    int n =
+        virConnectListAllStoragePools(bed.conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE);
+
+    for (int i = 0; i < n; i++)
+        virStoragePoolFree(pools[i]);
+    g_free(pools);
+    return n;
+}
+
 /* `image prune` never removes a baked volume, even one named as a cached image is; the same
  * volume without its marker is removed (so the marker is what keeps it). */
 static void
@@ -249,11 +263,17 @@ test_prune_keeps_baked(void)
             g_assert_nonnull(strstr(prune.err, kept));
             delete_volume(marker);
             delete_volume(cached);
-        } else {
+        } else if (inactive_pools() == 0) {
             g_autofree char *removed =
                 g_strdup_printf("removed %s (1 MiB) and volume %s/%s", cached, bed.pool, cached);
             g_assert_cmpstr(vols, ==, "");
             g_assert_nonnull(strstr(prune.out, removed));
+        } else {
+            /* Another run's pool is inactive: prune then keeps every base (README, "The shared
+             * base volume"), but not for being baked. */
+            g_test_message("an inactive pool: the unmarked volume is kept for that reason");
+            g_assert_null(strstr(prune.err, "is a baked image"));
+            delete_volume(cached);
         }
     }
 }
