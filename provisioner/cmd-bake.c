@@ -269,12 +269,15 @@ discard(Bake *b)
  * bake also asks libvirt to shut it down, and powers it off after a while). Every step is there
  * in a standard cloud image; the ones that may have nothing to do do not fail. cloud-init older
  * than 22.3 lacks --machine-id: the same is then done by hand ("uninitialized": systemd makes a
- * new one at the next boot). */
+ * new one at the next boot). The file must stay: cloud-init 22.4 deletes it, and systemd then
+ * cannot mount the transient machine-id over it while / is read-only early in the next boot,
+ * so systemd-networkd (whose DHCP client identifier comes from it) configures no address. */
 static const char clean_script[] =
     "set -e\n"
     "echo \"machine-id: $(cat /etc/machine-id 2>/dev/null)\"\n"
     "cloud-init clean --logs --machine-id 2>/dev/null ||\n"
     "  { cloud-init clean --logs && printf 'uninitialized\\n' >/etc/machine-id; }\n"
+    "[ -s /etc/machine-id ] || printf 'uninitialized\\n' >/etc/machine-id\n"
     "rm -f /etc/ssh/ssh_host_*\n"
     "rm -f /root/.bash_history /root/.lesshst /root/.viminfo /root/.python_history\n"
     "rm -f /home/*/.bash_history /home/*/.lesshst /home/*/.viminfo /home/*/.python_history\n"
