@@ -765,3 +765,90 @@ vs_storage_backing_reason(GHashTable *backing, virStorageVolPtr vol)
                                unread, unread);
     return NULL;
 }
+
+char *
+vs_storage_baked_marker_name(const char *volume)
+{
+    return g_strconcat(volume, ".baked", NULL);
+}
+
+virStorageVolPtr
+vs_storage_copy(virStoragePoolPtr pool, const char *name, virStorageVolPtr from, GError **error)
+{
+    virStorageVolInfo info;
+    g_autofree char *xml = NULL;
+    virStorageVolPtr vol;
+
+    if (virStorageVolGetInfo(from, &info) < 0) {
+        vs_libvirt_error(error, "reading the volume to copy");
+        return NULL;
+    }
+    /* qcow2 with no backing store: libvirt's directory backend runs `qemu-img convert`, which
+     * reads through the whole backing chain, writes only what is not zero and preallocates
+     * nothing: the copy is flat and sparse. */
+    xml = volume_xml(name, info.capacity, "qcow2", NULL, NULL, "0644");
+    vol = virStorageVolCreateXMLFrom(pool, xml, from, 0);
+    if (!vol) {
+        g_autofree char *what =
+            g_strdup_printf("copying %s into the new volume %s", virStorageVolGetName(from), name);
+        return vs_libvirt_error(error, what), NULL;
+    }
+    return vol;
+}
+
+gboolean
+vs_storage_mark_baked(virStoragePoolPtr pool, const char *volume, GError **error)
+{
+    g_autofree char *name = vs_storage_baked_marker_name(volume);
+    g_autofree char *xml = volume_xml(name, 0, "raw", NULL, NULL, "0644");
+    g_autoptr(virStorageVol) marker = virStorageVolCreateXML(pool, xml, 0);
+
+    if (!marker) {
+        g_autofree char *what = g_strdup_printf("marking %s as a baked volume (%s)", volume, name);
+        return vs_libvirt_error(error, what);
+    }
+    return TRUE;
+}
+
+gboolean
+vs_storage_is_baked(virStorageVolPtr vol)
+{
+    g_autoptr(virStoragePool) pool = virStoragePoolLookupByVolume(vol);
+    g_autofree char *name = vs_storage_baked_marker_name(virStorageVolGetName(vol));
+    g_autoptr(virStorageVol) marker = pool ? virStorageVolLookupByName(pool, name) : NULL;
+
+    return marker != NULL;
+}
+
+/* Frees a volume handle held in a GPtrArray. */
+static void
+vol_unref(gpointer vol)
+{
+    virStorageVolFree(vol);
+}
+
+GPtrArray *
+vs_storage_baked_list(virStoragePoolPtr pool, GError **error)
+{
+    g_autoptr(GPtrArray) baked = g_ptr_array_new_with_free_func(vol_unref);
+    virStorageVolPtr *vols = NULL;
+    int n;
+
+    if (virStoragePoolRefresh(pool, 0) < 0 ||
+        (n = virStoragePoolListAllVolumes(pool, &vols, 0)) < 0)
+        return vs_libvirt_error(error, "listing the pool's volumes"), NULL;
+    for (int i = 0; i < n; i++) {
+        const char *name = virStorageVolGetName(vols[i]);
+        g_autoptr(virStorageVol) vol = NULL;
+        g_autofree char *base = NULL;
+        if (g_str_has_suffix(name, ".baked")) {
+            base = g_strndup(name, strlen(name) - strlen(".baked"));
+            vol = virStorageVolLookupByName(pool, base);
+            if (vol)
+                g_ptr_array_add(baked, g_steal_pointer(&vol));
+        }
+        virStorageVolFree(vols[i]);
+    }
+    g_free(vols);
+    return g_steal_pointer(&baked);
+}

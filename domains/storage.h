@@ -78,3 +78,27 @@ char *vs_storage_backing_reason(GHashTable *backing, virStorageVolPtr vol);
 /* Copies the content of @vol into the local file @path through a download stream (so a remote
  * host's volume comes too). Nothing is left at @path on failure. */
 gboolean vs_storage_download(virStorageVolPtr vol, const char *path, GError **error);
+
+/* Baked volumes (`virt-station bake`): a standalone qcow2 volume NAME, recognised by an empty
+ * marker volume "NAME.baked" beside it in its pool, made once the copy is whole (the way a base
+ * is marked complete). A marker cannot be taken for a workstation's or a base's volume: NAME
+ * is a hostname label, without a dot. */
+
+/* Returns the name of the marker volume of the baked volume @volume: "@volume.baked". */
+char *vs_storage_baked_marker_name(const char *volume);
+
+/* Returns a new qcow2 volume @name in @pool holding the content of @from read through its whole
+ * backing chain (virStorageVolCreateXMLFrom): standalone, of @from's virtual size, sparse. NULL
+ * with @error set; libvirt removes a copy that failed. */
+virStorageVolPtr vs_storage_copy(virStoragePoolPtr pool, const char *name, virStorageVolPtr from,
+                                 GError **error);
+
+/* Creates the marker saying that @volume of @pool is a baked volume. FALSE with @error set. */
+gboolean vs_storage_mark_baked(virStoragePoolPtr pool, const char *volume, GError **error);
+
+/* Returns TRUE when @vol has its baked marker beside it. */
+gboolean vs_storage_is_baked(virStorageVolPtr vol);
+
+/* Returns the baked volumes of @pool (refreshed first), in libvirt's order, as a GPtrArray
+ * that frees them; NULL with @error set. */
+GPtrArray *vs_storage_baked_list(virStoragePoolPtr pool, GError **error);

@@ -14,6 +14,7 @@
 #include "provisioner/spec.h"
 #include "provisioner/interrupt.h"
 #include "domains/config.h"
+#include "domains/connect.h"
 #include "provisioner/json.h"
 #include "provisioner/spec.h"
 #include "provisioner/target.h"
@@ -30,12 +31,18 @@ json_list_begin(VsJson *j, const char *key)
 }
 
 static void
-json_list_print(VsJson *j)
+json_print_object(VsJson *j)
 {
-    vs_json_end_array(j);
     vs_json_end_object(j);
     g_autofree char *out = vs_json_finish(j);
     fputs(out, stdout);
+}
+
+static void
+json_list_print(VsJson *j)
+{
+    vs_json_end_array(j);
+    json_print_object(j);
 }
 
 static int
@@ -72,15 +79,85 @@ list_catalog(VsCli *cli)
     return VS_EXIT_OK;
 }
 
+/* Returns @pool_opt, else config.yaml's pool, else the default pool. */
+static char *
+pool_name(const char *pool_opt, GError **error)
+{
+    g_autoptr(VsSpec) config = vs_spec_new();
+
+    if (pool_opt)
+        return g_strdup(pool_opt);
+    if (!vs_spec_load_config(config, NULL, error))
+        return NULL;
+    return g_strdup(config->pool ? config->pool : VS_DEFAULT_POOL);
+}
+
+/* Returns the baked volumes (domains/storage.h) of the pool @pool, or NULL when libvirt or the
+ * pool cannot be reached: `image list` then shows the cache alone (said with --debug). */
+static GPtrArray *
+baked_volumes(VsCli *cli, const char *pool)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *uri = vs_cli_uri(cli, &error);
+    g_autoptr(virConnect) conn = uri ? vs_connect_open(uri, &error) : NULL;
+    g_autoptr(virStoragePool) p = conn ? virStoragePoolLookupByName(conn, pool) : NULL;
+    GPtrArray *baked = NULL;
+
+    if (p && virStoragePoolIsActive(p) == 1)
+        baked = vs_storage_baked_list(p, &error);
+    if (!baked && cli->debug)
+        vs_cli_progress(cli, "no baked volumes shown: %s",
+                        error ? error->message : "the pool is missing or inactive");
+    return baked;
+}
+
+/* Prints the baked volumes of @pool_name (@baked) after the cache's table, or into @j. */
+static void
+list_baked(VsCli *cli, VsJson *j, const char *pool_name, GPtrArray *baked)
+{
+    if (cli->json && !baked) {
+        vs_json_null(j, "baked");
+        return;
+    }
+    if (cli->json) {
+        vs_json_begin_array(j, "baked");
+    } else if (baked && baked->len > 0) {
+        printf("\nBaked volumes in storage pool %s (use with --image vol:%s/NAME):\n", pool_name,
+               pool_name);
+        printf("%-36s %10s %12s\n", "NAME", "SIZE", "ALLOCATED");
+    }
+    for (guint i = 0; baked && i < baked->len; i++) {
+        virStorageVolPtr vol = baked->pdata[i];
+        virStorageVolInfo info = {0};
+        virStorageVolGetInfo(vol, &info);
+        if (!cli->json) {
+            printf("%-36s %6.1f GiB %8.0f MiB\n", virStorageVolGetName(vol),
+                   info.capacity / (1024.0 * 1024.0 * 1024.0), info.allocation / (1024.0 * 1024.0));
+            continue;
+        }
+        vs_json_begin_object(j, NULL);
+        vs_json_string(j, "name", virStorageVolGetName(vol));
+        vs_json_string(j, "pool", pool_name);
+        vs_json_int(j, "capacity_bytes", (gint64)info.capacity);
+        vs_json_int(j, "allocation_bytes", (gint64)info.allocation);
+        vs_json_end_object(j);
+    }
+    if (cli->json)
+        vs_json_end_array(j);
+}
+
 static int
-list_cache(VsCli *cli)
+list_cache(VsCli *cli, const char *pool_opt)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) entries = vs_cache_list(&error);
+    g_autofree char *pool = entries ? pool_name(pool_opt, &error) : NULL;
+    g_autoptr(GPtrArray) baked = NULL;
     VsJson j;
 
-    if (!entries)
+    if (!entries || !pool)
         return vs_cli_fail(cli, "image", error);
+    baked = baked_volumes(cli, pool);
     if (cli->json)
         json_list_begin(&j, "images");
     else
@@ -104,21 +181,11 @@ list_cache(VsCli *cli)
         vs_json_end_object(&j);
     }
     if (cli->json)
-        json_list_print(&j);
+        vs_json_end_array(&j);
+    list_baked(cli, &j, pool, baked);
+    if (cli->json)
+        json_print_object(&j);
     return VS_EXIT_OK;
-}
-
-/* Returns @pool_opt, else config.yaml's pool, else the default pool. */
-static char *
-pool_name(const char *pool_opt, GError **error)
-{
-    g_autoptr(VsSpec) config = vs_spec_new();
-
-    if (pool_opt)
-        return g_strdup(pool_opt);
-    if (!vs_spec_load_config(config, NULL, error))
-        return NULL;
-    return g_strdup(config->pool ? config->pool : VS_DEFAULT_POOL);
 }
 
 /* Copies a pool volume (of this or a remote host) into the cache through libvirt. */
@@ -281,6 +348,12 @@ prune(VsCli *cli, const char *pool_opt, gboolean dry_run)
         g_autoptr(virStorageVol) vol = vs_storage_volume(t.conn, pool, e->name, &lookup_error);
         const char *user = vol ? vs_lifecycle_volume_user(users, vol) : NULL;
 
+        /* A golden image of `bake` is the user's own work, never a cache's leftover. */
+        if (vol && vs_storage_is_baked(vol)) {
+            vs_cli_progress(cli, "kept %s: volume %s/%s is a baked image (`virt-station bake`)",
+                            e->name, pool, e->name);
+            continue;
+        }
         if (vol && vs_storage_volume_is_backing(backing, vol)) {
             g_autofree char *why = vs_storage_backing_reason(backing, vol);
             vs_cli_progress(cli, "kept %s: volume %s/%s: %s", e->name, pool, e->name, why);
@@ -322,7 +395,8 @@ static const VsOption image_options[] = {
     {"arch", 0, 0, VS_STRING(ImageOptions, arch), "pull: the architecture (default: the host's)",
      "ARCH", VS_COMPLETE_WORDS, arch_words},
     {"pool", 0, 0, VS_STRING(ImageOptions, pool),
-     "prune: the pool of the base volumes; pull: the pool of a vol:NAME (default: default)",
+     "prune: the pool of the base volumes; pull: the pool of a vol:NAME; list: the pool whose "
+     "baked volumes are shown (default: default)",
      "POOL"},
     {"dry-run", 'n', 0, VS_FLAG(ImageOptions, dry_run), "prune: say what would be removed"},
     {"require-signature", 0, 0, VS_FLAG(ImageOptions, require_signature),
@@ -343,7 +417,8 @@ const VsCommand vs_command_image = {
                    "downloads and verifies an image into the cache (a local file or a pool "
                    "volume is copied there), `rm` removes cached images, `prune` removes cached "
                    "images and their base volumes in the pool unless a volume is backed by them, "
-                   "and partial downloads.",
+                   "and partial downloads. `list` also shows the pool's baked volumes "
+                   "(`virt-station bake`), which `prune` never removes.",
     .options = image_options,
     .subcommands = image_subcommands,
     .operand = VS_COMPLETE_IMAGE,
@@ -362,7 +437,7 @@ run_image(VsCli *cli, int argc, char **argv)
         return vs_cli_fail(cli, "image", error);
     sub = argc >= 2 ? argv[1] : NULL;
     if (g_strcmp0(sub, "list") == 0 && argc == 2)
-        return o.catalog ? list_catalog(cli) : list_cache(cli);
+        return o.catalog ? list_catalog(cli) : list_cache(cli, o.pool);
     if (g_strcmp0(sub, "pull") == 0 && argc == 3)
         return pull(cli, argv[2], o.image_sha256, o.arch, o.pool, o.require_signature);
     if (g_strcmp0(sub, "rm") == 0)

@@ -132,6 +132,7 @@ extern const VsCommand vs_command_adopt;
 extern const VsCommand vs_command_xml;
 extern const VsCommand vs_command_gpu;
 extern const VsCommand vs_command_image;
+extern const VsCommand vs_command_bake;
 
 /* Returns the command called @name: one of the program's, else (loading the libvirt module) one
  * of the module's. NULL when there is none (@error unset) or the module cannot be loaded. */

@@ -8,7 +8,7 @@
 
 #include "common/vs-enum.h"
 
-VS_ENUM_IMPL(lock_kind, VsLockKind, VS_LOCK_LAST, "name", "base", "port", "gpu")
+VS_ENUM_IMPL(lock_kind, VsLockKind, VS_LOCK_LAST, "volume", "name", "base", "port", "gpu")
 
 G_DEFINE_QUARK(vs - lock - error - quark, vs_lock_error)
 
@@ -54,7 +54,7 @@ check_order(VsLockKind kind, const char *key)
         const VsLock *h = held->pdata[i];
         if (h->kind > kind || (h->kind == kind && g_strcmp0(h->key, key) >= 0))
             g_error("lock order broken: %s lock '%s' taken while holding %s lock '%s' (the order "
-                    "is name, base, port, gpu; keys of one kind ascending)",
+                    "is volume, name, base, port, gpu; keys of one kind ascending)",
                     vs_lock_kind_to_string(kind), key ? key : "", vs_lock_kind_to_string(h->kind),
                     h->key ? h->key : "");
     }

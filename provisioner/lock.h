@@ -8,18 +8,20 @@
  * machines of one remote host. libvirt's own refusals (a name that exists, a volume that exists)
  * still stand between them, and `delete` keeps any volume another domain or volume uses.
  *
- * The order is fixed: name → base → port → GPU. A process that holds a lock may take only locks
- * of a later kind (or more of the same kind, with keys in ascending order); taking an earlier
+ * The order is fixed: volume → name → base → port → GPU. A process that holds a lock may take only
+ * locks of a later kind (or more of the same kind, with keys in ascending order); taking an earlier
  * kind is a programming error and aborts, so no two commands can deadlock. */
 #pragma once
 
 #include <glib.h>
 
 typedef enum {
-    VS_LOCK_NAME, /* a workstation's name on a connection: create, delete, adopt */
-    VS_LOCK_BASE, /* a base image volume in a pool: import, use as backing, prune */
-    VS_LOCK_PORT, /* the choice of forwarded 127.0.0.1 ports, until the domain holds its own */
-    VS_LOCK_GPU,  /* choosing and allocating vGPU instances, VFs and functions */
+    VS_LOCK_VOLUME, /* a volume a command makes under the user's name for it (bake's NAME): held
+                     * from the check that the name is free to the volume's completion */
+    VS_LOCK_NAME,   /* a workstation's name on a connection: create, delete, adopt */
+    VS_LOCK_BASE,   /* a base image volume in a pool: import, use as backing, prune */
+    VS_LOCK_PORT,   /* the choice of forwarded 127.0.0.1 ports, until the domain holds its own */
+    VS_LOCK_GPU,    /* choosing and allocating vGPU instances, VFs and functions */
     VS_LOCK_LAST,
 } VsLockKind;
 

@@ -304,7 +304,34 @@ confirm_name(Apply *a, GError **error)
     return TRUE;
 }
 
-/* Takes the base lock; a vol: base must exist. */
+/* Returns TRUE unless the user's --disk is smaller than the base volume's virtual size (an
+ * overlay cannot be smaller than its backing file, and silently growing the disk would hide
+ * the mistake); else FALSE with @error set (VS_SPEC_ERROR: exit status 2). Without --disk the
+ * overlay takes the larger of the default and the base's size. */
+static gboolean
+check_disk(const Apply *a, GError **error)
+{
+    const VsDomainConfig *c = a->plan->config;
+    guint64 asked = a->ctx->spec->disk_bytes;
+    virStorageVolInfo info;
+
+    if (!asked || !a->base)
+        return TRUE;
+    if (virStorageVolGetInfo(a->base, &info) < 0)
+        return vs_libvirt_error(error, "reading the base volume's size");
+    if (asked >= info.capacity)
+        return TRUE;
+    g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
+                "--disk %" G_GUINT64_FORMAT
+                " MiB is smaller than the image %s/%s (%" G_GUINT64_FORMAT
+                " MiB): the disk cannot be smaller than its image; give --disk %" G_GUINT64_FORMAT
+                "M or more, or no --disk",
+                asked >> 20, c->base_pool, c->base_volume, (guint64)info.capacity >> 20,
+                ((guint64)info.capacity + (1 << 20) - 1) >> 20);
+    return FALSE;
+}
+
+/* Takes the base lock; a vol: base must exist, and be no larger than an explicit --disk. */
 static gboolean
 confirm_base(Apply *a, GError **error)
 {
@@ -317,7 +344,7 @@ confirm_base(Apply *a, GError **error)
         return FALSE;
     if (a->plan->image->kind == VS_IMAGE_VOLUME)
         a->base = vs_storage_volume(a->ctx->conn, c->base_pool, c->base_volume, error);
-    return a->plan->image->kind != VS_IMAGE_VOLUME || a->base;
+    return a->plan->image->kind != VS_IMAGE_VOLUME || (a->base && check_disk(a, error));
 }
 
 /* Takes the port lock and keeps the plan's candidate port when it is still free and no other
@@ -479,6 +506,8 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
         g_clear_error(&upload_fault);
         return a->base != NULL;
     case VS_UP_STEP_OVERLAY:
+        if (!check_disk(a, error))
+            return FALSE;
         a->overlay =
             vs_storage_overlay(a->pool, c->disk_volume, a->base, a->plan->disk_bytes, error);
         return a->overlay != NULL;

@@ -27,11 +27,13 @@ typedef struct {
  * what through @ctx->progress. Returns the domain, started, or NULL with @error set. */
 virDomainPtr vs_up_apply(VsUpPlan *plan, const VsUpApply *ctx, GError **error);
 
+/* Returns the keys to log in with: --identity (@flags), else the private halves of @spec's
+ * --ssh-key files that sit beside them; NULL for neither (the agent, ssh's defaults,
+ * virt-station's own key). */
+char **vs_up_login_identities(const VsSpec *spec, const VsUpFlags *flags);
+
 /* Returns the plan for @spec on @conn (NULL: libvirt is not reachable, a dry run assumes a
- * host), fetching the image first unless @dry_run (cmd-up-libvirt.c; `run` plans with it too). */
+ * host) at @uri, probing its capabilities, fetching the image first unless @dry_run: a failed
+ * download leaves nothing. NULL with @error set. */
 VsUpPlan *vs_up_plan_on(virConnectPtr conn, const char *uri, const VsSpec *spec, gboolean dry_run,
                         const VsProgress *progress, GError **error);
-
-/* Returns the keys to log in with: --identity, else the private halves of the --ssh-key files
- * that sit beside them; NULL for neither (cmd-up-libvirt.c). */
-char **vs_up_login_identities(const VsSpec *spec, const VsUpFlags *flags);

@@ -1,6 +1,8 @@
 /* The request flags `up` and `run` share (up-options.h). */
 #include "provisioner/up-options.h"
 
+#include "provisioner/up.h"
+
 void
 vs_up_options_clear(VsUpOptions *o)
 {
@@ -89,9 +91,8 @@ apply_flags(VsSpec *spec, VsUpOptions *o, GError **error)
     return TRUE;
 }
 
-/* Fills what neither the flags nor the spec file gave from config.yaml. */
-static gboolean
-apply_config(VsSpec *spec, GError **error)
+gboolean
+vs_up_spec_defaults(VsSpec *spec, GError **error)
 {
     g_autoptr(VsSpec) config = vs_spec_new();
 
@@ -118,7 +119,7 @@ vs_up_options_to_spec(VsUpOptions *o, VsSpec *spec, GError **error)
 {
     if (o->spec_file && !vs_spec_load_file(spec, o->spec_file, error))
         return FALSE;
-    return apply_flags(spec, o, error) && apply_config(spec, error);
+    return apply_flags(spec, o, error) && vs_up_spec_defaults(spec, error);
 }
 
 const char *const vs_up_gpu_words[] = {"auto",  "none",         "virgl", "vgpu",

@@ -67,6 +67,11 @@ typedef struct {
 VsUpPlan *vs_up_prepare(const VsSpec *spec, VsCaps *caps, gboolean reached, const VsUpHost *host,
                         const VsProgress *progress, GError **error);
 
+/* Fills what neither the flags nor the spec file gave @spec from config.yaml (pool, network,
+ * user, virt-type, SSH keys, require-signature): `up`'s rule, which `bake` shares. FALSE with
+ * @error set when config.yaml cannot be read. */
+gboolean vs_up_spec_defaults(VsSpec *spec, GError **error);
+
 /* Prints the dry run of @plan: what each step would do, or the domain XML with --print-xml. */
 int vs_up_print_dry_run(VsCli *cli, const VsUpPlan *plan, const VsUpFlags *flags);
 

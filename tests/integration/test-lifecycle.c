@@ -187,8 +187,8 @@ test_lifecycle(void)
     g_assert_nonnull(strstr(prune.out, removed));
     g_autofree char *after_prune = pool_volumes(&bed);
     g_assert_cmpstr(after_prune, ==, "");
-    g_auto(VsBedRun) cached = vs("image", "list", "--json", NULL);
-    g_assert_cmpstr(g_strstrip(cached.out), ==, "{\"version\":1,\"images\":[]}");
+    g_auto(VsBedRun) cached = vs("image", "list", "--json", "--pool", bed.pool, NULL);
+    g_assert_cmpstr(g_strstrip(cached.out), ==, "{\"version\":1,\"images\":[],\"baked\":[]}");
     vs_bed_http_stop(&http);
     bed_teardown(&bed);
 }

@@ -38,7 +38,7 @@ test_bash() {
     ok "complete -p names the function" [ "$(complete -p virt-station)" = "complete -F _virt_station virt-station" ]
     complete_bash virt-station ""
     ok "commands after 'virt-station '" has up "${reply[@]}"
-    ok "... every one of them" eval '[ ${#reply[@]} = 18 ] && has seed "${reply[@]}" && has image "${reply[@]}" && has snapshot "${reply[@]}" && has run "${reply[@]}"'
+    ok "... every one of them" eval '[ ${#reply[@]} = 19 ] && has seed "${reply[@]}" && has image "${reply[@]}" && has snapshot "${reply[@]}" && has run "${reply[@]}" && has bake "${reply[@]}"'
     ok "... not the hidden __complete" lacks __complete "${reply[@]}"
     complete_bash virt-station up --
     ok "up --: --virt-type" has --virt-type "${reply[@]}"
