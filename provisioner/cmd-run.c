@@ -260,6 +260,12 @@ check_options(RunOptions *o, GError **error)
                     "run: --cmd-timeout must be 0 (no limit) or positive");
         return FALSE;
     }
+    if (o->up.print_xml && !o->up.dry_run) {
+        /* Else it would be ignored and the run made: the XML is only printed by a dry run. */
+        g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
+                    "run: --print-xml goes with --dry-run (run --dry-run --print-xml -- CMD)");
+        return FALSE;
+    }
     if (o->up.timeout < 1) {
         g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE, "run: --timeout must be positive");
         return FALSE;

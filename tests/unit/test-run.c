@@ -156,6 +156,7 @@ test_usage(void)
         {{"--cmd-timeout", "-1", "--", "true", NULL}, 2, "--cmd-timeout"},
         {{"--timeout", "0", "--", "true", NULL}, 2, "--timeout"},
         {{"--seed-from", "http://127.0.0.1/", "--", "true", NULL}, 2, "--seed-from"},
+        {{"--print-xml", "--", "true", NULL}, 2, "--print-xml goes with --dry-run"},
         {{"--copy-in", "/nonexistent-vs-run:/x", "--", "true", NULL},
          125,
          "/nonexistent-vs-run does not exist"},
