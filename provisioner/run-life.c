@@ -47,7 +47,10 @@ vs_run_volume_owner(const char *volume)
     for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
         if (g_str_has_suffix(volume, suffixes[i])) {
             g_autofree char *name = g_strndup(volume, strlen(volume) - strlen(suffixes[i]));
-            if (vs_domain_name_valid(name) && strlen(name) > strlen(VS_RUN_PREFIX))
+            /* Exactly what vs_run_random_name makes: the sweep deletes such volumes anywhere on
+             * the host, so a volume someone named run-backup.qcow2 must not look like one. */
+            if (strlen(name) == strlen(VS_RUN_PREFIX) + 8 &&
+                strspn(name + strlen(VS_RUN_PREFIX), "0123456789abcdef") == 8)
                 return g_steal_pointer(&name);
         }
     }

@@ -60,6 +60,11 @@ test_names(void)
     g_assert_null(vs_run_volume_owner("run-AB.qcow2"));
     g_assert_null(vs_run_volume_owner("run-a-.qcow2"));
     g_assert_null(vs_run_volume_owner("xrun-ab.qcow2"));
+    /* Only what vs_run_random_name makes: a volume someone called run-backup is never swept. */
+    g_assert_null(vs_run_volume_owner("run-backup.qcow2"));
+    g_assert_null(vs_run_volume_owner("run-ab12cd3.qcow2"));
+    g_assert_null(vs_run_volume_owner("run-ab12cd345.qcow2"));
+    g_assert_null(vs_run_volume_owner("run-ab12cd3g-seed.iso"));
 }
 
 static void
