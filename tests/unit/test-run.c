@@ -256,6 +256,43 @@ test_copies(void)
     }
 }
 
+/* `list` sweeps what killed runs left, `list --names` (what shell completion runs) does not:
+ * a test-driver host whose pool holds an unnamed run's overlay and no domain. */
+static void
+test_list_sweeps(void)
+{
+    static const char node[] =
+        "<node><pool type='dir'><name>p</name>"
+        "<uuid>35bb2ad9-388a-cdfe-461a-b8907f6e5555</uuid><capacity>10000000</capacity>"
+        "<allocation>0</allocation><available>10000000</available><target><path>/p</path>"
+        "</target><volume type='file'><name>run-0000abcd.qcow2</name><capacity>1000</capacity>"
+        "<target><path>/p/run-0000abcd.qcow2</path></target></volume></pool></node>";
+    g_autofree char *tmp = g_dir_make_tmp("vs-run-list-XXXXXX", NULL);
+    g_autofree char *xml = g_build_filename(tmp, "node.xml", NULL);
+    g_autofree char *locks = g_build_filename(tmp, "locks", NULL);
+    g_autofree char *uri = g_strdup_printf("test://%s", xml);
+    const char *names[] = {"virt-station", "-c", uri, "list", "--names", "--all", NULL};
+    const char *plain[] = {"virt-station", "-c", uri, "list", NULL};
+
+    g_assert_true(g_file_set_contents(xml, node, -1, NULL));
+    g_setenv("VIRT_STATION_LOCK_DIR", locks, TRUE);
+    {
+        g_auto(VsBedRun) r = vs_bed_run(names);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_null(strstr(r.err, "removed volume"));
+    }
+    {
+        g_auto(VsBedRun) r = vs_bed_run(plain);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_nonnull(strstr(r.err, "removed volume p/run-0000abcd.qcow2"));
+    }
+    {
+        char *argv[] = {(char *)"rm", (char *)"-rf", tmp, NULL};
+        g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                                   NULL, NULL));
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -266,5 +303,6 @@ main(int argc, char **argv)
     g_test_add_func("/run/kept-mark", test_kept_mark);
     g_test_add_func("/run/usage", test_usage);
     g_test_add_func("/run/copies", test_copies);
+    g_test_add_func("/run/list-sweeps", test_list_sweeps);
     return g_test_run();
 }
