@@ -206,8 +206,9 @@ run_list(VsCli *cli, int argc, char **argv)
     }
     if (!vs_target_connect(cli, &t, &error))
         return vs_cli_fail(cli, "list", error);
-    {
-        /* What runs killed with SIGKILL left (run.h). */
+    if (!o.names) {
+        /* What runs killed with SIGKILL left (run.h). Not for --names: shell completion runs
+         * it on every Tab, where a deletion and its message have no place. */
         VsProgress progress = vs_cli_progress_reporter(cli);
         vs_run_sweep(t.conn, t.uri, &progress);
     }

@@ -141,8 +141,10 @@ run_in(Run *r, const RunOptions *o, char **command)
         if (g_error_matches(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_CANCELLED))
             vs_cli_warn("run: interrupted while waiting for %s", r->name);
         else
-            vs_cli_warn("run: %s is not ready: %s\n(run removes it%s)", r->name, error->message,
-                        o->keep_on_failure ? "" : " now; --keep-on-failure keeps a failed run");
+            vs_cli_warn("run: %s is not ready: %s\n(%s)", r->name, error->message,
+                        o->keep_on_failure
+                            ? "--keep-on-failure keeps it, as said below"
+                            : "run removes it now; --keep-on-failure keeps a failed run");
         return out;
     }
     vs_cli_progress(r->cli, "%s ready after %.0f s", r->name, since(r->start_us));
@@ -256,6 +258,12 @@ check_options(RunOptions *o, GError **error)
     if (o->cmd_timeout < 0) {
         g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
                     "run: --cmd-timeout must be 0 (no limit) or positive");
+        return FALSE;
+    }
+    if (o->up.print_xml && !o->up.dry_run) {
+        /* Else it would be ignored and the run made: the XML is only printed by a dry run. */
+        g_set_error(error, VS_CLI_ERROR, VS_CLI_ERROR_USAGE,
+                    "run: --print-xml goes with --dry-run (run --dry-run --print-xml -- CMD)");
         return FALSE;
     }
     if (o->up.timeout < 1) {

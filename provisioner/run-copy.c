@@ -6,7 +6,8 @@
  * the guest says first which it is: one byte, 'd' or 'f', before the stream. Paths travel as
  * separate arguments of `sh -c` (each quoted by vs_ssh_argv), never pasted into a command line.
  * The tar here extracts what the guest sends with GNU tar's own guards (members with "..",
- * absolute names, writing through a symlink that the stream made) and --no-same-owner.
+ * absolute names, writing through a symlink that the stream made), --no-same-owner and
+ * --no-same-permissions (as root, tar would otherwise keep the guest's setuid bits and modes).
  *
  * Why the tar program and not libarchive: the static libarchive this project links (meson.build)
  * pulls ACL, nettle, bzip2 and every format's writer into the module with its disk reader and
@@ -137,14 +138,22 @@ vs_run_copy_in(const VsSshTarget *ssh, const char *src, const char *dst, GError 
     return ok;
 }
 
-/* Copies what remains on @in to the new file @dst. */
+/* Copies what remains on @in to the new file @dst, making its folder when missing (as a copy in
+ * does in the guest). */
 static gboolean
 write_file(int in, const char *dst, GError **error)
 {
-    int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    g_autofree char *dir = g_path_get_dirname(dst);
     char buf[64 * 1024];
     ssize_t n;
+    int out;
 
+    if (g_mkdir_with_parents(dir, 0755) < 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "making %s: %s", dir,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (out < 0) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "creating %s: %s", dst,
                     g_strerror(errno));
@@ -184,7 +193,11 @@ vs_run_copy_out(const VsSshTarget *ssh, const char *src, const char *dst, GError
     while (read(fd, &kind, 1) < 0 && errno == EINTR)
         ;
     if (kind == 'd') {
-        char *tar[] = {"tar", "-x", "--no-same-owner", "-C", (char *)dst, "-f", "-", NULL};
+        /* --no-same-permissions: the umask applies and no setuid bit comes from the guest,
+         * which tar would otherwise keep for root (a setuid-root file on the host). */
+        char *tar[] = {
+            "tar", "-x", "--no-same-owner", "--no-same-permissions", "-C", (char *)dst, "-f",
+            "-",   NULL};
         ok = (g_mkdir_with_parents(dst, 0755) == 0 ||
               (g_set_error(&local_error, G_FILE_ERROR, g_file_error_from_errno(errno),
                            "making %s: %s", dst, g_strerror(errno)),

@@ -47,7 +47,10 @@ vs_run_volume_owner(const char *volume)
     for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
         if (g_str_has_suffix(volume, suffixes[i])) {
             g_autofree char *name = g_strndup(volume, strlen(volume) - strlen(suffixes[i]));
-            if (vs_domain_name_valid(name) && strlen(name) > strlen(VS_RUN_PREFIX))
+            /* Exactly what vs_run_random_name makes: the sweep deletes such volumes anywhere on
+             * the host, so a volume someone named run-backup.qcow2 must not look like one. */
+            if (strlen(name) == strlen(VS_RUN_PREFIX) + 8 &&
+                strspn(name + strlen(VS_RUN_PREFIX), "0123456789abcdef") == 8)
                 return g_steal_pointer(&name);
         }
     }
@@ -84,14 +87,19 @@ vs_run_remove(virDomainPtr dom, const VsMetadata *station, GPtrArray *notes, GEr
     g_autofree char *name = g_strdup(virDomainGetName(dom));
     /* Read before the domain goes. */
     g_autoptr(GHashTable) own = vs_lifecycle_disk_sources(dom);
-    g_autoptr(GHashTable) users = vs_lifecycle_disk_users(conn, dom, error);
-    g_autoptr(GHashTable) backing = users ? vs_storage_backing_paths(conn, error) : NULL;
+    g_autoptr(GError) read_error = NULL;
+    g_autoptr(GHashTable) users = vs_lifecycle_disk_users(conn, dom, &read_error);
+    g_autoptr(GHashTable) backing = users ? vs_storage_backing_paths(conn, &read_error) : NULL;
     gboolean ok = TRUE;
 
+    /* The domain goes first whatever was read: a failure to read is said only after. */
     if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0)
         return vs_libvirt_error(error, "destroying the domain");
-    if (!backing)
-        return FALSE; /* the sweep takes the volumes once the run's lock is free */
+    if (!backing) {
+        /* the sweep takes the volumes once the run's lock is free */
+        g_propagate_error(error, g_steal_pointer(&read_error));
+        return FALSE;
+    }
     for (guint i = 0; i < station->volumes->len; i++) {
         const VsOwnedVolume *v = station->volumes->pdata[i];
         g_autoptr(virStoragePool) pool = virStoragePoolLookupByName(conn, v->pool);

@@ -6,8 +6,8 @@
  * libvirt destroys it when the run's connection closes, whatever ends the process. Its volumes
  * are not: a run killed with SIGKILL leaves its overlay and seed. Every run holds its name lock
  * (lock.h) from the apply to the end, so the rule that removes such leftovers is: a volume
- * NAME.qcow2 or NAME-seed.iso whose NAME starts with "run-", whose name lock is free (no run
- * lives under that name) and whose domain is gone (a run kept with --keep-on-failure has a
+ * NAME.qcow2 or NAME-seed.iso whose NAME is "run-" and 8 hex digits, whose name lock is free (no
+ * run lives under that name) and whose domain is gone (a run kept with --keep-on-failure has a
  * persistent one) is deleted, unless a domain's disks use it or a volume is built on it. */
 #pragma once
 
@@ -51,7 +51,8 @@ int vs_run_exit_status(const VsRunOutcome *o);
 char *vs_run_random_name(void);
 
 /* Returns the run name that volume @volume would belong to ("run-ab12cd34" for
- * "run-ab12cd34.qcow2" or "run-ab12cd34-seed.iso"), or NULL when it is no run's volume. */
+ * "run-ab12cd34.qcow2" or "run-ab12cd34-seed.iso": "run-" and exactly 8 lower-case hex digits,
+ * as vs_run_random_name makes them), or NULL when it is no unnamed run's volume. */
 char *vs_run_volume_owner(const char *volume);
 
 /* Deletes, in every active pool of @conn, the volumes of runs that are gone (the rule above),
