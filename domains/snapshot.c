@@ -107,12 +107,19 @@ vs_snapshot_check_xml(const char *name, const char *xml, gboolean active, gboole
     }
     ctxt = xmlXPathNewContext(doc);
     hostdevs = vs_inspect_hostdevs(xml);
-    if ((active || memory) && hostdevs->len > 0)
+    if (active && hostdevs->len > 0)
         return refuse(error,
-                      "%s %s a host device (%s, a vGPU or passed-through function): its state "
-                      "cannot be saved with the memory; stop it first (`virt-station stop %s`): "
-                      "a shut-off workstation is snapshotted without its memory",
-                      name, active ? "runs with" : "has", (const char *)hostdevs->pdata[0], name);
+                      "%s runs with a host device (%s, a vGPU or passed-through function): its "
+                      "state cannot be saved with the memory; stop it first (`virt-station stop "
+                      "%s`): a shut-off workstation is snapshotted without its memory",
+                      name, (const char *)hostdevs->pdata[0], name);
+    /* Shut off already: "stop it" would not help; only a snapshot without memory can. */
+    if (memory && hostdevs->len > 0)
+        return refuse(error,
+                      "%s has a host device (%s, a vGPU or passed-through function): a snapshot "
+                      "holding memory cannot be resumed with it; revert to a snapshot taken while "
+                      "%s was shut off (STATE 'shut off' in `virt-station snapshot list %s`)",
+                      name, (const char *)hostdevs->pdata[0], name, name);
 
     loader = xpath_string(ctxt, "string(/domain/os/loader/@type)");
     firmware = xpath_string(ctxt, "string(/domain/os/@firmware)");

@@ -85,21 +85,22 @@ list(VsCli *cli, VsTarget *t)
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) snaps = NULL;
 
+    /* Read first, for the JSON too: a listing that fails is exit 1, never "snapshots": null. */
+    snaps = vs_snapshot_list(t->dom, &error);
+    if (!snaps)
+        return vs_cli_fail(cli, "snapshot", error);
     if (cli->json) {
         VsJson j;
         vs_json_init(&j);
         vs_json_begin_object(&j, NULL);
         vs_json_int(&j, "version", 1);
         vs_json_string(&j, "name", virDomainGetName(t->dom));
-        vs_snapshot_write_json(&j, "snapshots", t->dom);
+        vs_snapshot_write_json_list(&j, "snapshots", snaps);
         vs_json_end_object(&j);
         g_autofree char *out = vs_json_finish(&j);
         fputs(out, stdout);
         return VS_EXIT_OK;
     }
-    snaps = vs_snapshot_list(t->dom, &error);
-    if (!snaps)
-        return vs_cli_fail(cli, "snapshot", error);
     printf("%-24s %-25s  %-10s %s\n", "SNAPSHOT", "CREATED", "STATE", "CURRENT");
     for (guint i = 0; i < snaps->len; i++) {
         const VsSnapshotInfo *s = snaps->pdata[i];
