@@ -9,10 +9,10 @@
  * virDomainGetInfo for that domain. A domain that disappears while being listed is left out. */
 #include "domains/listing.h"
 
+#include <libxml/parser.h>
 #include <string.h>
 
 #include "domains/errors.h"
-#include <libxml/parser.h>
 
 #include "domains/lifecycle.h"
 #include "domains/snapshot.h"

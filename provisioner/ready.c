@@ -540,9 +540,15 @@ wait_cloud_init(Wait *w, const VsSshTarget *target, GError **error)
      * moment before libvirt says so; give the watch that moment. */
     if (!(status == 255 ? nap(w, 5 * G_USEC_PER_SEC) : going(w)))
         return stopped(w, w->step, error);
-    g_set_error(error, VS_READY_ERROR, VS_READY_ERROR_CLOUD_INIT,
-                "%s runs, but cloud-init finished with errors:\n%s", w->name,
-                out && *g_strstrip(out) ? out : "(no output from cloud-init status)");
+    if (status == 3 || (out && strstr(out, "status: disabled")))
+        g_set_error(error, VS_READY_ERROR, VS_READY_ERROR_CLOUD_INIT,
+                    "%s runs, but cloud-init did not run in it: %s", w->name,
+                    status == 3 ? "the guest has no cloud-init (is the image a cloud image?)"
+                                : g_strstrip(out));
+    else
+        g_set_error(error, VS_READY_ERROR, VS_READY_ERROR_CLOUD_INIT,
+                    "%s runs, but cloud-init finished with errors:\n%s", w->name,
+                    out && *g_strstrip(out) ? out : "(no output from cloud-init status)");
     return FALSE;
 }
 

@@ -94,7 +94,7 @@ extern const char *const vs_up_gpu_words[], *const vs_up_network_words[],
     {"seed-device", 0, 0, VS_STRING(T, F(seed_device)), "disk or cdrom (default disk)", "DEV",     \
      VS_COMPLETE_WORDS, vs_up_seed_device_words},                                                  \
     {"seed-from", 0, 0, VS_STRING(T, F(seed_from)),                                                \
-     "Let cloud-init fetch its seed from this URL instead (needs --no-wait: no host key to check)", \
+     "Let cloud-init fetch its seed from this URL instead (up only, with --no-wait: no host key)", \
      "URL"},                                                                                       \
     {"arch", 0, 0, VS_STRING(T, F(arch)), "x86_64 or aarch64 (default: the host's)", "ARCH",       \
      VS_COMPLETE_WORDS, vs_up_arch_words},                                                         \
