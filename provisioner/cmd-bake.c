@@ -33,6 +33,7 @@
 #include "provisioner/sshcmd.h"
 #include "provisioner/target.h"
 #include "provisioner/up-apply.h"
+#include "provisioner/up-options.h"
 
 /* How long the guest may take to clean itself and to shut down. */
 #define BAKE_CLEAN_TIMEOUT_S    300
@@ -419,15 +420,8 @@ bake_spec(VsSpec *spec, BakeOptions *o, const char *name, GError **error)
     spec->gpu = g_strdup("none");
     for (guint i = 0; o->ssh_keys && o->ssh_keys[i]; i++)
         g_ptr_array_add(spec->ssh_keys, g_strdup(o->ssh_keys[i]));
-    if (o->cpus) {
-        guint64 n;
-        if (!g_ascii_string_to_unsigned(o->cpus, 10, 1, 4096, &n, NULL)) {
-            g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
-                        "--cpus: '%s' is not a number of vCPUs (1 to 4096)", o->cpus);
-            return FALSE;
-        }
-        spec->cpus = (guint)n;
-    }
+    if (o->cpus && !vs_up_parse_cpus(o->cpus, &spec->cpus, error))
+        return FALSE;
     if (o->memory &&
         !vs_spec_parse_mib(o->memory, VS_SPEC_MEMORY_MAX, "--memory", &spec->memory_mib, error))
         return FALSE;

@@ -61,15 +61,8 @@ apply_flags(VsSpec *spec, VsUpOptions *o, GError **error)
     TAKE(pool);
     TAKE(osinfo);
 #undef TAKE
-    if (o->cpus) {
-        guint64 n;
-        if (!g_ascii_string_to_unsigned(o->cpus, 10, 1, 4096, &n, NULL)) {
-            g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
-                        "--cpus: '%s' is not a number of vCPUs (1 to 4096)", o->cpus);
-            return FALSE;
-        }
-        spec->cpus = (guint)n;
-    }
+    if (o->cpus && !vs_up_parse_cpus(o->cpus, &spec->cpus, error))
+        return FALSE;
     /* The same rules as the spec file's keys (spec.c). */
     if (o->memory &&
         !vs_spec_parse_mib(o->memory, VS_SPEC_MEMORY_MAX, "--memory", &spec->memory_mib, error))
@@ -88,6 +81,20 @@ apply_flags(VsSpec *spec, VsUpOptions *o, GError **error)
         for (guint i = 0; o->ssh_keys[i]; i++)
             g_ptr_array_add(spec->ssh_keys, g_strdup(o->ssh_keys[i]));
     }
+    return TRUE;
+}
+
+gboolean
+vs_up_parse_cpus(const char *text, guint *ret_cpus, GError **error)
+{
+    guint64 n;
+
+    if (!g_ascii_string_to_unsigned(text, 10, 1, 4096, &n, NULL)) {
+        g_set_error(error, VS_SPEC_ERROR, VS_SPEC_ERROR_INVALID,
+                    "--cpus: '%s' is not a number of vCPUs (1 to 4096)", text);
+        return FALSE;
+    }
+    *ret_cpus = (guint)n;
     return TRUE;
 }
 

@@ -44,6 +44,10 @@ void vs_up_options_clear(VsUpOptions *o);
 /* Returns TRUE after loading @o's spec file (when given) into @spec, setting the flags @o gives
  * over it and config.yaml's defaults under both; FALSE with @error set (exit status 2 for a bad
  * value). Steals the strings it uses from @o. */
+/* Parses @text, a --cpus value (1 to 4096), into @ret_cpus; FALSE with @error set (the spec
+ * error INVALID) otherwise. `up`, `run` and `bake` share it. */
+gboolean vs_up_parse_cpus(const char *text, guint *ret_cpus, GError **error);
+
 gboolean vs_up_options_to_spec(VsUpOptions *o, VsSpec *spec, GError **error);
 
 extern const char *const vs_up_gpu_words[], *const vs_up_network_words[],
