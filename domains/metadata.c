@@ -250,6 +250,19 @@ vs_metadata_clone_reason(const VsMetadata *station, const char *uuid, const char
     return g_strdup_printf("copied from another workstation (UUID %s)", station->uuid);
 }
 
+/* Returns @node of @doc serialised as XML text. */
+static char *
+node_text(xmlDoc *doc, xmlNode *node)
+{
+    xmlBuffer *buf = xmlBufferCreate();
+    char *out;
+
+    xmlNodeDump(buf, doc, node, 0, 0);
+    out = g_strndup((const char *)xmlBufferContent(buf), (gsize)xmlBufferLength(buf));
+    xmlBufferFree(buf);
+    return out;
+}
+
 /* Returns the first child element of @parent called @name, or NULL. */
 static xmlNode *
 first_child(xmlNode *parent, const char *name)
@@ -266,8 +279,6 @@ vs_metadata_rewrite(const char *xml, const char *uuid, GPtrArray *volumes, const
 {
     g_autoptr(xmlDoc) doc = NULL;
     xmlNode *root, *n, *next, *anchor = NULL, *net, *ssh;
-    xmlBuffer *buf;
-    char *out;
 
     doc = read_station(xml, &root, error);
     if (!doc)
@@ -311,11 +322,7 @@ vs_metadata_rewrite(const char *xml, const char *uuid, GPtrArray *volumes, const
         g_autofree char *p = g_strdup_printf("%u", port);
         xmlSetProp(ssh, BAD_CAST "port", BAD_CAST p);
     }
-    buf = xmlBufferCreate();
-    xmlNodeDump(buf, doc, root, 0, 0);
-    out = g_strndup((const char *)xmlBufferContent(buf), (gsize)xmlBufferLength(buf));
-    xmlBufferFree(buf);
-    return out;
+    return node_text(doc, root);
 }
 
 char *
@@ -323,8 +330,6 @@ vs_metadata_mark_kept(const char *xml, const char *reason, GError **error)
 {
     g_autoptr(xmlDoc) doc = NULL;
     xmlNode *root, *kept;
-    xmlBuffer *buf;
-    char *out;
 
     doc = read_station(xml, &root, error);
     if (!doc)
@@ -333,9 +338,5 @@ vs_metadata_mark_kept(const char *xml, const char *reason, GError **error)
     if (!kept)
         kept = xmlNewChild(root, root->ns, BAD_CAST "kept", NULL);
     xmlSetProp(kept, BAD_CAST "reason", BAD_CAST reason);
-    buf = xmlBufferCreate();
-    xmlNodeDump(buf, doc, root, 0, 0);
-    out = g_strndup((const char *)xmlBufferContent(buf), (gsize)xmlBufferLength(buf));
-    xmlBufferFree(buf);
-    return out;
+    return node_text(doc, root);
 }
