@@ -30,6 +30,7 @@
 #include "provisioner/interrupt.h"
 #include "provisioner/lock.h"
 #include "provisioner/ready.h"
+#include "provisioner/run.h"
 #include "provisioner/sshcmd.h"
 #include "provisioner/target.h"
 #include "provisioner/up-apply.h"
@@ -190,36 +191,6 @@ lock_name(Bake *b, const char *pool, GError **error)
     return check_free(b->conn, pool, b->name, error);
 }
 
-/* Deletes the temporary workstation's overlay and seed where `delete`'s rule kept them, and
- * drops their sentences from @kept. That rule keeps every volume while some pool of the host
- * is inactive (its volumes could be built on it); these two were made by this bake minutes ago
- * under a name of its own, so only a domain could use them: they are kept only when one does. */
-static void
-remove_own_volumes(Bake *b, GPtrArray *kept)
-{
-    g_autoptr(GHashTable) users = NULL;
-
-    for (guint i = 0; i < G_N_ELEMENTS(b->own); i++) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(virStorageVol) vol = NULL;
-        g_autofree char *said = NULL;
-        const char *user;
-        if (!b->own[i] || !(vol = vs_storage_volume(b->conn, b->pool, b->own[i], NULL)))
-            continue;
-        if (!users && !(users = vs_lifecycle_disk_users(b->conn, NULL, &error))) {
-            vs_progress_warn(&b->progress, "%s", error->message);
-            return;
-        }
-        user = vs_lifecycle_volume_user(users, vol);
-        if (user || virStorageVolDelete(vol, 0) < 0)
-            continue;
-        said = g_strdup_printf("%s/%s:", b->pool, b->own[i]);
-        for (guint k = kept->len; k-- > 0;)
-            if (strstr(kept->pdata[k], said))
-                g_ptr_array_remove_index(kept, k);
-    }
-}
-
 /* Removes what the bake made: NAME when this bake created it, and the temporary workstation with
  * its overlay and seed; says what through @b's progress. */
 static void
@@ -247,14 +218,15 @@ discard(Bake *b)
         virDomainGetUUIDString(b->dom, uuid);
         if (!b->station)
             b->station = vs_lifecycle_owned(b->dom, NULL);
-        if (!b->station || !vs_lifecycle_delete(b->dom, b->station, FALSE, kept, &error)) {
+        /* Throwaway as a run's: removed by the same rule (a pool that cannot be read does not
+         * keep its overlay and seed, which `delete`'s rule would; run.h). */
+        if (!b->station || !vs_run_remove(b->dom, b->station, kept, &error)) {
             vs_progress_warn(&b->progress,
                              "could not remove the temporary workstation %s: %s; `virt-station "
                              "delete %s` removes it",
                              name, error ? error->message : "its metadata cannot be read", name);
             return;
         }
-        remove_own_volumes(b, kept);
         for (guint i = 0; i < kept->len; i++)
             vs_progress_warn(&b->progress, "%s", (char *)kept->pdata[i]);
         if (uuid[0])

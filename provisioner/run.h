@@ -66,7 +66,8 @@ guint vs_run_sweep(virConnectPtr conn, const char *uri, const VsProgress *progre
  * persistent domain, or NULL with @error set. */
 virDomainPtr vs_run_keep(virDomainPtr dom, const char *reason, GError **error);
 
-/* Destroys the run's domain @dom and deletes the volumes @station names that are its disks,
+/* Destroys the run's domain @dom (or `bake`'s temporary one: throwaway workstations both)
+ * and deletes the volumes @station names that are its disks,
  * unless another domain's disks use one or a volume is built on it (each kept or missing one
  * adds a sentence to @notes). A pool that cannot be read does not keep them (see run-life.c).
  * Returns FALSE with @error set; what is left, the sweep removes once the run's lock is free. */

@@ -109,13 +109,13 @@ test_bake_and_use(void)
     g_assert_cmpstr(size, ==, base_size);
     virStorageVolInfo vi;
     g_assert_cmpint(virStorageVolGetInfo(vol, &vi), ==, 0);
+    g_autofree char *base_actual = json_field(base_info, "actual-size");
     struct stat st;
     g_assert_cmpint(g_stat(path, &st), ==, 0);
     g_test_message("baked volume: virtual size %.2f GiB, allocation %.0f MiB (file %.0f MiB "
                    "apparent, %.0f MiB on disk); the test image: %.0f MiB",
                    vi.capacity / 1073741824.0, vi.allocation / 1048576.0, st.st_size / 1048576.0,
-                   st.st_blocks * 512.0 / 1048576.0,
-                   g_ascii_strtod(json_field(base_info, "actual-size"), NULL) / 1048576.0);
+                   st.st_blocks * 512.0 / 1048576.0, g_ascii_strtod(base_actual, NULL) / 1048576.0);
     g_assert_cmpuint(vi.capacity, ==, g_ascii_strtoull(base_size, NULL, 10));
     g_assert_cmpuint(vi.allocation, <, vi.capacity / 2);
     g_autofree char *base_vol = NULL;

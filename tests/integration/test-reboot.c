@@ -186,21 +186,29 @@ test_interrupt_then_wait(void)
     boot_id = guest_boot_id();
 }
 
+/* Runs `virt-station @command NAME`, which must wait until the guest is ready again after a new
+ * boot (another boot id) and leave it running; the new boot id becomes the one to compare with. */
 static void
-test_restart(void)
+booted_again(const char *command)
 {
-    g_assert_nonnull(boot_id);
     gint64 t0 = g_get_monotonic_time();
-    g_auto(VsBedRun) restart = vs("restart", name, "--timeout", "600", NULL);
-    g_test_message("restart: exit %d after %.0f s", restart.status, since(t0));
-    if (restart.status != 0)
-        g_error("restart exited %d:\n%s", restart.status, restart.err);
-    g_assert_nonnull(strstr(restart.err, "cloud-init finished"));
+    g_auto(VsBedRun) r = vs(command, name, "--timeout", "600", NULL);
+    g_test_message("%s: exit %d after %.0f s", command, r.status, since(t0));
+    if (r.status != 0)
+        g_error("%s exited %d:\n%s", command, r.status, r.err);
+    g_assert_nonnull(strstr(r.err, "cloud-init finished"));
     g_autofree char *after = guest_boot_id();
     g_assert_cmpstr(after, !=, boot_id);
     g_free(boot_id);
     boot_id = g_steal_pointer(&after);
     g_assert_true(in_state(VIR_DOMAIN_RUNNING));
+}
+
+static void
+test_restart(void)
+{
+    g_assert_nonnull(boot_id);
+    booted_again("restart");
 }
 
 static void
@@ -221,15 +229,7 @@ test_crash_then_start(void)
     g_assert_cmpstr(crashed, ==, expect);
     g_test_message("crash: shut off, reason crashed, %.1f s after the exec began", since(t0));
 
-    gint64 t1 = g_get_monotonic_time();
-    g_auto(VsBedRun) start = vs("start", name, "--timeout", "600", NULL);
-    g_test_message("crash: start exited %d after %.0f s", start.status, since(t1));
-    if (start.status != 0)
-        g_error("start exited %d:\n%s", start.status, start.err);
-    g_assert_nonnull(strstr(start.err, "cloud-init finished"));
-    g_autofree char *after = guest_boot_id();
-    g_assert_cmpstr(after, !=, boot_id);
-    g_assert_true(in_state(VIR_DOMAIN_RUNNING));
+    booted_again("start");
 }
 
 int
