@@ -39,7 +39,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsListed, vs_listed_free)
  * VS_LISTING_FOREIGN the others too. States, vCPUs and memory come from one statistics call,
  * the metadata, volume sizes and snapshots from calls made several at a time, so the cost grows
  * with the number of domains by about one round trip each (one more per volume with
- * VS_LISTING_VOLUMES). NULL with @error set when the domains cannot be listed. */
+ * VS_LISTING_VOLUMES; with VS_LISTING_SNAPSHOTS one per workstation and two per snapshot). NULL
+ * with @error set when the domains cannot be listed. */
 GPtrArray *vs_listing_collect(virConnectPtr conn, VsListingFlags flags, GError **error);
 
 /* Returns the entry of the one domain @dom (a new reference is taken) with @station (taken; NULL
