@@ -51,6 +51,9 @@ def check(label, root, args):
             cls_name, cls = split(l["Class"])
             vendor, vendor_id = split(l["Vendor"])
             name, device_id = split(l["Device"])
+            # lspci's words for an id pci.ids does not know ("Device [2335]"); our JSON says null.
+            if name == "Device":
+                name = None
             if (d["vendor_id"], d["device_id"], d["class"]) != (vendor_id, device_id, cls):
                 problems.append(f"ids {d['vendor_id']}:{d['device_id']} class {d['class']} vs "
                                 f"{vendor_id}:{device_id} class {cls}")

@@ -78,7 +78,7 @@ static void
 test_fixtures_match_lspci(void)
 {
     const char *hosts[] = {"rhel-t4",         "a100-sriov",   "h100-vendor", "desktop-amd",
-                           "desktop-geforce", "shared-group", "two-vendors"};
+                           "desktop-geforce", "shared-group", "two-vendors", "h200-guest"};
     guint with_bars = 0;
 
     for (guint h = 0; h < G_N_ELEMENTS(hosts); h++) {
@@ -94,8 +94,8 @@ test_fixtures_match_lspci(void)
             with_bars += d->bar64_bytes > 0;
         }
     }
-    /* The six NVIDIA GPUs among them (T4 twice, A100, H100, GeForce twice). */
-    g_assert_cmpuint(with_bars, ==, 6);
+    /* The seven NVIDIA GPUs among them (T4 twice, A100, H100, GeForce twice, H200). */
+    g_assert_cmpuint(with_bars, ==, 7);
 }
 
 static VsGpuInventory *
@@ -124,6 +124,10 @@ test_card_sizes(void)
     /* The audio function's one BAR is 32-bit. */
     g_assert_cmpuint(vs_gpu_inventory_bar64_bytes(geforce, "0000:01:00.1"), ==, 0);
     g_assert_cmpuint(vs_gpu_inventory_bar64_bytes(geforce, "0000:99:00.0"), ==, 0);
+    /* The captured H200 VM: BAR0 was placed 64-bit prefetchable there too (its `resource`
+     * and lspci on the real machine's config space agree). */
+    g_autoptr(VsGpuInventory) h200 = inventory("h200-guest");
+    g_assert_cmpuint(vs_gpu_inventory_bar64_bytes(h200, "0000:00:06.0"), ==, 256 * GIB + 48 * MIB);
 }
 
 /* A passthrough plan carries the sum over the functions that go along. */

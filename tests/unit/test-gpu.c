@@ -15,9 +15,9 @@
 #define QEMU_7_2 7002000UL
 
 static const char *const hosts[] = {
-    "rhel-t4",      "a100-sriov",      "h100-vendor",      "laptop-intel",
-    "desktop-amd",  "desktop-geforce", "bmc-only",         "two-vendors",
-    "shared-group", "malformed",       "malformed-vendor", "h100-guest",
+    "rhel-t4",          "a100-sriov", "h100-vendor", "laptop-intel", "desktop-amd",
+    "desktop-geforce",  "bmc-only",   "two-vendors", "shared-group", "malformed",
+    "malformed-vendor", "h100-guest", "h200-guest",
 };
 
 static VsGpuInventory *
@@ -89,6 +89,7 @@ test_auto_choices(void)
         {"bmc-only", 4096, QEMU_7_2, "none", NULL, NULL, NULL},
         /* A real VM with an H100 passed through to it: nothing for a workstation. */
         {"h100-guest", 4096, QEMU_7_2, "none", NULL, NULL, NULL},
+        {"h200-guest", 4096, QEMU_7_2, "none", NULL, NULL, NULL},
         /* vGPU wins over virgl. */
         {"two-vendors", 4096, QEMU_7_2, "vgpu", "0000:65:00.0", "nvidia-224", NULL},
     };
@@ -174,6 +175,12 @@ test_explicit_modes(void)
     /* The captured H100 guest has no IOMMU groups at all. */
     g_autoptr(VsGpuInventory) guest = inventory("h100-guest");
     g_assert_null(plan_for(guest, "passthrough:0000:00:06.0", 4096, QEMU_7_2, &error));
+    g_assert_cmpstr(error->message, ==,
+                    "--gpu passthrough:0000:00:06.0: the device is in no IOMMU group (is the "
+                    "IOMMU on?)");
+    g_clear_error(&error);
+    g_autoptr(VsGpuInventory) h200 = inventory("h200-guest");
+    g_assert_null(plan_for(h200, "passthrough:0000:00:06.0", 4096, QEMU_7_2, &error));
     g_assert_cmpstr(error->message, ==,
                     "--gpu passthrough:0000:00:06.0: the device is in no IOMMU group (is the "
                     "IOMMU on?)");

@@ -7,8 +7,8 @@ that `lspci -A linux-sysfs` reads it too), the driver and iommu_group links, SR-
 physfn/virtfnN links, the BARs (`resource`, and the BAR registers of the config header),
 drm/renderD*, NVIDIA's mdev_supported_types and vendor-specific nvidia/
 files, /sys/class/mdev_bus links and /sys/kernel/iommu_groups. Run it again after changing a
-host here; the trees are committed, and the tests check them with lspci. h100-guest is built
-from files copied from a real machine (tests/data/captured/h100-guest).
+host here; the trees are committed, and the tests check them with lspci. h100-guest and
+h200-guest are built from files copied from real machines (tests/data/captured/).
 Usage: make-fixtures.py [OUTDIR]"""
 import os
 import shutil
@@ -306,3 +306,5 @@ for host, devices in HOSTS.items():
     make_host(host, devices)
 # A VM with an H100 passed through to it, as it showed itself (no IOMMU groups, no DRM node).
 make_captured_host("h100-guest", "h100-guest")
+# The same for an H200 (2026-11-30), whose VM placed all three memory BARs 64-bit prefetchable.
+make_captured_host("h200-guest", "h200-guest")
