@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "provisioner/base/progress.h"
+#include "provisioner/images/hash.h"
 
 /* Fetches the small file at @url into memory, at most @max_bytes of it (a larger one is an error,
  * found before more is received or stored). When @cached_etag or @cached_modified is given
@@ -19,9 +20,13 @@ GBytes *vs_download_bytes(const VsProgress *progress, const char *url, guint64 m
 /* Downloads @url into the file @part, resuming what an earlier attempt left there (the server
  * must still have the same file: If-Range with the ETag that attempt kept in "@part.etag"), with
  * up to four attempts when a transfer breaks off. @label names the file in progress reports.
- * Returns FALSE with @error set; an interrupted or broken-off transfer keeps the part. */
+ * @hash (may be NULL) is given every byte of the part as it is written, and restarted with what
+ * is already there when a transfer resumes; once this returns TRUE, @hash holds the whole part
+ * unless writing it failed in a way stdio reported only when the file was closed, which the
+ * caller sees as a size that differs from vs_hash_stream_size(). Returns FALSE with @error set;
+ * an interrupted or broken-off transfer keeps the part. */
 gboolean vs_download_file(const VsProgress *progress, const char *url, const char *part,
-                          const char *label, GError **error);
+                          const char *label, VsHashStream *hash, GError **error);
 
 /* Returns the ETag or date kept in the small file @path, or NULL when there is none. */
 char *vs_download_read_tag(const char *path);

@@ -18,7 +18,9 @@
  *      attempt when the server still has the same file (download.c); a whole part that an
  *      earlier run verified (Ctrl-C came later) is used as it is. A local file is copied and
  *      hashed in the same pass: the cache records what was copied.
- *   4. Verification: the part's sum must equal the published one, or the part is deleted.
+ *   4. Verification: the part's sum must equal the published one, or the part is deleted. The
+ *      sums are computed while the part is written, in a thread of their own (hash.h), so that
+ *      a download from a fast mirror takes no longer than the transfer.
  *   5. Unpacking (.xz, .gz, .tar: unpack.c) into partial/KEY.unpacked, hashed as it is written,
  *      bounded in size.
  *   6. The cache entry: the image renamed to "<label>-<12 hex of its SHA-256>.img" (cache.c).
@@ -290,6 +292,8 @@ download_verified(Fetch *f, GError **error)
     VsImage *image = f->image;
     g_autofree char *etag_path = g_strconcat(f->part, ".etag", NULL);
     g_autofree char *got = NULL;
+    g_autoptr(VsHashStream) hash = NULL;
+    GStatBuf st;
 
     /* A whole part left by an earlier run that Ctrl-C stopped while it checked or unpacked the
      * download is used again when it has the published sum (a partial one is resumed below). */
@@ -304,10 +308,19 @@ download_verified(Fetch *f, GError **error)
         g_clear_pointer(&f->sha256, g_free);
     }
     vs_progress_step(f->progress, "downloading %s", image->url);
-    if (!vs_download_file(f->progress, image->url, f->part, image->label, error) ||
-        !vs_fault_point("pull-verify", error) ||
-        !vs_hash_file(f->part, f->type, f->progress, &got, &f->sha256, error))
+    /* Hashed while it downloads: the sums are ready with the last byte. */
+    hash = vs_hash_stream_new(f->type);
+    if (!vs_download_file(f->progress, image->url, f->part, image->label, hash, error) ||
+        !vs_fault_point("pull-verify", error))
         return FALSE;
+    if (g_stat(f->part, &st) != 0 || (guint64)st.st_size != vs_hash_stream_size(hash) ||
+        !vs_hash_stream_finish(hash, &got, &f->sha256, NULL)) {
+        /* The part is not what the stream saw (a write that failed late): read it again. */
+        g_clear_pointer(&got, g_free);
+        g_clear_pointer(&f->sha256, g_free);
+        if (!vs_hash_file(f->part, f->type, f->progress, &got, &f->sha256, error))
+            return FALSE;
+    }
     /* Verified or not, the part is no longer one to resume. */
     g_unlink(etag_path);
     if (g_ascii_strcasecmp(got, f->hex) == 0)

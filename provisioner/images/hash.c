@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "provisioner/base/digest.h"
 #include "provisioner/base/file-read.h"
 #include "provisioner/images/image-error.h"
 
@@ -25,26 +26,32 @@ static gboolean
 hash_fd(int fd, const char *path, GChecksumType type, const VsProgress *progress, char **ret_sum,
         char **ret_sha256, GError **error)
 {
-    g_autoptr(GChecksum) sum = g_checksum_new(type);
-    g_autoptr(GChecksum) sha = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autoptr(VsDigest) sum = vs_digest_new(type);
+    g_autoptr(VsDigest) sha = type != G_CHECKSUM_SHA256 ? vs_digest_new(G_CHECKSUM_SHA256) : NULL;
     g_autofree guchar *buf = g_malloc(CHUNK);
     ssize_t n;
 
     while ((n = read(fd, buf, CHUNK)) > 0) {
         if (vs_progress_cancelled(progress))
             return interrupted(path, error);
-        g_checksum_update(sum, buf, n);
-        if (type != G_CHECKSUM_SHA256)
-            g_checksum_update(sha, buf, n);
+        vs_digest_update(sum, buf, n);
+        if (sha)
+            vs_digest_update(sha, buf, n);
     }
     if (n < 0) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "reading %s: %s", path,
                     g_strerror(errno));
         return FALSE;
     }
+    if (!sha) {
+        *ret_sha256 = vs_digest_finish(sum);
+        if (ret_sum)
+            *ret_sum = g_strdup(*ret_sha256);
+        return TRUE;
+    }
     if (ret_sum)
-        *ret_sum = g_strdup(g_checksum_get_string(sum));
-    *ret_sha256 = g_strdup(g_checksum_get_string(type == G_CHECKSUM_SHA256 ? sum : sha));
+        *ret_sum = vs_digest_finish(sum);
+    *ret_sha256 = vs_digest_finish(sha);
     return TRUE;
 }
 
@@ -138,7 +145,7 @@ gboolean
 vs_hash_copy(const char *src, const char *dest, const VsProgress *progress, char **ret_sha256,
              GError **error)
 {
-    g_autoptr(GChecksum) sha = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autoptr(VsDigest) sha = vs_digest_new(G_CHECKSUM_SHA256);
     g_autofree guchar *buf = g_malloc(CHUNK);
     struct stat st;
     int in = open_file(src, &st, error), out;
@@ -167,7 +174,7 @@ vs_hash_copy(const char *src, const char *dest, const VsProgress *progress, char
             g_unlink(dest);
             return interrupted(src, error);
         }
-        g_checksum_update(sha, buf, n);
+        vs_digest_update(sha, buf, n);
         for (ssize_t w = 0; ok && w < n;) {
             ssize_t r = write(out, buf + w, n - w);
             ok = r > 0;
@@ -182,7 +189,7 @@ vs_hash_copy(const char *src, const char *dest, const VsProgress *progress, char
                     src, dest, g_strerror(saved));
         return FALSE;
     }
-    *ret_sha256 = g_strdup(g_checksum_get_string(sha));
+    *ret_sha256 = vs_digest_finish(sha);
     /* What was copied is what the file holds now, unless it changed meanwhile. */
     struct stat after;
     if (fstat(in, &after) == 0 && after.st_size == st.st_size &&
@@ -191,4 +198,216 @@ vs_hash_copy(const char *src, const char *dest, const VsProgress *progress, char
         remember(&st, *ret_sha256);
     close(in);
     return TRUE;
+}
+
+/* The stream: the writer queues messages, the thread takes them in order. A restart message
+ * carries a path and a size, a data message its bytes, the end message neither. */
+#define STREAM_BACKLOG (64 << 20)
+
+typedef struct {
+    char *path; /* a restart: hash the first @size bytes of @path, after forgetting all */
+    guint64 size;
+    GBytes *data; /* a piece of data */
+    gboolean end;
+} StreamMessage;
+
+struct VsHashStream {
+    GChecksumType type;
+    GThread *thread;
+    GAsyncQueue *queue;
+    GMutex lock; /* guards @queued */
+    GCond drained;
+    gsize queued; /* bytes of data messages not yet hashed */
+    gint stop;    /* atomic: stop at once (free without finish) */
+    guint64 size; /* the writer's count */
+    /* The thread's results, read after it is joined. */
+    char *sum, *sha256;
+    GError *error;
+};
+
+static void
+stream_message_free(StreamMessage *m)
+{
+    g_free(m->path);
+    if (m->data)
+        g_bytes_unref(m->data);
+    g_free(m);
+}
+
+/* Hashes the first @size bytes of @path into @sum and @sha (may be NULL). */
+static gboolean
+stream_hash_prefix(VsHashStream *s, const char *path, guint64 size, VsDigest *sum, VsDigest *sha,
+                   GError **error)
+{
+    g_autofree guchar *buf = NULL;
+    guint64 left = size;
+    int fd;
+
+    if (size == 0)
+        return TRUE;
+    buf = g_malloc(CHUNK);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "reading %s: %s", path,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    while (left > 0 && !g_atomic_int_get(&s->stop)) {
+        ssize_t n = read(fd, buf, MIN(left, (guint64)CHUNK));
+        if (n <= 0) {
+            int saved = n < 0 ? errno : EIO;
+            close(fd);
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "reading %s: %s", path,
+                        n < 0 ? g_strerror(saved) : "shorter than expected");
+            return FALSE;
+        }
+        vs_digest_update(sum, buf, n);
+        if (sha)
+            vs_digest_update(sha, buf, n);
+        left -= n;
+    }
+    close(fd);
+    return TRUE;
+}
+
+static gpointer
+stream_thread(gpointer opaque)
+{
+    VsHashStream *s = opaque;
+    g_autoptr(VsDigest) sum = vs_digest_new(s->type);
+    g_autoptr(VsDigest) sha =
+        s->type != G_CHECKSUM_SHA256 ? vs_digest_new(G_CHECKSUM_SHA256) : NULL;
+
+    for (;;) {
+        StreamMessage *m = g_async_queue_pop(s->queue);
+        gboolean end = m->end;
+
+        if (m->path) {
+            /* Forget everything: finishing a digest also empties it. */
+            g_free(vs_digest_finish(sum));
+            if (sha)
+                g_free(vs_digest_finish(sha));
+            g_clear_error(&s->error);
+            stream_hash_prefix(s, m->path, m->size, sum, sha, &s->error);
+        } else if (m->data) {
+            gsize len;
+            const void *bytes = g_bytes_get_data(m->data, &len);
+            if (!g_atomic_int_get(&s->stop)) {
+                vs_digest_update(sum, bytes, len);
+                if (sha)
+                    vs_digest_update(sha, bytes, len);
+            }
+            g_mutex_lock(&s->lock);
+            s->queued -= len;
+            g_cond_signal(&s->drained);
+            g_mutex_unlock(&s->lock);
+        }
+        stream_message_free(m);
+        if (end)
+            break;
+    }
+    s->sum = vs_digest_finish(sum);
+    s->sha256 = sha ? vs_digest_finish(sha) : g_strdup(s->sum);
+    return NULL;
+}
+
+VsHashStream *
+vs_hash_stream_new(GChecksumType type)
+{
+    VsHashStream *s = g_new0(VsHashStream, 1);
+
+    s->type = type;
+    s->queue = g_async_queue_new();
+    g_mutex_init(&s->lock);
+    g_cond_init(&s->drained);
+    s->thread = g_thread_new("vs-hash", stream_thread, s);
+    return s;
+}
+
+void
+vs_hash_stream_restart(VsHashStream *s, const char *path, guint64 size)
+{
+    StreamMessage *m = g_new0(StreamMessage, 1);
+
+    m->path = g_strdup(path);
+    m->size = size;
+    s->size = size;
+    g_async_queue_push(s->queue, m);
+}
+
+void
+vs_hash_stream_feed(VsHashStream *s, const void *data, gsize len)
+{
+    vs_hash_stream_feed_bytes(s, g_bytes_new(data, len));
+}
+
+void
+vs_hash_stream_feed_bytes(VsHashStream *s, GBytes *data)
+{
+    gsize len = g_bytes_get_size(data);
+    StreamMessage *m;
+
+    if (len == 0) {
+        g_bytes_unref(data);
+        return;
+    }
+    m = g_new0(StreamMessage, 1);
+    m->data = data;
+    g_mutex_lock(&s->lock);
+    while (s->queued > STREAM_BACKLOG)
+        g_cond_wait(&s->drained, &s->lock);
+    s->queued += len;
+    g_mutex_unlock(&s->lock);
+    s->size += len;
+    g_async_queue_push(s->queue, m);
+}
+
+guint64
+vs_hash_stream_size(const VsHashStream *s)
+{
+    return s->size;
+}
+
+/* Sends the end message and waits for the thread. */
+static void
+stream_join(VsHashStream *s)
+{
+    StreamMessage *m;
+
+    if (!s->thread)
+        return;
+    m = g_new0(StreamMessage, 1);
+    m->end = TRUE;
+    g_async_queue_push(s->queue, m);
+    g_thread_join(g_steal_pointer(&s->thread));
+}
+
+gboolean
+vs_hash_stream_finish(VsHashStream *s, char **ret_sum, char **ret_sha256, GError **error)
+{
+    stream_join(s);
+    if (s->error) {
+        g_propagate_error(error, g_steal_pointer(&s->error));
+        return FALSE;
+    }
+    if (ret_sum)
+        *ret_sum = g_strdup(s->sum);
+    *ret_sha256 = g_strdup(s->sha256);
+    return TRUE;
+}
+
+void
+vs_hash_stream_free(VsHashStream *s)
+{
+    if (!s)
+        return;
+    g_atomic_int_set(&s->stop, 1);
+    stream_join(s);
+    g_async_queue_unref(s->queue);
+    g_mutex_clear(&s->lock);
+    g_cond_clear(&s->drained);
+    g_free(s->sum);
+    g_free(s->sha256);
+    g_clear_error(&s->error);
+    g_free(s);
 }

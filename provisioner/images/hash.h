@@ -22,3 +22,35 @@ char *vs_hash_file_cached(const char *path, GError **error);
  * @progress (may be NULL) says so. Returns FALSE with @error set (and no @dest). */
 gboolean vs_hash_copy(const char *src, const char *dest, const VsProgress *progress,
                       char **ret_sha256, GError **error);
+
+/* Hashing a file while it is being written (a download), in a thread of its own, so that the sum
+ * is ready when the last byte is: the writer hands over each piece after writing it, and the
+ * thread hashes the pieces in order. The writer never waits for the hash unless the thread is
+ * 64 MiB behind. */
+typedef struct VsHashStream VsHashStream;
+
+/* Returns a stream that computes @type's sum and, in the same pass, SHA-256. */
+VsHashStream *vs_hash_stream_new(GChecksumType type);
+
+/* Says that the file @path now holds its first @size bytes and nothing more, whatever was fed
+ * before (a resumed or restarted download): those bytes are read from the file and hashed. */
+void vs_hash_stream_restart(VsHashStream *stream, const char *path, guint64 size);
+
+/* Feeds @len bytes at @data (copied), which follow what the stream holds. */
+void vs_hash_stream_feed(VsHashStream *stream, const void *data, gsize len);
+
+/* Feeds @data (taken), which follows what the stream holds. */
+void vs_hash_stream_feed_bytes(VsHashStream *stream, GBytes *data);
+
+/* Returns the number of bytes the stream holds: its restart size plus what was fed since. */
+guint64 vs_hash_stream_size(const VsHashStream *stream);
+
+/* Waits for the thread and returns @type's sum in @ret_sum and the SHA-256 in @ret_sha256, or
+ * FALSE with @error set when the restart's file could not be read. The stream cannot be used
+ * afterwards but to free it. */
+gboolean vs_hash_stream_finish(VsHashStream *stream, char **ret_sum, char **ret_sha256,
+                               GError **error);
+
+/* Stops the thread (without waiting for the rest of the hash) and frees @stream. */
+void vs_hash_stream_free(VsHashStream *stream);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsHashStream, vs_hash_stream_free)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/vs-fault.h"
+#include "provisioner/base/digest.h"
 #include "provisioner/images/image-error.h"
 
 #define CHUNK ((guint64)1 << 20)
@@ -25,7 +26,7 @@ typedef struct {
     struct archive_entry *entry;
     const VsProgress *progress; /* asked whether to stop */
     const char *src;
-    GChecksum *sha;
+    VsDigest *sha;
     guint64 pos;   /* bytes of the image hashed so far */
     guint64 limit; /* the most bytes it may have: a tar member's declared size, or the cap */
     int fd;
@@ -79,7 +80,7 @@ hash_zeros(Unpack *u, guint64 end, GError **error)
 
     for (guint i = 1; u->pos < end; i++) {
         size_t n = MIN(sizeof zeros, end - u->pos);
-        g_checksum_update(u->sha, zeros, n);
+        vs_digest_update(u->sha, zeros, n);
         u->pos += n;
         if (i % 1024 == 0 && vs_progress_cancelled(u->progress))
             return interrupted(u, error);
@@ -232,7 +233,7 @@ copy_blocks(Unpack *u, const char *src, const char *dest, gboolean tar, GError *
         /* Holes of a sparse tar member are zeros in the image. */
         if (!hash_zeros(u, offset, error))
             return FALSE;
-        g_checksum_update(u->sha, buf, size);
+        vs_digest_update(u->sha, buf, size);
         if (!write_sparse(u->fd, buf, size, offset))
             return write_failed(dest, error);
         u->pos = offset + size;
@@ -273,17 +274,17 @@ vs_unpack_image(const char *src, gboolean tar, const char *dest, const VsProgres
     Unpack u = {.a = archive_read_new(),
                 .progress = progress,
                 .src = src,
-                .sha = g_checksum_new(G_CHECKSUM_SHA256),
+                .sha = vs_digest_new(G_CHECKSUM_SHA256),
                 .fd = -1};
     char *result = NULL;
 
     if (unpack(&u, src, tar, dest, error))
-        result = g_strdup(g_checksum_get_string(u.sha));
+        result = vs_digest_finish(u.sha);
     if (u.fd >= 0)
         close(u.fd);
     if (!result)
         g_unlink(dest);
-    g_checksum_free(u.sha);
+    vs_digest_free(u.sha);
     archive_read_free(u.a);
     return result;
 }

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "provisioner/base/digest.h"
 #include "provisioner/images/catalog.h"
+#include "provisioner/images/hash.h"
 #include "provisioner/images/fetch.h"
 #include "provisioner/images/image.h"
 #include "provisioner/images/unpack.h"
@@ -617,6 +619,135 @@ test_copy_interrupted(void)
     g_rmdir(dir);
 }
 
+/* The published test vectors of FIPS 180-2 ("abc"), and GLib's own SHA-256 and SHA-512 of
+ * random data of sizes around the block sizes, fed in pieces of random lengths. */
+static void
+test_digest(void)
+{
+    g_autoptr(VsDigest) d256 = vs_digest_new(G_CHECKSUM_SHA256);
+    g_autoptr(VsDigest) d512 = vs_digest_new(G_CHECKSUM_SHA512);
+    const gsize sizes[] = {0, 1, 55, 56, 63, 64, 65, 111, 112, 127, 128, 129, 1000003};
+    g_autofree guchar *data = g_malloc(1000003);
+    g_autofree char *abc256 = NULL, *abc512 = NULL, *empty = NULL;
+
+    vs_digest_update(d256, "abc", 3);
+    abc256 = vs_digest_finish(d256);
+    g_assert_cmpstr(abc256, ==, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    vs_digest_update(d512, "abc", 3);
+    abc512 = vs_digest_finish(d512);
+    g_assert_cmpstr(abc512, ==,
+                    "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+                    "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+    /* Finishing empties it: the next digest is of nothing. */
+    empty = vs_digest_finish(d256);
+    g_assert_cmpstr(empty, ==, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    for (gsize i = 0; i < 1000003; i++)
+        data[i] = (guchar)g_random_int();
+    for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        for (const GChecksumType *type =
+                 (const GChecksumType[]){G_CHECKSUM_SHA256, G_CHECKSUM_SHA512, 0};
+             *type; type++) {
+            g_autoptr(VsDigest) d = vs_digest_new(*type);
+            g_autofree char *ours = NULL;
+            g_autofree char *glib = g_compute_checksum_for_data(*type, data, sizes[i]);
+            for (gsize at = 0; at < sizes[i];) {
+                gsize piece = g_random_int_range(1, 300); /* MIN evaluates twice */
+                gsize n = MIN(sizes[i] - at, piece);
+                vs_digest_update(d, data + at, n);
+                at += n;
+            }
+            ours = vs_digest_finish(d);
+            g_assert_cmpstr(ours, ==, glib);
+        }
+    }
+}
+
+/* A hash stream fed pieces, restarted from a file's prefix and from nothing, for SHA-256 alone
+ * and for SHA-512 with SHA-256 beside it: its sums are GLib's of the same bytes. */
+static void
+test_hash_stream(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vs-hash-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "part", NULL);
+    const gsize size = 5 * 1024 * 1024 + 17, prefix = 3 * 1024 * 1024 + 5;
+    g_autofree guchar *data = g_malloc(size);
+    g_autofree char *want256 = NULL, *want512 = NULL;
+    g_autoptr(GError) error = NULL;
+
+    for (gsize i = 0; i < size; i++)
+        data[i] = (guchar)g_random_int();
+    want256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, size);
+    want512 = g_compute_checksum_for_data(G_CHECKSUM_SHA512, data, size);
+    g_assert_true(g_file_set_contents(path, (const char *)data, prefix, NULL));
+
+    for (const GChecksumType *type =
+             (const GChecksumType[]){G_CHECKSUM_SHA256, G_CHECKSUM_SHA512, 0};
+         *type; type++) {
+        /* Fed in pieces from the start. */
+        g_autoptr(VsHashStream) fed = vs_hash_stream_new(*type);
+        g_autofree char *sum = NULL, *sha = NULL;
+        for (gsize at = 0; at < size;) {
+            gsize piece = g_random_int_range(1, 200000);
+            gsize n = MIN(size - at, piece);
+            vs_hash_stream_feed(fed, data + at, n);
+            at += n;
+        }
+        g_assert_cmpuint(vs_hash_stream_size(fed), ==, size);
+        g_assert_true(vs_hash_stream_finish(fed, &sum, &sha, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(sum, ==, *type == G_CHECKSUM_SHA256 ? want256 : want512);
+        g_assert_cmpstr(sha, ==, want256);
+        g_clear_pointer(&sum, g_free);
+        g_clear_pointer(&sha, g_free);
+
+        /* Garbage fed, then a resume: the prefix is read from the file, the rest fed. */
+        g_autoptr(VsHashStream) resumed = vs_hash_stream_new(*type);
+        vs_hash_stream_feed(resumed, "garbage", 7);
+        vs_hash_stream_restart(resumed, path, prefix);
+        g_assert_cmpuint(vs_hash_stream_size(resumed), ==, prefix);
+        vs_hash_stream_feed(resumed, data + prefix, size - prefix);
+        g_assert_true(vs_hash_stream_finish(resumed, &sum, &sha, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(sum, ==, *type == G_CHECKSUM_SHA256 ? want256 : want512);
+        g_assert_cmpstr(sha, ==, want256);
+        g_clear_pointer(&sum, g_free);
+        g_clear_pointer(&sha, g_free);
+
+        /* A restart from nothing (a download begun again) forgets what came before, and reads
+         * no file. */
+        g_autoptr(VsHashStream) again = vs_hash_stream_new(*type);
+        vs_hash_stream_feed(again, data, 1000);
+        vs_hash_stream_restart(again, "/nonexistent/part", 0);
+        vs_hash_stream_feed(again, data, size);
+        g_assert_true(vs_hash_stream_finish(again, &sum, &sha, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(sum, ==, *type == G_CHECKSUM_SHA256 ? want256 : want512);
+    }
+
+    /* A file shorter than the restart says, and one that is missing: an error naming it. */
+    g_autoptr(VsHashStream) shorter = vs_hash_stream_new(G_CHECKSUM_SHA256);
+    g_autofree char *s1 = NULL, *s2 = NULL;
+    vs_hash_stream_restart(shorter, path, prefix + 1);
+    g_assert_false(vs_hash_stream_finish(shorter, &s1, &s2, &error));
+    g_assert_nonnull(strstr(error->message, "shorter than expected"));
+    g_assert_null(s2);
+    g_clear_error(&error);
+    g_autoptr(VsHashStream) missing = vs_hash_stream_new(G_CHECKSUM_SHA256);
+    vs_hash_stream_restart(missing, "/nonexistent/part", 10);
+    g_assert_false(vs_hash_stream_finish(missing, &s1, &s2, &error));
+    g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+    g_clear_error(&error);
+
+    /* Freed with 100 MiB queued behind a slow start: it stops without hashing the rest. */
+    VsHashStream *dropped = vs_hash_stream_new(G_CHECKSUM_SHA512);
+    for (guint i = 0; i < 20; i++)
+        vs_hash_stream_feed(dropped, data, size);
+    vs_hash_stream_free(dropped);
+
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -635,6 +766,8 @@ main(int argc, char **argv)
     g_test_add_func("/images/unpack-bounds", test_unpack_bounds);
     g_test_add_func("/images/unpack-gz", test_unpack_gz);
     g_test_add_func("/images/copy-interrupted", test_copy_interrupted);
+    g_test_add_func("/images/digest", test_digest);
+    g_test_add_func("/images/hash-stream", test_hash_stream);
     int status = g_test_run();
     g_rmdir(config);
     return status;
