@@ -3,6 +3,8 @@
 #include <libxml/parser.h>
 #include <string.h>
 
+#include "gpu/nodedev.h"
+
 int
 vs_caps_domcaps_passt(const char *xml)
 {
@@ -99,4 +101,12 @@ vs_caps_nodedev_xmls(virConnectPtr conn, GError **error)
     }
     free(devs);
     return xmls;
+}
+
+VsGpuInventory *
+vs_caps_gpu_inventory(void *conn, GError **error)
+{
+    g_autoptr(GPtrArray) xmls = vs_caps_nodedev_xmls(conn, error);
+
+    return xmls ? vs_gpu_inventory_from_nodedevs(xmls, error) : NULL;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "domains/config.h"
+#include "gpu/inventory.h"
 #include "domains/vs-libvirt.h"
 
 /* The first libvirt release that accepts passt with <portForward>: 9.0.0 rejects
@@ -19,3 +20,7 @@ int vs_caps_domcaps_passt(const char *domcaps_xml);
 
 /* Returns the XML descriptions of @conn's PCI and DRM node devices, or NULL with @error set. */
 GPtrArray *vs_caps_nodedev_xmls(virConnectPtr conn, GError **error);
+
+/* Returns the GPU inventory of the host of @conn (a virConnectPtr) from its node devices, or NULL
+ * with @error set: the VsNodedevInventoryFunc for vs_gpu_host_inventory(). */
+VsGpuInventory *vs_caps_gpu_inventory(void *conn, GError **error);

@@ -1,22 +1,22 @@
-/* Domain XML generation with the libxml2 tree API.
+/* Domain XML generation, with the element tree of domains/xmlnode.h (libxml2's output, without
+ * linking libxml2 into the program).
  *
- * Every value goes in through xmlNewProp() or xmlNewTextChild(), which escape it, after being
- * made valid UTF-8 without control characters: no name, path or key can change the structure
- * of the document. The element order follows what `virsh dumpxml` prints, so that the XML a
- * user sees with --print-xml reads like the one libvirt keeps. */
+ * Every value goes in as an attribute or an element's text, which the serializer escapes, after
+ * being made valid UTF-8 without control characters: no name, path or key can change the
+ * structure of the document. The element order follows what `virsh dumpxml` prints, so that the XML
+ * a user sees with --print-xml reads like the one libvirt keeps. */
 #include "domains/xml.h"
 
-#include <libxml/xmlsave.h>
 #include <string.h>
 
 #include "domains/errors.h"
-#include "domains/vs-xml.h"
+#include "domains/xmlnode.h"
 #include "vs-config.h"
 
-typedef xmlNode VsNode;
+typedef VsXmlNode VsNode;
 
 /* Returns @s as valid UTF-8 with C0 control characters (but tab and newline) replaced by
- * U+FFFD: libxml2 would otherwise write character references XML 1.0 forbids. */
+ * U+FFFD: the document would otherwise hold characters XML 1.0 forbids. */
 static char *
 clean(const char *s)
 {
@@ -36,20 +36,24 @@ clean(const char *s)
 static VsNode *
 el(VsNode *parent, const char *name)
 {
-    return xmlNewChild(parent, NULL, BAD_CAST name, NULL);
+    return vs_xml_node_add(parent, NULL, name);
 }
 
+/* An element in the namespace declared with @prefix. */
 static VsNode *
-el_ns(VsNode *parent, xmlNs *ns, const char *name)
+el_ns(VsNode *parent, const char *prefix, const char *name)
 {
-    return xmlNewChild(parent, ns, BAD_CAST name, NULL);
+    return vs_xml_node_add(parent, prefix, name);
 }
 
 static VsNode *
-text_el(VsNode *parent, xmlNs *ns, const char *name, const char *text)
+text_el(VsNode *parent, const char *prefix, const char *name, const char *text)
 {
     g_autofree char *value = clean(text);
-    return xmlNewTextChild(parent, ns, BAD_CAST name, BAD_CAST value);
+    VsNode *node = vs_xml_node_add(parent, prefix, name);
+
+    vs_xml_node_set_text(node, value);
+    return node;
 }
 
 static void
@@ -60,14 +64,14 @@ attr(VsNode *node, const char *name, const char *value)
     if (!value)
         return;
     v = clean(value);
-    xmlNewProp(node, BAD_CAST name, BAD_CAST v);
+    vs_xml_node_set_attr(node, name, v);
 }
 
 static void
 attr_uint(VsNode *node, const char *name, guint64 value)
 {
     g_autofree char *v = g_strdup_printf("%" G_GUINT64_FORMAT, value);
-    xmlNewProp(node, BAD_CAST name, BAD_CAST v);
+    vs_xml_node_set_attr(node, name, v);
 }
 
 static gboolean
@@ -506,18 +510,16 @@ add_metadata(VsNode *root, const VsDomainConfig *c)
 {
     VsNode *metadata = el(root, "metadata");
     VsNode *station, *node;
-    xmlNs *ns;
+    const char *ns = VS_STATION_PREFIX;
 
     if (c->os_id) {
-        VsNode *osinfo = xmlNewChild(metadata, NULL, BAD_CAST "libosinfo", NULL);
-        xmlNs *ons = xmlNewNs(osinfo, BAD_CAST VS_LIBOSINFO_NS, BAD_CAST "libosinfo");
-        xmlSetNs(osinfo, ons);
-        attr(el_ns(osinfo, ons, "os"), "id", c->os_id);
+        VsNode *osinfo = el_ns(metadata, "libosinfo", "libosinfo");
+        vs_xml_node_declare_ns(osinfo, "libosinfo", VS_LIBOSINFO_NS);
+        attr(el_ns(osinfo, "libosinfo", "os"), "id", c->os_id);
     }
 
-    station = xmlNewChild(metadata, NULL, BAD_CAST "station", NULL);
-    ns = xmlNewNs(station, BAD_CAST VS_STATION_NS, BAD_CAST VS_STATION_PREFIX);
-    xmlSetNs(station, ns);
+    station = el_ns(metadata, ns, "station");
+    vs_xml_node_declare_ns(station, ns, VS_STATION_NS);
     attr(station, "version", "1");
     /* The domain this metadata belongs to: a copy (virt-clone) gets another UUID. */
     attr(station, "uuid", c->uuid);
@@ -570,8 +572,11 @@ add_metadata(VsNode *root, const VsDomainConfig *c)
 static void
 add_qemu_commandline(VsNode *root, GPtrArray *args)
 {
-    xmlNs *ns = xmlNewNs(root, BAD_CAST VS_QEMU_NS, BAD_CAST "qemu");
-    VsNode *cmdline = el_ns(root, ns, "commandline");
+    const char *ns = "qemu";
+    VsNode *cmdline;
+
+    vs_xml_node_declare_ns(root, ns, VS_QEMU_NS);
+    cmdline = el_ns(root, ns, "commandline");
 
     for (guint i = 0; i < args->len; i++)
         attr(el_ns(cmdline, ns, "arg"), "value", args->pdata[i]);
@@ -580,24 +585,16 @@ add_qemu_commandline(VsNode *root, GPtrArray *args)
 char *
 vs_domain_xml(const VsDomainConfig *c, GError **error)
 {
-    g_autoptr(xmlDoc) doc = xmlNewDoc(BAD_CAST "1.0");
-    VsNode *root = xmlNewNode(NULL, BAD_CAST "domain");
+    g_autoptr(VsXmlNode) root = NULL;
     VsNode *devices, *memory, *vcpu;
     g_autoptr(GPtrArray) qemu_args = NULL;
-    xmlBuffer *buf;
-    xmlSaveCtxt *save;
-    char *out;
 
-    if (!vs_domain_name_valid(c->name)) {
-        xmlFreeNode(root);
+    if (!vs_domain_name_valid(c->name))
         return invalid(error, "invalid workstation name"), NULL;
-    }
-    if (!c->pool || !c->disk_volume || !c->mac || (!c->seed_volume && !c->seed_from)) {
-        xmlFreeNode(root);
+    if (!c->pool || !c->disk_volume || !c->mac || (!c->seed_volume && !c->seed_from))
         return invalid(error, "incomplete configuration: pool, disk, MAC and seed are needed"),
                NULL;
-    }
-    xmlDocSetRootElement(doc, root);
+    root = vs_xml_node_new(NULL, "domain");
     attr(root, "type", c->kvm ? "kvm" : "qemu");
     text_el(root, NULL, "name", c->name);
     if (c->uuid)
@@ -644,12 +641,5 @@ vs_domain_xml(const VsDomainConfig *c, GError **error)
         attr(el(devices, "panic"), "model", c->arch == VS_ARCH_X86_64 ? "isa" : "pvpanic");
     if (qemu_args)
         add_qemu_commandline(root, qemu_args);
-
-    buf = xmlBufferCreate();
-    save = xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL);
-    xmlSaveDoc(save, doc);
-    xmlSaveClose(save);
-    out = g_strndup((const char *)xmlBufferContent(buf), (gsize)xmlBufferLength(buf));
-    xmlBufferFree(buf);
-    return out;
+    return vs_xml_node_serialize(root);
 }

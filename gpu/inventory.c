@@ -545,3 +545,13 @@ vs_gpu_inventory_read(const char *root, GError **error)
     read_mdevs(inv, root);
     return g_steal_pointer(&inv);
 }
+
+VsGpuInventory *
+vs_gpu_host_inventory(gboolean from_libvirt, const char *sysfs_root,
+                      VsNodedevInventoryFunc nodedevs, void *data, GError **error)
+{
+    if (!from_libvirt)
+        return vs_gpu_inventory_read(vs_gpu_sysfs_root(sysfs_root), error);
+    g_return_val_if_fail(nodedevs != NULL, NULL);
+    return nodedevs(data, error);
+}

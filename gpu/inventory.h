@@ -79,6 +79,16 @@ const char *vs_gpu_sysfs_root(const char *given);
 /* Returns the inventory of the sysfs tree at @root, or NULL with @error set. */
 VsGpuInventory *vs_gpu_inventory_read(const char *root, GError **error);
 
+/* Returns the GPU inventory of a host from its libvirt node devices (@data: the caller's
+ * connection; vs_caps_gpu_inventory in the libvirt module), or NULL with @error set. */
+typedef VsGpuInventory *(*VsNodedevInventoryFunc)(void *data, GError **error);
+
+/* Returns the host's GPU inventory, the one place that decides where it comes from: its node
+ * devices (@nodedevs called with @data) when @from_libvirt — a remote host, or asked for —
+ * else sysfs under @sysfs_root (NULL: $VIRT_STATION_SYSFS_ROOT, else /sys). */
+VsGpuInventory *vs_gpu_host_inventory(gboolean from_libvirt, const char *sysfs_root,
+                                      VsNodedevInventoryFunc nodedevs, void *data, GError **error);
+
 /* Returns the framebuffer size in MiB that an NVIDIA type's description ("framebuffer=2048M")
  * or profile name ("L4-4Q": the number before the series letter is GiB) gives, or 0. */
 guint64 vs_gpu_framebuffer_mib(const char *description, const char *name);

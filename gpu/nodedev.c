@@ -194,16 +194,3 @@ vs_gpu_inventory_from_nodedevs(GPtrArray *xmls, GError **error)
     g_ptr_array_sort(inv->devices, compare_devices);
     return g_steal_pointer(&inv);
 }
-
-VsGpuInventory *
-vs_gpu_host_inventory(gboolean from_libvirt, const char *sysfs_root, VsNodedevXmlFunc nodedevs,
-                      void *data, GError **error)
-{
-    g_autoptr(GPtrArray) xmls = NULL;
-
-    if (!from_libvirt)
-        return vs_gpu_inventory_read(vs_gpu_sysfs_root(sysfs_root), error);
-    g_return_val_if_fail(nodedevs != NULL, NULL);
-    xmls = nodedevs(data, error);
-    return xmls ? vs_gpu_inventory_from_nodedevs(xmls, error) : NULL;
-}

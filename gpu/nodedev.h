@@ -1,4 +1,6 @@
-/* The GPU inventory of a host that libvirt reaches over the network, from its node devices. */
+/* The GPU inventory of a host that libvirt reaches over the network, from its node devices.
+ * Parsed with libxml2: only the libvirt module calls it (vs_caps_gpu_inventory), the program
+ * never links it (see provisioner/main.c). */
 #pragma once
 
 #include "gpu/inventory.h"
@@ -8,12 +10,3 @@
  * libvirt does not show NVIDIA's vendor-specific vGPU files, mdev type descriptions or
  * subsystem ids: framebuffers come from the type names. */
 VsGpuInventory *vs_gpu_inventory_from_nodedevs(GPtrArray *xmls, GError **error);
-
-/* Returns the node-device XML documents of a host (the caller's libvirt connection in @data). */
-typedef GPtrArray *(*VsNodedevXmlFunc)(void *data, GError **error);
-
-/* Returns the host's GPU inventory, the one place that decides where it comes from: its node
- * devices (@nodedevs called with @data) when @from_libvirt — a remote host, or asked for —
- * else sysfs under @sysfs_root (NULL: $VIRT_STATION_SYSFS_ROOT, else /sys). */
-VsGpuInventory *vs_gpu_host_inventory(gboolean from_libvirt, const char *sysfs_root,
-                                      VsNodedevXmlFunc nodedevs, void *data, GError **error);

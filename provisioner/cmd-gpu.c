@@ -12,18 +12,10 @@
 #include "domains/caps.h"
 #include "domains/config.h"
 #include "domains/connect.h"
-#include "gpu/nodedev.h"
 #include "provisioner/gpujson.h"
 #include "gpu/select.h"
 #include "provisioner/spec.h"
 #include "provisioner/sshcmd.h"
-
-/* Returns the node-device XML of @data (a connection). */
-static GPtrArray *
-nodedev_xmls(void *data, GError **error)
-{
-    return vs_caps_nodedev_xmls(data, error);
-}
 
 /* Returns the state of the journal entry @c: its domain exists on @conn, an `up` is still
  * making it, or it is stale; "unknown" without a connection. */
@@ -207,7 +199,7 @@ run_gpu(VsCli *cli, int argc, char **argv)
         }
         if (libvirt && libvirt < VS_VENDOR_VF_LIBVIRT)
             where |= VS_GPU_WHERE_OLD_LIBVIRT;
-        inv = vs_gpu_host_inventory(use_libvirt, o.sysfs_root, nodedev_xmls, conn, &error);
+        inv = vs_gpu_host_inventory(use_libvirt, o.sysfs_root, vs_caps_gpu_inventory, conn, &error);
         if (inv)
             given = allocations(conn, uri, inv, &error);
     }

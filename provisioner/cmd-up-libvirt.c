@@ -12,17 +12,9 @@
 #include "provisioner/interrupt.h"
 #include "domains/lifecycle.h"
 #include "provisioner/module.h"
-#include "gpu/nodedev.h"
 #include "provisioner/ready.h"
 #include "provisioner/run.h"
 #include "provisioner/up-apply.h"
-
-/* Returns the node-device XML of @data (a connection). */
-static GPtrArray *
-nodedev_xmls(void *data, GError **error)
-{
-    return vs_caps_nodedev_xmls(data, error);
-}
 
 /* Returns the keys to log in with: --identity, else the private halves of the --ssh-key files
  * that sit beside them; NULL for neither (the agent, ssh's defaults, virt-station's own key). */
@@ -64,7 +56,7 @@ vs_up_plan_on(virConnectPtr conn, const char *uri, const VsSpec *spec, gboolean 
               const VsProgress *progress, GError **error)
 {
     VsCaps caps = {.arch = VS_ARCH_X86_64};
-    const VsUpHost host = {nodedev_xmls, conn, dry_run ? NULL : vs_image_fetch};
+    const VsUpHost host = {vs_caps_gpu_inventory, conn, dry_run ? NULL : vs_image_fetch};
 
     if (conn) {
         if (!vs_caps_probe(conn, &caps, error))

@@ -11,7 +11,6 @@
 #include "provisioner/identity.h"
 #include "provisioner/images/image.h"
 #include "provisioner/module.h"
-#include "gpu/nodedev.h"
 #include "provisioner/cli-progress.h"
 #include "provisioner/up.h"
 #include "provisioner/up-options.h"

@@ -10,7 +10,6 @@
 #include "domains/lifecycle.h"
 #include "domains/mdev.h"
 #include "domains/uri.h"
-#include "gpu/nodedev.h"
 
 char *
 vs_gpu_site_journal_dir(const char *host_uri)
@@ -156,18 +155,11 @@ vs_gpu_site_close(VsGpuSite *site)
     g_free(site);
 }
 
-/* Returns the node-device XML of @data (a connection). */
-static GPtrArray *
-nodedev_xmls(void *data, GError **error)
-{
-    return vs_caps_nodedev_xmls(data, error);
-}
-
 VsGpuInventory *
 vs_gpu_site_inventory(VsGpuSite *site, GError **error)
 {
     if (site->remote)
-        return vs_gpu_host_inventory(TRUE, NULL, nodedev_xmls, site->conn, error);
+        return vs_gpu_host_inventory(TRUE, NULL, vs_caps_gpu_inventory, site->conn, error);
     return site->ops->inventory(site->ops->data, error);
 }
 

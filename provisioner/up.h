@@ -12,7 +12,6 @@
 #include "provisioner/cli.h"
 #include "provisioner/images/image.h"
 #include "gpu/inventory.h"
-#include "gpu/nodedev.h"
 #include "provisioner/request.h"
 
 typedef struct {
@@ -52,7 +51,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsUpPlan, vs_up_plan_free)
 
 /* What vs_up_prepare() needs from the libvirt module, which the program does not link. */
 typedef struct {
-    VsNodedevXmlFunc nodedevs; /* a remote host's node devices (called with @data), or NULL */
+    /* A remote host's inventory from its node devices (called with @data), or NULL. */
+    VsNodedevInventoryFunc nodedevs;
     void *data;
     /* Brings an image into the cache (images/fetch.h); NULL for a dry run: nothing downloads. */
     gboolean (*fetch)(VsImage *image, const VsProgress *progress, GError **error);
