@@ -79,8 +79,8 @@ transfer_flush(Transfer *t)
     }
     if (t->hash) {
         /* The piece itself goes to the hash thread; a new one takes its place. */
-        vs_hash_stream_feed_bytes(t->hash, g_byte_array_free_to_bytes(t->pending));
-        t->pending = g_byte_array_sized_new(FILE_PIECE);
+        vs_hash_stream_feed_piece(t->hash, t->pending);
+        t->pending = vs_hash_stream_spare(t->hash, FILE_PIECE);
     } else {
         g_byte_array_set_size(t->pending, 0);
     }

@@ -207,7 +207,7 @@ vs_hash_copy(const char *src, const char *dest, const VsProgress *progress, char
 typedef struct {
     char *path; /* a restart: hash the first @size bytes of @path, after forgetting all */
     guint64 size;
-    GBytes *data; /* a piece of data */
+    GByteArray *data; /* a piece of data, given back to the spares once hashed */
     gboolean end;
 } StreamMessage;
 
@@ -215,6 +215,10 @@ struct VsHashStream {
     GChecksumType type;
     GThread *thread;
     GAsyncQueue *queue;
+    /* Hashed pieces, emptied, for the writer to fill again: a new 1 MiB buffer per piece made
+     * malloc grow and trim its heap all the time (46,000 page faults in a 1 GiB pull, against
+     * 600 for curl's). */
+    GAsyncQueue *spares;
     GMutex lock; /* guards @queued */
     GCond drained;
     gsize queued; /* bytes of data messages not yet hashed */
@@ -230,7 +234,7 @@ stream_message_free(StreamMessage *m)
 {
     g_free(m->path);
     if (m->data)
-        g_bytes_unref(m->data);
+        g_byte_array_unref(m->data);
     g_free(m);
 }
 
@@ -290,13 +294,14 @@ stream_thread(gpointer opaque)
             g_clear_error(&s->error);
             stream_hash_prefix(s, m->path, m->size, sum, sha, &s->error);
         } else if (m->data) {
-            gsize len;
-            const void *bytes = g_bytes_get_data(m->data, &len);
+            gsize len = m->data->len;
             if (!g_atomic_int_get(&s->stop)) {
-                vs_digest_update(sum, bytes, len);
+                vs_digest_update(sum, m->data->data, len);
                 if (sha)
-                    vs_digest_update(sha, bytes, len);
+                    vs_digest_update(sha, m->data->data, len);
             }
+            g_byte_array_set_size(m->data, 0);
+            g_async_queue_push(s->spares, g_steal_pointer(&m->data));
             g_mutex_lock(&s->lock);
             s->queued -= len;
             g_cond_signal(&s->drained);
@@ -318,6 +323,7 @@ vs_hash_stream_new(GChecksumType type)
 
     s->type = type;
     s->queue = g_async_queue_new();
+    s->spares = g_async_queue_new_full((GDestroyNotify)g_byte_array_unref);
     g_mutex_init(&s->lock);
     g_cond_init(&s->drained);
     s->thread = g_thread_new("vs-hash", stream_thread, s);
@@ -338,17 +344,28 @@ vs_hash_stream_restart(VsHashStream *s, const char *path, guint64 size)
 void
 vs_hash_stream_feed(VsHashStream *s, const void *data, gsize len)
 {
-    vs_hash_stream_feed_bytes(s, g_bytes_new(data, len));
+    GByteArray *piece = vs_hash_stream_spare(s, len);
+
+    g_byte_array_append(piece, data, len);
+    vs_hash_stream_feed_piece(s, piece);
+}
+
+GByteArray *
+vs_hash_stream_spare(VsHashStream *s, gsize size)
+{
+    GByteArray *piece = g_async_queue_try_pop(s->spares);
+
+    return piece ? piece : g_byte_array_sized_new(size);
 }
 
 void
-vs_hash_stream_feed_bytes(VsHashStream *s, GBytes *data)
+vs_hash_stream_feed_piece(VsHashStream *s, GByteArray *data)
 {
-    gsize len = g_bytes_get_size(data);
+    gsize len = data->len;
     StreamMessage *m;
 
     if (len == 0) {
-        g_bytes_unref(data);
+        g_async_queue_push(s->spares, data);
         return;
     }
     m = g_new0(StreamMessage, 1);
@@ -404,6 +421,7 @@ vs_hash_stream_free(VsHashStream *s)
     g_atomic_int_set(&s->stop, 1);
     stream_join(s);
     g_async_queue_unref(s->queue);
+    g_async_queue_unref(s->spares);
     g_mutex_clear(&s->lock);
     g_cond_clear(&s->drained);
     g_free(s->sum);

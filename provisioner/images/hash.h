@@ -39,8 +39,12 @@ void vs_hash_stream_restart(VsHashStream *stream, const char *path, guint64 size
 /* Feeds @len bytes at @data (copied), which follow what the stream holds. */
 void vs_hash_stream_feed(VsHashStream *stream, const void *data, gsize len);
 
-/* Feeds @data (taken), which follows what the stream holds. */
-void vs_hash_stream_feed_bytes(VsHashStream *stream, GBytes *data);
+/* Returns an empty buffer to fill and feed with vs_hash_stream_feed_piece(): one the stream has
+ * hashed and given back, or a new one of @size bytes. */
+GByteArray *vs_hash_stream_spare(VsHashStream *stream, gsize size);
+
+/* Feeds the bytes of @piece (taken), which follow what the stream holds. */
+void vs_hash_stream_feed_piece(VsHashStream *stream, GByteArray *piece);
 
 /* Returns the number of bytes the stream holds: its restart size plus what was fed since. */
 guint64 vs_hash_stream_size(const VsHashStream *stream);
