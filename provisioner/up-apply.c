@@ -170,8 +170,9 @@ remove_pool(const Apply *a, GString *what)
         g_string_append_printf(what, " storage pool %s,", name);
 }
 
-/* Removes what @a records, newest first, and reports it. The base lock is still held: no other
- * `up` can have built on a base this run imported, but other tools may have. */
+/* Removes what @a records, newest first, and reports it. The base lock is still held when this
+ * run imported the base (see the overlay step): no other `up` can have built on it, but other
+ * tools may have. */
 static void
 rollback(Apply *a)
 {
@@ -510,6 +511,13 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
             return FALSE;
         a->overlay =
             vs_storage_overlay(a->pool, c->disk_volume, a->base, a->plan->disk_bytes, error);
+        /* The overlay now keeps the base from `image prune` and from any rollback (both look
+         * for volumes built on it, under the base lock), so other `up`s of the same image need
+         * not wait for this one's start. A base this run imported stays locked to the end: the
+         * rollback may remove it, and must hold the lock to do so (taking it again later could
+         * deadlock against the port and GPU locks that come after it). */
+        if (a->overlay && !a->base_created)
+            g_clear_pointer(&a->base_lock, vs_lock_release);
         return a->overlay != NULL;
     case VS_UP_STEP_SEED:
         a->seed_volume =
@@ -530,11 +538,15 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
         if (a->dom &&
             !vs_target_remember_identities(a->ctx->uri, a->dom, a->ctx->logins, &remember_error))
             vs_progress_warn(a->ctx->progress, "%s", remember_error->message);
+        /* Defined, the domain shows its port to every other `up`'s choice
+         * (vs_target_free_port reads the defined domains): the port lock has done its work. */
+        if (a->dom)
+            g_clear_pointer(&a->port_lock, vs_lock_release);
         return a->dom != NULL;
     }
     case VS_UP_STEP_START:
-        /* Once the domain runs it holds its port, and its overlay the base: the locks go with
-         * the apply (apply_clear). */
+        /* A transient domain (`run`) exists only from here: its port lock, and the locks kept
+         * above, go with the apply (apply_clear). */
         if (a->ctx->transient)
             return create_transient(a, error);
         return vs_lifecycle_start(a->dom, error);

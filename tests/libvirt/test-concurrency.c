@@ -4,11 +4,14 @@
  * - 2 `up`s with one name: exactly one wins, the other exits 3 and leaves the winner's domain
  *   and volumes as they were;
  * - `image prune` and `delete` racing `up`, several rounds: no volume is ever left backed by a
- *   missing base, and a workstation that `up` made has its base, marked complete.
+ *   missing base, and a workstation that `up` made has its base, marked complete;
+ * - an `up` held just before its start (test hook) holds neither the base lock nor the port
+ *   lock: a second `up` of the same image completes meanwhile.
  * Guests use `--no-wait --memory 512` (nothing waits for them to boot) and are destroyed as soon
  * as the processes are done, since TCG on two cores is slow. The image is a 32 MiB raw file of
  * pseudo-random bytes written here (large enough that an import takes a moment). */
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <utime.h>
@@ -364,6 +367,91 @@ test_prune_delete_race_up(void)
     }
 }
 
+/* Returns the host port the user-mode network of domain @name forwards to its port 22. */
+static guint
+forwarded_port(const char *name)
+{
+    virDomainPtr dom = virDomainLookupByName(bed.conn, name);
+    g_autofree char *xml = dom ? virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE) : NULL;
+    const char *at = xml ? strstr(xml, "hostfwd=tcp:127.0.0.1:") : NULL;
+
+    if (dom)
+        virDomainFree(dom);
+    g_assert_nonnull(at);
+    return (guint)g_ascii_strtoull(at + strlen("hostfwd=tcp:127.0.0.1:"), NULL, 10);
+}
+
+/* `up` holds the base lock only until its overlay exists (the base was there before it) and the
+ * port lock only until its domain is defined: a second `up` of the same image completes while the
+ * first is held just before its start, with another port; the first, interrupted there, removes
+ * only its own. */
+static void
+test_locks_released_before_start(void)
+{
+    g_autofree char *first = g_strdup_printf("vs-int-held-%d", (int)getpid());
+    g_autofree char *second = g_strdup_printf("vs-int-free-%d", (int)getpid());
+    g_autoptr(GString) output = g_string_new(NULL);
+    g_autoptr(GDataInputStream) err = NULL;
+    g_autoptr(GSubprocess) held = NULL;
+    gboolean paused = FALSE;
+    char *line;
+
+    /* The base is imported beforehand, so that the held `up` did not create it. */
+    g_auto(VsBedRun) pull = vs_bed_run_vsv("qemu:///system", "image", "pull", image, NULL);
+    g_assert_cmpint(pull.status, ==, 0);
+    g_autofree char *warm = g_strdup_printf("vs-int-warm-%d", (int)getpid());
+    Done dw = finish(spawn_up(warm));
+    if (dw.status != 0)
+        g_error("up %s: exit %d: %s", warm, dw.status, dw.err);
+    done_clear(&dw);
+    delete_ws(warm);
+
+    g_setenv("VIRT_STATION_TEST_PAUSE", "start", TRUE);
+    held = spawn_up(first);
+    g_unsetenv("VIRT_STATION_TEST_PAUSE");
+    err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(held));
+    while (!paused && (line = g_data_input_stream_read_line(err, NULL, NULL, NULL))) {
+        g_string_append_printf(output, "%s\n", line);
+        paused = strcmp(line, "paused before start") == 0;
+        g_free(line);
+    }
+    if (!paused)
+        g_error("up never paused before start:\n%s", output->str);
+
+    /* The held `up` waits up to 60 s before its start: the second must not wait for it. */
+    gint64 t0 = g_get_monotonic_time();
+    Done d = finish(spawn_up(second));
+    double took = (g_get_monotonic_time() - t0) / 1e6;
+    destroy(second);
+    if (d.status != 0)
+        g_error("up %s while %s was held: exit %d: %s", second, first, d.status, d.err);
+    g_test_message("second up took %.1f s while the first was held before its start", took);
+    g_assert_cmpfloat(took, <, 45);
+    /* The first is still held: defined, not started (it says so when interrupted below). */
+    virDomainPtr held_dom = virDomainLookupByName(bed.conn, first);
+    g_assert_nonnull(held_dom);
+    g_assert_cmpint(virDomainIsActive(held_dom), ==, 0);
+    virDomainFree(held_dom);
+    g_assert_cmpuint(forwarded_port(first), !=, forwarded_port(second));
+    done_clear(&d);
+
+    g_subprocess_send_signal(held, SIGINT);
+    while ((line = g_data_input_stream_read_line(err, NULL, NULL, NULL))) {
+        g_string_append_printf(output, "%s\n", line);
+        g_free(line);
+    }
+    g_assert_true(g_subprocess_wait(held, NULL, NULL));
+    if (g_subprocess_get_exit_status(held) != 1 || !strstr(output->str, "interrupted before start"))
+        g_error("the held up did not stop as asked:\n%s", output->str);
+    /* It removed its own domain and volumes, and neither the base nor the second's. */
+    g_assert_null(virDomainLookupByName(bed.conn, first));
+    g_autofree char *vols = vs_bed_pool_volumes(bed.conn, bed.pool);
+    g_assert_null(strstr(vols, first));
+    g_assert_nonnull(strstr(vols, second));
+    assert_no_dangling();
+    delete_ws(second);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -386,6 +474,7 @@ main(int argc, char **argv)
     g_test_add_func("/concurrency/eight-share-one-base", test_eight_share_one_base);
     g_test_add_func("/concurrency/same-name-twice", test_same_name_twice);
     g_test_add_func("/concurrency/prune-delete-race-up", test_prune_delete_race_up);
+    g_test_add_func("/concurrency/locks-released-before-start", test_locks_released_before_start);
     rc = g_test_run();
     vs_bed_world_teardown(&bed);
     g_free(image);
