@@ -309,7 +309,7 @@ download_verified(Fetch *f, GError **error)
     }
     vs_progress_step(f->progress, "downloading %s", image->url);
     /* Hashed while it downloads: the sums are ready with the last byte. */
-    hash = vs_hash_stream_new(f->type);
+    hash = vs_hash_stream_new(f->type, f->progress);
     if (!vs_download_file(f->progress, image->url, f->part, image->label, hash, error) ||
         !vs_fault_point("pull-verify", error))
         return FALSE;
