@@ -1,6 +1,7 @@
-/* Hashing whole image files: the one read loop behind every checksum of a file, and the SHA-256
- * of a local image remembered per file identity (device, inode, size, modification and change
- * time) so that only the first use of a file reads it. */
+/* Hashing whole image files: the one read loop behind every checksum of a file, the SHA-256 of a
+ * local image remembered per file identity (device, inode, size, modification and change time)
+ * so that only the first use of a file reads it, and a download hashed while it is written
+ * (VsHashStream). */
 #pragma once
 
 #include <glib.h>
