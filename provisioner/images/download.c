@@ -325,6 +325,15 @@ vs_download_file(const VsProgress *progress, const char *url, const char *part, 
         /* What came after the last whole piece, also when the transfer broke off. */
         if (!transfer_flush(&t) && rc == CURLE_OK)
             rc = CURLE_WRITE_ERROR;
+        /* Some file systems (NFS) report a failed write only when the file is closed. */
+        if (t.out >= 0) {
+            int fd = t.out;
+            t.out = -1;
+            if (close(fd) != 0 && rc == CURLE_OK) {
+                t.write_errno = errno;
+                rc = CURLE_WRITE_ERROR;
+            }
+        }
         vs_progress_bytes_end(progress);
         total_received += t.received;
         /* Remember the server's version of the file for a later resume. */
@@ -332,7 +341,7 @@ vs_download_file(const VsProgress *progress, const char *url, const char *part, 
             g_file_set_contents(etag_path, t.etag, -1, NULL);
         if (rc == CURLE_OK) {
             double secs = (g_get_monotonic_time() - started) / 1e6;
-            if (t.out < 0 && total_received == 0 && !g_file_test(part, G_FILE_TEST_EXISTS))
+            if (total_received == 0 && !g_file_test(part, G_FILE_TEST_EXISTS))
                 g_file_set_contents(part, "", 0, NULL); /* an empty file */
             vs_progress_step(progress, "downloaded %s: %.1f MiB in %.1f s (%.1f MiB/s)", label,
                              total_received / MIB, secs,

@@ -22,9 +22,10 @@ GBytes *vs_download_bytes(const VsProgress *progress, const char *url, guint64 m
  * up to four attempts when a transfer breaks off. @label names the file in progress reports.
  * @hash (may be NULL) is given every byte of the part as it is written, and restarted with what
  * is already there when a transfer resumes; once this returns TRUE, @hash holds the whole part
- * unless writing it failed in a way stdio reported only when the file was closed, which the
- * caller sees as a size that differs from vs_hash_stream_size(). Returns FALSE with @error set;
- * an interrupted or broken-off transfer keeps the part. */
+ * (a write that fails, also one reported only by close(2), fails the download), unless
+ * something else changed the part meanwhile: the caller can compare its size with
+ * vs_hash_stream_size(). Returns FALSE with @error set; an interrupted or broken-off transfer
+ * keeps the part. */
 gboolean vs_download_file(const VsProgress *progress, const char *url, const char *part,
                           const char *label, VsHashStream *hash, GError **error);
 

@@ -309,13 +309,14 @@ download_verified(Fetch *f, GError **error)
     }
     vs_progress_step(f->progress, "downloading %s", image->url);
     /* Hashed while it downloads: the sums are ready with the last byte. */
-    hash = vs_hash_stream_new(f->type);
+    hash = vs_hash_stream_new(f->type, f->progress);
     if (!vs_download_file(f->progress, image->url, f->part, image->label, hash, error) ||
         !vs_fault_point("pull-verify", error))
         return FALSE;
     if (g_stat(f->part, &st) != 0 || (guint64)st.st_size != vs_hash_stream_size(hash) ||
         !vs_hash_stream_finish(hash, &got, &f->sha256, NULL)) {
-        /* The part is not what the stream saw (a write that failed late): read it again. */
+        /* The part is not what the stream saw (changed by something else, or its prefix
+         * could not be read back): read it again. */
         g_clear_pointer(&got, g_free);
         g_clear_pointer(&f->sha256, g_free);
         if (!vs_hash_file(f->part, f->type, f->progress, &got, &f->sha256, error))

@@ -219,11 +219,13 @@ struct VsHashStream {
      * malloc grow and trim its heap all the time (46,000 page faults in a 1 GiB pull, against
      * 600 for curl's). */
     GAsyncQueue *spares;
-    GMutex lock; /* guards @queued */
-    GCond drained;
-    gsize queued; /* bytes of data messages not yet hashed */
-    gint stop;    /* atomic: stop at once (free without finish) */
-    guint64 size; /* the writer's count */
+    GMutex lock;                /* guards @queued and @done */
+    GCond drained;              /* signalled when @queued goes down and when @done is set */
+    gsize queued;               /* bytes of data messages not yet hashed */
+    gboolean done;              /* the thread took the end message */
+    gint stop;                  /* atomic: stop at once (free without finish, or cancelled) */
+    const VsProgress *progress; /* asked by the writer's thread only */
+    guint64 size;               /* the writer's count */
     /* The thread's results, read after it is joined. */
     char *sum, *sha256;
     GError *error;
@@ -313,21 +315,37 @@ stream_thread(gpointer opaque)
     }
     s->sum = vs_digest_finish(sum);
     s->sha256 = sha ? vs_digest_finish(sha) : g_strdup(s->sum);
+    g_mutex_lock(&s->lock);
+    s->done = TRUE;
+    g_cond_signal(&s->drained);
+    g_mutex_unlock(&s->lock);
     return NULL;
 }
 
 VsHashStream *
-vs_hash_stream_new(GChecksumType type)
+vs_hash_stream_new(GChecksumType type, const VsProgress *progress)
 {
     VsHashStream *s = g_new0(VsHashStream, 1);
 
     s->type = type;
+    s->progress = progress;
     s->queue = g_async_queue_new();
     s->spares = g_async_queue_new_full((GDestroyNotify)g_byte_array_unref);
     g_mutex_init(&s->lock);
     g_cond_init(&s->drained);
     s->thread = g_thread_new("vs-hash", stream_thread, s);
     return s;
+}
+
+/* Waits (with @s->lock held) for the thread to signal, at most a tenth of a second; when the
+ * writer's progress says to stop, tells the thread to stop hashing, so that it drains its queue
+ * and ends at once. */
+static void
+wait_or_stop(VsHashStream *s)
+{
+    if (vs_progress_cancelled(s->progress))
+        g_atomic_int_set(&s->stop, 1);
+    g_cond_wait_until(&s->drained, &s->lock, g_get_monotonic_time() + G_TIME_SPAN_SECOND / 10);
 }
 
 void
@@ -372,7 +390,7 @@ vs_hash_stream_feed_piece(VsHashStream *s, GByteArray *data)
     m->data = data;
     g_mutex_lock(&s->lock);
     while (s->queued > STREAM_BACKLOG)
-        g_cond_wait(&s->drained, &s->lock);
+        wait_or_stop(s);
     s->queued += len;
     g_mutex_unlock(&s->lock);
     s->size += len;
@@ -385,7 +403,7 @@ vs_hash_stream_size(const VsHashStream *s)
     return s->size;
 }
 
-/* Sends the end message and waits for the thread. */
+/* Sends the end message and waits for the thread, stopping it when @s's progress says so. */
 static void
 stream_join(VsHashStream *s)
 {
@@ -396,6 +414,10 @@ stream_join(VsHashStream *s)
     m = g_new0(StreamMessage, 1);
     m->end = TRUE;
     g_async_queue_push(s->queue, m);
+    g_mutex_lock(&s->lock);
+    while (!s->done)
+        wait_or_stop(s);
+    g_mutex_unlock(&s->lock);
     g_thread_join(g_steal_pointer(&s->thread));
 }
 
@@ -403,6 +425,11 @@ gboolean
 vs_hash_stream_finish(VsHashStream *s, char **ret_sum, char **ret_sha256, GError **error)
 {
     stream_join(s);
+    if (g_atomic_int_get(&s->stop)) {
+        g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED,
+                    "hashing the download: interrupted");
+        return FALSE;
+    }
     if (s->error) {
         g_propagate_error(error, g_steal_pointer(&s->error));
         return FALSE;

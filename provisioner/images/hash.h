@@ -1,6 +1,7 @@
-/* Hashing whole image files: the one read loop behind every checksum of a file, and the SHA-256
- * of a local image remembered per file identity (device, inode, size, modification and change
- * time) so that only the first use of a file reads it. */
+/* Hashing whole image files: the one read loop behind every checksum of a file, the SHA-256 of a
+ * local image remembered per file identity (device, inode, size, modification and change time)
+ * so that only the first use of a file reads it, and a download hashed while it is written
+ * (VsHashStream). */
 #pragma once
 
 #include <glib.h>
@@ -29,8 +30,11 @@ gboolean vs_hash_copy(const char *src, const char *dest, const VsProgress *progr
  * 64 MiB behind. */
 typedef struct VsHashStream VsHashStream;
 
-/* Returns a stream that computes @type's sum and, in the same pass, SHA-256. */
-VsHashStream *vs_hash_stream_new(GChecksumType type);
+/* Returns a stream that computes @type's sum and, in the same pass, SHA-256. @progress (may be
+ * NULL) is asked, by the writer's thread only, whether to stop while the writer waits for the
+ * hash (a full backlog, vs_hash_stream_finish()): a resume's prefix of many GiB can take longer
+ * to read back than the rest takes to download, and Ctrl-C must not wait for it. */
+VsHashStream *vs_hash_stream_new(GChecksumType type, const VsProgress *progress);
 
 /* Says that the file @path now holds its first @size bytes and nothing more, whatever was fed
  * before (a resumed or restarted download): those bytes are read from the file and hashed. */
@@ -50,8 +54,9 @@ void vs_hash_stream_feed_piece(VsHashStream *stream, GByteArray *piece);
 guint64 vs_hash_stream_size(const VsHashStream *stream);
 
 /* Waits for the thread and returns @type's sum in @ret_sum and the SHA-256 in @ret_sha256, or
- * FALSE with @error set when the restart's file could not be read. The stream cannot be used
- * afterwards but to free it. */
+ * FALSE with @error set when the restart's file could not be read or the stream's progress said
+ * to stop (then without waiting for the rest of the hash). The stream cannot be used afterwards
+ * but to free it. */
 gboolean vs_hash_stream_finish(VsHashStream *stream, char **ret_sum, char **ret_sha256,
                                GError **error);
 

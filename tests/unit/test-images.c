@@ -5,11 +5,13 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "provisioner/base/digest.h"
 #include "provisioner/images/catalog.h"
 #include "provisioner/images/hash.h"
 #include "provisioner/images/fetch.h"
+#include "provisioner/images/image-error.h"
 #include "provisioner/images/image.h"
 #include "provisioner/images/unpack.h"
 #include "provisioner/spec.h"
@@ -684,7 +686,7 @@ test_hash_stream(void)
              (const GChecksumType[]){G_CHECKSUM_SHA256, G_CHECKSUM_SHA512, 0};
          *type; type++) {
         /* Fed in pieces from the start. */
-        g_autoptr(VsHashStream) fed = vs_hash_stream_new(*type);
+        g_autoptr(VsHashStream) fed = vs_hash_stream_new(*type, NULL);
         g_autofree char *sum = NULL, *sha = NULL;
         for (gsize at = 0; at < size;) {
             gsize piece = g_random_int_range(1, 200000);
@@ -701,7 +703,7 @@ test_hash_stream(void)
         g_clear_pointer(&sha, g_free);
 
         /* Garbage fed, then a resume: the prefix is read from the file, the rest fed. */
-        g_autoptr(VsHashStream) resumed = vs_hash_stream_new(*type);
+        g_autoptr(VsHashStream) resumed = vs_hash_stream_new(*type, NULL);
         vs_hash_stream_feed(resumed, "garbage", 7);
         vs_hash_stream_restart(resumed, path, prefix);
         g_assert_cmpuint(vs_hash_stream_size(resumed), ==, prefix);
@@ -715,7 +717,7 @@ test_hash_stream(void)
 
         /* A restart from nothing (a download begun again) forgets what came before, and reads
          * no file. */
-        g_autoptr(VsHashStream) again = vs_hash_stream_new(*type);
+        g_autoptr(VsHashStream) again = vs_hash_stream_new(*type, NULL);
         vs_hash_stream_feed(again, data, 1000);
         vs_hash_stream_restart(again, "/nonexistent/part", 0);
         vs_hash_stream_feed(again, data, size);
@@ -725,24 +727,74 @@ test_hash_stream(void)
     }
 
     /* A file shorter than the restart says, and one that is missing: an error naming it. */
-    g_autoptr(VsHashStream) shorter = vs_hash_stream_new(G_CHECKSUM_SHA256);
+    g_autoptr(VsHashStream) shorter = vs_hash_stream_new(G_CHECKSUM_SHA256, NULL);
     g_autofree char *s1 = NULL, *s2 = NULL;
     vs_hash_stream_restart(shorter, path, prefix + 1);
     g_assert_false(vs_hash_stream_finish(shorter, &s1, &s2, &error));
     g_assert_nonnull(strstr(error->message, "shorter than expected"));
     g_assert_null(s2);
     g_clear_error(&error);
-    g_autoptr(VsHashStream) missing = vs_hash_stream_new(G_CHECKSUM_SHA256);
+    g_autoptr(VsHashStream) missing = vs_hash_stream_new(G_CHECKSUM_SHA256, NULL);
     vs_hash_stream_restart(missing, "/nonexistent/part", 10);
     g_assert_false(vs_hash_stream_finish(missing, &s1, &s2, &error));
     g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
     g_clear_error(&error);
 
     /* Freed with 100 MiB queued behind a slow start: it stops without hashing the rest. */
-    VsHashStream *dropped = vs_hash_stream_new(G_CHECKSUM_SHA512);
+    VsHashStream *dropped = vs_hash_stream_new(G_CHECKSUM_SHA512, NULL);
     for (guint i = 0; i < 20; i++)
         vs_hash_stream_feed(dropped, data, size);
     vs_hash_stream_free(dropped);
+
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
+/* Ctrl-C while the writer waits for the hash: a resume's prefix of 64 GiB (a sparse file) is not
+ * read to its end, neither by vs_hash_stream_finish() nor by a writer blocked on a full backlog,
+ * and the stream gives no sum. */
+static void
+test_hash_stream_cancelled(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vs-hash-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "part", NULL);
+    const VsProgress stop = {.cancelled = always_cancelled};
+    const guint64 prefix = (guint64)64 << 30;
+    g_autofree guchar *piece = g_malloc0(1 << 20);
+    g_autofree char *sum = NULL, *sha = NULL;
+    g_autoptr(GError) error = NULL;
+    gint64 start;
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+    g_assert_cmpint(fd, >=, 0);
+    if (ftruncate(fd, (off_t)prefix) != 0) {
+        close(fd);
+        g_test_skip("no 64 GiB sparse file here");
+        return;
+    }
+    close(fd);
+
+    /* finish() stops the thread in the middle of the prefix. */
+    start = g_get_monotonic_time();
+    g_autoptr(VsHashStream) finished = vs_hash_stream_new(G_CHECKSUM_SHA256, &stop);
+    vs_hash_stream_restart(finished, path, prefix);
+    g_assert_false(vs_hash_stream_finish(finished, &sum, &sha, &error));
+    g_assert_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED);
+    g_assert_nonnull(strstr(error->message, "interrupted"));
+    g_assert_null(sum);
+    g_assert_null(sha);
+    g_clear_error(&error);
+
+    /* A writer 100 MiB ahead of a thread busy with the prefix is not held until it is read. */
+    g_autoptr(VsHashStream) fed = vs_hash_stream_new(G_CHECKSUM_SHA512, &stop);
+    vs_hash_stream_restart(fed, path, prefix);
+    for (guint i = 0; i < 100; i++)
+        vs_hash_stream_feed(fed, piece, 1 << 20);
+    g_assert_cmpuint(vs_hash_stream_size(fed), ==, prefix + (100 << 20));
+    g_assert_false(vs_hash_stream_finish(fed, &sum, &sha, &error));
+    g_assert_nonnull(strstr(error->message, "interrupted"));
+    /* 64 GiB at any hash speed there is takes far longer than this. */
+    g_assert_cmpint(g_get_monotonic_time() - start, <, 10 * G_USEC_PER_SEC);
 
     g_unlink(path);
     g_rmdir(dir);
@@ -768,6 +820,7 @@ main(int argc, char **argv)
     g_test_add_func("/images/copy-interrupted", test_copy_interrupted);
     g_test_add_func("/images/digest", test_digest);
     g_test_add_func("/images/hash-stream", test_hash_stream);
+    g_test_add_func("/images/hash-stream-cancelled", test_hash_stream_cancelled);
     int status = g_test_run();
     g_rmdir(config);
     return status;
