@@ -46,6 +46,9 @@ typedef struct {
 /* libcurl's receive buffer for file transfers: 512 KiB (its largest before 7.88) against its
  * default 16 KiB; the curl command asks for 100 KiB. */
 #define RECV_BUFFER (512L * 1024)
+/* A piece is written once it reaches FILE_PIECE, so it holds at most one receive buffer more:
+ * allocated at that size, it is never reallocated. */
+#define PIECE_BUFFER (FILE_PIECE + RECV_BUFFER)
 
 /* Writes @t's pending bytes to its part file and hands them to its hash. Returns FALSE with
  * @t->write_errno set when the file cannot be opened or written. */
@@ -80,7 +83,7 @@ transfer_flush(Transfer *t)
     if (t->hash) {
         /* The piece itself goes to the hash thread; a new one takes its place. */
         vs_hash_stream_feed_piece(t->hash, t->pending);
-        t->pending = vs_hash_stream_spare(t->hash, FILE_PIECE);
+        t->pending = vs_hash_stream_spare(t->hash, PIECE_BUFFER);
     } else {
         g_byte_array_set_size(t->pending, 0);
     }
@@ -304,7 +307,7 @@ vs_download_file(const VsProgress *progress, const char *url, const char *part, 
                               .out = -1,
                               .out_path = part,
                               .hash = hash,
-                              .pending = g_byte_array_sized_new(FILE_PIECE)};
+                              .pending = g_byte_array_sized_new(PIECE_BUFFER)};
         g_autofree char *etag = vs_download_read_tag(etag_path);
         struct curl_slist *headers = NULL;
         GStatBuf st;
