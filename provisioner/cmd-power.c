@@ -87,6 +87,10 @@ start_and_wait(VsCli *cli, const char *command, VsTarget *t, gboolean no_wait, g
     g_autoptr(GError) error = NULL;
 
     vs_interrupt_catch();
+    /* An `up` defines its domain before it starts it, under the name lock: a start in between
+     * waits for that `up` (and then finds the domain running, or gone) instead of racing it. */
+    if (virDomainIsActive(t->dom) != 1 && !vs_target_lock(t, FALSE, &error))
+        return vs_cli_fail(cli, command, error);
     if (virDomainIsActive(t->dom) != 1) {
         if (!refresh_port(cli, t, &error) || !start_with_gpu(cli, t, &error))
             return vs_cli_fail(cli, command, error);

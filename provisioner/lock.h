@@ -20,7 +20,8 @@ typedef enum {
                      * from the check that the name is free to the volume's completion */
     VS_LOCK_NAME,   /* a workstation's name on a connection: create, delete, adopt */
     VS_LOCK_BASE,   /* a base image volume in a pool: import, use as backing, prune */
-    VS_LOCK_PORT,   /* the choice of forwarded 127.0.0.1 ports, until the domain holds its own */
+    VS_LOCK_PORT,   /* the choice of forwarded 127.0.0.1 ports, until a domain names or binds
+                     * the one chosen (vs_target_free_port) */
     VS_LOCK_GPU,    /* choosing and allocating vGPU instances, VFs and functions */
     VS_LOCK_LAST,
 } VsLockKind;

@@ -41,6 +41,13 @@ vs_target_lock(VsTarget *t, gboolean volumes, GError **error)
     t->name_lock = vs_lock_take(VS_LOCK_NAME, key, TRUE, error);
     if (!t->name_lock)
         return FALSE;
+    /* The command that held the lock may have removed the domain (a `delete`, an `up` that
+     * rolled back). */
+    if (virDomainIsPersistent(t->dom) < 0 && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
+        g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_NOT_FOUND,
+                    "%s was removed by another command meanwhile", virDomainGetName(t->dom));
+        return FALSE;
+    }
     if (t->station) {
         g_clear_pointer(&t->station, vs_metadata_free);
         t->station = vs_lifecycle_owned(t->dom, error);

@@ -26,7 +26,9 @@ gboolean vs_target_open(VsCli *cli, const char *name, gboolean allow_foreign, Vs
 /* Returns a 127.0.0.1 port that is free here (on a @remote host: a random one of 40000-59999)
  * and given to no domain of @conn carrying virt-station metadata but @except (may be NULL):
  * @candidate when it still is (0: none), else another; 0 with @error set. The caller holds the
- * port lock (lock.h, VS_LOCK_PORT) until the domain runs and holds the port itself. */
+ * port lock (lock.h, VS_LOCK_PORT) until the port is taken where this function looks: named by a
+ * defined domain (`up`), or bound by a running one (`start`, whose port a stopped domain names
+ * already). */
 guint16 vs_target_free_port(virConnectPtr conn, gboolean remote, guint16 candidate,
                             virDomainPtr except, GError **error);
 

@@ -11,11 +11,14 @@
  * Ctrl-C between steps (or during the base upload) removes exactly that, newest first, and says
  * so: never a volume another domain's disks use, nor a base another volume is built on (the rule
  * `delete` follows), and nothing at all while the domain could not be undefined. A pool the pool
- * step created (the default one, when it was missing) is removed last, once it is empty. The locks
- * are held to the end, the domain running: by then it holds its port and its overlay the base. Once
- * the domain runs nothing is removed any more: waiting is the caller's business. The transient
- * form (`run`) defines nothing: the define step only makes the XML and the start step creates the
- * domain with VIR_DOMAIN_START_AUTODESTROY; the name lock then goes to the caller, not away. */
+ * step created (the default one, when it was missing) is removed last, once it is empty. Each lock
+ * goes as soon as what it guards is held by something other processes see: the base lock once the
+ * overlay is built on the base (unless this run imported the base: its rollback may remove it),
+ * the port lock once the defined domain names its port; the name lock stays to the end, so that
+ * `start` waits rather than races the start step. Once the domain runs nothing is removed any more:
+ * waiting is the caller's business. The transient form (`run`) defines nothing: the define step
+ * only makes the XML and the start step creates the domain with VIR_DOMAIN_START_AUTODESTROY; the
+ * name lock then goes to the caller, not away. */
 #include "provisioner/up-apply.h"
 
 #include <string.h>
@@ -514,8 +517,8 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
         /* The overlay now keeps the base from `image prune` and from any rollback (both look
          * for volumes built on it, under the base lock), so other `up`s of the same image need
          * not wait for this one's start. A base this run imported stays locked to the end: the
-         * rollback may remove it, and must hold the lock to do so (taking it again later could
-         * deadlock against the port and GPU locks that come after it). */
+         * rollback may remove it, and must hold the lock to do so (it could not take it again
+         * later: the port and GPU locks come after it in lock.h's order). */
         if (a->overlay && !a->base_created)
             g_clear_pointer(&a->base_lock, vs_lock_release);
         return a->overlay != NULL;
@@ -549,7 +552,16 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
          * above, go with the apply (apply_clear). */
         if (a->ctx->transient)
             return create_transient(a, error);
-        return vs_lifecycle_start(a->dom, error);
+        if (vs_lifecycle_start(a->dom, error))
+            return TRUE;
+        /* Started by someone else meanwhile (`virsh start`; virt-station's own `start` waits
+         * for the name lock): it runs, so it is ours to keep, not to roll back. */
+        if (virDomainIsActive(a->dom) != 1)
+            return FALSE;
+        vs_progress_warn(a->ctx->progress, "%s was started by another client meanwhile",
+                         a->plan->config->name);
+        g_clear_error(error);
+        return TRUE;
     case VS_UP_STEP_LAST:
         break;
     }

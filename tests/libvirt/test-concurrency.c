@@ -17,6 +17,7 @@
 #include <utime.h>
 
 #include "tests/bed/bed.h"
+#include "domains/inspect.h"
 #include "domains/storage.h"
 
 static VsBedWorld bed;
@@ -373,12 +374,13 @@ forwarded_port(const char *name)
 {
     virDomainPtr dom = virDomainLookupByName(bed.conn, name);
     g_autofree char *xml = dom ? virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE) : NULL;
-    const char *at = xml ? strstr(xml, "hostfwd=tcp:127.0.0.1:") : NULL;
+    /* Either form libvirt writes (<portForward> with passt, a SLIRP hostfwd before 9.2). */
+    guint port = xml ? vs_inspect_port(xml) : 0;
 
     if (dom)
         virDomainFree(dom);
-    g_assert_nonnull(at);
-    return (guint)g_ascii_strtoull(at + strlen("hostfwd=tcp:127.0.0.1:"), NULL, 10);
+    g_assert_cmpuint(port, >, 0);
+    return port;
 }
 
 /* `up` holds the base lock only until its overlay exists (the base was there before it) and the
@@ -435,6 +437,16 @@ test_locks_released_before_start(void)
     g_assert_cmpuint(forwarded_port(first), !=, forwarded_port(second));
     done_clear(&d);
 
+    /* A `start` of the held one waits for that `up` (its name lock) instead of starting the
+     * domain under it; once the `up` has removed it, it fails naming it. */
+    GSubprocess *starter = spawn((const char *const[]){"start", first, "--no-wait", NULL});
+    g_usleep(3 * G_USEC_PER_SEC);
+    g_assert_nonnull(g_subprocess_get_identifier(starter));
+    held_dom = virDomainLookupByName(bed.conn, first);
+    g_assert_nonnull(held_dom);
+    g_assert_cmpint(virDomainIsActive(held_dom), ==, 0);
+    virDomainFree(held_dom);
+
     g_subprocess_send_signal(held, SIGINT);
     while ((line = g_data_input_stream_read_line(err, NULL, NULL, NULL))) {
         g_string_append_printf(output, "%s\n", line);
@@ -443,6 +455,13 @@ test_locks_released_before_start(void)
     g_assert_true(g_subprocess_wait(held, NULL, NULL));
     if (g_subprocess_get_exit_status(held) != 1 || !strstr(output->str, "interrupted before start"))
         g_error("the held up did not stop as asked:\n%s", output->str);
+    Done ds = finish(starter);
+    g_test_message("start after the up was interrupted: exit %d: %s", ds.status, ds.err);
+    g_autofree char *removed =
+        g_strdup_printf("%s was removed by another command meanwhile", first);
+    g_assert_cmpint(ds.status, ==, 3);
+    g_assert_nonnull(strstr(ds.err, removed));
+    done_clear(&ds);
     /* It removed its own domain and volumes, and neither the base nor the second's. */
     g_assert_null(virDomainLookupByName(bed.conn, first));
     g_autofree char *vols = vs_bed_pool_volumes(bed.conn, bed.pool);
