@@ -53,6 +53,14 @@ vs_digest_finish(VsDigest *d)
     return hex;
 }
 
+char *
+vs_digest_peek(const VsDigest *d)
+{
+    VsDigest copy = *d; /* nettle's contexts are plain structures */
+
+    return vs_digest_finish(&copy);
+}
+
 void
 vs_digest_free(VsDigest *d)
 {

@@ -22,5 +22,8 @@ void vs_digest_update(VsDigest *digest, const void *data, gsize len);
 /* Returns the lower-case hex digest of everything added; @digest starts again empty. */
 char *vs_digest_finish(VsDigest *digest);
 
+/* Returns the lower-case hex digest of everything added so far; @digest goes on unchanged. */
+char *vs_digest_peek(const VsDigest *digest);
+
 void vs_digest_free(VsDigest *digest);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsDigest, vs_digest_free)

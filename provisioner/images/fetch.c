@@ -295,21 +295,32 @@ download_verified(Fetch *f, GError **error)
     g_autoptr(VsHashStream) hash = NULL;
     GStatBuf st;
 
+    /* Hashed while it downloads: the sums are ready with the last byte. */
+    hash = vs_hash_stream_new(f->type, f->progress);
     /* A whole part left by an earlier run that Ctrl-C stopped while it checked or unpacked the
-     * download is used again when it has the published sum (a partial one is resumed below). */
-    if (g_file_test(f->part, G_FILE_TEST_IS_REGULAR) &&
-        vs_hash_file(f->part, f->type, f->progress, &got, &f->sha256, NULL)) {
-        if (g_ascii_strcasecmp(got, f->hex) == 0) {
+     * download is used again when it has the published sum. A partial one is resumed below, with
+     * the stream holding its sums already: it is read once. */
+    if (g_stat(f->part, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        g_autoptr(GError) peek_error = NULL;
+        vs_progress_step(f->progress, "checking the %.1f MiB downloaded earlier",
+                         st.st_size / (1024.0 * 1024.0));
+        vs_hash_stream_restart(hash, f->part, st.st_size);
+        if (vs_hash_stream_peek(hash, &got, &f->sha256, &peek_error) &&
+            g_ascii_strcasecmp(got, f->hex) == 0) {
             g_unlink(etag_path);
             vs_progress_step(f->progress, "using %s, downloaded and verified earlier", image->url);
             return TRUE;
+        }
+        if (vs_progress_cancelled(f->progress)) {
+            g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED,
+                        "%s: interrupted; the partial download is kept and resumed next time",
+                        image->url);
+            return FALSE;
         }
         g_clear_pointer(&got, g_free);
         g_clear_pointer(&f->sha256, g_free);
     }
     vs_progress_step(f->progress, "downloading %s", image->url);
-    /* Hashed while it downloads: the sums are ready with the last byte. */
-    hash = vs_hash_stream_new(f->type, f->progress);
     if (!vs_download_file(f->progress, image->url, f->part, image->label, hash, error) ||
         !vs_fault_point("pull-verify", error))
         return FALSE;

@@ -201,13 +201,15 @@ vs_hash_copy(const char *src, const char *dest, const VsProgress *progress, char
 }
 
 /* The stream: the writer queues messages, the thread takes them in order. A restart message
- * carries a path and a size, a data message its bytes, the end message neither. */
+ * carries a path and a size, a data message its bytes, a peek message and the end message
+ * neither. */
 #define STREAM_BACKLOG (64 << 20)
 
 typedef struct {
     char *path; /* a restart: hash the first @size bytes of @path, after forgetting all */
     guint64 size;
     GByteArray *data; /* a piece of data, given back to the spares once hashed */
+    gboolean peek;    /* the sums so far are wanted */
     gboolean end;
 } StreamMessage;
 
@@ -219,10 +221,13 @@ struct VsHashStream {
      * malloc grow and trim its heap all the time (46,000 page faults in a 1 GiB pull, against
      * 600 for curl's). */
     GAsyncQueue *spares;
-    GMutex lock;                /* guards @queued and @done */
-    GCond drained;              /* signalled when @queued goes down and when @done is set */
-    gsize queued;               /* bytes of data messages not yet hashed */
-    gboolean done;              /* the thread took the end message */
+    GMutex lock;     /* guards @queued, @done and the peek's fields */
+    GCond drained;   /* signalled when @queued goes down and when @done is set */
+    gsize queued;    /* bytes of data messages not yet hashed */
+    gboolean done;   /* the thread took the end message */
+    gboolean peeked; /* the thread answered a peek message: */
+    char *peek_sum, *peek_sha256;
+    GError *peek_error;
     gint stop;                  /* atomic: stop at once (free without finish, or cancelled) */
     const VsProgress *progress; /* asked by the writer's thread only */
     guint64 size;               /* the writer's count */
@@ -295,6 +300,14 @@ stream_thread(gpointer opaque)
                 g_free(vs_digest_finish(sha));
             g_clear_error(&s->error);
             stream_hash_prefix(s, m->path, m->size, sum, sha, &s->error);
+        } else if (m->peek) {
+            g_mutex_lock(&s->lock);
+            s->peek_error = s->error ? g_error_copy(s->error) : NULL;
+            s->peek_sum = s->error ? NULL : vs_digest_peek(sum);
+            s->peek_sha256 = s->error ? NULL : sha ? vs_digest_peek(sha) : g_strdup(s->peek_sum);
+            s->peeked = TRUE;
+            g_cond_signal(&s->drained);
+            g_mutex_unlock(&s->lock);
         } else if (m->data) {
             gsize len = m->data->len;
             if (!g_atomic_int_get(&s->stop)) {
@@ -403,6 +416,41 @@ vs_hash_stream_size(const VsHashStream *s)
     return s->size;
 }
 
+gboolean
+vs_hash_stream_peek(VsHashStream *s, char **ret_sum, char **ret_sha256, GError **error)
+{
+    StreamMessage *m = g_new0(StreamMessage, 1);
+    g_autofree char *sum = NULL, *sha256 = NULL;
+    g_autoptr(GError) failed = NULL;
+
+    m->peek = TRUE;
+    g_async_queue_push(s->queue, m);
+    g_mutex_lock(&s->lock);
+    while (!s->peeked && !g_atomic_int_get(&s->stop))
+        wait_or_stop(s);
+    /* Stopped: the thread still answers (it drains its queue), but not with the sums. */
+    while (!s->peeked)
+        g_cond_wait(&s->drained, &s->lock);
+    s->peeked = FALSE;
+    sum = g_steal_pointer(&s->peek_sum);
+    sha256 = g_steal_pointer(&s->peek_sha256);
+    failed = g_steal_pointer(&s->peek_error);
+    g_mutex_unlock(&s->lock);
+    if (g_atomic_int_get(&s->stop)) {
+        g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED,
+                    "hashing the download: interrupted");
+        return FALSE;
+    }
+    if (failed) {
+        g_propagate_error(error, g_steal_pointer(&failed));
+        return FALSE;
+    }
+    if (ret_sum)
+        *ret_sum = g_steal_pointer(&sum);
+    *ret_sha256 = g_steal_pointer(&sha256);
+    return TRUE;
+}
+
 /* Sends the end message and waits for the thread, stopping it when @s's progress says so. */
 static void
 stream_join(VsHashStream *s)
@@ -454,5 +502,8 @@ vs_hash_stream_free(VsHashStream *s)
     g_free(s->sum);
     g_free(s->sha256);
     g_clear_error(&s->error);
+    g_free(s->peek_sum);
+    g_free(s->peek_sha256);
+    g_clear_error(&s->peek_error);
     g_free(s);
 }

@@ -53,6 +53,13 @@ void vs_hash_stream_feed_piece(VsHashStream *stream, GByteArray *piece);
 /* Returns the number of bytes the stream holds: its restart size plus what was fed since. */
 guint64 vs_hash_stream_size(const VsHashStream *stream);
 
+/* Waits until the thread has hashed what the stream holds and returns the sums of it so far, as
+ * vs_hash_stream_finish() does, but leaves the stream going: more can be fed after it. A download
+ * that finds a part left by an earlier run restarts the stream on it and peeks: a whole part is
+ * recognised by its sum, and a partial one need not be read again to be resumed. */
+gboolean vs_hash_stream_peek(VsHashStream *stream, char **ret_sum, char **ret_sha256,
+                             GError **error);
+
 /* Waits for the thread and returns @type's sum in @ret_sum and the SHA-256 in @ret_sha256, or
  * FALSE with @error set when the restart's file could not be read or the stream's progress said
  * to stop (then without waiting for the rest of the hash). The stream cannot be used afterwards
