@@ -9,6 +9,7 @@
  * adopt takes over copies of workstations, it does not make workstations of other domains. */
 #include <stdio.h>
 
+#include "provisioner/cli-progress.h"
 #include "provisioner/commands.h"
 #include "provisioner/ports.h"
 #include "provisioner/target.h"
@@ -40,8 +41,10 @@ run_adopt(VsCli *cli, int argc, char **argv)
     const char *name;
     guint port = 0, old_port;
 
+    VsProgress progress = vs_cli_progress_reporter(cli);
+
     if (!vs_target_begin(cli, &vs_command_adopt, NULL, &argc, &argv, TRUE, &t, &name, &error) ||
-        !vs_target_lock(&t, FALSE, &error))
+        !vs_target_lock(&t, FALSE, &progress, &error))
         return vs_cli_fail(cli, "adopt", error);
     if (t.station) {
         vs_cli_progress(cli, "%s is a workstation already; nothing changed", name);

@@ -43,8 +43,10 @@ run_delete(VsCli *cli, int argc, char **argv)
 
     char uuid[VIR_UUID_STRING_BUFLEN] = "";
 
+    VsProgress progress = vs_cli_progress_reporter(cli);
+
     if (!vs_target_begin(cli, &vs_command_delete, &o, &argc, &argv, FALSE, &t, &name, &error) ||
-        !vs_target_lock(&t, TRUE, &error))
+        !vs_target_lock(&t, TRUE, &progress, &error))
         return vs_cli_fail(cli, "delete", error);
     virDomainGetUUIDString(t.dom, uuid);
     ok = vs_lifecycle_delete(t.dom, t.station, o.keep_disk, kept, &error);
@@ -59,7 +61,6 @@ run_delete(VsCli *cli, int argc, char **argv)
         vs_identity_forget(t.uri, uuid); /* the key remembered for it has no use any more */
     if (ok) {
         /* The domain is gone: what it held goes back to the host. */
-        VsProgress progress = vs_cli_progress_reporter(cli);
         ok = vs_interrupt_test_point("delete-gpu", &error) &&
              vs_gpu_site_release(t.conn, t.uri, uuid, name, t.station, &progress, &error);
     }

@@ -86,20 +86,24 @@ start_and_wait(VsCli *cli, const char *command, VsTarget *t, gboolean no_wait, g
 {
     g_autoptr(GError) error = NULL;
 
+    VsProgress progress = vs_cli_progress_reporter(cli);
+
     vs_interrupt_catch();
     /* An `up` defines its domain before it starts it, under the name lock: a start in between
-     * waits for that `up` (and then finds the domain running, or gone) instead of racing it. */
-    if (virDomainIsActive(t->dom) != 1 && !vs_target_lock(t, FALSE, &error))
+     * waits for that `up` (and then finds the domain running, or gone) instead of racing it; so
+     * it does for a `delete` or `snapshot` of it. */
+    if (virDomainIsActive(t->dom) != 1 && !vs_target_lock(t, FALSE, &progress, &error))
         return vs_cli_fail(cli, command, error);
     if (virDomainIsActive(t->dom) != 1) {
         if (!refresh_port(cli, t, &error) || !start_with_gpu(cli, t, &error))
             return vs_cli_fail(cli, command, error);
         vs_cli_progress(cli, "%s started", virDomainGetName(t->dom));
     }
+    /* It runs: its port and its name are its own; the wait holds no lock, as `up`'s does not. */
     g_clear_pointer(&t->port_lock, vs_lock_release);
+    g_clear_pointer(&t->name_lock, vs_lock_release);
     if (no_wait)
         return VS_EXIT_OK;
-    VsProgress progress = vs_cli_progress_reporter(cli);
     if (!vs_ready_wait(&progress, &t->dom, t->station, t->uri, (const char *const *)identities,
                        timeout_s, &error))
         return vs_cli_fail(cli, command, error);

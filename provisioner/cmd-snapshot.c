@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "domains/snapshot.h"
+#include "provisioner/cli-progress.h"
 #include "provisioner/commands.h"
 #include "provisioner/request.h"
 #include "provisioner/target.h"
@@ -183,7 +184,8 @@ run_snapshot(VsCli *cli, int argc, char **argv)
     if (strcmp(sub, "list") == 0)
         return list(cli, &t);
     /* The name lock: no delete, start or other snapshot of it meanwhile. */
-    if (!vs_target_lock(&t, FALSE, &error))
+    VsProgress progress = vs_cli_progress_reporter(cli);
+    if (!vs_target_lock(&t, FALSE, &progress, &error))
         return vs_cli_fail(cli, "snapshot", error);
     t0 = g_get_monotonic_time();
     if (strcmp(sub, "create") == 0) {

@@ -18,7 +18,8 @@
 typedef enum {
     VS_LOCK_VOLUME, /* a volume a command makes under the user's name for it (bake's NAME): held
                      * from the check that the name is free to the volume's completion */
-    VS_LOCK_NAME,   /* a workstation's name on a connection: create, delete, adopt */
+    VS_LOCK_NAME,   /* a workstation's name on a connection: create, delete, adopt, snapshot,
+                     * start of a shut-off one */
     VS_LOCK_BASE,   /* a base image volume in a pool: import, use as backing, prune */
     VS_LOCK_PORT,   /* the choice of forwarded 127.0.0.1 ports, until a domain names or binds
                      * the one chosen (vs_target_free_port) */

@@ -31,21 +31,55 @@ vs_target_host_uri(virConnectPtr conn, const char *given)
     return ret;
 }
 
+/* Takes the name lock @key, saying so through @progress when another process holds it and
+ * waiting for it until @progress says to stop. */
+static VsLock *
+take_name_lock(const char *key, const char *name, const VsProgress *progress, GError **error)
+{
+    g_autoptr(GError) busy = NULL;
+    VsLock *lock = vs_lock_take(VS_LOCK_NAME, key, FALSE, &busy);
+
+    if (lock || !g_error_matches(busy, VS_LOCK_ERROR, VS_LOCK_ERROR_BUSY)) {
+        if (!lock)
+            g_propagate_error(error, g_steal_pointer(&busy));
+        return lock;
+    }
+    vs_progress_step(progress, "waiting for another virt-station command on %s", name);
+    /* Tried again ten times a second rather than waited for in flock(2), which Ctrl-C does not
+     * end. */
+    for (;;) {
+        g_clear_error(&busy);
+        lock = vs_lock_take(VS_LOCK_NAME, key, FALSE, &busy);
+        if (lock || !g_error_matches(busy, VS_LOCK_ERROR, VS_LOCK_ERROR_BUSY)) {
+            if (!lock)
+                g_propagate_error(error, g_steal_pointer(&busy));
+            return lock;
+        }
+        if (vs_progress_cancelled(progress)) {
+            g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_CANCELLED,
+                        "interrupted while waiting for another virt-station command on %s", name);
+            return NULL;
+        }
+        g_usleep(G_USEC_PER_SEC / 10);
+    }
+}
+
 gboolean
-vs_target_lock(VsTarget *t, gboolean volumes, GError **error)
+vs_target_lock(VsTarget *t, gboolean volumes, const VsProgress *progress, GError **error)
 {
     g_autofree char *uri = vs_target_host_uri(t->conn, t->uri);
-    g_autofree char *key = vs_lock_key_name(uri, virDomainGetName(t->dom));
+    const char *name = virDomainGetName(t->dom);
+    g_autofree char *key = vs_lock_key_name(uri, name);
     g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
 
-    t->name_lock = vs_lock_take(VS_LOCK_NAME, key, TRUE, error);
+    t->name_lock = take_name_lock(key, name, progress, error);
     if (!t->name_lock)
         return FALSE;
     /* The command that held the lock may have removed the domain (a `delete`, an `up` that
-     * rolled back). */
+     * rolled back), or something else did before this one looked. */
     if (virDomainIsPersistent(t->dom) < 0 && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
         g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_NOT_FOUND,
-                    "%s was removed by another command meanwhile", virDomainGetName(t->dom));
+                    "%s no longer exists (removed meanwhile)", name);
         return FALSE;
     }
     if (t->station) {

@@ -3,6 +3,7 @@
 
 #include "provisioner/commands.h"
 #include "domains/lifecycle.h"
+#include "provisioner/base/progress.h"
 #include "provisioner/lock.h"
 
 typedef struct {
@@ -37,9 +38,11 @@ guint16 vs_target_free_port(virConnectPtr conn, gboolean remote, guint16 candida
 char *vs_target_host_uri(virConnectPtr conn, const char *given);
 
 /* Takes @t's name lock and reads its metadata again under it (another command may have changed
- * or removed the domain meanwhile); with @volumes also the base locks of the volumes the
- * metadata names (keys in ascending order), so that no `up --image vol:` builds on them. */
-gboolean vs_target_lock(VsTarget *t, gboolean volumes, GError **error);
+ * or removed the domain meanwhile: VS_DOMAINS_ERROR_NOT_FOUND); with @volumes also the base locks
+ * of the volumes the metadata names (keys in ascending order), so that no `up --image vol:` builds
+ * on them. While another process holds the name lock it says so through @progress (may be NULL)
+ * and waits, until @progress says to stop (VS_DOMAINS_ERROR_CANCELLED). */
+gboolean vs_target_lock(VsTarget *t, gboolean volumes, const VsProgress *progress, GError **error);
 
 /* Connects only. */
 gboolean vs_target_connect(VsCli *cli, VsTarget *t, GError **error);

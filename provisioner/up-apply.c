@@ -104,12 +104,21 @@ remove_volume(const Apply *a, virStorageVolPtr vol, GHashTable *users, GHashTabl
                          error ? error->message : virGetLastErrorMessage());
 }
 
-/* Removes the domain this run defined; FALSE when it could not be (its volumes then stay). */
+/* Removes the domain this run defined; FALSE when it could not be or must not be (its volumes
+ * then stay): a defined domain that runs was started by another client (`virsh start`) and is
+ * in use. */
 static gboolean
 remove_domain(const Apply *a, GString *what)
 {
     char uuid[VIR_UUID_STRING_BUFLEN];
 
+    if (!a->ctx->transient && virDomainIsActive(a->dom) == 1) {
+        vs_progress_warn(a->ctx->progress,
+                         "%s was started by another client meanwhile: it and its volumes are "
+                         "kept; `virt-station delete %s` removes them",
+                         virDomainGetName(a->dom), virDomainGetName(a->dom));
+        return FALSE;
+    }
     /* The domain goes: so does what was remembered for its UUID. */
     if (virDomainGetUUIDString(a->dom, uuid) == 0)
         vs_identity_forget(a->ctx->uri, uuid);
@@ -552,10 +561,10 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
          * above, go with the apply (apply_clear). */
         if (a->ctx->transient)
             return create_transient(a, error);
-        if (vs_lifecycle_start(a->dom, error))
+        /* Started by another client meanwhile (`virsh start`; virt-station's own `start` waits
+         * for the name lock), before this step or while it ran: it runs, as asked. */
+        if (virDomainIsActive(a->dom) != 1 && vs_lifecycle_start(a->dom, error))
             return TRUE;
-        /* Started by someone else meanwhile (`virsh start`; virt-station's own `start` waits
-         * for the name lock): it runs, so it is ours to keep, not to roll back. */
         if (virDomainIsActive(a->dom) != 1)
             return FALSE;
         vs_progress_warn(a->ctx->progress, "%s was started by another client meanwhile",

@@ -317,6 +317,13 @@ download_verified(Fetch *f, GError **error)
                         image->url);
             return FALSE;
         }
+        if (peek_error) {
+            /* Unreadable: nothing to resume from. */
+            vs_progress_warn(f->progress, "%s; downloading it again", peek_error->message);
+            g_unlink(f->part);
+            g_unlink(etag_path);
+            vs_hash_stream_restart(hash, f->part, 0);
+        }
         g_clear_pointer(&got, g_free);
         g_clear_pointer(&f->sha256, g_free);
     }

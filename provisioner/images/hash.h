@@ -32,8 +32,9 @@ typedef struct VsHashStream VsHashStream;
 
 /* Returns a stream that computes @type's sum and, in the same pass, SHA-256. @progress (may be
  * NULL) is asked, by the writer's thread only, whether to stop while the writer waits for the
- * hash (a full backlog, vs_hash_stream_finish()): a resume's prefix of many GiB can take longer
- * to read back than the rest takes to download, and Ctrl-C must not wait for it. */
+ * hash (a full backlog, vs_hash_stream_peek(), vs_hash_stream_finish()); once it says so the
+ * stream hashes nothing more: a resume's prefix of many GiB can take longer to read back than the
+ * rest takes to download, and Ctrl-C must not wait for it. */
 VsHashStream *vs_hash_stream_new(GChecksumType type, const VsProgress *progress);
 
 /* Says that the file @path now holds its first @size bytes and nothing more, whatever was fed
@@ -54,7 +55,9 @@ void vs_hash_stream_feed_piece(VsHashStream *stream, GByteArray *piece);
 guint64 vs_hash_stream_size(const VsHashStream *stream);
 
 /* Waits until the thread has hashed what the stream holds and returns the sums of it so far, as
- * vs_hash_stream_finish() does, but leaves the stream going: more can be fed after it. A download
+ * vs_hash_stream_finish() does, but leaves the stream going: more can be fed after it. Its
+ * errors stay with the stream: a restart's file that could not be read until the next restart, a
+ * stop for good. A download
  * that finds a part left by an earlier run restarts the stream on it and peeks: a whole part is
  * recognised by its sum, and a partial one need not be read again to be resumed. */
 gboolean vs_hash_stream_peek(VsHashStream *stream, char **ret_sum, char **ret_sha256,

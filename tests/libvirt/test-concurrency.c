@@ -438,14 +438,24 @@ test_locks_released_before_start(void)
     done_clear(&d);
 
     /* A `start` of the held one waits for that `up` (its name lock) instead of starting the
-     * domain under it; once the `up` has removed it, it fails naming it. */
+     * domain under it, and says so; once the `up` has removed it, it fails naming it. Another,
+     * interrupted while it waits, stops at once. */
     GSubprocess *starter = spawn((const char *const[]){"start", first, "--no-wait", NULL});
+    GSubprocess *stopped = spawn((const char *const[]){"start", first, "--no-wait", NULL});
     g_usleep(3 * G_USEC_PER_SEC);
     g_assert_nonnull(g_subprocess_get_identifier(starter));
     held_dom = virDomainLookupByName(bed.conn, first);
     g_assert_nonnull(held_dom);
     g_assert_cmpint(virDomainIsActive(held_dom), ==, 0);
     virDomainFree(held_dom);
+    g_subprocess_send_signal(stopped, SIGINT);
+    Done di = finish(stopped);
+    g_autofree char *waiting =
+        g_strdup_printf("waiting for another virt-station command on %s", first);
+    g_autofree char *gave_up = g_strdup_printf("interrupted while %s", waiting);
+    if (di.status != 1 || !strstr(di.err, waiting) || !strstr(di.err, gave_up))
+        g_error("start interrupted while it waited: exit %d: %s", di.status, di.err);
+    done_clear(&di);
 
     g_subprocess_send_signal(held, SIGINT);
     while ((line = g_data_input_stream_read_line(err, NULL, NULL, NULL))) {
@@ -457,10 +467,10 @@ test_locks_released_before_start(void)
         g_error("the held up did not stop as asked:\n%s", output->str);
     Done ds = finish(starter);
     g_test_message("start after the up was interrupted: exit %d: %s", ds.status, ds.err);
-    g_autofree char *removed =
-        g_strdup_printf("%s was removed by another command meanwhile", first);
+    g_autofree char *removed = g_strdup_printf("%s no longer exists (removed meanwhile)", first);
     g_assert_cmpint(ds.status, ==, 3);
     g_assert_nonnull(strstr(ds.err, removed));
+    g_assert_nonnull(strstr(ds.err, waiting));
     done_clear(&ds);
     /* It removed its own domain and volumes, and neither the base nor the second's. */
     g_assert_null(virDomainLookupByName(bed.conn, first));
