@@ -32,29 +32,22 @@ vs_target_host_uri(virConnectPtr conn, const char *given)
 }
 
 /* Takes the name lock @key, saying so through @progress when another process holds it and
- * waiting for it until @progress says to stop. */
+ * waiting for it until @progress says to stop. The lock is tried ten times a second rather than
+ * waited for in flock(2), which Ctrl-C does not end. */
 static VsLock *
 take_name_lock(const char *key, const char *name, const VsProgress *progress, GError **error)
 {
-    g_autoptr(GError) busy = NULL;
-    VsLock *lock = vs_lock_take(VS_LOCK_NAME, key, FALSE, &busy);
+    for (gboolean said = FALSE;; said = TRUE) {
+        g_autoptr(GError) busy = NULL;
+        VsLock *lock = vs_lock_take(VS_LOCK_NAME, key, FALSE, &busy);
 
-    if (lock || !g_error_matches(busy, VS_LOCK_ERROR, VS_LOCK_ERROR_BUSY)) {
-        if (!lock)
-            g_propagate_error(error, g_steal_pointer(&busy));
-        return lock;
-    }
-    vs_progress_step(progress, "waiting for another virt-station command on %s", name);
-    /* Tried again ten times a second rather than waited for in flock(2), which Ctrl-C does not
-     * end. */
-    for (;;) {
-        g_clear_error(&busy);
-        lock = vs_lock_take(VS_LOCK_NAME, key, FALSE, &busy);
         if (lock || !g_error_matches(busy, VS_LOCK_ERROR, VS_LOCK_ERROR_BUSY)) {
             if (!lock)
                 g_propagate_error(error, g_steal_pointer(&busy));
             return lock;
         }
+        if (!said)
+            vs_progress_step(progress, "waiting for another virt-station command on %s", name);
         if (vs_progress_cancelled(progress)) {
             g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_CANCELLED,
                         "interrupted while waiting for another virt-station command on %s", name);
