@@ -183,7 +183,8 @@ run_snapshot(VsCli *cli, int argc, char **argv)
         return vs_cli_fail(cli, "snapshot", error);
     if (strcmp(sub, "list") == 0)
         return list(cli, &t);
-    /* The name lock: no delete, start or other snapshot of it meanwhile. */
+    /* The name lock: no up, delete, adopt, start of it shut off or other snapshot of it
+     * meanwhile. */
     VsProgress progress = vs_cli_progress_reporter(cli);
     if (!vs_target_lock(&t, FALSE, &progress, &error))
         return vs_cli_fail(cli, "snapshot", error);

@@ -41,7 +41,10 @@ take_name_lock(const char *key, const char *name, const VsProgress *progress, GE
         g_autoptr(GError) busy = NULL;
         VsLock *lock = vs_lock_take(VS_LOCK_NAME, key, FALSE, &busy);
 
-        if (lock || !g_error_matches(busy, VS_LOCK_ERROR, VS_LOCK_ERROR_BUSY)) {
+        /* Ctrl-C pressed while it waited ends the wait even when the lock came free with it. */
+        if (lock && said && vs_progress_cancelled(progress))
+            g_clear_pointer(&lock, vs_lock_release);
+        else if (lock || !g_error_matches(busy, VS_LOCK_ERROR, VS_LOCK_ERROR_BUSY)) {
             if (!lock)
                 g_propagate_error(error, g_steal_pointer(&busy));
             return lock;

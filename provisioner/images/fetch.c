@@ -314,7 +314,8 @@ download_verified(Fetch *f, GError **error)
         }
         if (vs_progress_cancelled(f->progress)) {
             g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED,
-                        "%s: interrupted; the partial download is kept and resumed next time",
+                        "%s: interrupted; what was downloaded earlier is kept and checked again "
+                        "next time",
                         image->url);
             return FALSE;
         }
@@ -342,8 +343,9 @@ download_verified(Fetch *f, GError **error)
         /* The part is not what the stream saw (changed by something else, or its prefix
          * could not be read back): read it again. */
         vs_progress_step(f->progress, "hashing the download again: %s",
-                         stream_error ? stream_error->message
-                                      : "its size changed while it was downloaded");
+                         stream_error           ? stream_error->message
+                         : g_stat(f->part, &st) ? "it is gone"
+                                                : "its size changed while it was downloaded");
         g_clear_pointer(&got, g_free);
         g_clear_pointer(&f->sha256, g_free);
         if (!vs_hash_file(f->part, f->type, f->progress, &got, &f->sha256, error))

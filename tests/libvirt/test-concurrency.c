@@ -440,22 +440,39 @@ test_locks_released_before_start(void)
     /* A `start` of the held one waits for that `up` (its name lock) instead of starting the
      * domain under it, and says so; once the `up` has removed it, it fails naming it. Another,
      * interrupted while it waits, stops at once. */
+    g_autofree char *waiting =
+        g_strdup_printf("waiting for another virt-station command on %s", first);
     GSubprocess *starter = spawn((const char *const[]){"start", first, "--no-wait", NULL});
-    GSubprocess *stopped = spawn((const char *const[]){"start", first, "--no-wait", NULL});
-    g_usleep(3 * G_USEC_PER_SEC);
+    g_autoptr(GSubprocess) stopped =
+        spawn((const char *const[]){"start", first, "--no-wait", NULL});
+    g_autoptr(GDataInputStream) stopped_err =
+        g_data_input_stream_new(g_subprocess_get_stderr_pipe(stopped));
+    g_autoptr(GString) stopped_out = g_string_new(NULL);
+    gboolean said = FALSE;
+    /* Interrupted once it says it waits (its Ctrl-C handler is in place by then). */
+    while (!said && (line = g_data_input_stream_read_line(stopped_err, NULL, NULL, NULL))) {
+        g_string_append_printf(stopped_out, "%s\n", line);
+        said = strstr(line, waiting) != NULL;
+        g_free(line);
+    }
+    if (!said)
+        g_error("start never said it waits:\n%s", stopped_out->str);
+    g_usleep(2 * G_USEC_PER_SEC);
     g_assert_nonnull(g_subprocess_get_identifier(starter));
     held_dom = virDomainLookupByName(bed.conn, first);
     g_assert_nonnull(held_dom);
     g_assert_cmpint(virDomainIsActive(held_dom), ==, 0);
     virDomainFree(held_dom);
     g_subprocess_send_signal(stopped, SIGINT);
-    Done di = finish(stopped);
-    g_autofree char *waiting =
-        g_strdup_printf("waiting for another virt-station command on %s", first);
+    while ((line = g_data_input_stream_read_line(stopped_err, NULL, NULL, NULL))) {
+        g_string_append_printf(stopped_out, "%s\n", line);
+        g_free(line);
+    }
+    g_assert_true(g_subprocess_wait(stopped, NULL, NULL));
     g_autofree char *gave_up = g_strdup_printf("interrupted while %s", waiting);
-    if (di.status != 1 || !strstr(di.err, waiting) || !strstr(di.err, gave_up))
-        g_error("start interrupted while it waited: exit %d: %s", di.status, di.err);
-    done_clear(&di);
+    if (g_subprocess_get_exit_status(stopped) != 1 || !strstr(stopped_out->str, gave_up))
+        g_error("start interrupted while it waited: exit %d: %s",
+                g_subprocess_get_exit_status(stopped), stopped_out->str);
 
     g_subprocess_send_signal(held, SIGINT);
     while ((line = g_data_input_stream_read_line(err, NULL, NULL, NULL))) {
