@@ -40,7 +40,6 @@ run_adopt(VsCli *cli, int argc, char **argv)
     virDomainPtr dom;
     const char *name;
     guint port = 0, old_port;
-
     VsProgress progress = vs_cli_progress_reporter(cli);
 
     if (!vs_target_begin(cli, &vs_command_adopt, NULL, &argc, &argv, TRUE, &t, &name, &error) ||

@@ -42,7 +42,6 @@ run_delete(VsCli *cli, int argc, char **argv)
     gboolean ok;
 
     char uuid[VIR_UUID_STRING_BUFLEN] = "";
-
     VsProgress progress = vs_cli_progress_reporter(cli);
 
     if (!vs_target_begin(cli, &vs_command_delete, &o, &argc, &argv, FALSE, &t, &name, &error) ||

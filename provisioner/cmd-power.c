@@ -78,6 +78,24 @@ start_with_gpu(VsCli *cli, VsTarget *t, GError **error)
     return FALSE;
 }
 
+/* Starts @t unless it runs. An `up` defines its domain before it starts it, under the name
+ * lock: a start in between waits for that `up` (and then finds the domain running, or gone)
+ * instead of racing it; so it does for a `delete` or `snapshot` of it. */
+static gboolean
+start_unless_running(VsCli *cli, VsTarget *t, const VsProgress *progress, GError **error)
+{
+    if (virDomainIsActive(t->dom) == 1)
+        return TRUE;
+    if (!vs_target_lock(t, FALSE, progress, error))
+        return FALSE;
+    if (virDomainIsActive(t->dom) == 1)
+        return TRUE; /* started by the command it waited for */
+    if (!refresh_port(cli, t, error) || !start_with_gpu(cli, t, error))
+        return FALSE;
+    vs_cli_progress(cli, "%s started", virDomainGetName(t->dom));
+    return TRUE;
+}
+
 /* Starts @t unless it runs, then waits until it is ready, logging in with @identities (NULL:
  * the defaults), remembered once they worked when @remember. Returns the exit status. */
 static int
@@ -85,20 +103,11 @@ start_and_wait(VsCli *cli, const char *command, VsTarget *t, gboolean no_wait, g
                char **identities, gboolean remember)
 {
     g_autoptr(GError) error = NULL;
-
     VsProgress progress = vs_cli_progress_reporter(cli);
 
     vs_interrupt_catch();
-    /* An `up` defines its domain before it starts it, under the name lock: a start in between
-     * waits for that `up` (and then finds the domain running, or gone) instead of racing it; so
-     * it does for a `delete` or `snapshot` of it. */
-    if (virDomainIsActive(t->dom) != 1 && !vs_target_lock(t, FALSE, &progress, &error))
+    if (!start_unless_running(cli, t, &progress, &error))
         return vs_cli_fail(cli, command, error);
-    if (virDomainIsActive(t->dom) != 1) {
-        if (!refresh_port(cli, t, &error) || !start_with_gpu(cli, t, &error))
-            return vs_cli_fail(cli, command, error);
-        vs_cli_progress(cli, "%s started", virDomainGetName(t->dom));
-    }
     /* It runs: its port and its name are its own; the wait holds no lock, as `up`'s does not. */
     g_clear_pointer(&t->port_lock, vs_lock_release);
     g_clear_pointer(&t->name_lock, vs_lock_release);

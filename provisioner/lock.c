@@ -118,6 +118,44 @@ compare_keys(gconstpointer a, gconstpointer b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Takes the lock once without waiting: TRUE when that settled it (@ret_lock set, or @error),
+ * FALSE when another process holds it. */
+static gboolean
+try_once(VsLockKind kind, const char *key, VsLock **ret_lock, GError **error)
+{
+    g_autoptr(GError) busy = NULL;
+
+    *ret_lock = vs_lock_take(kind, key, FALSE, &busy);
+    if (!*ret_lock && g_error_matches(busy, VS_LOCK_ERROR, VS_LOCK_ERROR_BUSY))
+        return FALSE;
+    if (!*ret_lock)
+        g_propagate_error(error, g_steal_pointer(&busy));
+    return TRUE;
+}
+
+VsLock *
+vs_lock_take_reporting(VsLockKind kind, const char *key, const VsProgress *progress,
+                       const char *what, GError **error)
+{
+    VsLock *lock;
+
+    if (try_once(kind, key, &lock, error))
+        return lock;
+    vs_progress_step(progress, "waiting for another virt-station command on %s", what);
+    while (!vs_progress_cancelled(progress)) {
+        g_usleep(G_USEC_PER_SEC / 10);
+        if (!try_once(kind, key, &lock, error))
+            continue;
+        if (!lock || !vs_progress_cancelled(progress))
+            return lock;
+        vs_lock_release(lock);
+        break;
+    }
+    g_set_error(error, VS_LOCK_ERROR, VS_LOCK_ERROR_CANCELLED,
+                "interrupted while waiting for another virt-station command on %s", what);
+    return NULL;
+}
+
 GPtrArray *
 vs_lock_take_all(VsLockKind kind, GPtrArray *keys, GError **error)
 {

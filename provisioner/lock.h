@@ -15,6 +15,8 @@
 
 #include <glib.h>
 
+#include "provisioner/base/progress.h"
+
 typedef enum {
     VS_LOCK_VOLUME, /* a volume a command makes under the user's name for it (bake's NAME): held
                      * from the check that the name is free to the volume's completion */
@@ -34,8 +36,9 @@ int vs_lock_kind_from_string(const char *str);
 GQuark vs_lock_error_quark(void);
 
 typedef enum {
-    VS_LOCK_ERROR_FAILED, /* the lock file could not be made or locked */
-    VS_LOCK_ERROR_BUSY,   /* another process holds it (only when not waiting) */
+    VS_LOCK_ERROR_FAILED,    /* the lock file could not be made or locked */
+    VS_LOCK_ERROR_BUSY,      /* another process holds it (only when not waiting) */
+    VS_LOCK_ERROR_CANCELLED, /* the wait was interrupted (vs_lock_take_reporting) */
 } VsLockError;
 
 typedef struct VsLock VsLock;
@@ -44,6 +47,14 @@ typedef struct VsLock VsLock;
  * waiting for it when @wait, else failing with VS_LOCK_ERROR_BUSY when another process has it.
  * Aborts when the order above would be broken. */
 VsLock *vs_lock_take(VsLockKind kind, const char *key, gboolean wait, GError **error);
+
+/* Returns the lock of @kind for @key as vs_lock_take() does, waiting for it; while another
+ * process holds it, says "waiting for another virt-station command on @what" through @progress
+ * (may be NULL) and tries again ten times a second rather than wait in flock(2), which Ctrl-C
+ * does not end: stops (VS_LOCK_ERROR_CANCELLED) once @progress says so, also when the lock came
+ * free with it. */
+VsLock *vs_lock_take_reporting(VsLockKind kind, const char *key, const VsProgress *progress,
+                               const char *what, GError **error);
 
 /* Returns the locks of @kind for every key in @keys (sorted here, so that they are taken in
  * ascending order), as a GPtrArray that releases them when freed; NULL with @error set, holding

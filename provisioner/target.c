@@ -31,35 +31,6 @@ vs_target_host_uri(virConnectPtr conn, const char *given)
     return ret;
 }
 
-/* Takes the name lock @key, saying so through @progress when another process holds it and
- * waiting for it until @progress says to stop. The lock is tried ten times a second rather than
- * waited for in flock(2), which Ctrl-C does not end. */
-static VsLock *
-take_name_lock(const char *key, const char *name, const VsProgress *progress, GError **error)
-{
-    for (gboolean said = FALSE;; said = TRUE) {
-        g_autoptr(GError) busy = NULL;
-        VsLock *lock = vs_lock_take(VS_LOCK_NAME, key, FALSE, &busy);
-
-        /* Ctrl-C pressed while it waited ends the wait even when the lock came free with it. */
-        if (lock && said && vs_progress_cancelled(progress))
-            g_clear_pointer(&lock, vs_lock_release);
-        else if (lock || !g_error_matches(busy, VS_LOCK_ERROR, VS_LOCK_ERROR_BUSY)) {
-            if (!lock)
-                g_propagate_error(error, g_steal_pointer(&busy));
-            return lock;
-        }
-        if (!said)
-            vs_progress_step(progress, "waiting for another virt-station command on %s", name);
-        if (vs_progress_cancelled(progress)) {
-            g_set_error(error, VS_DOMAINS_ERROR, VS_DOMAINS_ERROR_CANCELLED,
-                        "interrupted while waiting for another virt-station command on %s", name);
-            return NULL;
-        }
-        g_usleep(G_USEC_PER_SEC / 10);
-    }
-}
-
 gboolean
 vs_target_lock(VsTarget *t, gboolean volumes, const VsProgress *progress, GError **error)
 {
@@ -68,7 +39,7 @@ vs_target_lock(VsTarget *t, gboolean volumes, const VsProgress *progress, GError
     g_autofree char *key = vs_lock_key_name(uri, name);
     g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
 
-    t->name_lock = take_name_lock(key, name, progress, error);
+    t->name_lock = vs_lock_take_reporting(VS_LOCK_NAME, key, progress, name, error);
     if (!t->name_lock)
         return FALSE;
     /* The command that held the lock may have removed the domain (a `delete`, an `up` that

@@ -41,7 +41,7 @@ char *vs_target_host_uri(virConnectPtr conn, const char *given);
  * or removed the domain meanwhile: VS_DOMAINS_ERROR_NOT_FOUND); with @volumes also the base locks
  * of the volumes the metadata names (keys in ascending order), so that no `up --image vol:` builds
  * on them. While another process holds the name lock it says so through @progress (may be NULL)
- * and waits, until @progress says to stop (VS_DOMAINS_ERROR_CANCELLED). */
+ * and waits, until @progress says to stop (vs_lock_take_reporting). */
 gboolean vs_target_lock(VsTarget *t, gboolean volumes, const VsProgress *progress, GError **error);
 
 /* Connects only. */

@@ -563,13 +563,15 @@ run_step(Apply *a, const VsUpStep *step, GError **error)
             return create_transient(a, error);
         /* Started by another client meanwhile (`virsh start`; virt-station's own `start` waits
          * for the name lock), before this step or while it ran: it runs, as asked. */
-        if (virDomainIsActive(a->dom) != 1 && vs_lifecycle_start(a->dom, error))
-            return TRUE;
-        if (virDomainIsActive(a->dom) != 1)
-            return FALSE;
+        if (virDomainIsActive(a->dom) != 1) {
+            if (vs_lifecycle_start(a->dom, error))
+                return TRUE;
+            if (virDomainIsActive(a->dom) != 1)
+                return FALSE;
+            g_clear_error(error);
+        }
         vs_progress_warn(a->ctx->progress, "%s was started by another client meanwhile",
                          a->plan->config->name);
-        g_clear_error(error);
         return TRUE;
     case VS_UP_STEP_LAST:
         break;

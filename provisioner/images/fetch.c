@@ -294,6 +294,7 @@ download_verified(Fetch *f, GError **error)
     g_autofree char *got = NULL;
     g_autoptr(VsHashStream) hash = NULL;
     g_autoptr(GError) stream_error = NULL;
+    gboolean gone;
     GStatBuf st;
 
     /* Hashed while it downloads: the sums are ready with the last byte. */
@@ -333,7 +334,8 @@ download_verified(Fetch *f, GError **error)
     if (!vs_download_file(f->progress, image->url, f->part, image->label, hash, error) ||
         !vs_fault_point("pull-verify", error))
         return FALSE;
-    if (g_stat(f->part, &st) != 0 || (guint64)st.st_size != vs_hash_stream_size(hash) ||
+    gone = g_stat(f->part, &st) != 0;
+    if (gone || (guint64)st.st_size != vs_hash_stream_size(hash) ||
         !vs_hash_stream_finish(hash, &got, &f->sha256, &stream_error)) {
         if (vs_progress_cancelled(f->progress)) {
             g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED,
@@ -343,9 +345,9 @@ download_verified(Fetch *f, GError **error)
         /* The part is not what the stream saw (changed by something else, or its prefix
          * could not be read back): read it again. */
         vs_progress_step(f->progress, "hashing the download again: %s",
-                         stream_error           ? stream_error->message
-                         : g_stat(f->part, &st) ? "it is gone"
-                                                : "its size changed while it was downloaded");
+                         stream_error ? stream_error->message
+                         : gone       ? "it is gone"
+                                      : "its size changed while it was downloaded");
         g_clear_pointer(&got, g_free);
         g_clear_pointer(&f->sha256, g_free);
         if (!vs_hash_file(f->part, f->type, f->progress, &got, &f->sha256, error))

@@ -221,19 +221,20 @@ struct VsHashStream {
      * malloc grow and trim its heap all the time (46,000 page faults in a 1 GiB pull, against
      * 600 for curl's). */
     GAsyncQueue *spares;
-    GMutex lock;     /* guards @queued, @done and the peek's fields */
-    GCond drained;   /* signalled when @queued goes down and when @done is set */
-    gsize queued;    /* bytes of data messages not yet hashed */
-    gboolean done;   /* the thread took the end message */
-    gboolean peeked; /* the thread answered a peek message: */
-    char *peek_sum, *peek_sha256;
-    GError *peek_error;
+    GMutex lock;                /* guards @queued, @done and the peek's answer */
+    GCond drained;              /* signalled when @queued goes down, @done or @peeked is set */
+    gsize queued;               /* bytes of data messages not yet hashed */
+    gboolean done;              /* the thread took the end message */
     gint stop;                  /* atomic: stop at once (free without finish, or cancelled) */
     const VsProgress *progress; /* asked by the writer's thread only */
     guint64 size;               /* the writer's count */
     /* The thread's results, read after it is joined. */
     char *sum, *sha256;
     GError *error;
+    /* The thread's answer to a peek message: the same, so far. */
+    gboolean peeked;
+    char *peek_sum, *peek_sha256;
+    GError *peek_error;
 };
 
 static void
@@ -302,9 +303,12 @@ stream_thread(gpointer opaque)
             stream_hash_prefix(s, m->path, m->size, sum, sha, &s->error);
         } else if (m->peek) {
             g_mutex_lock(&s->lock);
-            s->peek_error = s->error ? g_error_copy(s->error) : NULL;
-            s->peek_sum = s->error ? NULL : vs_digest_peek(sum);
-            s->peek_sha256 = s->error ? NULL : sha ? vs_digest_peek(sha) : g_strdup(s->peek_sum);
+            if (s->error) {
+                s->peek_error = g_error_copy(s->error);
+            } else {
+                s->peek_sum = vs_digest_peek(sum);
+                s->peek_sha256 = sha ? vs_digest_peek(sha) : g_strdup(s->peek_sum);
+            }
             s->peeked = TRUE;
             g_cond_signal(&s->drained);
             g_mutex_unlock(&s->lock);
@@ -416,12 +420,36 @@ vs_hash_stream_size(const VsHashStream *s)
     return s->size;
 }
 
+/* The end of peek() and finish(): gives the sums (taken) to the caller, or why there are none
+ * (@failed, taken; a stop first). */
+static gboolean
+hand_over(VsHashStream *s, GError *failed, char *sum, char *sha256, char **ret_sum,
+          char **ret_sha256, GError **error)
+{
+    g_autoptr(GError) own_failed = failed;
+    g_autofree char *own_sum = sum, *own_sha256 = sha256;
+
+    if (g_atomic_int_get(&s->stop)) {
+        g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED,
+                    "hashing the download: interrupted");
+        return FALSE;
+    }
+    if (own_failed) {
+        g_propagate_error(error, g_steal_pointer(&own_failed));
+        return FALSE;
+    }
+    if (ret_sum)
+        *ret_sum = g_steal_pointer(&own_sum);
+    *ret_sha256 = g_steal_pointer(&own_sha256);
+    return TRUE;
+}
+
 gboolean
 vs_hash_stream_peek(VsHashStream *s, char **ret_sum, char **ret_sha256, GError **error)
 {
     StreamMessage *m = g_new0(StreamMessage, 1);
-    g_autofree char *sum = NULL, *sha256 = NULL;
-    g_autoptr(GError) failed = NULL;
+    char *sum, *sha256;
+    GError *failed;
 
     m->peek = TRUE;
     g_async_queue_push(s->queue, m);
@@ -436,19 +464,7 @@ vs_hash_stream_peek(VsHashStream *s, char **ret_sum, char **ret_sha256, GError *
     sha256 = g_steal_pointer(&s->peek_sha256);
     failed = g_steal_pointer(&s->peek_error);
     g_mutex_unlock(&s->lock);
-    if (g_atomic_int_get(&s->stop)) {
-        g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED,
-                    "hashing the download: interrupted");
-        return FALSE;
-    }
-    if (failed) {
-        g_propagate_error(error, g_steal_pointer(&failed));
-        return FALSE;
-    }
-    if (ret_sum)
-        *ret_sum = g_steal_pointer(&sum);
-    *ret_sha256 = g_steal_pointer(&sha256);
-    return TRUE;
+    return hand_over(s, failed, sum, sha256, ret_sum, ret_sha256, error);
 }
 
 /* Sends the end message and waits for the thread, stopping it when @s's progress says so. */
@@ -473,19 +489,8 @@ gboolean
 vs_hash_stream_finish(VsHashStream *s, char **ret_sum, char **ret_sha256, GError **error)
 {
     stream_join(s);
-    if (g_atomic_int_get(&s->stop)) {
-        g_set_error(error, VS_IMAGE_ERROR, VS_IMAGE_ERROR_FAILED,
-                    "hashing the download: interrupted");
-        return FALSE;
-    }
-    if (s->error) {
-        g_propagate_error(error, g_steal_pointer(&s->error));
-        return FALSE;
-    }
-    if (ret_sum)
-        *ret_sum = g_strdup(s->sum);
-    *ret_sha256 = g_strdup(s->sha256);
-    return TRUE;
+    return hand_over(s, g_steal_pointer(&s->error), g_steal_pointer(&s->sum),
+                     g_steal_pointer(&s->sha256), ret_sum, ret_sha256, error);
 }
 
 void

@@ -57,9 +57,9 @@ guint64 vs_hash_stream_size(const VsHashStream *stream);
 /* Waits until the thread has hashed what the stream holds and returns the sums of it so far, as
  * vs_hash_stream_finish() does, but leaves the stream going: more can be fed after it. Its
  * errors stay with the stream: a restart's file that could not be read until the next restart, a
- * stop for good. A download
- * that finds a part left by an earlier run restarts the stream on it and peeks: a whole part is
- * recognised by its sum, and a partial one need not be read again to be resumed. */
+ * stop for good. A download that finds a part left by an earlier run restarts the stream on it
+ * and peeks: a whole part is recognised by its sum, and a partial one need not be read again to
+ * be resumed. */
 gboolean vs_hash_stream_peek(VsHashStream *stream, char **ret_sum, char **ret_sha256,
                              GError **error);
 
